@@ -1,0 +1,115 @@
+"""Helpers every subcommand shares: --db/--json, opening the database, output, errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from session_tui.data.db import Database, DatabaseError, describe_error, open_database
+
+
+class CliError(Exception):
+    """An error for the user: printed as one line on stderr, exit code `code`."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def common_parser() -> argparse.ArgumentParser:
+    """--db and --json, accepted by every command anywhere after its name."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument(
+        "--db",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="SQLite path/URL or postgresql://… (default: $SESSION_TUI_DB, else the "
+        "embedded database in the user data directory)",
+    )
+    p.add_argument(
+        "--json", action="store_true", default=argparse.SUPPRESS,
+        help="machine-readable output",
+    )
+    return p
+
+
+def add_command(
+    sub: Any,
+    common: argparse.ArgumentParser,
+    name: str,
+    handler: Callable[[argparse.Namespace], int | None],
+    help: str,
+) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help,
+                                                     parents=[common])
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def open_db(args: argparse.Namespace) -> Database:
+    try:
+        return open_database(getattr(args, "db", None))
+    except DatabaseError as exc:
+        raise CliError(str(exc)) from exc
+
+
+def wants_json(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "json", False))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "value"):
+        return value.value
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, default=_default, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def print_table(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> None:
+    """Plain aligned text table for humans (values stripped of control characters)."""
+    from session_tui.data.validation import strip_controls
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, datetime | date):
+            return v.isoformat(sep=" ") if isinstance(v, datetime) else v.isoformat()
+        return strip_controls(str(v))
+
+    data = [[cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in data]) for i, c in enumerate(columns)]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip())
+    for row in data:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def run_command(handler: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+    """Run a handler; turn every failure into one line on stderr."""
+    try:
+        return int(handler(args) or 0)
+    except CliError as exc:
+        print(f"session-tui: error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("session-tui: interrupted; nothing was changed", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            msg = describe_error(exc)
+        else:
+            msg = f"{type(exc).__name__}: {exc}"
+        print(f"session-tui: error: {msg}", file=sys.stderr)
+        return 1

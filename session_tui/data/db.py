@@ -1,0 +1,164 @@
+"""Opening a database: URL resolution, engine settings, migrations."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from session_tui import locations
+
+ENV_VAR = "SESSION_TUI_DB"
+
+
+class DatabaseError(Exception):
+    """A database could not be opened or used; the message is for the user."""
+
+
+def resolve_url(arg: str | None = None) -> str:
+    """`--db` wins, then $SESSION_TUI_DB, then the embedded default.
+
+    Accepts a SQLAlchemy URL (`sqlite:///x.db`, `postgresql://…`) or a plain
+    file path (a SQLite file).
+    """
+    raw = arg or os.environ.get(ENV_VAR) or ""
+    if not raw:
+        return f"sqlite:///{locations.default_db_path()}"
+    if raw.startswith(("postgres://", "postgresql://")):
+        rest = raw.split("://", 1)[1]
+        return f"postgresql+psycopg://{rest}"
+    if "://" in raw:
+        return raw
+    return f"sqlite:///{Path(raw).expanduser().resolve()}"
+
+
+def _sqlite_path(url: str) -> Path | None:
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the SQLite file (and its WAL/SHM siblings' directory) private: 0600."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    try:
+        os.chmod(path, 0o600)
+    except OSError:
+        pass
+
+
+def _lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _on_sqlite_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    # Let SQLAlchemy manage transactions explicitly (BEGIN issued below).
+    dbapi_conn.isolation_level = None
+    dbapi_conn.create_function("st_lower", 1, _lower, deterministic=True)
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout = 10000")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.execute("PRAGMA cache_size = -65536")
+    cur.execute("PRAGMA temp_store = MEMORY")
+    try:
+        cur.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.OperationalError:
+        pass  # read-only file: reads still work
+    cur.close()
+
+
+def _on_sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+@dataclass
+class Database:
+    """An open database: the engine plus which dialect it speaks."""
+
+    url: str
+    engine: Engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name  # "sqlite" or "postgresql"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def display_name(self) -> str:
+        """URL without password, for the title bar."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def make_engine(url: str) -> Engine:
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        path = _sqlite_path(url)
+        if path is not None:
+            _create_private_file(path)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            poolclass=NullPool if path is None else None,
+        )
+        event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "begin", _on_sqlite_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
+    """Open (and by default create/upgrade) the database at `url`.
+
+    Raises DatabaseError with a one-line message the user can act on.
+    """
+    resolved = resolve_url(url)
+    try:
+        engine = make_engine(resolved)
+        db = Database(resolved, engine)
+        if migrate:
+            from session_tui.data.migrate import upgrade
+
+            upgrade(db)
+        else:
+            with engine.connect():
+                pass
+    except DatabaseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - turned into a message for the user
+        raise DatabaseError(describe_error(exc, resolved)) from exc
+    return db
+
+
+def describe_error(exc: BaseException, url: str = "") -> str:
+    """A one-line, user-facing description of a database exception."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = text[0] if text else type(exc).__name__
+    where = make_url(url).render_as_string(hide_password=True) if url else ""
+    low = first.lower()
+    if "readonly" in low or "read-only" in low:
+        return f"the database is read-only: {where}"
+    if "disk is full" in low or "no space" in low:
+        return "the disk is full: nothing was written"
+    if "database is locked" in low:
+        return "the database is busy (another program holds a lock); try again"
+    if "connection" in low and ("refused" in low or "failed" in low or "closed" in low):
+        return f"cannot reach the database server ({where}): {first}"
+    if "unable to open database" in low:
+        return f"cannot open the database file: {where}"
+    return f"{first} ({where})" if where else first

@@ -1,0 +1,73 @@
+"""denormalised contact status (active_until) and substring-search indexes
+
+SQLite: an FTS5 table with the trigram tokenizer, kept in sync by triggers.
+PostgreSQL: pg_trgm GIN index on lower(first || ' ' || last || chr(31) || email).
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+FAR_FUTURE = "9999-12-31 00:00:00.000000"
+
+_FTS_NEW = "VALUES (new.id, new.first_name, new.last_name, new.email)"
+_FTS_OLD = "VALUES ('delete', old.id, old.first_name, old.last_name, old.email)"
+_FTS_COLS = "contact_fts(rowid, first_name, last_name, email)"
+_FTS_DEL = "contact_fts(contact_fts, rowid, first_name, last_name, email)"
+# Also used by the bulk importer, which drops and re-creates them around a load.
+FTS_TRIGGERS = (
+    f"CREATE TRIGGER contact_fts_ai AFTER INSERT ON contact BEGIN "
+    f"INSERT INTO {_FTS_COLS} {_FTS_NEW}; END",
+    f"CREATE TRIGGER contact_fts_ad AFTER DELETE ON contact BEGIN "
+    f"INSERT INTO {_FTS_DEL} {_FTS_OLD}; END",
+    f"CREATE TRIGGER contact_fts_au AFTER UPDATE OF first_name, last_name, email ON contact "
+    f"BEGIN INSERT INTO {_FTS_DEL} {_FTS_OLD}; INSERT INTO {_FTS_COLS} {_FTS_NEW}; END",
+)
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    op.add_column("contact", sa.Column("active_until", sa.DateTime, nullable=True))
+    op.create_index("ix_contact_active_until", "contact", ["active_until", "id"])
+    # Back-fill from existing memberships.
+    if bind.dialect.name == "sqlite":
+        end = f"coalesce(m.cancelled_at, m.expires_at, '{FAR_FUTURE}')"
+    else:
+        end = "coalesce(m.cancelled_at, m.expires_at, timestamp '9999-12-31')"
+    op.execute(
+        "UPDATE contact SET active_until = "
+        f"(SELECT max({end}) FROM membership m WHERE m.contact_id = contact.id)"
+    )
+    if bind.dialect.name == "sqlite":
+        op.execute(
+            "CREATE VIRTUAL TABLE contact_fts USING fts5(first_name, last_name, email, "
+            "content='contact', content_rowid='id', tokenize='trigram')"
+        )
+        op.execute("INSERT INTO contact_fts(contact_fts) VALUES ('rebuild')")
+        for statement in FTS_TRIGGERS:
+            op.execute(statement)
+    else:
+        op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        op.execute(
+            "CREATE INDEX ix_contact_search_trgm ON contact USING gin ("
+            "(lower(first_name || ' ' || last_name || chr(31) || email)) gin_trgm_ops)"
+        )
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        for trig in ("contact_fts_ai", "contact_fts_ad", "contact_fts_au"):
+            op.execute(f"DROP TRIGGER IF EXISTS {trig}")
+        op.execute("DROP TABLE IF EXISTS contact_fts")
+    else:
+        op.execute("DROP INDEX IF EXISTS ix_contact_search_trgm")
+    op.drop_index("ix_contact_active_until", "contact")
+    op.drop_column("contact", "active_until")

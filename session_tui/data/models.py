@@ -1,0 +1,121 @@
+"""The schema, one for SQLite and PostgreSQL.
+
+All datetimes are naive UTC (`session_tui.data.clock.utcnow`).
+The schema itself is created by the Alembic migrations in `migrations/`; these
+models must stay in step with them (tests/test_migrations.py checks).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class PaymentType(StrEnum):
+    PAID = "paid"
+    FREE = "free"
+    COMPED = "comped"
+
+
+class Status(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    NONE = "none"
+
+
+class EventKind(StrEnum):
+    GRANTED = "granted"
+    REACTIVATED = "reactivated"
+    EXTENDED = "extended"
+    PAYMENT_CHANGED = "payment_changed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contact"
+    __table_args__ = (
+        Index("ix_contact_name", "last_name", "first_name", "id"),
+        Index("ix_contact_created", "created_at", "id"),
+        Index("ix_contact_active_until", "active_until", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320, unique=True, nullable=False)
+    first_name: str = Field(default="", max_length=200, nullable=False)
+    last_name: str = Field(default="", max_length=200, nullable=False)
+    created_at: datetime = Field(nullable=False)
+    updated_at: datetime = Field(nullable=False)
+    version: int = Field(default=1, nullable=False)
+    # Denormalised status, maintained by the memberships repository: the moment
+    # this contact stops being active (max over its memberships of
+    # cancelled_at, else expires_at, else FAR_FUTURE). NULL = no membership.
+    # status = none if NULL, active if > now, else expired.
+    active_until: datetime | None = Field(default=None, nullable=True)
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "product"
+    # unique ignoring case: index ux_product_name_lower on lower(name), created by the migration
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, nullable=False)
+    archived: bool = Field(default=False, nullable=False)
+    created_at: datetime = Field(nullable=False)
+
+
+class Membership(SQLModel, table=True):
+    __tablename__ = "membership"
+    __table_args__ = (
+        UniqueConstraint("contact_id", "product_id", name="ux_membership_contact_product"),
+        Index("ix_membership_product", "product_id", "contact_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("contact.id", ondelete="CASCADE"), nullable=False)
+    )
+    product_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)
+    )
+    payment_type: str = Field(max_length=10, nullable=False)
+    started_at: datetime = Field(nullable=False)
+    expires_at: datetime | None = Field(default=None, nullable=True)
+    cancelled_at: datetime | None = Field(default=None, nullable=True)
+
+
+class MembershipEvent(SQLModel, table=True):
+    __tablename__ = "membership_event"
+    __table_args__ = (Index("ix_event_membership", "membership_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    membership_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("membership.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    at: datetime = Field(nullable=False)
+    kind: str = Field(max_length=20, nullable=False)
+    detail: str = Field(default="", nullable=False)
+    actor: str = Field(default="", max_length=200, nullable=False)
+
+
+class Segment(SQLModel, table=True):
+    __tablename__ = "segment"
+    # unique ignoring case: index ux_segment_name_lower on lower(name), created by the migration
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, nullable=False)
+    filter: str = Field(nullable=False)  # JSON of session_tui.data.filters.ast
+    created_at: datetime = Field(nullable=False)
+    updated_at: datetime = Field(nullable=False)
+
+
+contact_t = Contact.__table__  # type: ignore[attr-defined]
+product_t = Product.__table__  # type: ignore[attr-defined]
+membership_t = Membership.__table__  # type: ignore[attr-defined]
+event_t = MembershipEvent.__table__  # type: ignore[attr-defined]
+segment_t = Segment.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,226 @@
+"""Contacts: paging, counting, search, sort. The query code every screen and the CLI share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, and_, func, select, true
+
+from session_tui.data.clock import utcnow
+from session_tui.data.db import Database
+from session_tui.data.models import Status, contact_t, membership_t, product_t
+from session_tui.data.search import search_clause
+
+
+class SortKey(StrEnum):
+    NAME = "name"
+    EMAIL = "email"
+    STATUS = "status"
+    JOINED = "joined"
+
+
+class FilterLike(Protocol):
+    """What a compiled filter offers the repository (see data/filters)."""
+
+    def where(self, dialect: str, now: datetime) -> ColumnElement[bool]: ...
+
+
+@dataclass(frozen=True)
+class ContactQuery:
+    """What the Contacts table shows: search box text, filter, sort."""
+
+    search: str = ""
+    filter: FilterLike | None = None
+    sort: SortKey = SortKey.NAME
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    status: Status
+    # (product name, membership active?) for every membership, by product name
+    products: tuple[tuple[str, bool], ...] = field(default=())
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+def status_of(active_until: datetime | None, now: datetime) -> Status:
+    if active_until is None:
+        return Status.NONE
+    return Status.ACTIVE if active_until > now else Status.EXPIRED
+
+
+def _order_by(sort: SortKey, descending: bool, dialect: str) -> list[Any]:
+    c = contact_t.c
+    cols: list[Any]
+    if sort is SortKey.NAME:
+        cols = [c.last_name, c.first_name, c.id]
+    elif sort is SortKey.EMAIL:
+        cols = [c.email]
+    elif sort is SortKey.JOINED:
+        cols = [c.created_at, c.id]
+    else:
+        # Active first (latest end first), then expired, then no membership.
+        # SQLite sorts NULL lowest, so DESC already puts "none" last and can
+        # walk ix_contact_active_until backwards.
+        if dialect == "postgresql":
+            first = c.active_until.desc().nulls_first() if descending else (
+                c.active_until.desc().nulls_last()
+            )
+            return [first, c.id.asc() if descending else c.id.desc()]
+        cols = [c.active_until, c.id]
+        return [col.asc() if descending else col.desc() for col in cols]
+    return [col.desc() if descending else col.asc() for col in cols]
+
+
+class ContactsRepository:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- queries -----------------------------------------------------------
+    def where(self, query: ContactQuery, now: datetime | None = None) -> ColumnElement[bool]:
+        now = now or utcnow()
+        clauses: list[ColumnElement[bool]] = []
+        if query.search:
+            clauses.append(search_clause(self.db.dialect, query.search))
+        if query.filter is not None:
+            clauses.append(query.filter.where(self.db.dialect, now))
+        return and_(true(), *clauses) if clauses else true()
+
+    def total(self) -> int:
+        with self.db.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(contact_t)).scalar_one())
+
+    def count(self, query: ContactQuery) -> int:
+        where = self.where(query)
+        stmt = select(func.count()).select_from(contact_t).where(where)
+        with self.db.engine.connect() as conn:
+            return int(conn.execute(stmt).scalar_one())
+
+    def page(
+        self, query: ContactQuery, offset: int, limit: int, total: int | None = None
+    ) -> list[ContactRow]:
+        """Rows [offset, offset+limit) of the query's order.
+
+        With `total` known and the window in the second half, the order is
+        reversed so that the database skips at most half of the rows (End is
+        as cheap as Home).
+        """
+        offset = max(0, offset)
+        if limit <= 0:
+            return []
+        now = utcnow()
+        reverse = total is not None and offset > total // 2
+        if reverse:
+            assert total is not None
+            end = min(total, offset + limit)
+            limit = end - offset
+            if limit <= 0:
+                return []
+            offset = total - end
+        order = _order_by(query.sort, query.descending != reverse, self.db.dialect)
+        c = contact_t.c
+        stmt = (
+            select(
+                c.id, c.email, c.first_name, c.last_name, c.created_at, c.updated_at,
+                c.version, c.active_until,
+            )
+            .where(self.where(query, now))
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
+        )
+        with self.db.engine.connect() as conn:
+            raw = conn.execute(stmt).all()
+            products = self._products_for(conn, [r.id for r in raw], now)
+        if reverse:
+            raw.reverse()
+        return [
+            ContactRow(
+                id=r.id,
+                email=r.email,
+                first_name=r.first_name,
+                last_name=r.last_name,
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+                version=r.version,
+                status=status_of(r.active_until, now),
+                products=tuple(products.get(r.id, ())),
+            )
+            for r in raw
+        ]
+
+    def ids(self, query: ContactQuery) -> list[int]:
+        """Every id matching the query (for select-all); ids only, in id order."""
+        stmt = select(contact_t.c.id).where(self.where(query)).order_by(contact_t.c.id)
+        with self.db.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    def get(self, contact_id: int) -> ContactRow | None:
+        now = utcnow()
+        c = contact_t.c
+        with self.db.engine.connect() as conn:
+            r = conn.execute(select(contact_t).where(c.id == contact_id)).first()
+            if r is None:
+                return None
+            products = self._products_for(conn, [contact_id], now)
+        return ContactRow(
+            id=r.id, email=r.email, first_name=r.first_name, last_name=r.last_name,
+            created_at=r.created_at, updated_at=r.updated_at, version=r.version,
+            status=status_of(r.active_until, now), products=tuple(products.get(r.id, ())),
+        )
+
+    def get_by_email(self, email: str) -> ContactRow | None:
+        with self.db.engine.connect() as conn:
+            cid = conn.execute(
+                select(contact_t.c.id).where(contact_t.c.email == email.strip().lower())
+            ).scalar()
+        return self.get(cid) if cid is not None else None
+
+    def suggest_emails(self, prefix: str, limit: int = 10) -> list[str]:
+        """Emails starting with `prefix` (for completion), using the unique email index."""
+        prefix = prefix.strip().lower()
+        if not prefix:
+            return []
+        c = contact_t.c
+        # A range on the index instead of LIKE, so it is fast on both databases.
+        stmt = (
+            select(c.email)
+            .where(c.email >= prefix, c.email < prefix + "\U0010ffff")
+            .order_by(c.email)
+            .limit(limit)
+        )
+        with self.db.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    @staticmethod
+    def _products_for(
+        conn: Any, ids: Sequence[int], now: datetime
+    ) -> dict[int, list[tuple[str, bool]]]:
+        if not ids:
+            return {}
+        m = membership_t.c
+        stmt = (
+            select(m.contact_id, product_t.c.name, m.expires_at, m.cancelled_at)
+            .join(product_t, product_t.c.id == m.product_id)
+            .where(m.contact_id.in_(list(ids)))
+            .order_by(m.contact_id, product_t.c.name)
+        )
+        out: dict[int, list[tuple[str, bool]]] = {}
+        for cid, name, expires_at, cancelled_at in conn.execute(stmt):
+            active = cancelled_at is None and (expires_at is None or expires_at > now)
+            out.setdefault(cid, []).append((name, active))
+        return out

@@ -1,0 +1,34 @@
+"""Where session-tui keeps its files. The only module that talks to platformdirs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_path
+
+APP_NAME = "session-tui"
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        os.chmod(path, 0o700)
+    except OSError:
+        pass
+    return path
+
+
+def data_dir() -> Path:
+    """The user data directory (created 0700). `SESSION_TUI_DATA_DIR` overrides it (tests)."""
+    override = os.environ.get("SESSION_TUI_DATA_DIR")
+    base = Path(override) if override else user_data_path(APP_NAME)
+    return _private_dir(base)
+
+
+def default_db_path() -> Path:
+    return data_dir() / "session-tui.db"
+
+
+def backups_dir() -> Path:
+    return _private_dir(data_dir() / "backups")
