@@ -7,10 +7,10 @@ models must stay in step with them (tests/test_migrations.py checks).
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint
+from pydantic import NaiveDatetime
 from sqlmodel import Field, SQLModel
 
 
@@ -47,14 +47,14 @@ class Contact(SQLModel, table=True):
     email: str = Field(max_length=320, unique=True, nullable=False)
     first_name: str = Field(default="", max_length=200, nullable=False)
     last_name: str = Field(default="", max_length=200, nullable=False)
-    created_at: datetime = Field(nullable=False)
-    updated_at: datetime = Field(nullable=False)
+    created_at: NaiveDatetime = Field(nullable=False)
+    updated_at: NaiveDatetime = Field(nullable=False)
     version: int = Field(default=1, nullable=False)
     # Denormalised status, maintained by the memberships repository: the moment
     # this contact stops being active (max over its memberships of
     # cancelled_at, else expires_at, else FAR_FUTURE). NULL = no membership.
     # status = none if NULL, active if > now, else expired.
-    active_until: datetime | None = Field(default=None, nullable=True)
+    active_until: NaiveDatetime | None = Field(default=None, nullable=True)
 
 
 class Product(SQLModel, table=True):
@@ -64,7 +64,7 @@ class Product(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, nullable=False)
     archived: bool = Field(default=False, nullable=False)
-    created_at: datetime = Field(nullable=False)
+    created_at: NaiveDatetime = Field(nullable=False)
 
 
 class Membership(SQLModel, table=True):
@@ -82,9 +82,9 @@ class Membership(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("product.id", ondelete="RESTRICT"), nullable=False)
     )
     payment_type: str = Field(max_length=10, nullable=False)
-    started_at: datetime = Field(nullable=False)
-    expires_at: datetime | None = Field(default=None, nullable=True)
-    cancelled_at: datetime | None = Field(default=None, nullable=True)
+    started_at: NaiveDatetime = Field(nullable=False)
+    expires_at: NaiveDatetime | None = Field(default=None, nullable=True)
+    cancelled_at: NaiveDatetime | None = Field(default=None, nullable=True)
 
 
 class MembershipEvent(SQLModel, table=True):
@@ -97,7 +97,7 @@ class MembershipEvent(SQLModel, table=True):
             Integer, ForeignKey("membership.id", ondelete="CASCADE"), nullable=False
         )
     )
-    at: datetime = Field(nullable=False)
+    at: NaiveDatetime = Field(nullable=False)
     kind: str = Field(max_length=20, nullable=False)
     detail: str = Field(default="", nullable=False)
     actor: str = Field(default="", max_length=200, nullable=False)
@@ -110,8 +110,8 @@ class Segment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, nullable=False)
     filter: str = Field(nullable=False)  # JSON of session_tui.data.filters.ast
-    created_at: datetime = Field(nullable=False)
-    updated_at: datetime = Field(nullable=False)
+    created_at: NaiveDatetime = Field(nullable=False)
+    updated_at: NaiveDatetime = Field(nullable=False)
 
 
 contact_t = Contact.__table__  # type: ignore[attr-defined]
