@@ -47,9 +47,7 @@ def pg_url() -> Iterator[str]:
     with admin_engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield make_url(_as_psycopg(admin)).set(database=name).render_as_string(
-            hide_password=False
-        )
+        yield make_url(_as_psycopg(admin)).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin_engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

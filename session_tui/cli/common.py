@@ -31,7 +31,9 @@ def common_parser() -> argparse.ArgumentParser:
         "embedded database in the user data directory)",
     )
     p.add_argument(
-        "--json", action="store_true", default=argparse.SUPPRESS,
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
         help="machine-readable output",
     )
     return p
@@ -44,8 +46,9 @@ def add_command(
     handler: Callable[[argparse.Namespace], int | None],
     help: str,
 ) -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help,
-                                                     parents=[common])
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, description=help, parents=[common]
+    )
     parser.set_defaults(handler=handler)
     return parser
 
@@ -92,7 +95,9 @@ def print_table(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> None:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
-def run_command(handler: Callable[[argparse.Namespace], int | None], args: argparse.Namespace) -> int:
+def run_command(
+    handler: Callable[[argparse.Namespace], int | None], args: argparse.Namespace
+) -> int:
     """Run a handler; turn every failure into one line on stderr."""
     try:
         return int(handler(args) or 0)

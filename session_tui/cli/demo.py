@@ -12,11 +12,19 @@ from session_tui.cli.common import CliError, add_command, open_db, print_json, w
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p = add_command(
-        sub, common, "demo", run,
+        sub,
+        common,
+        "demo",
+        run,
         "fill a database with realistic generated contacts, products, memberships and history",
     )
-    p.add_argument("--contacts", type=int, default=2000, metavar="N",
-                   help="how many contacts to add (default 2000)")
+    p.add_argument(
+        "--contacts",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="how many contacts to add (default 2000)",
+    )
     p.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint
 from pydantic import NaiveDatetime
+from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -93,9 +93,7 @@ class MembershipEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     membership_id: int = Field(
-        sa_column=Column(
-            Integer, ForeignKey("membership.id", ondelete="CASCADE"), nullable=False
-        )
+        sa_column=Column(Integer, ForeignKey("membership.id", ondelete="CASCADE"), nullable=False)
     )
     at: NaiveDatetime = Field(nullable=False)
     kind: str = Field(max_length=20, nullable=False)

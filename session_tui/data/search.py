@@ -49,8 +49,10 @@ def search_clause(dialect: str, term: str) -> ColumnElement[bool]:
     if not long_words:
         return or_(name_like, email_like)
     match = " AND ".join(_fts_phrase(w) for w in long_words)
-    fts_ids = select(text("rowid")).select_from(text("contact_fts")).where(
-        text("contact_fts MATCH :fts_q").bindparams(fts_q=match)
+    fts_ids = (
+        select(text("rowid"))
+        .select_from(text("contact_fts"))
+        .where(text("contact_fts MATCH :fts_q").bindparams(fts_q=match))
     )
     candidates = c.id.in_(fts_ids.scalar_subquery())
     if len(words) == 1:

@@ -37,7 +37,9 @@ def normalize_name(value: str | None, field: str = "name") -> str:
     text = strip_controls(unicodedata.normalize("NFC", value or "")).strip()
     text = " ".join(text.split())
     if len(text) > MAX_NAME:
-        raise ValidationError(field, f"{field.replace('_', ' ')} is longer than {MAX_NAME} characters")
+        raise ValidationError(
+            field, f"{field.replace('_', ' ')} is longer than {MAX_NAME} characters"
+        )
     return text
 
 

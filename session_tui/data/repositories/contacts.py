@@ -77,8 +77,10 @@ def _order_by(sort: SortKey, descending: bool, dialect: str) -> list[Any]:
         # SQLite sorts NULL lowest, so DESC already puts "none" last and can
         # walk ix_contact_active_until backwards.
         if dialect == "postgresql":
-            first = c.active_until.desc().nulls_first() if descending else (
-                c.active_until.desc().nulls_last()
+            first = (
+                c.active_until.desc().nulls_first()
+                if descending
+                else (c.active_until.desc().nulls_last())
             )
             return [first, c.id.asc() if descending else c.id.desc()]
         cols = [c.active_until, c.id]
@@ -135,8 +137,14 @@ class ContactsRepository:
         c = contact_t.c
         stmt = (
             select(
-                c.id, c.email, c.first_name, c.last_name, c.created_at, c.updated_at,
-                c.version, c.active_until,
+                c.id,
+                c.email,
+                c.first_name,
+                c.last_name,
+                c.created_at,
+                c.updated_at,
+                c.version,
+                c.active_until,
             )
             .where(self.where(query, now))
             .order_by(*order)
@@ -144,7 +152,7 @@ class ContactsRepository:
             .offset(offset)
         )
         with self.db.engine.connect() as conn:
-            raw = conn.execute(stmt).all()
+            raw = list(conn.execute(stmt).all())
             products = self._products_for(conn, [r.id for r in raw], now)
         if reverse:
             raw.reverse()
@@ -178,9 +186,15 @@ class ContactsRepository:
                 return None
             products = self._products_for(conn, [contact_id], now)
         return ContactRow(
-            id=r.id, email=r.email, first_name=r.first_name, last_name=r.last_name,
-            created_at=r.created_at, updated_at=r.updated_at, version=r.version,
-            status=status_of(r.active_until, now), products=tuple(products.get(r.id, ())),
+            id=r.id,
+            email=r.email,
+            first_name=r.first_name,
+            last_name=r.last_name,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            version=r.version,
+            status=status_of(r.active_until, now),
+            products=tuple(products.get(r.id, ())),
         )
 
     def get_by_email(self, email: str) -> ContactRow | None:

@@ -20,7 +20,6 @@ depends_on = None
 FAR_FUTURE = "9999-12-31 00:00:00.000000"
 
 
-
 def upgrade() -> None:
     bind = op.get_bind()
     op.add_column("contact", sa.Column("active_until", sa.DateTime, nullable=True))
