@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from session_tui import __version__
-from session_tui.cli.common import CliError, common_parser, run_command
+from session_tui.cli.common import CliError, Parser, common_parser, run_command
 
 # Modules that add subcommands; each has register(subparsers, common).
 COMMAND_MODULES = (
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib
 
     common = common_parser()
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="session-tui",
         description="Browse, filter, edit, import and export a coaching community's contacts "
         "and memberships. Without a command, opens the app.",

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from session_tui.data.db import Database, DatabaseError, describe_error, open_database
 
@@ -20,9 +20,16 @@ class CliError(Exception):
         self.code = code
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line (and exit code 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"session-tui: error: {message} (see '{self.prog} --help')\n")
+
+
 def common_parser() -> argparse.ArgumentParser:
     """--db and --json, accepted by every command anywhere after its name."""
-    p = argparse.ArgumentParser(add_help=False)
+    p = Parser(add_help=False)
     p.add_argument(
         "--db",
         metavar="URL",
