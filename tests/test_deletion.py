@@ -52,12 +52,15 @@ def count(db: Database, table: Any) -> int:
 
 def seed(db: Database) -> dict[str, Any]:
     """Four contacts; Ann and Ben have memberships with history, Cem has none."""
-    ids = add_contacts(db, [
-        ("ann@example.com", "Ann", "Smith"),
-        ("ben@example.com", "Ben", "[bold]Jones"),
-        ("cem@example.com", "Cem", "Yılmaz"),
-        ("dee@example.com", "Dee", "Okafor"),
-    ])
+    ids = add_contacts(
+        db,
+        [
+            ("ann@example.com", "Ann", "Smith"),
+            ("ben@example.com", "Ben", "[bold]Jones"),
+            ("cem@example.com", "Cem", "Yılmaz"),
+            ("dee@example.com", "Dee", "Okafor"),
+        ],
+    )
     coaching = add_product(db, "1:1 Coaching")
     course = add_product(db, "Course")
     m1 = add_membership(db, ids[0], coaching, "paid", expires=T0 + timedelta(days=30))
@@ -199,10 +202,17 @@ def test_restore_refuses_a_taken_id_and_writes_nothing(db: Database) -> None:
     dee = s["ids"][3]
     result = delete_contacts(db, [dee])
     with db.engine.begin() as conn:
-        conn.execute(contact_t.insert().values(
-            id=dee, email="taken@example.com", first_name="T", last_name="",
-            created_at=T0, updated_at=T0, version=1,
-        ))
+        conn.execute(
+            contact_t.insert().values(
+                id=dee,
+                email="taken@example.com",
+                first_name="T",
+                last_name="",
+                created_at=T0,
+                updated_at=T0,
+                version=1,
+            )
+        )
     before = snapshot(db)
     with pytest.raises(RestoreConflict) as info:
         restore_backup(db, result.backup_path)
@@ -229,21 +239,29 @@ def test_reused_membership_ids_are_renumbered_history_kept(db: Database) -> None
     m4 = s["memberships"][3]
     result = delete_contacts(db, [dee])
     with db.engine.begin() as conn:  # simulate the reuse on both databases
-        conn.execute(membership_t.insert().values(
-            id=m4, contact_id=s["ids"][2], product_id=s["products"][1], payment_type="free",
-            started_at=T0,
-        ))
+        conn.execute(
+            membership_t.insert().values(
+                id=m4,
+                contact_id=s["ids"][2],
+                product_id=s["products"][1],
+                payment_type="free",
+                started_at=T0,
+            )
+        )
     restored = restore_backup(db, result.backup_path)
     assert restored.renumbered == 1
     with db.engine.connect() as conn:
         rows = conn.execute(
-            select(membership_t.c.id, membership_t.c.payment_type)
-            .where(membership_t.c.contact_id == dee)
+            select(membership_t.c.id, membership_t.c.payment_type).where(
+                membership_t.c.contact_id == dee
+            )
         ).all()
         assert len(rows) == 1 and rows[0].id != m4 and rows[0].payment_type == "paid"
-        kinds = conn.execute(
-            select(event_t.c.kind).where(event_t.c.membership_id == rows[0].id)
-        ).scalars().all()
+        kinds = (
+            conn.execute(select(event_t.c.kind).where(event_t.c.membership_id == rows[0].id))
+            .scalars()
+            .all()
+        )
     assert kinds == ["granted"]
 
 
