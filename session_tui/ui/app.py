@@ -1,0 +1,137 @@
+"""The Textual app: top-level screens as modes, global keys, help, command palette.
+
+Interface for the other screens
+-------------------------------
+- `SessionApp.db` is the open `Database`; screens and widgets reach it as
+  `self.app.db` (type: `cast(SessionApp, self.app).db`).
+- Top-level screens are Textual *modes*, listed in `TOP_SCREENS` below as
+  `mode: (module, class name, key)`. A module that does not exist yet is skipped,
+  and its key shows a friendly notice instead. So plugging in the Memberships or
+  Products screen needs no change here: create `session_tui/ui/screens/memberships.py`
+  with `class MembershipsScreen(Screen)` (constructible without arguments; read
+  `self.app.db`). A new top-level screen is one line in `TOP_SCREENS` plus a
+  `Binding` in `SessionApp.BINDINGS`.
+- Global keys: `c` / `m` / `p` switch screens, `?` shows the help modal (every
+  key of the current screen: see `screens/help.py`), `q` quits anywhere outside
+  a text box, `ctrl+q` quits everywhere, `ctrl+p` opens the command palette,
+  which offers every described binding of the current screen by name.
+- Every binding should have a description and an `id`; that makes it appear in
+  the help modal and the command palette.
+- `make_app(db=db)` (the CLI) or `make_app(db_url=url)` (opens and owns the
+  database; disposed on exit).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from functools import partial
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from session_tui import __version__
+from session_tui.data.db import Database, open_database
+from session_tui.ui.safe import clean, escape_markup
+from session_tui.ui.screens.help import HelpScreen, collect_keys
+
+# mode -> (module, class name, title). The first one is the start screen.
+TOP_SCREENS: dict[str, tuple[str, str, str]] = {
+    "contacts": ("session_tui.ui.screens.contacts", "ContactsScreen", "Contacts"),
+    "memberships": ("session_tui.ui.screens.memberships", "MembershipsScreen", "Memberships"),
+    "products": ("session_tui.ui.screens.products", "ProductsScreen", "Products"),
+}
+
+
+def _load_screen(module_name: str, class_name: str) -> type[Screen[object]] | None:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name == module_name:  # not written yet
+            return None
+        raise
+    screen_cls = getattr(module, class_name, None)
+    return screen_cls if isinstance(screen_cls, type) else None
+
+
+class SessionApp(App[None]):
+    """session-tui: contacts, memberships and products of a coaching community."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "session-tui"
+    DEFAULT_MODE = "contacts"
+    HELP_SECTION = "Anywhere"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "goto('contacts')", "Contacts", id="app.contacts"),
+        Binding("m", "goto('memberships')", "Memberships", id="app.memberships"),
+        Binding("p", "goto('products')", "Products", id="app.products"),
+        Binding("question_mark", "help", "Help: all keys", key_display="?", id="app.help"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit_anywhere"),
+    ]
+
+    def __init__(self, db: Database, *, owns_db: bool = False) -> None:
+        super().__init__()
+        self.db = db
+        self._owns_db = owns_db
+        self.sub_title = clean(db.display_name())
+        self.available_screens: dict[str, str] = {}
+        for mode, (module_name, class_name, title) in TOP_SCREENS.items():
+            screen_cls = _load_screen(module_name, class_name)
+            if screen_cls is not None:
+                self.add_mode(mode, screen_cls)
+                self.available_screens[mode] = title
+
+    # -- navigation -------------------------------------------------------------------
+    def action_goto(self, mode: str) -> None:
+        if mode not in self.available_screens:
+            title = TOP_SCREENS.get(mode, ("", "", mode))[2]
+            self.notify(
+                f"The {escape_markup(title)} screen is not part of this version yet.",
+                title="Not available",
+                severity="warning",
+            )
+            return
+        if mode != self.current_mode:
+            self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        screen = self.screen
+        title = f"Keys · {screen.title or self.available_screens.get(self.current_mode, '')}"
+        self.push_screen(HelpScreen(collect_keys(screen), title=title.rstrip(" ·")))
+
+    # -- command palette ----------------------------------------------------------------
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        seen: set[str] = set()
+        for key in collect_keys(screen):
+            if not key.enabled or key.description in seen or key.action == "command_palette":
+                continue
+            seen.add(key.description)
+            yield SystemCommand(
+                f"{key.description}",
+                f"{key.section} · key: {key.keys}",
+                partial(self.run_action, key.action, key.node),
+            )
+        for command in super().get_system_commands(screen):
+            if command.title != "Quit":
+                yield command
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def on_unmount(self) -> None:
+        if self._owns_db:
+            self.db.dispose()
+
+
+def make_app(db: Database | None = None, db_url: str | None = None) -> SessionApp:
+    """The app on an open database, or on the database at `db_url` (opened here)."""
+    if db is not None:
+        return SessionApp(db)
+    return SessionApp(open_database(db_url), owns_db=True)
+
+
+__all__ = ["SessionApp", "TOP_SCREENS", "make_app", "__version__"]

@@ -1,0 +1,253 @@
+"""The Contacts screen: search box, the virtual contacts table, a live count line.
+
+Interface for the other features on this screen
+-----------------------------------------------
+- `screen.table` -> the `ContactsTable` (see widgets/contacts/table.py: `contact_query`,
+  `reload()`, `current_row`, `selection`, `selected_ids()`, `ids_for_action()`,
+  `clear_selection()`, `discard_ids()`, messages `CountChanged`, `Highlighted`,
+  `SelectionChanged`).
+- `screen.search_input` -> the search `Input` (`/` focuses it).
+- `screen.set_filter(filter_or_None)` -> shows only contacts matching a compiled
+  filter (anything with `.where(dialect, now)`); the search text stays.
+- `screen.refresh_contacts()` -> re-read counts and rows after a database change.
+- Keys: add a `Binding(key, action, description, id="contacts.…")` to
+  `ContactsScreen.BINDINGS` and an `action_…` method; keys are listed in `?`
+  help and the command palette automatically. Reserved for other features:
+  `d`/`delete`, `u`, `e`, `enter`, `a`, `f`, `s`, `i`, `x`.
+- Layout: `#search-row` (the search box), `#contacts-table`, `#empty-state`,
+  `#count-line`. A side panel (the filter builder) can be mounted into
+  `#contacts-body` (a Horizontal holding `#contacts-main`) with
+  `self.query_one("#contacts-body").mount(panel)`, or before `#contacts-table`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, ProgressBar, Static
+from textual.worker import get_current_worker
+
+from session_tui.data.db import Database, describe_error
+from session_tui.data.search import normalize_term
+from session_tui.ui.safe import escape_markup
+from session_tui.ui.widgets.contacts.table import ContactsTable
+
+SEARCH_DEBOUNCE = 0.1  # seconds between the last keystroke and the query
+DEMO_CONTACTS = 2000
+
+
+def count_line(
+    count: int | None,
+    total: int | None,
+    selected: int,
+    hidden: int | None,
+    *,
+    pending: bool = False,
+    restricted_by: str = "filter",
+) -> str:
+    """The text of the count line, e.g. "1,204 of 52,310 contacts · 3 selected (1 hidden…)"."""
+    if count is None or total is None:
+        text = "Counting contacts…"
+    elif count == total:
+        text = f"{total:,} contact{'s' if total != 1 else ''}"
+    else:
+        text = f"{count:,} of {total:,} contacts"
+    if pending:
+        text += " · selecting…"
+    elif selected:
+        text += f" · {selected:,} selected"
+        if hidden is None:
+            text += " (…)"
+        elif hidden:
+            text += f" ({hidden:,} hidden by the {restricted_by})"
+    return text
+
+
+class ContactsScreen(Screen[None]):
+    """The start screen: every contact, searchable, selectable."""
+
+    CSS_PATH = "contacts.tcss"
+    HELP_SECTION = "Contacts"
+    AUTO_FOCUS = "#contacts-table"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_search", "Search", key_display="/", id="contacts.search"),
+        Binding("escape", "leave_search", "Leave the search box", show=False,
+                id="contacts.leave_search"),
+        Binding("down", "leave_search", "Back to the table", show=False,
+                id="contacts.search_down"),
+        Binding("D", "fill_demo", "Fill the empty database with demo data",
+                id="contacts.demo"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._search_timer: Timer | None = None
+        self._demo_running = False
+        self._count: int | None = None
+        self._total: int | None = None
+        self._selected = 0
+        self._hidden: int | None = 0
+        self._pending = False
+
+    @property
+    def db(self) -> Database:
+        return self.app.db  # type: ignore[attr-defined, no-any-return]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="contacts-body"):
+            with Vertical(id="contacts-main"):
+                with Horizontal(id="search-row"):
+                    yield Static("/", id="search-icon", markup=False)
+                    yield Input(
+                        placeholder="Search names and emails  (/ to focus, escape to leave)",
+                        id="search",
+                    )
+                yield ContactsTable(self.db, id="contacts-table")
+                with Vertical(id="empty-state"):
+                    yield Static(self._empty_text(), id="empty-text")
+                    yield ProgressBar(id="demo-progress", show_eta=False)
+        yield Static("Counting contacts…", id="count-line", markup=False)
+        yield Footer()
+
+    @staticmethod
+    def _empty_text() -> str:
+        return (
+            "[b]No contacts yet.[/b]\n\n"
+            "[b]Import a CSV file[/b]: press [b]i[/b], or run "
+            "[b]session-tui import FILE[/b] in a shell.\n"
+            "Files exported by Ghost, Mailchimp, Kit or session-tui import without editing.\n\n"
+            f"[b]Just looking around?[/b] Press [b]D[/b] to fill this empty database with "
+            f"{DEMO_CONTACTS:,} generated demo contacts.\n\n"
+            "Press [b]?[/b] for every key."
+        )
+
+    # -- public ------------------------------------------------------------------------
+    @property
+    def table(self) -> ContactsTable:
+        return self.query_one("#contacts-table", ContactsTable)
+
+    @property
+    def search_input(self) -> Input:
+        return self.query_one("#search", Input)
+
+    def set_filter(self, contact_filter: Any) -> None:
+        table = self.table
+        table.contact_query = replace(table.contact_query, filter=contact_filter)
+
+    def refresh_contacts(self) -> None:
+        self.table.reload()
+
+    # -- search ------------------------------------------------------------------------
+    def action_focus_search(self) -> None:
+        self.search_input.focus()
+
+    def action_leave_search(self) -> None:
+        if self.focused is self.search_input:
+            self._apply_search()
+            self.table.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_search":
+            return self.focused is self.search_input
+        if action == "fill_demo":
+            return self._total == 0 and not self._demo_running
+        return True
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, self._apply_search)
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        self._apply_search()
+        self.table.focus()
+
+    def _apply_search(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
+        table = self.table
+        text = self.search_input.value
+        if normalize_term(text) != normalize_term(table.contact_query.search):
+            table.contact_query = replace(table.contact_query, search=text)
+
+    # -- count line ---------------------------------------------------------------------
+    @on(ContactsTable.CountChanged)
+    def _count_changed(self, event: ContactsTable.CountChanged) -> None:
+        self._count, self._total = event.count, event.total
+        self._update_count_line()
+        empty = event.total == 0
+        self.query_one("#empty-state").display = empty
+        self.query_one("#contacts-table").display = not empty
+        self.query_one("#search-row").display = not empty
+        self.refresh_bindings()
+
+    @on(ContactsTable.SelectionChanged)
+    def _selection_changed(self, event: ContactsTable.SelectionChanged) -> None:
+        self._selected, self._hidden, self._pending = event.selected, event.hidden, event.pending
+        self._update_count_line()
+
+    @on(ContactsTable.LoadFailed)
+    def _load_failed(self, event: ContactsTable.LoadFailed) -> None:
+        self.notify(escape_markup(event.message), title="Database error", severity="error")
+
+    def _update_count_line(self) -> None:
+        query = self.table.contact_query
+        by = "filter" if query.filter is not None else "search"
+        self.query_one("#count-line", Static).update(
+            count_line(
+                self._count, self._total, self._selected, self._hidden,
+                pending=self._pending, restricted_by=by,
+            )
+        )
+
+    # -- empty state: demo data ---------------------------------------------------------
+    def action_fill_demo(self) -> None:
+        if self._total != 0 or self._demo_running:
+            return
+        self._demo_running = True
+        self.refresh_bindings()
+        bar = self.query_one("#demo-progress", ProgressBar)
+        bar.display = True
+        bar.update(total=DEMO_CONTACTS, progress=0)
+        self._demo_worker()
+
+    @work(thread=True, exclusive=True, group="contacts-demo")
+    def _demo_worker(self) -> None:
+        worker = get_current_worker()
+        bar = self.query_one("#demo-progress", ProgressBar)
+
+        def progress(done: int, total: int) -> None:
+            if not worker.is_cancelled:
+                self.app.call_from_thread(bar.update, total=total, progress=done)
+
+        try:
+            from session_tui.data.demo import generate_demo
+
+            generate_demo(self.db, DEMO_CONTACTS, seed=0, progress=progress)
+        except Exception as exc:  # noqa: BLE001 - shown to the user
+            self.app.call_from_thread(self._demo_done, describe_error(exc))
+            return
+        self.app.call_from_thread(self._demo_done, None)
+
+    def _demo_done(self, error: str | None) -> None:
+        self._demo_running = False
+        self.query_one("#demo-progress", ProgressBar).display = False
+        if error:
+            self.notify(escape_markup(error), title="Demo data failed", severity="error")
+        else:
+            self.notify(f"Added {DEMO_CONTACTS:,} demo contacts.", title="Demo data")
+        self.table.reload()
+        self.table.focus()
+        self.refresh_bindings()
