@@ -7,7 +7,7 @@ spans words. PostgreSQL: LIKE on the expression covered by the pg_trgm index.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select, text, true
+from sqlalchemy import ColumnElement, and_, bindparam, func, literal, or_, select, text, true
 
 from session_tui.data.models import contact_t
 from session_tui.data.validation import strip_controls
@@ -52,7 +52,8 @@ def search_clause(dialect: str, term: str) -> ColumnElement[bool]:
     fts_ids = (
         select(text("rowid"))
         .select_from(text("contact_fts"))
-        .where(text("contact_fts MATCH :fts_q").bindparams(fts_q=match))
+        # unique: one query may hold several searches (search box + filter conditions)
+        .where(text("contact_fts MATCH :fts_q").bindparams(bindparam("fts_q", match, unique=True)))
     )
     candidates = c.id.in_(fts_ids.scalar_subquery())
     if len(words) == 1:
