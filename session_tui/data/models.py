@@ -72,6 +72,12 @@ class Membership(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("contact_id", "product_id", name="ux_membership_contact_product"),
         Index("ix_membership_product", "product_id", "contact_id"),
+        # 0003: the Memberships screen's order, covering its filters; product counts
+        Index(
+            "ix_membership_started", "started_at", "id", "product_id", "payment_type",
+            "cancelled_at", "expires_at", "contact_id",
+        ),
+        Index("ix_membership_product_status", "product_id", "cancelled_at", "expires_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -277,12 +277,16 @@ class MembershipsRepository:
 
     # -- queries -----------------------------------------------------------
     def where(self, query: MembershipQuery, now: datetime) -> ColumnElement[bool]:
+        """A WHERE clause over the `membership` table alone (contact conditions become
+        `contact_id IN (…)`), so that paging walks one index without joins."""
         m, c = membership_t.c, contact_t.c
         clauses: list[ColumnElement[bool]] = []
         if query.search.strip():
-            clauses.append(search_clause(self.db.dialect, query.search))
+            matching = select(c.id).where(search_clause(self.db.dialect, query.search))
+            clauses.append(m.contact_id.in_(matching))
         if query.email is not None:
-            clauses.append(c.email == strip_controls(query.email).strip().lower())
+            email = strip_controls(query.email).strip().lower()
+            clauses.append(m.contact_id.in_(select(c.id).where(c.email == email)))
         if query.contact_id is not None:
             clauses.append(m.contact_id == query.contact_id)
         if query.product_id is not None:
@@ -299,10 +303,7 @@ class MembershipsRepository:
 
     def count(self, query: MembershipQuery) -> int:
         now = self.clock()
-        base = membership_t
-        if query.search.strip() or query.email is not None:
-            base = membership_t.join(contact_t, contact_t.c.id == membership_t.c.contact_id)
-        stmt = select(func.count()).select_from(base).where(self.where(query, now))
+        stmt = select(func.count()).select_from(membership_t).where(self.where(query, now))
         with self.db.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
 
@@ -332,19 +333,24 @@ class MembershipsRepository:
             offset = total - end
         m = membership_t.c
         order = [m.started_at.asc(), m.id.asc()] if reverse else [m.started_at.desc(), m.id.desc()]
-        stmt = (
-            select(*_row_columns())
-            .select_from(_joined())
-            .where(self.where(query, now))
-            .order_by(*order)
-            .limit(limit)
-            .offset(offset)
+        # Step 1 walks the order over `membership` alone (index ix_membership_started)
+        # and skips `offset` rows without joining; step 2 joins just the page's rows.
+        ids_stmt = (
+            select(m.id).where(self.where(query, now)).order_by(*order).limit(limit).offset(offset)
         )
         with self.db.engine.connect() as conn:
-            raw = list(conn.execute(stmt).all())
+            ids = list(conn.execute(ids_stmt).scalars())
+            if not ids:
+                return []
+            rows = {
+                r.id: r
+                for r in conn.execute(
+                    select(*_row_columns()).select_from(_joined()).where(m.id.in_(ids))
+                )
+            }
         if reverse:
-            raw.reverse()
-        return [_to_row(r, now) for r in raw]
+            ids.reverse()
+        return [_to_row(rows[i], now) for i in ids if i in rows]
 
     def all(self, query: MembershipQuery | None = None) -> list[MembershipRow]:
         """Every matching membership, by email then product (the CLI's `list`)."""
