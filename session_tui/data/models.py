@@ -77,7 +77,13 @@ class Membership(SQLModel, table=True):
             "ix_membership_started", "started_at", "id", "product_id", "payment_type",
             "cancelled_at", "expires_at", "contact_id",
         ),
-        Index("ix_membership_product_status", "product_id", "cancelled_at", "expires_at"),
+        # 0004 widened it (covering for filters); plus the filters' payment and expiry reads
+        Index(
+            "ix_membership_product_status", "product_id", "cancelled_at", "payment_type",
+            "expires_at", "contact_id",
+        ),
+        Index("ix_membership_payment", "payment_type", "cancelled_at", "expires_at", "contact_id"),
+        Index("ix_membership_expires", "expires_at", "cancelled_at", "contact_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
