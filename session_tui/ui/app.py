@@ -45,6 +45,9 @@ TOP_SCREENS: dict[str, tuple[str, str, str]] = {
 }
 
 
+QUIT_HELP = "Quit (q outside text boxes, ctrl+q anywhere)"
+
+
 def _load_screen(module_name: str, class_name: str) -> type[Screen[object]] | None:
     try:
         module = importlib.import_module(module_name)
@@ -68,9 +71,11 @@ class SessionApp(App[None]):
         Binding("c", "goto('contacts')", "Contacts", id="app.contacts"),
         Binding("m", "goto('memberships')", "Memberships", id="app.memberships"),
         Binding("p", "goto('products')", "Products", id="app.products"),
-        Binding("question_mark", "help", "Help: all keys", key_display="?", id="app.help"),
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit_anywhere"),
+        Binding("question_mark", "help", "Help", key_display="?",
+                tooltip="Help: every key of this screen", id="app.help"),
+        Binding("q", "quit", "Quit", tooltip=QUIT_HELP, id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True,
+                tooltip=QUIT_HELP, id="app.quit_anywhere"),
     ]
 
     def __init__(self, db: Database, *, owns_db: bool = False) -> None:
@@ -113,8 +118,8 @@ class SessionApp(App[None]):
                 continue
             seen.add(key.description)
             yield SystemCommand(
-                f"{key.description}",
-                f"{key.section} · key: {key.keys}",
+                key.description,
+                f"{key.detail or key.section} · key: {key.keys}",
                 partial(self.run_action, key.action, key.node),
             )
         for command in super().get_system_commands(screen):

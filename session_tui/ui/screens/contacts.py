@@ -83,8 +83,8 @@ class ContactsScreen(Screen[None]):
                 id="contacts.leave_search"),
         Binding("down", "leave_search", "Back to the table", show=False,
                 id="contacts.search_down"),
-        Binding("D", "fill_demo", "Fill the empty database with demo data",
-                id="contacts.demo"),
+        Binding("D", "fill_demo", "Demo data",
+                tooltip="Fill the empty database with demo data", id="contacts.demo"),
     ]
 
     def __init__(self) -> None:
@@ -116,7 +116,7 @@ class ContactsScreen(Screen[None]):
                     yield Static(self._empty_text(), id="empty-text")
                     yield ProgressBar(id="demo-progress", show_eta=False)
         yield Static("Counting contacts…", id="count-line", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     @staticmethod
     def _empty_text() -> str:
@@ -158,6 +158,8 @@ class ContactsScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave_search":
             return self.focused is self.search_input
+        if action == "focus_search":
+            return self._total != 0
         if action == "fill_demo":
             return self._total == 0 and not self._demo_running
         return True

@@ -8,8 +8,9 @@ bindings and Textual's own widgets' editing keys are left out. The command
 palette (`ctrl+p`, see app.py) offers the same list by name.
 
 Give every binding a description (and an `id`): that is all it takes to appear
-here and in the palette. A widget or screen may set `HELP_SECTION = "…"` to
-name its group (default: the class name without "Screen").
+here and in the palette. The footer shows the short `description`; help and the
+palette show the `tooltip` when there is one (a longer explanation). A widget or
+screen may set `HELP_SECTION = "…"` to name its group (default: the class name without "Screen").
 """
 
 from __future__ import annotations
@@ -35,11 +36,16 @@ class KeyHelp:
     """One action and the keys that trigger it."""
 
     keys: str  # e.g. "up / k"
-    description: str
+    description: str  # short (the footer's)
     section: str
     action: str
     node: DOMNode
     enabled: bool = True
+    detail: str = ""  # the binding's tooltip, a longer explanation
+
+    @property
+    def long_description(self) -> str:
+        return self.detail or self.description
 
 
 def _ours(node: DOMNode) -> bool:
@@ -144,6 +150,7 @@ def collect_keys(screen: Screen[object]) -> list[KeyHelp]:
             KeyHelp(
                 keys=" / ".join(keys),
                 description=clean(binding.description),
+                detail=clean(binding.tooltip),
                 section=section_of(node),
                 action=binding.action,
                 node=node,
@@ -202,7 +209,7 @@ class HelpScreen(ModalScreen[None]):
                 section = k.section
             text.append_text(literal(k.keys.ljust(width), style="bold"))
             style = "" if k.enabled else "dim"
-            text.append_text(literal(k.description, style=style))
+            text.append_text(literal(k.long_description, style=style))
             text.append("\n")
         text.rstrip()
         return text

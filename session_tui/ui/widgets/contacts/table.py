@@ -129,19 +129,23 @@ class ContactsTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False, id="table.page_down"),
         Binding("home,g", "first", "First contact", show=False, id="table.first"),
         Binding("end,G", "last", "Last contact", show=False, id="table.last"),
-        Binding("space", "toggle_select", "Select / unselect, move down",
-                key_display="space", id="table.toggle_select"),
+        Binding("space", "toggle_select", "Select", key_display="space",
+                tooltip="Select / unselect the contact, move down", id="table.toggle_select"),
         Binding("shift+down", "extend_down", "Extend selection down", show=False,
                 id="table.extend_down"),
         Binding("shift+up", "extend_up", "Extend selection up", show=False,
                 id="table.extend_up"),
-        Binding("ctrl+a", "select_all", "Select all matching", id="table.select_all"),
+        Binding("ctrl+a", "select_all", "Select all",
+                tooltip="Select every contact matching the search / filter",
+                id="table.select_all"),
         Binding("asterisk", "invert_selection", "Invert selection", show=False,
-                id="table.invert"),
+                tooltip="Invert the selection within the search / filter", id="table.invert"),
         Binding("escape", "clear_selection", "Clear selection", show=False,
                 id="table.clear_selection"),
-        Binding("o", "cycle_sort", "Sort by name / email / status / joined", id="table.sort"),
-        Binding("O", "reverse_sort", "Reverse sort", show=False, id="table.reverse_sort"),
+        Binding("o", "cycle_sort", "Sort", tooltip="Sort by the next column: name, email, "
+                "status, joined", id="table.sort"),
+        Binding("O", "reverse_sort", "Reverse sort", show=False,
+                tooltip="Reverse the sort order", id="table.reverse_sort"),
     ]
 
     # -- messages ----------------------------------------------------------------
@@ -533,7 +537,19 @@ class ContactsTable(ScrollView, can_focus=True):
             first = 0
             cursor = 0
         rows = self.body_height if self.is_mounted else 50
-        self._reload_worker(self._generation, self._query, first, cursor, rows, keep_cursor)
+        # Only the order changed: the count cannot have changed either.
+        known: tuple[int, int] | None = None
+        shown = self._shown_query
+        if (
+            not keep_cursor
+            and self._count is not None
+            and self._total is not None
+            and replace(self._query, sort=shown.sort, descending=shown.descending) == shown
+        ):
+            known = (self._count, self._total)
+        self._reload_worker(
+            self._generation, self._query, first, cursor, rows, keep_cursor, known
+        )
 
     @work(thread=True, exclusive=True, group="contacts-table-reload")
     def _reload_worker(
@@ -544,21 +560,34 @@ class ContactsTable(ScrollView, can_focus=True):
         cursor: int,
         rows: int,
         keep_cursor: bool,
+        known: tuple[int, int] | None,
     ) -> None:
         worker = get_current_worker()
+        repo = self.repository
+        pages: dict[int, list[ContactRow]] = {}
         try:
-            count = self.repository.count(query)
-            total = count if is_unrestricted(query) else self.repository.total()
+            if known is not None:
+                count, total = known
+            else:
+                if not keep_cursor:
+                    # The first page needs no count; a short one *is* the count.
+                    pages[0] = repo.page(query, 0, PAGE_SIZE)
+                if worker.is_cancelled:
+                    return
+                if not keep_cursor and len(pages[0]) < PAGE_SIZE:
+                    count = len(pages[0])
+                else:
+                    count = repo.count(query)
+                total = count if is_unrestricted(query) else repo.total()
             first = max(0, min(first, count - rows))
             wanted = set(range(first // PAGE_SIZE, (first + rows) // PAGE_SIZE + 1))
             wanted.add(min(cursor, max(0, count - 1)) // PAGE_SIZE)
-            pages: dict[int, list[ContactRow]] = {}
             for page in sorted(wanted):
                 if worker.is_cancelled:
                     return
-                if page * PAGE_SIZE >= count:
+                if page in pages or page * PAGE_SIZE >= count:
                     continue
-                pages[page] = self.repository.page(query, page * PAGE_SIZE, PAGE_SIZE, total=count)
+                pages[page] = repo.page(query, page * PAGE_SIZE, PAGE_SIZE, total=count)
         except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
             if not worker.is_cancelled:
                 self.post_message(self._Failed(describe_error(exc)))

@@ -1,0 +1,182 @@
+"""Regenerate the screenshots in `screenshots/`: `python -m session_tui.tools.screenshots`.
+
+Builds a demo database in a temporary directory (fixed seed), drives the app
+headless (`App.run_test`) and writes an SVG and a PNG (cairosvg) of each shot.
+
+Adding a screen is a few lines: write an async function that takes the Pilot and
+brings the app where you want it, and add a `Shot` to `SHOTS`:
+
+    async def memberships(pilot: Pilot[None]) -> None:
+        await pilot.press("m")
+        await settle(pilot)
+
+    SHOTS.append(Shot("memberships", "Memberships", memberships))
+
+Options: `--only NAME` (repeatable), `--out DIR`, `--contacts N`, `--no-png`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from rich.cells import cell_len
+from textual.pilot import Pilot
+
+from session_tui.data.db import open_database
+from session_tui.ui.app import SessionApp, make_app
+
+SIZE = (120, 40)
+# Fixed "now" for the demo data, so the screenshots only change when the UI does.
+DEMO_NOW = datetime(2026, 5, 1, 9, 0, 0)
+DEMO_SEED = 7
+
+Step = Callable[[Pilot[None]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Shot:
+    name: str  # file name without extension
+    title: str  # window title in the image
+    steps: Step
+
+
+async def settle(pilot: Pilot[None], timeout: float = 10.0) -> None:
+    """Wait until no worker runs and the screen has caught up."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    await pilot.pause(0.05)
+    while time.monotonic() < deadline:
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+        if not any(w.is_running for w in app.workers):
+            break
+    await pilot.pause(0.1)
+
+
+# -- the shots ---------------------------------------------------------------------------
+async def contacts(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("down", "down", "space", "space", "down")
+    await settle(pilot)
+
+
+async def contacts_search(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("slash", *"mar")
+    await pilot.pause(0.3)
+    await settle(pilot)
+    await pilot.press("escape")
+    await settle(pilot)
+
+
+async def help_modal(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("question_mark")
+    await settle(pilot)
+
+
+SHOTS: list[Shot] = [
+    Shot("contacts", "Contacts", contacts),
+    Shot("contacts-search", "Contacts: search as you type", contacts_search),
+    Shot("help", "Help (?)", help_modal),
+]
+
+
+# -- SVG -> PNG ----------------------------------------------------------------------------
+_TEXT = re.compile(
+    r'<text (?P<pre>[^>]*?)x="(?P<x>[\d.]+)"(?P<mid>[^>]*?)textLength="(?P<len>[\d.]+)"'
+    r"(?P<post>[^>]*)>(?P<body>[^<]*)</text>"
+)
+
+
+def _grid_aligned(svg: str) -> str:
+    """Give every character of each text run its own x position.
+
+    Textual's SVG relies on `textLength` to keep characters on the terminal grid;
+    cairosvg ignores it, so runs drift. Per-character x positions fix that
+    (wide characters take two cells).
+    """
+
+    def fix(m: re.Match[str]) -> str:
+        body = html.unescape(m.group("body"))
+        cells = cell_len(body)
+        if not body or cells == 0:
+            return m.group(0)
+        step = float(m.group("len")) / cells
+        x = float(m.group("x"))
+        xs = []
+        for ch in body:
+            xs.append(f"{x:.1f}")
+            x += step * cell_len(ch)
+        return (
+            f'<text {m.group("pre")}x="{" ".join(xs)}"{m.group("mid")}{m.group("post")}>'
+            f"{html.escape(body, quote=False)}</text>"
+        )
+
+    svg = _TEXT.sub(fix, svg)
+    # Textual embeds Fira Code from a CDN; use a local monospace font instead.
+    return svg.replace("Fira Code, monospace", "DejaVu Sans Mono, Noto Sans Mono, monospace")
+
+
+def svg_to_png(svg: str, path: Path) -> bool:
+    try:
+        import cairosvg
+    except ImportError:
+        print("cairosvg is not installed: PNGs skipped (pip install '.[screenshots]')",
+              file=sys.stderr)
+        return False
+    cairosvg.svg2png(bytestring=_grid_aligned(svg).encode("utf-8"), write_to=str(path))
+    return True
+
+
+# -- driver --------------------------------------------------------------------------------
+async def take(app: SessionApp, shot: Shot) -> str:
+    async with app.run_test(size=SIZE) as pilot:
+        app.sub_title = "demo.db"
+        await shot.steps(pilot)
+        return app.export_screenshot(title=f"session-tui · {shot.title}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--out", type=Path, default=Path("screenshots"))
+    parser.add_argument("--only", action="append", default=[], metavar="NAME")
+    parser.add_argument("--contacts", type=int, default=2000)
+    parser.add_argument("--no-png", action="store_true")
+    args = parser.parse_args(argv)
+
+    from session_tui.data.demo import generate_demo
+
+    shots = [s for s in SHOTS if not args.only or s.name in args.only]
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="session-tui-shots-") as tmp:
+        db = open_database(f"sqlite:///{Path(tmp) / 'demo.db'}")
+        try:
+            generate_demo(db, args.contacts, seed=DEMO_SEED, now=DEMO_NOW)
+            for shot in shots:
+                svg = asyncio.run(take(make_app(db=db), shot))
+                svg_path = args.out / f"{shot.name}.svg"
+                svg_path.write_text(svg, encoding="utf-8")
+                written = [svg_path]
+                if not args.no_png:
+                    png_path = args.out / f"{shot.name}.png"
+                    if svg_to_png(svg, png_path):
+                        written.append(png_path)
+                print("wrote", ", ".join(str(p) for p in written))
+        finally:
+            db.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
