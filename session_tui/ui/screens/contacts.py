@@ -147,13 +147,15 @@ class ContactsScreen(Screen[None]):
         self.table.reload()
 
     # -- search ------------------------------------------------------------------------
+    # Focus changes use set_focus (immediate), not widget.focus() (deferred): keys
+    # typed right after `/` (a fast typist, a paste, tmux) must land in the box.
     def action_focus_search(self) -> None:
-        self.search_input.focus()
+        self.set_focus(self.search_input)
 
     def action_leave_search(self) -> None:
         if self.focused is self.search_input:
             self._apply_search()
-            self.table.focus()
+            self.set_focus(self.table)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave_search":
@@ -173,7 +175,7 @@ class ContactsScreen(Screen[None]):
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:
         self._apply_search()
-        self.table.focus()
+        self.set_focus(self.table)
 
     def _apply_search(self) -> None:
         if self._search_timer is not None:
