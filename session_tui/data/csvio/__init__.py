@@ -1,0 +1,38 @@
+"""CSV import and export of contacts (spec §5, §6). No Textual here.
+
+- `reader`: encoding/delimiter detection, header mapping, streaming rows;
+- `importer`: preview (dry run), verdicts, rejects file, the one-transaction import;
+- `exporter`: the current filter / selection / segment to a file or stdout;
+- `escaping`: the formula-escaping scheme shared by both directions.
+"""
+
+from session_tui.data.csvio.escaping import escape_cell, unescape_cell
+from session_tui.data.csvio.importer import (
+    VERDICT_LABELS,
+    ImportCancelled,
+    ImportReport,
+    Progress,
+    RowVerdict,
+    Verdict,
+    import_csv,
+    preview_csv,
+    write_rejects,
+)
+from session_tui.data.csvio.reader import CsvFormatError, CsvLayout, sniff
+
+__all__ = [
+    "VERDICT_LABELS",
+    "CsvFormatError",
+    "CsvLayout",
+    "ImportCancelled",
+    "ImportReport",
+    "Progress",
+    "RowVerdict",
+    "Verdict",
+    "escape_cell",
+    "import_csv",
+    "preview_csv",
+    "sniff",
+    "unescape_cell",
+    "write_rejects",
+]
