@@ -31,7 +31,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, ProgressBar, Static
+from textual.widgets import Footer, Header, Input, ProgressBar, Static, TextArea
 from textual.worker import get_current_worker
 
 from session_tui.data.db import Database, describe_error
@@ -78,10 +78,14 @@ class ContactsScreen(Screen[None]):
     AUTO_FOCUS = "#contacts-table"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_search", "Search", key_display="/", id="contacts.search"),
-        Binding("escape", "leave_search", "Leave the search box", show=False,
+        # priority: handled the moment the key arrives, so keys typed right after
+        # it (a fast typist, tmux send-keys) already go to the new focus.
+        # check_action disables them where they must not apply (see below).
+        Binding("slash", "focus_search", "Search", key_display="/", priority=True,
+                id="contacts.search"),
+        Binding("escape", "leave_search", "Leave the search box", show=False, priority=True,
                 id="contacts.leave_search"),
-        Binding("down", "leave_search", "Back to the table", show=False,
+        Binding("down", "leave_search", "Back to the table", show=False, priority=True,
                 id="contacts.search_down"),
         Binding("D", "fill_demo", "Demo data",
                 tooltip="Fill the empty database with demo data", id="contacts.demo"),
@@ -161,7 +165,8 @@ class ContactsScreen(Screen[None]):
         if action == "leave_search":
             return self.focused is self.search_input
         if action == "focus_search":
-            return self._total != 0
+            # "/" types itself into any text box (the search box, the filter panel…)
+            return self._total != 0 and not isinstance(self.focused, Input | TextArea)
         if action == "fill_demo":
             return self._total == 0 and not self._demo_running
         return True
