@@ -638,7 +638,12 @@ class MembershipsRepository:
                     f"the expiry date must be after the start ({fmt_moment(cur.started_at)})",
                 )
             if cur.expires_at == expires_at:
-                raise ValidationError("expires_at", f"it already expires {fmt_moment(expires_at)}")
+                raise ValidationError(
+                    "expires_at",
+                    "it already never expires"
+                    if expires_at is None
+                    else f"it already expires on {fmt_moment(expires_at)}",
+                )
             self._persist_expiry(conn, cur, now, expires_at)
             conn.execute(
                 update(membership_t)

@@ -89,6 +89,11 @@ class ContactsScreen(Screen[None]):
                 id="contacts.search_down"),
         Binding("D", "fill_demo", "Demo data",
                 tooltip="Fill the empty database with demo data", id="contacts.demo"),
+        Binding("enter", "open_contact", "Detail",
+                tooltip="Contact detail: memberships and history", id="contacts.detail"),
+        Binding("a", "add_membership", "Add membership",
+                tooltip="Add a membership (prefilled with the current contact)",
+                id="contacts.add_membership"),
     ]
 
     def __init__(self) -> None:
@@ -149,6 +154,26 @@ class ContactsScreen(Screen[None]):
 
     def refresh_contacts(self) -> None:
         self.table.reload()
+
+    # -- memberships (issue 6: screens/membership_flows.py) ---------------------------------
+    def action_open_contact(self) -> None:
+        from session_tui.ui.screens import membership_flows
+
+        row = self.table.current_row
+        if row is not None:
+            membership_flows.open_contact(self, row.id, self._after_membership_change)
+
+    def action_add_membership(self) -> None:
+        from session_tui.ui.screens import membership_flows
+
+        row = self.table.current_row
+        email = row.email if row is not None else ""
+        membership_flows.add_membership(self, email, self._after_membership_change)
+
+    def _after_membership_change(self, changed: bool) -> None:
+        if changed:
+            self.table.reload()
+        self.table.focus()
 
     # -- search ------------------------------------------------------------------------
     # Focus changes use set_focus (immediate), not widget.focus() (deferred): keys

@@ -1,0 +1,257 @@
+"""The add-membership modal (`a` on Contacts, Memberships and Contact detail).
+
+`AddMembershipModal(db, email="", clock=utcnow)` is a `ModalScreen[GrantResult | None]`:
+email (completes existing contacts as you type: `right` accepts the suggestion;
+prefilled with the current contact), product (non-archived products), payment type
+and an optional expiry date (YYYY-MM-DD). Beside the email it says whether this is
+an existing contact or a new one that will be created, and beside the product
+whether the contact already has it (then adding reactivates it).
+`enter` / ctrl+s adds; errors appear beside their field and nothing is written;
+`escape` cancels and writes nothing. Dismisses with the repository's `GrantResult`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.suggester import Suggester
+from textual.timer import Timer
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
+from textual.worker import get_current_worker
+
+from session_tui.data.db import Database, describe_error
+from session_tui.data.models import PaymentType
+from session_tui.data.repositories.contacts import ContactsRepository
+from session_tui.data.repositories.memberships import GrantResult, MembershipsRepository
+from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.validation import ValidationError, email_problem, strip_controls
+from session_tui.ui.modals.membership_actions import ApplyModal, parse_expiry
+from session_tui.ui.safe import literal
+from session_tui.ui.when import Clock, relative
+
+LOOKUP_DEBOUNCE = 0.15
+EMAIL_HELP = "An email that is not a contact yet creates the contact."
+
+
+class ContactEmailSuggester(Suggester):
+    """Completes an email with the first existing contact's email that starts with it."""
+
+    def __init__(self, contacts: ContactsRepository) -> None:
+        super().__init__(use_cache=True, case_sensitive=False)
+        self.contacts = contacts
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value.strip():
+            return None
+        try:
+            found = await asyncio.to_thread(self.contacts.suggest_emails, value, 1)
+        except Exception:  # noqa: BLE001 - no completion is better than a crash
+            return None
+        return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    email: str
+    product_id: int | None
+    email_hint: str
+    product_hint: str
+
+
+class AddMembershipModal(ApplyModal[GrantResult]):
+    """Grant a product to a contact (a new email creates the contact)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "submit", "Add the membership", id="add_membership.submit"),
+    ]
+
+    def __init__(self, db: Database, email: str = "", clock: Clock | None = None) -> None:
+        super().__init__()
+        self.db = db
+        self.memberships = (
+            MembershipsRepository(db, clock) if clock else MembershipsRepository(db)
+        )
+        self.contacts = ContactsRepository(db)
+        self.products = ProductsRepository(db)
+        self._clock = self.memberships.clock
+        self._initial_email = strip_controls(email)
+        self._lookup_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="membership-dialog"):
+            yield Label("Add membership", id="title")
+            with Horizontal(classes="form-row"):
+                yield Label("Email", classes="form-label")
+                yield Input(
+                    value=self._initial_email,
+                    placeholder="name@example.com  (→ accepts a suggestion)",
+                    suggester=ContactEmailSuggester(self.contacts),
+                    id="email",
+                )
+            yield Static(EMAIL_HELP, id="email-hint", classes="form-hint")
+            yield Static("", id="email-error", classes="field-error form-hint")
+            with Horizontal(classes="form-row"):
+                yield Label("Product", classes="form-label")
+                yield Select[int]([], prompt="Loading products…", id="product")
+            yield Static("", id="product-hint", classes="form-hint")
+            yield Static("", id="product-error", classes="field-error form-hint")
+            with Horizontal(classes="form-row"):
+                yield Label("Payment", classes="form-label")
+                with RadioSet(id="payment"):
+                    for i, p in enumerate(PaymentType):
+                        yield RadioButton(p.value, value=i == 0, id=f"payment-{p.value}")
+            yield Static("", id="payment_type-error", classes="field-error form-hint")
+            with Horizontal(classes="form-row"):
+                yield Label("Expires on", classes="form-label")
+                yield Input(placeholder="YYYY-MM-DD  (empty = never expires)", id="expires")
+            yield Static("optional", id="expires-hint", classes="form-hint")
+            yield Static("", id="expires_at-error", classes="field-error form-hint")
+            yield Static("", id="general-error", classes="field-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Add", variant="primary", id="add")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.clear_errors()
+        email = self.query_one("#email", Input)
+        email.focus()
+        email.cursor_position = len(email.value)
+        self._load_products()
+        self._schedule_lookup()
+
+    # -- products ------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="add-membership-products")
+    def _load_products(self) -> None:
+        try:
+            rows = self.products.all(include_archived=False)
+        except Exception as exc:  # noqa: BLE001
+            self.app.call_from_thread(self.show_error, "general", describe_error(exc))
+            return
+        self.app.call_from_thread(self._set_products, [(r.name, r.id) for r in rows])
+
+    def _set_products(self, options: list[tuple[str, int]]) -> None:
+        select = self.query_one("#product", Select)
+        select.set_options((literal(name), pid) for name, pid in options)
+        select.prompt = "Choose a product" if options else "No products yet (add some on p)"
+        if len(options) == 1:
+            select.value = options[0][1]
+
+    # -- live hints ----------------------------------------------------------------------
+    @on(Input.Changed, "#email")
+    @on(Select.Changed, "#product")
+    def _inputs_changed(self) -> None:
+        self._schedule_lookup()
+
+    def _schedule_lookup(self) -> None:
+        if self._lookup_timer is not None:
+            self._lookup_timer.stop()
+        self._lookup_timer = self.set_timer(LOOKUP_DEBOUNCE, self._start_lookup)
+
+    def _selected_product(self) -> int | None:
+        value = self.query_one("#product", Select).value
+        return value if isinstance(value, int) else None
+
+    def _start_lookup(self) -> None:
+        self._lookup_worker(self.query_one("#email", Input).value, self._selected_product())
+
+    @work(thread=True, exclusive=True, group="add-membership-lookup")
+    def _lookup_worker(self, email: str, product_id: int | None) -> None:
+        worker = get_current_worker()
+        normal = strip_controls(email).strip().lower()
+        email_hint = product_hint = ""
+        try:
+            if normal and email_problem(normal) is None:
+                contact = self.contacts.get_by_email(normal)
+                if contact is None:
+                    email_hint = "New contact: it will be created."
+                else:
+                    name = contact.full_name or "(no name)"
+                    email_hint = f"Existing contact: {name} · {contact.status.value}"
+                    if product_id is not None:
+                        existing = self.memberships.find(normal, product_id)
+                        if existing is not None:
+                            state = (
+                                "cancelled" if existing.cancelled
+                                else existing.status.value
+                            )
+                            product_hint = (
+                                f"Already has it ({state}, {existing.payment_type}): "
+                                "adding reactivates it with the values below."
+                            )
+        except Exception:  # noqa: BLE001 - hints are optional
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(
+                self._show_lookup, _Lookup(email, product_id, email_hint, product_hint)
+            )
+
+    def _show_lookup(self, lookup: _Lookup) -> None:
+        self.query_one("#email-hint", Static).update(literal(lookup.email_hint or EMAIL_HELP))
+        self.query_one("#product-hint", Static).update(literal(lookup.product_hint))
+
+    @on(Input.Changed, "#expires")
+    def _expiry_changed(self, event: Input.Changed) -> None:
+        hint = self.query_one("#expires-hint", Static)
+        try:
+            _, value = parse_expiry(event.value)
+        except ValidationError:
+            hint.update("")
+            return
+        now = self._clock()
+        if value is None:
+            hint.update("optional: empty = never expires")
+        elif value <= now:
+            hint.update("that date has passed: a membership cannot expire before it starts")
+        else:
+            hint.update(f"expires {relative(value, now)}")
+
+    # -- submit ----------------------------------------------------------------------------
+    def _payment(self) -> PaymentType:
+        pressed = self.query_one("#payment", RadioSet).pressed_button
+        if pressed is None or pressed.id is None:
+            return PaymentType.PAID
+        return PaymentType(pressed.id.removeprefix("payment-"))
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#add")
+    def action_submit(self) -> None:
+        self.clear_errors()
+        email = self.query_one("#email", Input).value
+        product_id = self._selected_product()
+        ok = True
+        normal = strip_controls(email).strip().lower()
+        problem = email_problem(normal)
+        if problem:
+            self.show_error("email", problem)
+            ok = False
+        if product_id is None:
+            self.show_error("product", "choose a product")
+            ok = False
+        try:
+            _, expires_at = parse_expiry(self.query_one("#expires", Input).value)
+        except ValidationError as exc:
+            self.show_error(exc.field, exc.message)
+            ok = False
+            expires_at = None
+        if expires_at is not None and expires_at <= self._clock():
+            self.show_error(
+                "expires_at",
+                "that date has passed: a membership cannot expire before it starts "
+                "(to back-fill history use `session-tui memberships add --started`)",
+            )
+            ok = False
+        if not ok or product_id is None:
+            return
+        payment = self._payment()
+        repo = self.memberships
+        self.apply_in_thread(lambda: repo.grant(normal, product_id, payment, expires_at))
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()

@@ -1,0 +1,286 @@
+"""Modals that change one membership: new expiry date, payment type, cancel (confirm).
+
+Each modal is a typed `ModalScreen[MembershipRow | None]`: it shows the membership,
+asks for the change, runs `apply(value)` (a repository call given by the caller) in a
+worker thread, and dismisses with the changed row. A `ValidationError` is shown
+inside the modal and nothing is written; `escape` cancels and writes nothing.
+
+`ApplyModal` is the shared base (also used by the add-membership and product-name
+modals): `self.apply_in_thread(fn)` runs `fn()`; `on_applied(result)` dismisses;
+`show_error(field, message)` shows a message beside a field (`#<field>-error`) or
+in `#error`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar, Generic, TypeVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from session_tui.data.clock import date_to_dt, parse_date
+from session_tui.data.db import describe_error
+from session_tui.data.models import PaymentType
+from session_tui.data.repositories.memberships import MembershipRow
+from session_tui.data.validation import ValidationError
+from session_tui.ui.safe import clean, literal
+from session_tui.ui.when import Clock, day, relative
+
+R = TypeVar("R")
+
+# One stylesheet for every modal of memberships and products (absolute: subclasses
+# live in other modules, and Textual resolves relative paths from the subclass).
+MODAL_CSS = str(Path(__file__).with_name("membership_modals.tcss"))
+
+
+class ApplyModal(ModalScreen[R | None], Generic[R]):
+    """A modal that applies its change in a worker and dismisses with the result."""
+
+    CSS_PATH = MODAL_CSS
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel (nothing is written)", id="modal.cancel"),
+    ]
+
+    _busy = False
+
+    def action_cancel(self) -> None:
+        if not self._busy:
+            self.dismiss(None)
+
+    def clear_errors(self) -> None:
+        for error in self.query(".field-error"):
+            assert isinstance(error, Static)
+            error.update("")
+            error.display = False
+
+    def show_error(self, field: str, message: str) -> None:
+        targets = self.query(f"#{field}-error")
+        target = targets.first() if targets else self.query_one("#error")
+        assert isinstance(target, Static)
+        target.update(literal(message))
+        target.display = True
+
+    def apply_in_thread(self, fn: Callable[[], R]) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        self.clear_errors()
+        self._apply_worker(fn)
+
+    @work(thread=True, exclusive=True, group="modal-apply")
+    def _apply_worker(self, fn: Callable[[], R]) -> None:
+        try:
+            result = fn()
+        except ValidationError as exc:
+            self.app.call_from_thread(self._failed, exc.field, exc.message)
+            return
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
+            self.app.call_from_thread(self._failed, "", describe_error(exc))
+            return
+        self.app.call_from_thread(self.on_applied, result)
+
+    def _failed(self, field: str, message: str) -> None:
+        self._busy = False
+        self.show_error(field or "general", message)
+
+    def on_applied(self, result: R) -> None:
+        self._busy = False
+        self.dismiss(result)
+
+
+def membership_summary(row: MembershipRow, now: datetime) -> str:
+    who = row.full_name or row.email
+    if row.cancelled_at is not None:
+        state = f"cancelled {relative(row.cancelled_at, now)}"
+    elif row.expires_at is None:
+        state = "never expires"
+    elif row.expires_at > now:
+        state = f"expires {day(row.expires_at)} ({relative(row.expires_at, now)})"
+    else:
+        state = f"expired {day(row.expires_at)} ({relative(row.expires_at, now)})"
+    return f"{who} · {row.product} · {row.payment_type} · {state}"
+
+
+def parse_expiry(text: str) -> tuple[bool, datetime | None]:
+    """(ok, value) for an expiry box: empty or "never" = never expires; else YYYY-MM-DD.
+
+    Raises ValidationError("expires_at", …) with a clear message for nonsense."""
+    text = clean(text).strip()
+    if not text or text.lower() == "never":
+        return True, None
+    try:
+        return True, date_to_dt(parse_date(text))
+    except ValueError as exc:
+        raise ValidationError("expires_at", str(exc)) from None
+
+
+class ExpiryModal(ApplyModal[MembershipRow]):
+    """A new expiry date for a membership (`x` on a membership)."""
+
+    def __init__(
+        self, row: MembershipRow, apply: Callable[[datetime | None], MembershipRow], clock: Clock
+    ) -> None:
+        super().__init__()
+        self.row = row
+        self._apply = apply
+        self._clock = clock
+
+    def compose(self) -> ComposeResult:
+        now = self._clock()
+        with Vertical(id="dialog", classes="membership-dialog"):
+            yield Label("New expiry date", id="title")
+            yield Static(literal(membership_summary(self.row, now)), id="summary")
+            yield Label("Expires on (YYYY-MM-DD; empty or “never” = never expires)")
+            yield Input(
+                value=day(self.row.expires_at, never=""),
+                placeholder="YYYY-MM-DD",
+                id="expires",
+            )
+            yield Static("", id="expires-hint", markup=False)
+            yield Static("", id="expires_at-error", classes="field-error")
+            yield Static("", id="general-error", classes="field-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.clear_errors()
+        box = self.query_one("#expires", Input)
+        box.focus()
+        box.cursor_position = len(box.value)
+        self._update_hint(box.value)
+
+    @on(Input.Changed, "#expires")
+    def _changed(self, event: Input.Changed) -> None:
+        self._update_hint(event.value)
+
+    def _update_hint(self, text: str) -> None:
+        hint = self.query_one("#expires-hint", Static)
+        try:
+            _, value = parse_expiry(text)
+        except ValidationError:
+            hint.update("")
+            return
+        now = self._clock()
+        if value is None:
+            hint.update("never expires")
+        elif value <= now:
+            hint.update(f"{relative(value, now)}: the membership will show as expired")
+        else:
+            hint.update(f"expires {relative(value, now)}")
+
+    @on(Input.Submitted, "#expires")
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        self.clear_errors()
+        try:
+            _, value = parse_expiry(self.query_one("#expires", Input).value)
+        except ValidationError as exc:
+            self.show_error(exc.field, exc.message)
+            return
+        apply = self._apply
+        self.apply_in_thread(lambda: apply(value))
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()
+
+
+class PaymentModal(ApplyModal[MembershipRow]):
+    """Change a membership's payment type (`t` on a membership)."""
+
+    def __init__(
+        self, row: MembershipRow, apply: Callable[[PaymentType], MembershipRow], clock: Clock
+    ) -> None:
+        super().__init__()
+        self.row = row
+        self._apply = apply
+        self._clock = clock
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="membership-dialog"):
+            yield Label("Payment type", id="title")
+            yield Static(literal(membership_summary(self.row, self._clock())), id="summary")
+            options = [
+                Option(
+                    f"{p.value}  (current)" if p.value == self.row.payment_type else p.value,
+                    id=p.value,
+                )
+                for p in PaymentType
+            ]
+            yield OptionList(*options, id="payments")
+            yield Static("", id="payment_type-error", classes="field-error")
+            yield Static("", id="general-error", classes="field-error")
+            yield Static("enter chooses · escape cancels", classes="hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.clear_errors()
+        options = self.query_one("#payments", OptionList)
+        current = [p.value for p in PaymentType].index(self.row.payment_type)
+        others = [i for i in range(len(PaymentType)) if i != current]
+        options.highlighted = others[0] if others else 0
+        options.focus()
+
+    @on(OptionList.OptionSelected, "#payments")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        value = PaymentType(str(event.option.id))
+        apply = self._apply
+        self.apply_in_thread(lambda: apply(value))
+
+
+class CancelMembershipModal(ApplyModal[MembershipRow]):
+    """Confirm cancelling a membership (`d` / `delete` on a membership)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "confirm", "Yes, cancel the membership", id="confirm.yes"),
+        Binding("n", "cancel", "No, keep it", id="confirm.no"),
+    ]
+
+    def __init__(
+        self, row: MembershipRow, apply: Callable[[], MembershipRow], clock: Clock
+    ) -> None:
+        super().__init__()
+        self.row = row
+        self._apply = apply
+        self._clock = clock
+
+    def compose(self) -> ComposeResult:
+        who = self.row.full_name or self.row.email
+        with Vertical(id="dialog", classes="membership-dialog"):
+            yield Label("Cancel membership?", id="title")
+            yield Static(literal(membership_summary(self.row, self._clock())), id="summary")
+            text = literal(
+                f"Cancel the “{self.row.product}” membership of {who}? It ends now. "
+                "The history keeps it, and adding the product again reactivates it."
+            )
+            text.no_wrap = False
+            yield Static(text, id="question")
+            yield Static("", id="general-error", classes="field-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Yes, cancel it (y)", variant="error", id="yes")
+                yield Button("No, keep it (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.clear_errors()
+        self.query_one("#no", Button).focus()
+
+    def action_confirm(self) -> None:
+        apply = self._apply
+        self.apply_in_thread(apply)
+
+    @on(Button.Pressed, "#yes")
+    def _yes(self) -> None:
+        self.action_confirm()
+
+    @on(Button.Pressed, "#no")
+    def _no(self) -> None:
+        self.action_cancel()

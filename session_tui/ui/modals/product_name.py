@@ -1,0 +1,64 @@
+"""Product name modal: add a product or rename one (Products screen `a` / `r`).
+
+`ProductNameModal(title, apply, initial="")` is a `ModalScreen[ProductRow | None]`:
+`apply(name)` (ProductsRepository.add or .rename) runs in a worker; its
+ValidationError (empty, too long, duplicate ignoring case) is shown beside the field
+and nothing is written; `escape` cancels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, Input, Label, Static
+
+from session_tui.data.repositories.products import ProductRow
+from session_tui.data.validation import MAX_NAME
+from session_tui.ui.modals.membership_actions import ApplyModal
+from session_tui.ui.safe import clean, literal
+
+
+class ProductNameModal(ApplyModal[ProductRow]):
+    def __init__(
+        self, title: str, apply: Callable[[str], ProductRow], initial: str = "",
+        subtitle: str = "",
+    ) -> None:
+        super().__init__()
+        self._title = title
+        self._apply = apply
+        self._initial = clean(initial)
+        self._subtitle = subtitle
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Label(self._title, id="title", markup=False)
+            if self._subtitle:
+                yield Static(literal(self._subtitle), id="summary")
+            yield Label(f"Name (unique ignoring case, up to {MAX_NAME} characters)")
+            yield Input(value=self._initial, placeholder="e.g. 1:1 Coaching", id="name",
+                        max_length=MAX_NAME + 50)
+            yield Static("", id="name-error", classes="field-error")
+            yield Static("", id="general-error", classes="field-error")
+            with Horizontal(classes="buttons"):
+                yield Button("Save", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.clear_errors()
+        name = self.query_one("#name", Input)
+        name.focus()
+        name.cursor_position = len(name.value)
+
+    @on(Input.Submitted, "#name")
+    @on(Button.Pressed, "#save")
+    def _save(self) -> None:
+        value = self.query_one("#name", Input).value
+        apply = self._apply
+        self.apply_in_thread(lambda: apply(value))
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.action_cancel()

@@ -1,0 +1,285 @@
+"""The Memberships screen (`m`): every membership, searchable and filterable.
+
+Search by email or name (`/`), filters by product, status and payment type (`f`
+focuses them); from the current row: `a` add (prefilled with its email), `x` new
+expiry date, `d` / `delete` cancel (confirmation), `t` payment type, `enter` the
+contact's detail. The table is virtual (see widgets/memberships/table.py): it stays
+fast at millions of memberships.
+
+`screen.show_product(product_id)` shows one product's memberships (Products screen's
+`enter`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, Select, Static
+
+from session_tui.data.db import Database, describe_error
+from session_tui.data.models import PaymentType, Status
+from session_tui.data.repositories.memberships import MembershipQuery, MembershipRow
+from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.search import normalize_term
+from session_tui.ui.safe import escape_markup, literal
+from session_tui.ui.screens import membership_flows as flows
+from session_tui.ui.when import clock_of
+from session_tui.ui.widgets.contacts.table import ContactsTable
+from session_tui.ui.widgets.memberships.table import MembershipsTable
+
+SEARCH_DEBOUNCE = 0.1
+
+
+def memberships_count_line(count: int | None, total: int | None) -> str:
+    if count is None or total is None:
+        return "Counting memberships…"
+    if count == total:
+        return f"{total:,} membership{'s' if total != 1 else ''}"
+    return f"{count:,} of {total:,} memberships"
+
+
+class MembershipsScreen(Screen[None]):
+    """Every membership: email, name, product, payment type, status, started, expires."""
+
+    CSS_PATH = "memberships.tcss"
+    HELP_SECTION = "Memberships"
+    AUTO_FOCUS = "#memberships-table"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_search", "Search", key_display="/",
+                tooltip="Search emails and names (as you type)", id="memberships.search"),
+        Binding("escape", "leave_search", "Back to the table", show=False,
+                tooltip="Leave the search box / filters", id="memberships.leave_search"),
+        Binding("f", "focus_filters", "Filters",
+                tooltip="Filter by product, status and payment type", id="memberships.filters"),
+        Binding("a", "add", "Add",
+                tooltip="Add a membership (prefilled with this row's email)",
+                id="memberships.add"),
+        Binding("x", "extend", "Expiry", tooltip="Set a new expiry date (extend)",
+                id="memberships.extend"),
+        Binding("d,delete", "cancel_membership", "Cancel", key_display="d",
+                tooltip="Cancel the membership (asks first)", id="memberships.cancel"),
+        Binding("t", "payment", "Payment", tooltip="Change the payment type",
+                id="memberships.payment"),
+        Binding("enter", "open_contact", "Contact",
+                tooltip="Open the contact: memberships and history", id="memberships.open_contact"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._search_timer: Timer | None = None
+        self._pending_product: int | None = None
+        self._products_loaded = False
+
+    @property
+    def db(self) -> Database:
+        return self.app.db  # type: ignore[attr-defined, no-any-return]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="memberships-search-row"):
+            yield Static("/", id="memberships-search-icon", markup=False)
+            yield Input(
+                placeholder="Search emails and names  (/ to focus, escape to leave)",
+                id="memberships-search",
+            )
+        with Horizontal(id="memberships-filters"):
+            yield Select[int]([], prompt="All products", id="filter-product")
+            yield Select[str](
+                [("active", Status.ACTIVE.value), ("expired", Status.EXPIRED.value)],
+                prompt="Any status",
+                id="filter-status",
+            )
+            yield Select[str](
+                [(p.value, p.value) for p in PaymentType],
+                prompt="Any payment type",
+                id="filter-payment",
+            )
+        yield MembershipsTable(self.db, clock_of(self.app), id="memberships-table")
+        yield Static("Counting memberships…", id="memberships-count-line", markup=False)
+        yield Footer(compact=True)
+
+    # -- public -----------------------------------------------------------------------------
+    @property
+    def table(self) -> MembershipsTable:
+        return self.query_one("#memberships-table", MembershipsTable)
+
+    @property
+    def search_input(self) -> Input:
+        return self.query_one("#memberships-search", Input)
+
+    def show_product(self, product_id: int) -> None:
+        """Show only this product's memberships (other filters reset)."""
+        self.query_one("#filter-status", Select).clear()
+        self.query_one("#filter-payment", Select).clear()
+        if self._products_loaded:
+            self._select_product(product_id)
+        else:
+            self._pending_product = product_id
+        self._apply_filters(product_id=product_id)
+
+    def refresh_memberships(self) -> None:
+        self.table.reload()
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self._load_products()
+
+    def on_screen_resume(self) -> None:
+        # Changes made elsewhere (Contacts, Products, the CLI) show when coming back.
+        if self.table.count is not None:
+            self.table.reload()
+        self._load_products()
+
+    @work(thread=True, exclusive=True, group="memberships-products")
+    def _load_products(self) -> None:
+        try:
+            products = ProductsRepository(self.db).all()
+        except Exception as exc:  # noqa: BLE001
+            self.app.call_from_thread(
+                self.notify, escape_markup(describe_error(exc)), severity="error"
+            )
+            return
+        options = [
+            (p.name + ("  (archived)" if p.archived else ""), p.id) for p in products
+        ]
+        self.app.call_from_thread(self._set_products, options)
+
+    def _set_products(self, options: list[tuple[str, int]]) -> None:
+        select = self.query_one("#filter-product", Select)
+        current = select.value
+        with select.prevent(Select.Changed):
+            select.set_options((literal(name), pid) for name, pid in options)
+            if isinstance(current, int) and any(pid == current for _, pid in options):
+                select.value = current
+        self._products_loaded = True
+        if self._pending_product is not None:
+            self._select_product(self._pending_product)
+            self._pending_product = None
+
+    def _select_product(self, product_id: int) -> None:
+        select = self.query_one("#filter-product", Select)
+        with select.prevent(Select.Changed):
+            try:
+                select.value = product_id
+            except Exception:  # noqa: BLE001 - not among the options (deleted meanwhile)
+                select.clear()
+
+    # -- search and filters ------------------------------------------------------------------
+    def action_focus_search(self) -> None:
+        self.search_input.focus()
+
+    def action_leave_search(self) -> None:
+        if self.focused is self.search_input or isinstance(self.focused, Select):
+            self._apply_search()
+            self.table.focus()
+
+    def action_focus_filters(self) -> None:
+        self.query_one("#filter-product", Select).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_search":
+            return self.focused is self.search_input or isinstance(self.focused, Select)
+        if action in ("extend", "cancel_membership", "payment", "open_contact"):
+            return self.table.current_membership is not None
+        return True
+
+    @on(Input.Changed, "#memberships-search")
+    def _search_changed(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, self._apply_search)
+
+    @on(Input.Submitted, "#memberships-search")
+    def _search_submitted(self) -> None:
+        self._apply_search()
+        self.table.focus()
+
+    def _apply_search(self) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
+        table = self.table
+        text = self.search_input.value
+        if normalize_term(text) != normalize_term(table.table_query.search):
+            table.table_query = replace(table.table_query, search=text)
+
+    @on(Select.Changed)
+    def _filter_changed(self, event: Select.Changed) -> None:
+        if event.select.id in ("filter-product", "filter-status", "filter-payment"):
+            self._apply_filters()
+
+    def _apply_filters(self, product_id: Any = None) -> None:
+        product = self.query_one("#filter-product", Select).value
+        if product_id is not None:
+            product = product_id
+        status = self.query_one("#filter-status", Select).value
+        payment = self.query_one("#filter-payment", Select).value
+        query = MembershipQuery(
+            product_id=product if isinstance(product, int) else None,
+            status=Status(status) if isinstance(status, str) else None,
+            payment_type=PaymentType(payment) if isinstance(payment, str) else None,
+        )
+        table = self.table
+        new_filter = None if query == MembershipQuery() else query
+        if new_filter != table.table_query.filter:
+            table.table_query = replace(table.table_query, filter=new_filter)
+
+    # -- count line ----------------------------------------------------------------------------
+    @on(ContactsTable.CountChanged)
+    def _count_changed(self, event: ContactsTable.CountChanged) -> None:
+        self.query_one("#memberships-count-line", Static).update(
+            memberships_count_line(event.count, event.total)
+        )
+        self.refresh_bindings()
+
+    @on(ContactsTable.Highlighted)
+    def _highlighted(self) -> None:
+        self.refresh_bindings()
+
+    @on(ContactsTable.LoadFailed)
+    def _load_failed(self, event: ContactsTable.LoadFailed) -> None:
+        self.notify(escape_markup(event.message), title="Database error", severity="error")
+
+    # -- actions -------------------------------------------------------------------------------
+    def _current(self) -> MembershipRow | None:
+        row = self.table.current_membership
+        if row is None:
+            self.notify("No membership here.", severity="warning")
+        return row
+
+    def _done(self, changed: bool) -> None:
+        if changed:
+            self.table.reload()
+        self.table.focus()
+
+    def action_add(self) -> None:
+        row = self.table.current_membership
+        flows.add_membership(self, row.email if row else "", self._done)
+
+    def action_extend(self) -> None:
+        row = self._current()
+        if row is not None:
+            flows.extend_membership(self, row, self._done)
+
+    def action_cancel_membership(self) -> None:
+        row = self._current()
+        if row is not None:
+            flows.cancel_membership(self, row, self._done)
+
+    def action_payment(self) -> None:
+        row = self._current()
+        if row is not None:
+            flows.change_payment(self, row, self._done)
+
+    def action_open_contact(self) -> None:
+        row = self._current()
+        if row is not None:
+            flows.open_contact(self, row.contact_id, self._done)

@@ -1,0 +1,64 @@
+"""How the UI writes moments: relative ("in 5 days", "3 months ago"), dates, local times.
+
+No Textual here, so it is easy to test. Stored datetimes are naive UTC.
+
+- Membership dates (started, expires) were entered as dates and are shown as the
+  stored calendar date (UTC), so that what was typed is what is shown.
+- History times are moments: shown in local time (`local_time`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from session_tui.data.clock import utcnow
+
+Clock = Callable[[], datetime]
+
+
+def clock_of(app: Any) -> Clock:
+    """The app's clock (tests freeze it by setting `app.clock`), else the real one."""
+    clock = getattr(app, "clock", None)
+    return clock if callable(clock) else utcnow
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def relative(moment: datetime | None, now: datetime, *, never: str = "never") -> str:
+    """`moment` relative to `now`: "in 5 days", "3 months ago", "today", "never"."""
+    if moment is None:
+        return never
+    seconds = (moment - now).total_seconds()
+    future = seconds > 0
+    span = abs(seconds)
+    if span < 60:
+        return "just now" if not future else "in a moment"
+    if span < 3600:
+        text = _plural(int(span // 60), "minute")
+    elif span < 86400:
+        text = _plural(int(span // 3600), "hour")
+    else:
+        days = abs((moment.date() - now.date()).days)
+        if days == 1:
+            return "tomorrow" if future else "yesterday"
+        if days < 45:
+            text = _plural(days, "day")
+        elif days < 365:
+            text = _plural(max(2, round(days / 30.44)), "month")
+        else:
+            text = _plural(max(1, round(days / 365.25)), "year")
+    return f"in {text}" if future else f"{text} ago"
+
+
+def day(moment: datetime | None, *, never: str = "never") -> str:
+    """The stored calendar date (YYYY-MM-DD) of a membership date."""
+    return never if moment is None else moment.strftime("%Y-%m-%d")
+
+
+def local_time(moment: datetime) -> str:
+    """A stored (naive UTC) moment in local time, to the minute."""
+    return moment.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
