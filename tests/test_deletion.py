@@ -305,3 +305,90 @@ def test_restore_refuses_missing_and_damaged_files(db: Database, tmp_path: Path)
     plain = tmp_path / "plain.jsonl"  # a decompressed backup restores too
     plain.write_bytes(data)
     assert restore_backup(db, plain).contacts == 2
+
+
+def test_search_index_follows_delete_and_restore(db: Database) -> None:
+    """SQLite swaps the per-row FTS triggers for bulk statements during both; the
+    index must match the table afterwards and the triggers must be back."""
+    from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
+
+    s = seed(db)
+    repo = ContactsRepository(db)
+
+    def found(term: str) -> int:
+        return repo.count(ContactQuery(search=term))
+
+    result = delete_contacts(db, s["ids"][:2])
+    assert found("ann") == 0 and found("okafor") == 1
+    restore_backup(db, result.backup_path)
+    assert found("ann") == 1 and found("[bold]jones") == 1
+    add_contacts(db, [("zed@example.com", "Zed", "Later")])  # the insert trigger is back
+    assert found("later") == 1
+    delete_contacts(db, s["ids"][3:])
+    with db.engine.begin() as conn:  # the delete trigger is back
+        conn.execute(contact_t.delete().where(contact_t.c.email == "zed@example.com"))
+    assert found("later") == 0 and found("okafor") == 0
+    if db.is_sqlite:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO contact_fts(contact_fts, rank) VALUES ('integrity-check', 1)"
+            )
+
+
+def test_reused_membership_and_event_ids_both_renumbered(db: Database) -> None:
+    s = seed(db)
+    ann = s["ids"][0]
+    before = snapshot(db)
+    m1, m2 = s["memberships"][:2]
+    result = delete_contacts(db, [ann])
+    gone_events = [r for r in before["membership_event"] if r[1] in (m1, m2)]
+    with db.engine.begin() as conn:  # another contact's rows take the freed ids
+        conn.execute(
+            membership_t.insert().values(
+                id=m1,
+                contact_id=s["ids"][2],
+                product_id=s["products"][0],
+                payment_type="free",
+                started_at=T0,
+            )
+        )
+        conn.execute(
+            event_t.insert().values(
+                id=gone_events[0][0],
+                membership_id=m1,
+                at=T0,
+                kind="granted",
+                detail="",
+                actor="x",
+            )
+        )
+        conn.execute(
+            event_t.insert().values(
+                id=gone_events[-1][0],
+                membership_id=m1,
+                at=T0,
+                kind="granted",
+                detail="",
+                actor="x",
+            )
+        )
+    restored = restore_backup(db, result.backup_path)
+    assert restored.renumbered == 3  # m1, and one event of m1 and one of m2
+    with db.engine.connect() as conn:
+        ms = conn.execute(
+            select(membership_t)
+            .where(membership_t.c.contact_id == ann)
+            .order_by(membership_t.c.product_id)
+        ).all()
+        assert [m.payment_type for m in ms] == ["paid", "free"]
+        kinds = {
+            m.payment_type: conn.execute(
+                select(event_t.c.kind)
+                .where(event_t.c.membership_id == m.id)
+                .order_by(event_t.c.at, event_t.c.id)
+            )
+            .scalars()
+            .all()
+            for m in ms
+        }
+    assert kinds == {"paid": ["granted", "extended"], "free": ["granted", "cancelled"]}
