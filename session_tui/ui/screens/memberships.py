@@ -53,9 +53,11 @@ class MembershipsScreen(Screen[None]):
     AUTO_FOCUS = "#memberships-table"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "focus_search", "Search", key_display="/",
+        # priority (like Contacts): acts the moment the key arrives, so type-ahead
+        # lands in the new focus; check_action disables them inside text boxes.
+        Binding("slash", "focus_search", "Search", key_display="/", priority=True,
                 tooltip="Search emails and names (as you type)", id="memberships.search"),
-        Binding("escape", "leave_search", "Back to the table", show=False,
+        Binding("escape", "leave_search", "Back to the table", show=False, priority=True,
                 tooltip="Leave the search box / filters", id="memberships.leave_search"),
         Binding("f", "focus_filters", "Filters",
                 tooltip="Filter by product, status and payment type", id="memberships.filters"),
@@ -174,19 +176,24 @@ class MembershipsScreen(Screen[None]):
 
     # -- search and filters ------------------------------------------------------------------
     def action_focus_search(self) -> None:
-        self.search_input.focus()
+        self.set_focus(self.search_input)
 
     def action_leave_search(self) -> None:
         if self.focused is self.search_input or isinstance(self.focused, Select):
             self._apply_search()
-            self.table.focus()
+            self.set_focus(self.table)
 
     def action_focus_filters(self) -> None:
-        self.query_one("#filter-product", Select).focus()
+        self.set_focus(self.query_one("#filter-product", Select))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_search":
+            return not isinstance(self.focused, Input)
         if action == "leave_search":
-            return self.focused is self.search_input or isinstance(self.focused, Select)
+            focused = self.focused
+            if isinstance(focused, Select):
+                return not focused.expanded  # escape first closes an open dropdown
+            return focused is self.search_input
         if action in ("extend", "cancel_membership", "payment", "open_contact"):
             return self.table.current_membership is not None
         return True
@@ -200,7 +207,7 @@ class MembershipsScreen(Screen[None]):
     @on(Input.Submitted, "#memberships-search")
     def _search_submitted(self) -> None:
         self._apply_search()
-        self.table.focus()
+        self.set_focus(self.table)
 
     def _apply_search(self) -> None:
         if self._search_timer is not None:
