@@ -8,6 +8,7 @@ import pytest
 from textual.widgets import Input
 
 from session_tui.data.db import Database
+from session_tui.data.models import contact_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository, SortKey
 from session_tui.ui import app as app_module
 from session_tui.ui.screens.contacts import count_line
@@ -225,6 +226,13 @@ async def test_space_shift_escape(sqlite_db: Database) -> None:
         assert table.selected_ids() == {ids[0], ids[1], ids[6], ids[7], ids[8]}
         await pilot.press("shift+up")
         assert table.cursor_index == 7
+        # scrolling away and back keeps the selection
+        await pilot.press("end")
+        await settle(pilot, table)
+        await pilot.press("home")
+        await settle(pilot, table)
+        assert table.selected_ids() == {ids[0], ids[1], ids[6], ids[7], ids[8]}
+        await pilot.press(*["j"] * 7)
         await pilot.pause()
         assert count_line_text(screen) == "20 contacts · 5 selected"
         assert table.ids_for_action() == table.selected_ids()
@@ -296,6 +304,34 @@ async def test_select_all_without_search_selects_every_contact(db: Database) -> 
         await pilot.press("asterisk")
         await settle(pilot, table)
         assert table.selected_ids() == frozenset()
+
+
+async def test_reload_after_a_database_change_keeps_the_cursor(sqlite_db: Database) -> None:
+    ids = seed(sqlite_db, numbered_people(60))
+    app = make_test_app(sqlite_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = contacts_screen(app)
+        table = screen.table
+        await settle(pilot, table)
+        await pilot.press(*["j"] * 10)
+        assert table.current_row is not None and table.current_row.id == ids[10]
+        with sqlite_db.engine.begin() as conn:  # another session deletes two contacts
+            conn.execute(contact_t.delete().where(contact_t.c.id.in_([ids[0], ids[1]])))
+        table.reload()
+        await wait_until(pilot, lambda: table.count == 58)
+        await settle(pilot, table)
+        assert count_line_text(screen) == "58 contacts"
+        assert table.cursor_index == 10
+        assert table.current_row is not None and table.current_row.id == ids[12]
+        await pilot.press("end")
+        await settle(pilot, table)
+        with sqlite_db.engine.begin() as conn:
+            conn.execute(contact_t.delete().where(contact_t.c.id.in_(ids[50:])))
+        table.reload()
+        await wait_until(pilot, lambda: table.count == 48)
+        await settle(pilot, table)
+        assert table.cursor_index == 47  # clamped to the new end
+        assert table.current_row is not None and table.current_row.id == ids[49]
 
 
 # -- safety: values are literal --------------------------------------------------------------

@@ -255,12 +255,11 @@ class ContactsScreen(Screen[None]):
         bar = self.query_one("#demo-progress", ProgressBar)
         bar.display = True
         bar.update(total=DEMO_CONTACTS, progress=0)
-        self._demo_worker()
+        self._demo_worker(bar)
 
     @work(thread=True, exclusive=True, group="contacts-demo")
-    def _demo_worker(self) -> None:
+    def _demo_worker(self, bar: ProgressBar) -> None:
         worker = get_current_worker()
-        bar = self.query_one("#demo-progress", ProgressBar)
 
         def progress(done: int, total: int) -> None:
             if not worker.is_cancelled:
