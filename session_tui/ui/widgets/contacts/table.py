@@ -81,6 +81,7 @@ from session_tui.ui.safe import literal
 
 PAGE_SIZE = 100
 MAX_CACHED_PAGES = 12
+LINE_CACHE_SIZE = 600  # rendered rows (a row's text is rebuilt only when it changes)
 SORT_CYCLE: tuple[SortKey, ...] = (SortKey.NAME, SortKey.EMAIL, SortKey.STATUS, SortKey.JOINED)
 
 
@@ -264,6 +265,7 @@ class ContactsTable(ScrollView, can_focus=True):
         self._hidden: int | None = 0
         self._last_highlight: tuple[int, int | None] | None = None
         self._loaded_once = False
+        self._line_cache: dict[tuple[object, ...], Strip] = {}
 
     def on_mount(self) -> None:
         self._request_reload(keep_cursor=False)
@@ -437,9 +439,19 @@ class ContactsTable(ScrollView, can_focus=True):
             row_style += self._component("cursor")
         if row is None:
             text = Text("  …", style=row_style + self._component("placeholder"))
-        else:
-            text = self._row_text(row, selected, row_style, width)
-        return self._strip(text, width, base)
+            return self._strip(text, width, base)
+        key = (row, selected, index == self._cursor, width, base, row_style)
+        strip = self._line_cache.get(key)
+        if strip is None:
+            strip = self._strip(self._row_text(row, selected, row_style, width), width, base)
+            if len(self._line_cache) >= LINE_CACHE_SIZE:
+                self._line_cache.pop(next(iter(self._line_cache)))
+            self._line_cache[key] = strip
+        return strip
+
+    def notify_style_update(self) -> None:
+        self._line_cache.clear()  # theme or pseudo-class change: colours differ
+        super().notify_style_update()
 
     def _component(self, name: str) -> Style:
         return self.get_component_rich_style(f"contacts-table--{name}", partial=True)
