@@ -17,9 +17,11 @@ from session_tui.data.db import Database
 from session_tui.data.deletion import (
     BackupError,
     DeletionCancelled,
+    RestoreCancelled,
     RestoreConflict,
     delete_contacts,
     inspect_backup,
+    preview,
     restore_backup,
 )
 from session_tui.data.models import contact_t, event_t, membership_t
@@ -88,6 +90,7 @@ def test_delete_writes_private_complete_backup_then_deletes(db: Database) -> Non
     result = delete_contacts(db, [ben, ann, cem, ann])  # any order, repeats ignored
 
     assert (result.contacts, result.memberships, result.events, result.missing) == (3, 3, 5, 0)
+    assert result.ids == tuple(sorted([ann, ben, cem]))
     after = snapshot(db)
     assert [r[0] for r in after["contact"]] == [dee]
     assert [r[0] for r in after["membership"]] == [s["memberships"][3]]
@@ -392,3 +395,22 @@ def test_reused_membership_and_event_ids_both_renumbered(db: Database) -> None:
             for m in ms
         }
     assert kinds == {"paid": ["granted", "extended"], "free": ["granted", "cancelled"]}
+
+
+def test_cancelled_restore_restores_nothing(db: Database) -> None:
+    s = seed(db)
+    result = delete_contacts(db, s["ids"])
+    before = snapshot(db)
+    with pytest.raises(RestoreCancelled):
+        restore_backup(db, result.backup_path, cancelled=lambda: True)
+    assert snapshot(db) == before
+    assert restore_backup(db, result.backup_path).contacts == 4
+
+
+def test_preview_shows_the_first_few(db: Database) -> None:
+    s = seed(db)
+    rows = preview(db, reversed(s["ids"]), limit=2)
+    assert [(r.full_name, r.email) for r in rows] == [
+        ("Ann Smith", "ann@example.com"),
+        ("Ben [bold]Jones", "ben@example.com"),
+    ]

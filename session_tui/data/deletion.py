@@ -79,8 +79,16 @@ ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
 
 
-class DeletionCancelled(Exception):
+class Cancelled(Exception):
+    """The user cancelled before the commit: nothing was changed."""
+
+
+class DeletionCancelled(Cancelled):
     """The user cancelled before the delete committed: nothing was deleted."""
+
+
+class RestoreCancelled(Cancelled):
+    """The user cancelled before the restore committed: nothing was restored."""
 
 
 class BackupError(Exception):
@@ -105,6 +113,7 @@ class DeleteResult:
     memberships: int
     events: int
     missing: int = 0  # requested ids that no longer existed (nothing to delete)
+    ids: tuple[int, ...] = ()  # the contacts actually deleted, ascending
 
 
 @dataclass(frozen=True)
@@ -311,6 +320,7 @@ def delete_contacts(
     raw: IO[bytes] = os.fdopen(fd, "wb")
     final: Path | None = None
     n_contacts = n_memberships = n_events = 0
+    deleted: list[int] = []
     try:
         with db.engine.connect() as conn, conn.begin() as tx:
             _take_write_lock(conn, db)
@@ -330,8 +340,9 @@ def delete_contacts(
                 for chunk in _chunks(id_list):
                     if cancelled is not None and cancelled():
                         raise DeletionCancelled()
-                    c, m, e = _backup_and_delete_chunk(conn, db.dialect, chunk, gz, fts_bulk)
-                    n_contacts += c
+                    found, m, e = _backup_and_delete_chunk(conn, db.dialect, chunk, gz, fts_bulk)
+                    deleted.extend(found)
+                    n_contacts += len(found)
                     n_memberships += m
                     n_events += e
                     done += len(chunk)
@@ -362,7 +373,7 @@ def delete_contacts(
         # where we cannot be sure and keep the file.
         if not raw.closed:
             raw.close()
-        committing = final is not None and not isinstance(exc, DeletionCancelled)
+        committing = final is not None and not isinstance(exc, Cancelled)
         if not committing:
             for path in (tmp, final):
                 if path is not None:
@@ -378,12 +389,13 @@ def delete_contacts(
         memberships=n_memberships,
         events=n_events,
         missing=total - n_contacts,
+        ids=tuple(deleted),
     )
 
 
 def _backup_and_delete_chunk(
     conn: Connection, dialect: str, chunk: Sequence[int], out: gzip.GzipFile, fts_bulk: _FtsBulk
-) -> tuple[int, int, int]:
+) -> tuple[list[int], int, int]:
     # FOR UPDATE (PostgreSQL) keeps other sessions from adding memberships or
     # history to these contacts between the backup and the delete.
     contacts = _fetch(
@@ -395,7 +407,7 @@ def _backup_and_delete_chunk(
         _CONTACT,
     )
     if not contacts:
-        return 0, 0, 0
+        return [], 0, 0
     memberships = _fetch(
         conn,
         select(membership_t)
@@ -434,7 +446,7 @@ def _backup_and_delete_chunk(
     found = [c["id"] for c in contacts]
     fts_bulk.index(found, remove=True)
     conn.execute(delete(contact_t).where(_in(dialect, contact_t.c.id, found)))
-    return len(contacts), len(memberships), len(events)
+    return found, len(memberships), len(events)
 
 
 # -- reading a backup ------------------------------------------------------------------
@@ -765,6 +777,7 @@ def restore_backup(
     path: str | Path,
     *,
     progress: ProgressFn | None = None,
+    cancelled: CancelFn | None = None,
 ) -> RestoreResult:
     """Put back the rows of a deletion backup, exactly, in one transaction.
 
@@ -772,6 +785,7 @@ def restore_backup(
     BackupError (file missing/corrupt, end marker absent or wrong) or
     RestoreConflict (a contact id or email is taken by now, or a product is
     gone); in both cases the transaction is rolled back and nothing is written.
+    `cancelled()` is polled between chunks and before the commit (RestoreCancelled).
     """
     p = Path(path)
     entries = _read_entries(p)
@@ -791,6 +805,8 @@ def restore_backup(
                 memberships += len(item.memberships)
                 events += len(item.events)
                 if len(batch) >= CHUNK:
+                    if cancelled is not None and cancelled():
+                        raise RestoreCancelled()
                     restorer.add(batch)
                     batch = []
                     if progress is not None:
@@ -798,6 +814,8 @@ def restore_backup(
             if batch:
                 restorer.add(batch)
             restorer.finish(done)
+            if cancelled is not None and cancelled():
+                raise RestoreCancelled()
             if progress is not None:
                 progress(done, done)
     except IntegrityError as exc:
@@ -815,6 +833,29 @@ def restore_backup(
         events=events,
         renumbered=restorer.renumbered,
     )
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    id: int
+    first_name: str
+    last_name: str
+    email: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+def preview(db: Database, ids: Iterable[int], limit: int = 5) -> list[PreviewRow]:
+    """The first `limit` of these contacts (lowest ids) for a confirmation dialog."""
+    first = sorted(ids)[:limit]
+    if not first:
+        return []
+    c = contact_t.c
+    stmt = select(c.id, c.first_name, c.last_name, c.email).where(c.id.in_(first)).order_by(c.id)
+    with db.engine.connect() as conn:
+        return [PreviewRow(*r) for r in conn.execute(stmt)]
 
 
 def list_backups(folder: Path | None = None) -> list[Path]:
