@@ -1,0 +1,3 @@
+from session_tui.bench.cli import main
+
+raise SystemExit(main())

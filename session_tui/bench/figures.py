@@ -1,0 +1,459 @@
+"""The figures of the benchmark, each next to the baseline it is compared with.
+
+- import: `import_csv` of an N-row CSV into a new database, vs stdlib csv +
+  sqlite3 `executemany` `INSERT OR IGNORE` of the same rows, one transaction.
+- export: `export_csv` of N contacts, vs the stdlib csv writer over one plain
+  SELECT of the same columns.
+- start, search (median, p95), page_down, end: the app headless, from the key
+  press (or from creating the app) until the rows are painted (ui.py), vs the
+  same at the small size.
+- filter: a product AND status filter, count + first page through the
+  repository, vs a raw SQL count of the same filter.
+- delete: N/10 selected contacts with backup (`delete_contacts`), vs a raw
+  `DELETE ... WHERE id IN` of the same ids, their memberships and history.
+- memory: peak RSS of the app through a short session (a subprocess per size,
+  memprobe.py), vs the same at the small size.
+
+The raw baselines use the stdlib `sqlite3` module on a connection with the same
+pragmas the app sets (`data/db.py`), on a database with the same schema.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from session_tui.bench.context import Context, NotBuilt
+from session_tui.bench.datasets import copy_dataset, remove_db_files
+from session_tui.bench.report import Figure, median, p95
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    key: str
+    names: tuple[str, ...]  # the figure lines it prints
+    run: Callable[[Context], list[Figure]]
+
+
+def _raw_connect(path: Path) -> sqlite3.Connection:
+    """A stdlib connection set up as `data/db.py` sets up the app's connections."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in (
+        "PRAGMA busy_timeout = 10000",
+        "PRAGMA foreign_keys = ON",
+        "PRAGMA synchronous = NORMAL",
+        "PRAGMA cache_size = -65536",
+        "PRAGMA temp_store = MEMORY",
+        "PRAGMA journal_mode = WAL",
+    ):
+        conn.execute(pragma)
+    return conn
+
+
+def _fresh_database(path: Path) -> str:
+    """A new, empty database with the app's schema (migrated); returns its URL."""
+    from session_tui.data.db import open_database
+
+    remove_db_files(path)
+    db = open_database(f"sqlite:///{path}")
+    db.dispose()
+    return f"sqlite:///{path}"
+
+
+def _stopwatch(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def _now_text() -> str:
+    from session_tui.data.clock import utcnow
+
+    return utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+# -- export and import ------------------------------------------------------------------
+
+EXPORT_SQL = """
+SELECT c.email, c.first_name, c.last_name,
+       CASE WHEN c.active_until IS NULL THEN 'none'
+            WHEN c.active_until > :now THEN 'active' ELSE 'expired' END,
+       (SELECT group_concat(name, '; ') FROM (
+            SELECT p.name AS name FROM membership m JOIN product p ON p.id = m.product_id
+            WHERE m.contact_id = c.id ORDER BY p.name)),
+       (SELECT group_concat(payment_type, '; ') FROM (
+            SELECT m.payment_type AS payment_type FROM membership m
+            JOIN product p ON p.id = m.product_id
+            WHERE m.contact_id = c.id ORDER BY p.name)),
+       c.created_at
+FROM contact c ORDER BY c.id
+"""
+EXPORT_HEADER = (
+    "email",
+    "first_name",
+    "last_name",
+    "status",
+    "products",
+    "payment_types",
+    "created_at",
+)
+
+
+def raw_export(db_path: Path, out_path: Path) -> int:
+    """The export baseline: stdlib csv writer over one plain SELECT of the same columns."""
+    conn = _raw_connect(db_path)
+    n = 0
+    try:
+        with open(out_path, "w", encoding="utf-8", newline="") as out:
+            writer = csv.writer(out, lineterminator="\r\n")
+            writer.writerow(EXPORT_HEADER)
+            cursor = conn.execute(EXPORT_SQL, {"now": _now_text()})
+            while rows := cursor.fetchmany(5000):
+                writer.writerows(rows)
+                n += len(rows)
+    finally:
+        conn.close()
+    return n
+
+
+def raw_import(csv_path: Path, db_path: Path) -> int:
+    """The import baseline: stdlib csv + executemany INSERT OR IGNORE, one transaction."""
+    conn = _raw_connect(db_path)
+    now = _now_text()
+
+    def rows() -> object:
+        with open(csv_path, encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            next(reader)
+            for r in reader:
+                created = r[6].replace("T", " ").rstrip("Z") if len(r) > 6 else now
+                yield (r[0].strip().lower(), r[1].strip(), r[2].strip(), created, now)
+
+    try:
+        conn.execute("BEGIN")
+        cur = conn.executemany(
+            "INSERT OR IGNORE INTO contact (email, first_name, last_name, created_at, "
+            "updated_at, version) VALUES (?, ?, ?, ?, ?, 1)",
+            rows(),  # type: ignore[arg-type]
+        )
+        added = cur.rowcount
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return added
+
+
+def _export_file(ctx: Context) -> Path:
+    """The large dataset as CSV (written by the export baseline; the import's input)."""
+    path = ctx.scratch_dir / f"contacts-{ctx.large}.csv"
+    if not path.exists():
+        raw_export(ctx.dataset(ctx.large).path, path)
+    return path
+
+
+def figure_export(ctx: Context) -> list[Figure]:
+    try:
+        from session_tui.data.csvio.exporter import export_csv
+    except ImportError as exc:
+        raise NotBuilt from exc
+    from session_tui.data.db import open_database
+    from session_tui.data.repositories.contacts import ContactQuery
+
+    ds = ctx.dataset(ctx.large)
+    raw_out = ctx.scratch_dir / f"contacts-{ctx.large}.csv"
+    project_out = ctx.scratch_dir / "export-project.csv"
+    baseline = ctx.timed("export baseline", lambda: raw_export(ds.path, raw_out))
+    db = open_database(ds.url)
+    try:
+        value = ctx.timed(
+            "export project", lambda: export_csv(db, project_out, query=ContactQuery())
+        )
+    finally:
+        db.dispose()
+    project_out.unlink(missing_ok=True)
+    return [Figure("export_csv", value, baseline, "s", max_ratio=1.5)]
+
+
+def figure_import(ctx: Context) -> list[Figure]:
+    try:
+        from session_tui.data.csvio.importer import import_csv
+    except ImportError as exc:
+        raise NotBuilt from exc
+    from session_tui.data.db import open_database
+
+    source = _export_file(ctx)
+    base_path = ctx.scratch_dir / "import-baseline.db"
+    proj_path = ctx.scratch_dir / "import-project.db"
+    _fresh_database(base_path)
+    url = _fresh_database(proj_path)
+    added_raw = 0
+
+    def baseline_run() -> None:
+        nonlocal added_raw
+        added_raw = raw_import(source, base_path)
+
+    baseline = ctx.timed("import baseline", baseline_run)
+    db = open_database(url)
+    added = 0
+
+    def project_run() -> None:
+        nonlocal added
+        added = import_csv(db, source).added
+
+    try:
+        value = ctx.timed("import project", project_run)
+    finally:
+        db.dispose()
+    for path in (base_path, proj_path):
+        remove_db_files(path)
+    if added != ctx.large or added_raw != ctx.large:
+        raise AssertionError(
+            f"expected {ctx.large} contacts added, the importer added {added}, "
+            f"the baseline {added_raw}"
+        )
+    return [Figure("import_csv", value, baseline, "s", max_ratio=2.0)]
+
+
+# -- filter -------------------------------------------------------------------------------
+
+FILTERS: tuple[tuple[str, str], ...] = (
+    ("1:1 Coaching", "active"),
+    ("1:1 Coaching", "expired"),
+    ("Group Program", "active"),
+    ("Course: Mindset Reset", "expired"),
+    ("Community Membership", "active"),
+    ("Leadership Masterclass", "expired"),
+)
+
+_RAW_FILTER_SQL = """
+SELECT count(*) FROM contact WHERE id IN (
+    SELECT m.contact_id FROM membership m
+    WHERE m.product_id = (SELECT id FROM product WHERE lower(name) = lower(:product))
+      AND {status})
+"""
+_ACTIVE = "m.cancelled_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > :now)"
+_EXPIRED = "(m.cancelled_at IS NOT NULL OR m.expires_at <= :now)"
+
+
+def figure_filter(ctx: Context) -> list[Figure]:
+    try:
+        from session_tui.data.filters import parse, quote
+    except ImportError as exc:
+        raise NotBuilt from exc
+    from session_tui.data.db import open_database
+    from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
+
+    ds = ctx.dataset(ctx.large)
+    db = open_database(ds.url)
+    raw = _raw_connect(ds.path)
+    repo = ContactsRepository(db)
+    project_total = baseline_total = 0.0
+    counts: dict[str, int] = {}
+    try:
+        for product, status in FILTERS:
+            text = f"product:{quote(product)} and status:{status}"
+            query = ContactQuery(filter=parse(text))
+            sql = _RAW_FILTER_SQL.format(status=_ACTIVE if status == "active" else _EXPIRED)
+            project_times: list[float] = []
+            baseline_times: list[float] = []
+
+            def project(query: ContactQuery = query) -> None:
+                counts["project"] = repo.count(query)
+                repo.page(query, 0, 100, total=counts["project"])
+
+            def baseline(sql: str = sql, product: str = product) -> None:
+                params = {"product": product, "now": _now_text()}
+                counts["raw"] = raw.execute(sql, params).fetchone()[0]
+
+            for _ in range(3):
+                baseline_times.append(_stopwatch(baseline))
+                project_times.append(_stopwatch(project))
+            if counts["project"] != counts["raw"]:
+                raise AssertionError(
+                    f"{text}: the app counts {counts['project']}, raw SQL {counts['raw']}"
+                )
+            project_total += median(project_times)
+            baseline_total += median(baseline_times)
+            ctx.log(
+                f"filter {text} ({counts['raw']:,} contacts): count+page "
+                f"{median(project_times) * 1000:.1f}ms, raw count "
+                f"{median(baseline_times) * 1000:.1f}ms"
+            )
+    finally:
+        raw.close()
+        db.dispose()
+    return [Figure("filter_change", project_total, baseline_total, "s", max_ratio=3.0)]
+
+
+# -- delete -------------------------------------------------------------------------------
+
+
+def raw_delete(db_path: Path, ids: Sequence[int]) -> None:
+    """The delete baseline: DELETE ... WHERE id IN of the ids, their memberships and history."""
+    conn = _raw_connect(db_path)
+    try:
+        conn.execute("BEGIN")
+        for start in range(0, len(ids), 500):
+            chunk = list(ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            conn.execute(
+                "DELETE FROM membership_event WHERE membership_id IN "
+                f"(SELECT id FROM membership WHERE contact_id IN ({marks}))",
+                chunk,
+            )
+            conn.execute(f"DELETE FROM membership WHERE contact_id IN ({marks})", chunk)
+            conn.execute(f"DELETE FROM contact WHERE id IN ({marks})", chunk)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def figure_delete(ctx: Context) -> list[Figure]:
+    try:
+        from session_tui.data.deletion import delete_contacts
+    except ImportError as exc:
+        raise NotBuilt from exc
+    from session_tui.data.db import open_database
+
+    ds = ctx.dataset(ctx.large)
+    n = ctx.delete_count
+    conn = sqlite3.connect(ds.path)
+    try:
+        # Every 10th contact: a selection spread over the whole table, as a filter makes.
+        ids = [r[0] for r in conn.execute("SELECT id FROM contact WHERE id % 10 = 0 LIMIT ?", (n,))]
+        if len(ids) < n:
+            ids = [r[0] for r in conn.execute("SELECT id FROM contact LIMIT ?", (n,))]
+    finally:
+        conn.close()
+    base = copy_dataset(ds, ctx.scratch_dir / "delete-baseline.db")
+    baseline = ctx.timed(f"delete {n} baseline", lambda: raw_delete(base.path, ids))
+    remove_db_files(base.path)
+    proj = copy_dataset(ds, ctx.scratch_dir / "delete-project.db")
+    db = open_database(proj.url)
+    backups = ctx.scratch_dir / "backups"
+    result = None
+
+    def project() -> None:
+        nonlocal result
+        result = delete_contacts(db, ids, backups_dir=backups)
+
+    try:
+        value = ctx.timed(f"delete {n} project", project)
+    finally:
+        db.dispose()
+        remove_db_files(proj.path)
+    assert result is not None
+    result.backup_path.unlink(missing_ok=True)
+    if result.contacts != len(ids):
+        raise AssertionError(f"deleted {result.contacts} of {len(ids)} contacts")
+    return [Figure("delete_selected", value, baseline, "s", max_ratio=5.0)]
+
+
+# -- the UI figures (session_tui/bench/ui.py) ---------------------------------------------
+
+
+def figure_start(ctx: Context) -> list[Figure]:
+    from session_tui.bench import ui
+
+    small, large = ctx.dataset(ctx.small), ctx.dataset(ctx.large)
+    ui.run(ui.time_start(small.url))  # warm-up: imports, CSS parsing
+    times: dict[int, list[float]] = {ctx.small: [], ctx.large: []}
+    for _ in range(ctx.repeats):
+        for ds in (small, large):
+            seconds = ui.run(ui.time_start(ds.url))
+            ctx.log(f"start {ds.size}: {seconds * 1000:.1f}ms")
+            times[ds.size].append(seconds)
+    return [
+        Figure("app_start", median(times[ctx.large]), median(times[ctx.small]), "s", max_ratio=1.3)
+    ]
+
+
+def figure_search(ctx: Context) -> list[Figure]:
+    from session_tui.bench import ui
+
+    small, large = ctx.dataset(ctx.small), ctx.dataset(ctx.large)
+    terms = ui.SEARCH_TERMS[:4] if ctx.smoke else ui.SEARCH_TERMS
+    res: dict[int, list[float]] = {}
+    for ds in (small, large):
+        res[ds.size] = ui.run(ui.time_search(ds.url, terms))
+        ctx.log(
+            f"search {ds.size}: "
+            + " ".join(f"{t}={s * 1000:.0f}ms" for t, s in zip(terms, res[ds.size], strict=True))
+        )
+    lo, hi = res[ctx.small], res[ctx.large]
+    return [
+        Figure("search_median", median(hi), median(lo), "s", max_ratio=3.0, max_value=0.050),
+        Figure("search_p95", p95(hi), p95(lo), "s", max_ratio=3.0),
+    ]
+
+
+def figure_page_down(ctx: Context) -> list[Figure]:
+    from session_tui.bench import ui
+
+    res: dict[int, list[float]] = {}
+    for size in (ctx.small, ctx.large):
+        url = ctx.dataset(size).url
+        res[size] = ui.run(ui.time_page_down(url, 5 if ctx.smoke else 20))
+        ctx.log(f"page down {size}: " + " ".join(f"{s * 1000:.0f}" for s in res[size]) + " ms")
+    return [Figure("page_down", median(res[ctx.large]), median(res[ctx.small]), "s", max_ratio=1.5)]
+
+
+def figure_end(ctx: Context) -> list[Figure]:
+    from session_tui.bench import ui
+
+    res: dict[int, list[float]] = {}
+    for size in (ctx.small, ctx.large):
+        url = ctx.dataset(size).url
+        res[size] = ui.run(ui.time_end(url, ctx.repeats))
+        ctx.log(f"End {size}: " + " ".join(f"{s * 1000:.0f}" for s in res[size]) + " ms")
+    return [Figure("end_key", median(res[ctx.large]), median(res[ctx.small]), "s", max_ratio=1.5)]
+
+
+def peak_memory_mb(ctx: Context, url: str) -> float:
+    """Peak RSS of a fresh process running the app through a short session (memprobe.py)."""
+    env = dict(os.environ)
+    env["SESSION_TUI_DATA_DIR"] = str(ctx.workdir / "data")
+    proc = subprocess.run(
+        [sys.executable, "-m", "session_tui.bench.memprobe", url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    if proc.returncode == 3:
+        raise NotBuilt(proc.stderr.strip())
+    if proc.returncode != 0:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"memory probe failed: {tail}")
+    return float(json.loads(proc.stdout.strip().splitlines()[-1])["peak_rss_mb"])
+
+
+def figure_memory(ctx: Context) -> list[Figure]:
+    sizes = {size: ctx.dataset(size).url for size in (ctx.small, ctx.large)}
+    mb = {}
+    for size, url in sizes.items():
+        mb[size] = peak_memory_mb(ctx, url)
+        ctx.log(f"peak memory {size}: {mb[size]:.1f}MB")
+    return [Figure("peak_memory", mb[ctx.large], mb[ctx.small], "MB", max_ratio=1.3)]
+
+
+FIGURES: tuple[FigureSpec, ...] = (
+    FigureSpec("import", ("import_csv",), figure_import),
+    FigureSpec("export", ("export_csv",), figure_export),
+    FigureSpec("start", ("app_start",), figure_start),
+    FigureSpec("search", ("search_median", "search_p95"), figure_search),
+    FigureSpec("page_down", ("page_down",), figure_page_down),
+    FigureSpec("end", ("end_key",), figure_end),
+    FigureSpec("filter", ("filter_change",), figure_filter),
+    FigureSpec("delete", ("delete_selected",), figure_delete),
+    FigureSpec("memory", ("peak_memory",), figure_memory),
+)
