@@ -103,6 +103,11 @@ class SessionApp(App[None]):
         if mode != self.current_mode:
             self.switch_mode(mode)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "goto" and parameters and parameters[0] == self.current_mode:
+            return False  # the key of the screen you are on: not shown
+        return True
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return

@@ -15,7 +15,7 @@ Interface for the other features on this screen
   help and the command palette automatically. Reserved for other features:
   `d`/`delete`, `u`, `e`, `enter`, `a`, `f`, `s`, `i`, `x`.
 - Layout: `#search-row` (the search box), `#contacts-table`, `#empty-state`,
-  `#count-line`. A side panel (the filter builder) can be mounted into
+  `#status-bar` (`#count-line`, `#key-hint`). A side panel (the filter builder) can be mounted into
   `#contacts-body` (a Horizontal holding `#contacts-main`) with
   `self.query_one("#contacts-body").mount(panel)`, or before `#contacts-table`.
 """
@@ -124,7 +124,9 @@ class ContactsScreen(Screen[None]):
                 with Vertical(id="empty-state"):
                     yield Static(self._empty_text(), id="empty-text")
                     yield ProgressBar(id="demo-progress", show_eta=False)
-        yield Static("Counting contacts…", id="count-line", markup=False)
+        with Horizontal(id="status-bar"):
+            yield Static("Counting contacts…", id="count-line", markup=False)
+            yield Static("? all keys", id="key-hint", markup=False)
         yield Footer(compact=True)
 
     @staticmethod
