@@ -124,6 +124,37 @@ def raw_export(db_path: Path, out_path: Path) -> int:
     return n
 
 
+def equivalent_contact_table(path: Path) -> None:
+    """A new database holding only a `contact` table equivalent to the app's.
+
+    Same columns, constraints (the unique email that INSERT OR IGNORE relies on)
+    and b-tree indexes, copied from a freshly migrated database -- but not the
+    search index (the FTS5 table and its triggers): the baseline is the time
+    SQLite itself needs to insert the rows, the importer also builds the index.
+    """
+    template = path.with_name(path.name + ".template")
+    _fresh_database(template)
+    src = sqlite3.connect(template)
+    try:
+        ddl = [
+            sql
+            for (sql,) in src.execute(
+                "SELECT sql FROM sqlite_master WHERE tbl_name = 'contact' "
+                "AND type IN ('table', 'index') AND sql IS NOT NULL ORDER BY type DESC"
+            )
+        ]
+    finally:
+        src.close()
+    remove_db_files(template)
+    remove_db_files(path)
+    conn = _raw_connect(path)
+    try:
+        for sql in ddl:
+            conn.execute(sql)
+    finally:
+        conn.close()
+
+
 def raw_import(csv_path: Path, db_path: Path) -> int:
     """The import baseline: stdlib csv + executemany INSERT OR IGNORE, one transaction."""
     conn = _raw_connect(db_path)
@@ -192,7 +223,7 @@ def figure_import(ctx: Context) -> list[Figure]:
     source = _export_file(ctx)
     base_path = ctx.scratch_dir / "import-baseline.db"
     proj_path = ctx.scratch_dir / "import-project.db"
-    _fresh_database(base_path)
+    equivalent_contact_table(base_path)
     url = _fresh_database(proj_path)
     added_raw = 0
 
