@@ -119,6 +119,10 @@ class MembershipsScreen(Screen[None]):
 
     def show_product(self, product_id: int) -> None:
         """Show only this product's memberships (other filters reset)."""
+        if not self.is_mounted:  # first visit: the widgets are not there yet
+            self._pending_product = product_id
+            self.call_after_refresh(self.show_product, product_id)
+            return
         self.query_one("#filter-status", Select).clear()
         self.query_one("#filter-payment", Select).clear()
         if self._products_loaded:
