@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from textual import events
 from textual.widgets import Input
 
 from session_tui.data.db import Database
@@ -190,6 +191,28 @@ async def test_search_narrows_count_and_rows_and_escape_leaves(db: Database) -> 
         await wait_until(pilot, lambda: table.count == 122)
         await pilot.press("escape")
         assert table.has_focus
+
+
+async def test_keys_typed_right_after_slash_land_in_the_search_box(
+    sqlite_db: Database,
+) -> None:
+    """A burst of keys (fast typist, paste-like tmux send-keys) is not split up."""
+    seed(sqlite_db, numbered_people(5) + [Person("mia@x.org", "Mia", "Mapple")])
+    app = make_test_app(sqlite_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = contacts_screen(app)
+        table = screen.table
+        await settle(pilot, table)
+        # all posted before the app handles the first one ("m" would switch screens)
+        for key, char in [("slash", "/"), ("m", "m"), ("a", "a"), ("p", "p")]:
+            app.post_message(events.Key(key, char))
+        await wait_until(pilot, lambda: table.count == 1)
+        assert screen.search_input.value == "map"
+        assert app.current_mode == "contacts"
+        for key, char in [("escape", None), ("j", "j")]:
+            app.post_message(events.Key(key, char))
+        await pilot.pause(0.1)
+        assert table.has_focus and screen.search_input.value == "map"
 
 
 async def test_search_without_results_says_so(sqlite_db: Database) -> None:
