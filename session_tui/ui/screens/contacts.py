@@ -94,6 +94,16 @@ class ContactsScreen(Screen[None]):
         Binding("a", "add_membership", "Add membership",
                 tooltip="Add a membership (prefilled with the current contact)",
                 id="contacts.add_membership"),
+        # issue 3, the safety net: screens/contact_actions.py
+        Binding("d,delete", "delete_contacts", "Delete",
+                tooltip="Delete the selected contacts, or the current one (u undoes it "
+                "until you close the app; then it is permanent)", id="contacts.delete"),
+        Binding("u", "undo_delete", "Undo delete",
+                tooltip="Undo the last deletion: the same contacts, memberships and "
+                "history (until you close the app)", id="contacts.undo"),
+        Binding("e", "edit_contact", "Edit",
+                tooltip="Edit the current contact: first name, last name, email",
+                id="contacts.edit"),
     ]
 
     def __init__(self) -> None:
@@ -156,6 +166,22 @@ class ContactsScreen(Screen[None]):
 
     def refresh_contacts(self) -> None:
         self.table.reload()
+
+    # -- delete, undo, edit (issue 3: screens/contact_actions.py) ----------------------------
+    def action_delete_contacts(self) -> None:
+        from session_tui.ui.screens import contact_actions
+
+        contact_actions.delete_selected(self, self.table)
+
+    def action_undo_delete(self) -> None:
+        from session_tui.ui.screens import contact_actions
+
+        contact_actions.undo_delete(self, self.table)
+
+    def action_edit_contact(self) -> None:
+        from session_tui.ui.screens import contact_actions
+
+        contact_actions.edit_current(self, self.table)
 
     # -- memberships (issue 6: screens/membership_flows.py) ---------------------------------
     def action_open_contact(self) -> None:

@@ -1,0 +1,99 @@
+"""A reusable yes/no confirmation: `ConfirmModal(...)` is a `ModalScreen[bool]`.
+
+    app.push_screen(ConfirmModal("Delete 3 contacts?", body, yes="Delete"), callback=done)
+
+`done(True)` on `y`, or enter / a click on the yes button; `done(False)` on `n`,
+`escape`, or the no button. `body` is a list of lines: plain strings are shown
+literally (never parsed as markup), Rich `Text` as given -- build those with
+`session_tui.ui.safe.literal()` for anything that came from a user or a file.
+`default_yes` picks the button that has focus first (enter presses it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from session_tui.ui.safe import literal
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """Ask a yes/no question; dismisses with True (yes) or False (no / escape)."""
+
+    CSS_PATH = "confirm.tcss"
+    HELP_SECTION = "Confirm"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n", "answer(False)", "No", id="confirm.no"),
+        Binding("escape", "answer(False)", "Cancel", show=False, id="confirm.cancel"),
+        Binding("left,right", "switch_button", "Other button", show=False, id="confirm.switch"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        body: Sequence[str | Text] = (),
+        *,
+        yes: str = "Yes",
+        no: str = "No",
+        danger: bool = False,
+        default_yes: bool = True,
+        hint: str = "",
+    ) -> None:
+        super().__init__(classes="danger" if danger else "")
+        self._title = title
+        self._body = list(body)
+        self._yes = yes
+        self._no = no
+        self._danger = danger
+        self._default_yes = default_yes
+        self._hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-dialog"):
+            yield Label(literal(self._title), id="confirm-title")
+            for i, line in enumerate(self._body):
+                text = literal(line) if isinstance(line, str) else line
+                text.no_wrap = False
+                yield Static(text, classes="confirm-line", id=f"confirm-line-{i}")
+            if self._hint:
+                hint = literal(self._hint)
+                hint.no_wrap = False
+                yield Static(hint, id="confirm-hint")
+            with Horizontal(id="confirm-buttons"):
+                yield Button(
+                    f"{self._yes} (y)",
+                    variant="error" if self._danger else "primary",
+                    id="confirm-yes",
+                )
+                yield Button(f"{self._no} (n)", id="confirm-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-yes" if self._default_yes else "#confirm-no", Button).focus()
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+    def action_switch_button(self) -> None:
+        yes = self.query_one("#confirm-yes", Button)
+        no = self.query_one("#confirm-no", Button)
+        (no if self.focused is yes else yes).focus()
+
+    @on(Button.Pressed, "#confirm-yes")
+    def _pressed_yes(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#confirm-no")
+    def _pressed_no(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(False)
