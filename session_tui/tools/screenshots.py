@@ -85,10 +85,54 @@ async def help_modal(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+# Memberships, products, contact detail (issue 6): the app's clock is frozen at
+# DEMO_NOW (screens read `app.clock`), so statuses and "in 5 days" stay put.
+def _freeze(pilot: Pilot[None]) -> None:
+    pilot.app.clock = lambda: DEMO_NOW  # type: ignore[attr-defined]
+
+
+async def memberships(pilot: Pilot[None]) -> None:
+    _freeze(pilot)
+    await settle(pilot)
+    await pilot.press("m")
+    await settle(pilot)
+    await pilot.press("down", "down", "down")
+    await settle(pilot)
+
+
+async def products(pilot: Pilot[None]) -> None:
+    _freeze(pilot)
+    await settle(pilot)
+    await pilot.press("p")
+    await settle(pilot)
+
+
+async def contact_detail(pilot: Pilot[None]) -> None:
+    _freeze(pilot)
+    await settle(pilot)
+    await pilot.press("down", "down", "down", "enter")
+    await settle(pilot)
+
+
+async def add_membership(pilot: Pilot[None]) -> None:
+    _freeze(pilot)
+    await settle(pilot)
+    await pilot.press("m")
+    await settle(pilot)
+    await pilot.press("a")
+    await settle(pilot)
+    await pilot.press("tab", "enter", "down", "down", "enter")
+    await settle(pilot)
+
+
 SHOTS: list[Shot] = [
     Shot("contacts", "Contacts", contacts),
     Shot("contacts-search", "Contacts: search as you type", contacts_search),
     Shot("help", "Help (?)", help_modal),
+    Shot("memberships", "Memberships (m)", memberships),
+    Shot("products", "Products (p)", products),
+    Shot("contact-detail", "Contact detail (enter)", contact_detail),
+    Shot("add-membership", "Add membership (a)", add_membership),
 ]
 
 

@@ -180,9 +180,13 @@ class AddMembershipModal(ApplyModal[GrantResult]):
                                 "cancelled" if existing.cancelled
                                 else existing.status.value
                             )
+                            then = (
+                                "adding again sets the payment type and expiry below."
+                                if state == "active"
+                                else "adding reactivates it with the values below."
+                            )
                             product_hint = (
-                                f"Already has it ({state}, {existing.payment_type}): "
-                                "adding reactivates it with the values below."
+                                f"Already has it ({state}, {existing.payment_type}): {then}"
                             )
         except Exception:  # noqa: BLE001 - hints are optional
             return
