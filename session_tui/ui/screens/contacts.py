@@ -96,14 +96,13 @@ class ContactsScreen(Screen[None]):
                 id="contacts.add_membership"),
         # issue 3, the safety net: screens/contact_actions.py
         Binding("d,delete", "delete_contacts", "Delete",
-                tooltip="Delete the selected contacts, or the current one (u undoes it "
-                "until you close the app; then it is permanent)", id="contacts.delete"),
-        Binding("u", "undo_delete", "Undo delete",
-                tooltip="Undo the last deletion: the same contacts, memberships and "
-                "history (until you close the app)", id="contacts.undo"),
+                tooltip="Delete the selected contacts, or the current one "
+                "(permanent once the app is closed)", id="contacts.delete"),
+        Binding("u", "undo_delete", "Undo delete", show=False,
+                tooltip="Undo the last deletion (until the app is closed)",
+                id="contacts.undo"),
         Binding("e", "edit_contact", "Edit",
-                tooltip="Edit the current contact: first name, last name, email",
-                id="contacts.edit"),
+                tooltip="Edit the current contact's name and email", id="contacts.edit"),
     ]
 
     def __init__(self) -> None:
@@ -222,6 +221,8 @@ class ContactsScreen(Screen[None]):
             return self._total != 0 and not isinstance(self.focused, Input | TextArea)
         if action == "fill_demo":
             return self._total == 0 and not self._demo_running
+        if action in ("delete_contacts", "edit_contact"):
+            return self._total != 0  # nothing to act on in the empty state (u still works)
         return True
 
     @on(Input.Changed, "#search")
