@@ -211,6 +211,16 @@ async def test_memberships_screen_extend_payment_cancel(db: Database) -> None:
         await settle(pilot, table)
         row = table.current_membership
         assert row is not None and row.cancelled and row.status is Status.EXPIRED
+        # back on Contacts, Ben's status is already re-read (his only membership ended)
+        await pilot.press("c")
+        contacts = contacts_screen(app).table
+        await wait_until(pilot, lambda: app.screen is contacts_screen(app))
+        await settle(pilot, contacts)
+        ben = next(
+            r for i in range(contacts.count or 0)
+            if (r := contacts.row_at(i)) is not None and r.email == "ben.okafor@example.org"
+        )
+        assert ben.status is Status.EXPIRED
     repo = MembershipsRepository(db, FrozenClock())
     m = repo.find("ben.okafor@example.org", "1:1 Coaching")
     assert m is not None

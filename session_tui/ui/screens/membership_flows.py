@@ -8,7 +8,9 @@ callback that reloads what they show.
   worker through the repository (history event + active_until included).
 - `open_contact(screen, contact_id, on_done)` -- push the Contact detail screen;
   `on_done(changed)` afterwards.
-`on_done` is called with True when something was written.
+`on_done` is called with True when something was written; the flows then also
+refresh the Contacts screen when it is not the one on display
+(`refresh_contacts_screen`), so statuses are current when you go back to it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,24 @@ from session_tui.ui.when import clock_of, day
 Done = Callable[[bool], None]
 
 
+def refresh_contacts_screen(screen: Screen[Any]) -> None:
+    """Re-read the Contacts table (statuses, products) unless `screen` is on it."""
+    try:
+        stack = screen.app.get_screen_stack("contacts")
+    except KeyError:
+        return
+    for other in stack:
+        refresh = getattr(other, "refresh_contacts", None)
+        if other is not screen and callable(refresh) and other.is_mounted:
+            refresh()
+
+
+def _notify_done(screen: Screen[Any], on_done: Done, changed: bool) -> None:
+    if changed:
+        refresh_contacts_screen(screen)
+    on_done(changed)
+
+
 def _repo(screen: Screen[Any]) -> MembershipsRepository:
     return MembershipsRepository(screen.app.db, clock_of(screen.app))  # type: ignore[attr-defined]
 
@@ -55,7 +75,7 @@ def add_membership(screen: Screen[Any], email: str, on_done: Done) -> None:
             f"{verb} “{escape_markup(m.product)}” for {escape_markup(m.email)}{extra}.",
             title="Membership",
         )
-        on_done(True)
+        _notify_done(screen, on_done, True)
 
     app.push_screen(
         AddMembershipModal(app.db, email=email, clock=clock_of(app)),  # type: ignore[attr-defined]
@@ -73,7 +93,7 @@ def _after(screen: Screen[Any], message: str, on_done: Done) -> Callable[[Any], 
             payment=escape_markup(result.payment_type),
             expires=escape_markup(day(result.expires_at, never="never")),
         ), title="Membership")
-        on_done(True)
+        _notify_done(screen, on_done, True)
 
     return done
 
