@@ -35,7 +35,7 @@ from session_tui.data.repositories.memberships import (
     MembershipRow,
     MembershipsRepository,
 )
-from session_tui.ui.safe import escape_markup, literal
+from session_tui.ui.safe import clean, escape_markup, literal
 from session_tui.ui.screens import membership_flows as flows
 from session_tui.ui.when import clock_of, day, local_time, relative
 
@@ -171,7 +171,7 @@ class ContactDetailScreen(Screen[bool]):
             style="dim",
         )
         head.update(text)
-        self.sub_title = c.email
+        self.sub_title = clean(c.email)  # the header writes it as-is: no ESC/BEL
 
         table = self.query_one("#detail-memberships", DataTable)
         cursor = table.cursor_row
