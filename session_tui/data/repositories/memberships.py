@@ -70,6 +70,8 @@ from session_tui.data.search import search_clause
 from session_tui.data.validation import ValidationError, normalize_email, strip_controls
 
 _CHUNK = 500
+# SQLite paging: from this many matching rows on, walk ix_membership_started.
+WALK_ORDER_FROM = 20_000
 
 
 # -- shared helpers ---------------------------------------------------------------------
@@ -276,10 +278,20 @@ class MembershipsRepository:
         self.clock = clock
 
     # -- queries -----------------------------------------------------------
-    def where(self, query: MembershipQuery, now: datetime) -> ColumnElement[bool]:
+    def where(
+        self, query: MembershipQuery, now: datetime, *, walk_order: bool = False
+    ) -> ColumnElement[bool]:
         """A WHERE clause over the `membership` table alone (contact conditions become
-        `contact_id IN (…)`), so that paging walks one index without joins."""
+        `contact_id IN (…)`), so that paging walks one index without joins.
+
+        `walk_order=True` (SQLite paging of large results) writes the product and
+        payment conditions as expressions (`product_id + 0`), which SQLite cannot
+        answer from an index: it then walks ix_membership_started in the page's
+        order and tests them there, instead of reading every match from the
+        product/payment index and sorting them all."""
         m, c = membership_t.c, contact_t.c
+        product_col: Any = m.product_id + 0 if walk_order else m.product_id
+        payment_col: Any = m.payment_type.concat("") if walk_order else m.payment_type
         clauses: list[ColumnElement[bool]] = []
         if query.search.strip():
             matching = select(c.id).where(search_clause(self.db.dialect, query.search))
@@ -290,9 +302,9 @@ class MembershipsRepository:
         if query.contact_id is not None:
             clauses.append(m.contact_id == query.contact_id)
         if query.product_id is not None:
-            clauses.append(m.product_id == query.product_id)
+            clauses.append(product_col == query.product_id)
         if query.payment_type is not None:
-            clauses.append(m.payment_type == query.payment_type.value)
+            clauses.append(payment_col == query.payment_type.value)
         if query.status is Status.ACTIVE:
             clauses.append(active_clause(now))
         elif query.status is Status.EXPIRED:
@@ -335,8 +347,15 @@ class MembershipsRepository:
         order = [m.started_at.asc(), m.id.asc()] if reverse else [m.started_at.desc(), m.id.desc()]
         # Step 1 walks the order over `membership` alone (index ix_membership_started)
         # and skips `offset` rows without joining; step 2 joins just the page's rows.
+        # A small result is cheapest read from the filter's index and sorted; a large
+        # one by walking the order (see `where`). Unknown size: walk (page 0 stops early).
+        walk = self.db.is_sqlite and (total is None or total >= WALK_ORDER_FROM)
         ids_stmt = (
-            select(m.id).where(self.where(query, now)).order_by(*order).limit(limit).offset(offset)
+            select(m.id)
+            .where(self.where(query, now, walk_order=walk))
+            .order_by(*order)
+            .limit(limit)
+            .offset(offset)
         )
         with self.db.engine.connect() as conn:
             ids = list(conn.execute(ids_stmt).scalars())
