@@ -3,11 +3,31 @@
 SQLite: the FTS5 trigram index `contact_fts` narrows the candidates (words of 3+
 characters); a LIKE on the same text verifies the exact substring when the term
 spans words. PostgreSQL: LIKE on the expression covered by the pg_trgm index.
+
+For a one-word term of 3+ characters on SQLite the index alone is exact, so
+`fts_count` counts the matches in the index without touching a contact row
+(at 1,000,000 contacts: 1-30 ms instead of 80-180 ms), and
+`search_clause(..., walk_order_index=True)` lets the page query walk the sort
+order's index and probe the matches, instead of fetching and sorting every
+match (for a common term: a few ms instead of 100+ ms; the repository picks it).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, literal, or_, select, text, true
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    TextClause,
+    and_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+)
 
 from session_tui.data.models import contact_t
 from session_tui.data.validation import strip_controls
@@ -28,8 +48,39 @@ def _fts_phrase(word: str) -> str:
     return '"' + word.replace('"', '""') + '"'
 
 
-def search_clause(dialect: str, term: str) -> ColumnElement[bool]:
-    """A WHERE clause on `contact` matching `term`; true() for an empty term."""
+def _fts_match_param(match: str) -> TextClause:
+    # unique: one query may hold several searches (search box + filter conditions)
+    return text("contact_fts MATCH :fts_q").bindparams(bindparam("fts_q", match, unique=True))
+
+
+def exact_fts_match(dialect: str, term: str) -> str | None:
+    """The FTS5 MATCH expression when the index alone answers `term` exactly
+    (SQLite, one word of 3+ characters: a trigram match in any column), else None."""
+    term = normalize_term(term)
+    if dialect != "sqlite" or not term or " " in term or len(term) < 3:
+        return None
+    return _fts_phrase(term)
+
+
+def fts_count(dialect: str, term: str) -> Select[int] | None:
+    """`SELECT count(*)` of the contacts matching `term`, read from the search index
+    alone -- or None when the index cannot answer the term exactly by itself."""
+    match = exact_fts_match(dialect, term)
+    if match is None:
+        return None
+    return select(func.count()).select_from(text("contact_fts")).where(_fts_match_param(match))
+
+
+def search_clause(
+    dialect: str, term: str, *, walk_order_index: bool = False
+) -> ColumnElement[bool]:
+    """A WHERE clause on `contact` matching `term`; true() for an empty term.
+
+    `walk_order_index`: for a term the FTS index answers by itself, test the ids
+    as `id + 0 IN (matches)`, which SQLite cannot answer from the primary key; the
+    plan then walks the index of the ORDER BY and stops after LIMIT rows. Worth it
+    only when the term matches many contacts (the repository decides).
+    """
     term = normalize_term(term)
     if not term:
         return true()
@@ -49,15 +100,11 @@ def search_clause(dialect: str, term: str) -> ColumnElement[bool]:
     if not long_words:
         return or_(name_like, email_like)
     match = " AND ".join(_fts_phrase(w) for w in long_words)
-    fts_ids = (
-        select(text("rowid"))
-        .select_from(text("contact_fts"))
-        # unique: one query may hold several searches (search box + filter conditions)
-        .where(text("contact_fts MATCH :fts_q").bindparams(bindparam("fts_q", match, unique=True)))
-    )
-    candidates = c.id.in_(fts_ids.scalar_subquery())
+    fts_ids = select(text("rowid")).select_from(text("contact_fts")).where(_fts_match_param(match))
     if len(words) == 1:
         # One word of 3+ characters: a trigram match in any column is exact.
-        return candidates
+        probe = c.id + literal_column("0") if walk_order_index else c.id
+        return probe.in_(fts_ids.scalar_subquery())
+    candidates = c.id.in_(fts_ids.scalar_subquery())
     # A term with spaces can only lie inside "first last" (emails have no spaces).
     return and_(candidates, exact_name_like)

@@ -13,7 +13,13 @@ from sqlalchemy import ColumnElement, and_, func, select, true
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
 from session_tui.data.models import Status, contact_t, membership_t, product_t
-from session_tui.data.search import search_clause
+from session_tui.data.search import fts_count, search_clause
+
+# A search matching at least this many contacts reads its first pages by walking the
+# sort index and probing the matches (search_clause's walk_order_index), instead of
+# fetching and sorting every match; deeper pages sort (the walk would grow with them).
+WALK_MIN_MATCHES = 50_000
+WALK_MAX_OFFSET = 5_000
 
 
 class SortKey(StrEnum):
@@ -93,11 +99,15 @@ class ContactsRepository:
         self.db = db
 
     # -- queries -----------------------------------------------------------
-    def where(self, query: ContactQuery, now: datetime | None = None) -> ColumnElement[bool]:
+    def where(
+        self, query: ContactQuery, now: datetime | None = None, *, walk_order_index: bool = False
+    ) -> ColumnElement[bool]:
         now = now or utcnow()
         clauses: list[ColumnElement[bool]] = []
         if query.search:
-            clauses.append(search_clause(self.db.dialect, query.search))
+            clauses.append(
+                search_clause(self.db.dialect, query.search, walk_order_index=walk_order_index)
+            )
         if query.filter is not None:
             clauses.append(query.filter.where(self.db.dialect, now))
         return and_(true(), *clauses) if clauses else true()
@@ -107,10 +117,17 @@ class ContactsRepository:
             return int(conn.execute(select(func.count()).select_from(contact_t)).scalar_one())
 
     def count(self, query: ContactQuery) -> int:
-        where = self.where(query)
-        stmt = select(func.count()).select_from(contact_t).where(where)
+        stmt = self._search_only_count(query)
+        if stmt is None:
+            stmt = select(func.count()).select_from(contact_t).where(self.where(query))
         with self.db.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
+
+    def _search_only_count(self, query: ContactQuery) -> Any:
+        """The count from the search index alone, when the query is only such a search."""
+        if query.filter is not None:
+            return None
+        return fts_count(self.db.dialect, query.search)
 
     def page(
         self, query: ContactQuery, offset: int, limit: int, total: int | None = None
@@ -135,23 +152,28 @@ class ContactsRepository:
             offset = total - end
         order = _order_by(query.sort, query.descending != reverse, self.db.dialect)
         c = contact_t.c
-        stmt = (
-            select(
-                c.id,
-                c.email,
-                c.first_name,
-                c.last_name,
-                c.created_at,
-                c.updated_at,
-                c.version,
-                c.active_until,
-            )
-            .where(self.where(query, now))
-            .order_by(*order)
-            .limit(limit)
-            .offset(offset)
-        )
+        matches_stmt = self._search_only_count(query) if offset <= WALK_MAX_OFFSET else None
         with self.db.engine.connect() as conn:
+            walk = False
+            if matches_stmt is not None:
+                matches = total if total is not None else conn.execute(matches_stmt).scalar_one()
+                walk = matches >= WALK_MIN_MATCHES
+            stmt = (
+                select(
+                    c.id,
+                    c.email,
+                    c.first_name,
+                    c.last_name,
+                    c.created_at,
+                    c.updated_at,
+                    c.version,
+                    c.active_until,
+                )
+                .where(self.where(query, now, walk_order_index=walk))
+                .order_by(*order)
+                .limit(limit)
+                .offset(offset)
+            )
             raw = list(conn.execute(stmt).all())
             products = self._products_for(conn, [r.id for r in raw], now)
         if reverse:

@@ -1,0 +1,79 @@
+"""The search fast paths (data/search.py) give the same answers as the plain queries.
+
+- count of a one-word search read from the FTS index alone == the contacts matched,
+  also after updates and deletes (the index is kept by triggers);
+- the first pages read by walking the sort index (a common term) == the sorted read.
+Both databases: PostgreSQL takes the plain paths, which must agree just the same.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, update
+
+from session_tui.data.db import Database
+from session_tui.data.models import contact_t
+from session_tui.data.repositories import contacts as contacts_module
+from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository, SortKey
+from tests.helpers import add_contacts
+
+FIRST = ["Ann", "Joanna", "Élise", "Seán", "李", "Marie-Ann", "Bob", "Hannah"]
+LAST = ["Smith", "O'Brien", "Dupont", "王", "Annett", "Nowak"]
+DOMAINS = ["gmail.com", "example.com", "orange.fr"]
+PEOPLE = [
+    (
+        f"p{i}.{FIRST[i % len(FIRST)][:2].lower()}@{DOMAINS[i % len(DOMAINS)]}",
+        FIRST[i % len(FIRST)],
+        LAST[(i * 7) % len(LAST)],
+    )
+    for i in range(60)
+]
+TERMS = ["ann", "ANN", "gmail", "smith", "élise", "ÉLI", "o'brien", "p1", "zzz", "李王x"]
+
+
+@pytest.fixture
+def repo(db: Database) -> ContactsRepository:
+    add_contacts(db, PEOPLE)
+    return ContactsRepository(db)
+
+
+@pytest.mark.parametrize("term", TERMS)
+def test_count_of_a_search_equals_the_contacts_it_matches(
+    repo: ContactsRepository, term: str
+) -> None:
+    q = ContactQuery(search=term)
+    assert repo.count(q) == len(repo.ids(q)) == len(repo.page(q, 0, 1000))
+
+
+def test_count_follows_updates_and_deletes(repo: ContactsRepository, db: Database) -> None:
+    q = ContactQuery(search="smith")
+    before = repo.count(q)
+    ids = repo.ids(q)
+    with db.engine.begin() as conn:
+        conn.execute(update(contact_t).where(contact_t.c.id == ids[0]).values(last_name="Jones"))
+        conn.execute(delete(contact_t).where(contact_t.c.id == ids[1]))
+    assert repo.count(q) == before - 2 == len(repo.ids(q))
+    assert repo.count(ContactQuery(search="jones")) == 1
+
+
+@pytest.mark.parametrize("sort", list(SortKey))
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("term", ["ann", "gmail", "a"])
+def test_walking_the_sort_index_reads_the_same_pages(
+    repo: ContactsRepository,
+    monkeypatch: pytest.MonkeyPatch,
+    term: str,
+    sort: SortKey,
+    descending: bool,
+) -> None:
+    q = ContactQuery(search=term, sort=sort, descending=descending)
+    count = repo.count(q)
+    monkeypatch.setattr(contacts_module, "WALK_MIN_MATCHES", 10**9)  # never walk
+    sorted_read = [r.id for r in repo.page(q, 0, 1000)]
+    windows = [[r.id for r in repo.page(q, off, 7, total=count)] for off in range(0, count, 7)]
+    monkeypatch.setattr(contacts_module, "WALK_MIN_MATCHES", 0)  # always walk
+    assert [r.id for r in repo.page(q, 0, 1000)] == sorted_read
+    assert [r.id for r in repo.page(q, 0, 1000, total=count)] == sorted_read
+    for off, window in zip(range(0, count, 7), windows, strict=True):
+        assert [r.id for r in repo.page(q, off, 7, total=count)] == window
+        assert window == sorted_read[off : off + 7]
