@@ -1,0 +1,223 @@
+"""`session-tui segments list | show NAME | save NAME --filter TEXT [--force] |
+rename OLD NEW | delete NAME` -- saved filters.
+
+Other commands turn `--filter TEXT` / `--segment NAME` into a filter with
+`session_tui.data.repositories.segments.resolve_filter(db, text, name)`, or here with
+`add_filter_arguments(parser)` + `filter_from_args(db, args)` (errors as CliError).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from session_tui.cli.common import (
+    CliError,
+    add_command,
+    open_db,
+    print_json,
+    print_table,
+    wants_json,
+)
+from session_tui.data.db import Database
+from session_tui.data.filters import FilterError, FilterSyntaxError, Group, parse, to_dict
+from session_tui.data.repositories.segments import (
+    SegmentError,
+    SegmentRow,
+    SegmentsRepository,
+    resolve_filter,
+)
+from session_tui.data.validation import strip_controls
+
+FILTER_HELP = (
+    'a filter in the text form, e.g. \'product:"1:1 Coaching" and (status:active or '
+    "payment:comped)', 'search:ann domain:gmail.com', 'not product:Course', "
+    "'joined:>=2026-01-01', 'expires:30d' (see the README, 'Filters and segments')"
+)
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        "segments",
+        help="list, show, save, rename and delete saved filters (segments)",
+        description="A segment is a filter saved under a name (unique ignoring case). "
+        "Use it with `export --segment NAME` or load it in the app's filter panel (f).",
+        parents=[common],
+    )
+    parser.set_defaults(handler=lambda _args: _usage(parser))
+    ssub = parser.add_subparsers(dest="segments_command", metavar="ACTION")
+    add_command(ssub, common, "list", run_list, "list segments with their filters")
+    p = add_command(
+        ssub,
+        common,
+        "show",
+        run_show,
+        "show a segment's filter and how many contacts it matches now",
+    )
+    p.add_argument("name", metavar="NAME")
+    p = add_command(
+        ssub,
+        common,
+        "save",
+        run_save,
+        "save a filter as a segment (--force replaces an existing one)",
+    )
+    p.add_argument("name", metavar="NAME")
+    p.add_argument("--filter", required=True, metavar="TEXT", help=FILTER_HELP)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the filter of an existing segment with that name",
+    )
+    p = add_command(ssub, common, "rename", run_rename, "rename a segment")
+    p.add_argument("old", metavar="OLD")
+    p.add_argument("new", metavar="NEW")
+    p = add_command(ssub, common, "delete", run_delete, "delete a segment")
+    p.add_argument("name", metavar="NAME")
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+# -- for other commands ----------------------------------------------------------------
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--filter TEXT` | `--segment NAME` (mutually exclusive)."""
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--filter", metavar="TEXT", help=FILTER_HELP)
+    which.add_argument("--segment", metavar="NAME", help="a saved segment's filter")
+
+
+def filter_from_args(db: Database, args: argparse.Namespace) -> Group | None:
+    """The filter `--filter` / `--segment` select (None: neither); CliError otherwise."""
+    try:
+        return resolve_filter(db, getattr(args, "filter", None), getattr(args, "segment", None))
+    except FilterSyntaxError as exc:
+        raise CliError(f"--filter: {exc}") from None
+    except (FilterError, SegmentError) as exc:
+        raise CliError(str(exc)) from None
+
+
+# -- commands ----------------------------------------------------------------------------
+def segment_json(row: SegmentRow, count: int | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": row.name,
+        "filter": row.text,
+        "tree": to_dict(row.filter) if row.filter is not None else None,
+        "created_at": row.created_at.isoformat(),
+        "updated_at": row.updated_at.isoformat(),
+    }
+    if row.problem:
+        out["problem"] = row.problem
+    if count is not None:
+        out["count"] = count
+    return out
+
+
+def _repo(args: argparse.Namespace) -> SegmentsRepository:
+    return SegmentsRepository(open_db(args))
+
+
+def _warn_unknown_products(db: Database, flt: Group) -> None:
+    import sys
+
+    from session_tui.data.repositories.products import ProductsRepository
+
+    known = {n.lower() for n in ProductsRepository(db).names(include_archived=True)}
+    for name in flt.products():
+        if name.lower() not in known:
+            print(
+                f"session-tui: note: there is no product named “{strip_controls(name)}” "
+                "(yet); the filter matches as if it had no members",
+                file=sys.stderr,
+            )
+
+
+def run_list(args: argparse.Namespace) -> int:
+    rows = _repo(args).all()
+    if wants_json(args):
+        print_json([segment_json(r) for r in rows])
+        return 0
+    if not rows:
+        print("no segments (save one with: session-tui segments save NAME --filter TEXT)")
+        return 0
+    print_table(
+        [
+            {
+                "name": r.name,
+                "filter": r.text or ("(unreadable)" if r.problem else "(everyone)"),
+                "updated": r.updated_at.replace(microsecond=0),
+            }
+            for r in rows
+        ],
+        ["name", "filter", "updated"],
+    )
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
+
+    repo = _repo(args)
+    try:
+        row = repo.require(args.name)
+    except SegmentError as exc:
+        raise CliError(str(exc)) from None
+    count = None
+    if row.filter is not None:
+        count = ContactsRepository(repo.db).count(ContactQuery(filter=row.filter))
+    if wants_json(args):
+        print_json(segment_json(row, count))
+        return 0
+    print(f"name:    {strip_controls(row.name)}")
+    print(f"filter:  {strip_controls(row.text) if row.filter is not None else row.problem}")
+    if count is not None:
+        print(f"matches: {count:,} contacts")
+    print(f"updated: {row.updated_at.replace(microsecond=0).isoformat(sep=' ')}")
+    return 0
+
+
+def run_save(args: argparse.Namespace) -> int:
+    try:
+        flt = parse(args.filter)
+    except FilterSyntaxError as exc:
+        raise CliError(f"--filter: {exc}") from None
+    repo = _repo(args)
+    existed = repo.get(args.name) is not None
+    try:
+        row = repo.save(args.name, flt, overwrite=args.force)
+    except SegmentError as exc:
+        hint = "; use --force to replace it" if "already exists" in str(exc) else ""
+        raise CliError(f"{exc}{hint}") from None
+    _warn_unknown_products(repo.db, flt)
+    if wants_json(args):
+        print_json(segment_json(row))
+    else:
+        verb = "replaced" if existed else "saved"
+        print(f"{verb} segment “{strip_controls(row.name)}”: {strip_controls(row.text)}")
+    return 0
+
+
+def run_rename(args: argparse.Namespace) -> int:
+    try:
+        row = _repo(args).rename(args.old, args.new)
+    except SegmentError as exc:
+        raise CliError(str(exc)) from None
+    if wants_json(args):
+        print_json(segment_json(row))
+    else:
+        print(f"renamed segment to “{strip_controls(row.name)}”")
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    try:
+        row = _repo(args).delete(args.name)
+    except SegmentError as exc:
+        raise CliError(str(exc)) from None
+    if wants_json(args):
+        print_json(segment_json(row))
+    else:
+        print(f"deleted segment “{strip_controls(row.name)}”")
+    return 0
