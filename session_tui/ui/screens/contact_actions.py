@@ -113,15 +113,36 @@ def delete_selected(screen: Screen[Any], table: ContactsTable) -> None:
     state.busy = True
     db = _db(app)
 
+    shown = on_screen(table, ids, PREVIEW)
+
     def fetch() -> None:
+        rows = list(shown)
         try:
-            rows = preview(db, ids, PREVIEW)
+            if len(rows) < min(PREVIEW, len(ids)):
+                seen = {r.id for r in rows}
+                rows += preview(db, ids - seen, PREVIEW - len(rows))
         except Exception as exc:  # noqa: BLE001 - shown to the user
             app.call_from_thread(_failed, app, f"Nothing was deleted: {describe_error(exc)}")
             return
         app.call_from_thread(_confirm_delete, screen, table, ids, rows, was_selection)
 
     screen.run_worker(fetch, thread=True, exclusive=True, group="contacts-delete")
+
+
+def on_screen(table: ContactsTable, ids: frozenset[int], limit: int) -> list[PreviewRow]:
+    """Up to `limit` of these contacts as the table shows them, top to bottom
+    (the visible rows, then the current one; no database access)."""
+    out: list[PreviewRow] = []
+    top = round(table.scroll_y)
+    indexes = [*range(top, top + table.body_height), table.cursor_index]
+    for index in indexes:
+        row = table.row_at(index)
+        if row is None or row.id not in ids or any(r.id == row.id for r in out):
+            continue
+        out.append(PreviewRow(row.id, row.first_name, row.last_name, row.email))
+        if len(out) >= limit:
+            break
+    return out
 
 
 def _failed(app: App[Any], message: str) -> None:
@@ -141,7 +162,7 @@ def confirm_body(ids: frozenset[int], rows: list[PreviewRow]) -> list[str | Text
     if len(ids) > len(rows):
         body.append(Text(f"  … and {plural(len(ids) - len(rows), 'more contact')}", style="dim"))
     body.append("")
-    body.append("Their memberships and the history of those memberships are deleted too.")
+    body.append("Their memberships and membership history are deleted too.")
     body.append(
         "Press u to undo until you close session-tui; after that the deletion is permanent."
     )
