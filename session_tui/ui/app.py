@@ -28,13 +28,14 @@ from collections.abc import Iterable
 from functools import partial
 from typing import ClassVar
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from session_tui import __version__
 from session_tui.data.db import Database, open_database
-from session_tui.ui.safe import clean, escape_markup
+from session_tui.ui.safe import clean, clean_paste, escape_markup
 from session_tui.ui.screens.help import HelpScreen, collect_keys
 
 # mode -> (module, class name, title). The first one is the start screen.
@@ -130,6 +131,14 @@ class SessionApp(App[None]):
         for command in super().get_system_commands(screen):
             if command.title != "Quit":
                 yield command
+
+    # -- input ---------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Paste) and not event.is_forwarded:
+            # Typed keys are printable only, but a paste arrives as it was copied:
+            # escape sequences would reach text boxes (and the terminal) raw.
+            event.text = clean_paste(event.text)
+        await super().on_event(event)
 
     # -- lifecycle -------------------------------------------------------------------------
     def on_unmount(self) -> None:

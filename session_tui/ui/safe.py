@@ -24,6 +24,15 @@ def literal(value: object, style: str = "") -> Text:
     return Text(clean(value), style=style, no_wrap=True, overflow="ellipsis")
 
 
+def clean_paste(text: str) -> str:
+    """Pasted text without control characters (lines and tabs kept as newline/space).
+
+    A terminal delivers a paste as it was copied, escape sequences included; a
+    text box would otherwise show them (and send them to the terminal) raw."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ").split("\n")
+    return "\n".join(strip_controls(line) for line in lines)
+
+
 def escape_markup(value: object) -> str:
     """`value` made safe to embed inside a Textual markup string."""
     return escape(clean(value))
