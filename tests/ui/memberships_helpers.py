@@ -81,3 +81,13 @@ async def wait_for_screen(pilot: Pilot[Any], cls: type[Screen[Any]]) -> Any:
     await wait_until(pilot, lambda: isinstance(app.screen, cls))
     await pilot.pause()
     return app.screen
+
+
+def data_tables_settled(screen: Screen[Any]) -> bool:
+    """Every DataTable of the screen has measured its columns (done when idle)."""
+    from textual.widgets import DataTable
+
+    return all(
+        not t._require_update_dimensions and not t._updated_cells
+        for t in screen.query(DataTable)
+    )

@@ -21,7 +21,12 @@ from session_tui.ui.screens.contact_detail import ContactDetailScreen
 from session_tui.ui.screens.memberships import MembershipsScreen
 from session_tui.ui.screens.products import ProductsScreen
 from tests.ui.contacts_helpers import contacts_screen, settle, wait_until
-from tests.ui.memberships_helpers import make_frozen_app, seed_memberships, wait_for_screen
+from tests.ui.memberships_helpers import (
+    data_tables_settled,
+    make_frozen_app,
+    seed_memberships,
+    wait_for_screen,
+)
 
 SIZE = (120, 40)
 
@@ -63,6 +68,7 @@ def test_products_screen(snap_compare: Any, sqlite_db: Database) -> None:
         await pilot.press("p")
         screen = await wait_for_screen(pilot, ProductsScreen)
         await wait_until(pilot, lambda: len(screen.products) == 3)
+        await wait_until(pilot, lambda: data_tables_settled(screen))
 
     app, run_before = prepare(sqlite_db, steps)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
@@ -82,6 +88,8 @@ def test_contact_detail(snap_compare: Any, sqlite_db: Database) -> None:
         await pilot.press("enter")
         detail = await wait_for_screen(pilot, ContactDetailScreen)
         await wait_until(pilot, lambda: detail.data is not None)
+        await pilot.pause()
+        await wait_until(pilot, lambda: data_tables_settled(detail))
 
     app, run_before = prepare(sqlite_db, steps)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -26,6 +26,16 @@ from session_tui.ui.safe import escape_markup, literal
 from session_tui.ui.when import clock_of, local_time
 
 
+class ProductsTable(DataTable[object]):
+    """The products list; `enter` opens the product's memberships (RowSelected)."""
+
+    HELP_SECTION = "Products"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select_cursor", "Memberships",
+                tooltip="Show the product's memberships", id="products.memberships"),
+    ]
+
+
 class ProductsScreen(Screen[None]):
     """Products and how many members each has."""
 
@@ -41,8 +51,6 @@ class ProductsScreen(Screen[None]):
                 "new ones", id="products.archive"),
         Binding("u", "unarchive", "Unarchive", tooltip="Offer an archived product again",
                 id="products.unarchive"),
-        Binding("enter", "show_memberships", "Memberships",
-                tooltip="Show the product's memberships", id="products.memberships"),
     ]
 
     def __init__(self) -> None:
@@ -56,7 +64,7 @@ class ProductsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="products-table", cursor_type="row", zebra_stripes=True)
+        yield ProductsTable(id="products-table", cursor_type="row", zebra_stripes=True)
         yield Static("Loading products…", id="products-empty")
         yield Static("", id="products-count-line", markup=False)
         yield Footer(compact=True)
@@ -141,10 +149,11 @@ class ProductsScreen(Screen[None]):
             product = self.current_product()
             if product is None:
                 return False
+            # the one that does not apply is shown dimmed (None), not hidden
             if action == "archive":
-                return not product.archived
+                return None if product.archived else True
             if action == "unarchive":
-                return product.archived
+                return True if product.archived else None
         return True
 
     @on(DataTable.RowHighlighted, "#products-table")
