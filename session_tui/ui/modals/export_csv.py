@@ -1,0 +1,197 @@
+"""The export flow (spec §5): name a file, export with progress and cancel.
+
+    app.push_screen(ExportCsvModal(scope, default_name), callback=done)
+    # done(ExportOutcome | None); None = cancelled, no file written
+
+`scope` says what is exported: a frozen list of selected ids, or the query of
+the Contacts table (its search and filter, a loaded segment included). The
+file is written under a temporary name and renamed at the end, so cancelling
+leaves nothing behind and never half-overwrites an existing file.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, ProgressBar, Static
+
+from session_tui.data.csvio.exporter import (
+    EXPORT_COLUMNS,
+    ExportCancelled,
+    ExportError,
+    ExportProgress,
+    export_csv,
+)
+from session_tui.data.db import Database, DatabaseError, describe_error
+from session_tui.data.repositories.contacts import ContactQuery
+from session_tui.ui.safe import literal
+from session_tui.ui.widgets.path_input import PathInput
+
+
+@dataclass(frozen=True)
+class ExportScope:
+    """What to export: exactly `ids` (a selection), else the contacts of `query`."""
+
+    description: str  # "3 selected contacts", "1,204 contacts (current filter)"
+    count: int | None
+    query: ContactQuery | None = None
+    ids: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    path: str
+    exported: int
+
+
+class ExportCsvModal(ModalScreen[ExportOutcome | None]):
+    CSS_PATH = "export_csv.tcss"
+    HELP_SECTION = "Export"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "escape", "Cancel", id="export.cancel"),
+    ]
+
+    def __init__(self, scope: ExportScope, default_name: str) -> None:
+        super().__init__()
+        self.scope = scope
+        self._default = default_name
+        self._cancel = threading.Event()
+        self._busy = False
+        self._replace: str | None = None
+
+    @property
+    def db(self) -> Database:
+        return self.app.db  # type: ignore[attr-defined, no-any-return]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="export-dialog"):
+            yield Label(literal(f"Export {self.scope.description} to CSV"), id="export-title")
+            with Horizontal(id="export-file-row"):
+                yield Label("File ", id="export-file-label")
+                yield PathInput(self._default, extensions=(".csv",), id="export-path")
+            yield Static("", id="export-message", markup=False)
+            info = Text()
+            info.append("Columns ", style="bold")
+            info.append(", ".join(EXPORT_COLUMNS))
+            info.append(
+                "\nCells that start with = + - @, tab or carriage return get a leading ' "
+                "so that spreadsheets do not run them; session-tui reads them back "
+                "exactly.",
+                style="dim",
+            )
+            yield Static(info, id="export-info")
+            with Vertical(id="export-busy"):
+                yield ProgressBar(id="export-progress", show_eta=False)
+                yield Static("", id="export-progress-text", markup=False)
+            with Horizontal(id="export-buttons"):
+                yield Button("Export (enter)", variant="primary", id="export-start")
+                yield Button("Cancel (escape)", id="export-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#export-busy").display = False
+        box = self.query_one("#export-path", PathInput)
+        self.set_focus(box)
+        box.cursor_position = len(box.value)
+
+    def _message(self, text: str, *, error: bool = False) -> None:
+        widget = self.query_one("#export-message", Static)
+        widget.set_class(error, "error")
+        widget.update(literal(text))
+
+    def action_escape(self) -> None:
+        if self._busy:
+            if not self._cancel.is_set():
+                self._cancel.set()
+                self.query_one("#export-progress-text", Static).update(
+                    "Cancelling… no file will be written"
+                )
+            return
+        self.dismiss(None)
+
+    @on(Button.Pressed, "#export-cancel")
+    def _cancel_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_escape()
+
+    @on(Button.Pressed, "#export-start")
+    @on(Input.Submitted, "#export-path")
+    def _start(self, event: Button.Pressed | Input.Submitted) -> None:
+        event.stop()
+        if self._busy:
+            return
+        value = self.query_one("#export-path", PathInput).value.strip()
+        if not value:
+            self._message("Type a file name.", error=True)
+            return
+        target = Path(value).expanduser()
+        if target.is_dir():
+            self._message(f"{value} is a directory: type a file name.", error=True)
+            return
+        if target.exists() and self._replace != value:
+            self._replace = value
+            self._message(f"{value} exists: press enter again to replace it.", error=True)
+            return
+        self._busy = True
+        self._cancel = threading.Event()
+        self.query_one("#export-busy").display = True
+        self.query_one("#export-start", Button).disabled = True
+        self.query_one("#export-progress", ProgressBar).update(
+            total=self.scope.count or None, progress=0
+        )
+        self.query_one("#export-progress-text", Static).update("Exporting…")
+        self._message("")
+        self.set_focus(self.query_one("#export-cancel", Button))
+        self._export_worker(str(target), value)
+
+    def _on_progress(self, p: ExportProgress) -> None:
+        self.query_one("#export-progress", ProgressBar).update(
+            total=max(p.total, 1), progress=p.done
+        )
+        if not self._cancel.is_set():
+            self.query_one("#export-progress-text", Static).update(
+                f"Exporting… {p.done:,} of {p.total:,} contacts"
+            )
+
+    @work(thread=True, exclusive=True, group="csv-export")
+    def _export_worker(self, target: str, shown: str) -> None:
+        cancel = self._cancel
+
+        def progress(p: ExportProgress) -> None:
+            self.app.call_from_thread(self._on_progress, p)
+
+        try:
+            n = export_csv(
+                self.db,
+                target,
+                query=self.scope.query,
+                ids=sorted(self.scope.ids) if self.scope.ids is not None else None,
+                progress=progress,
+                cancel=cancel.is_set,
+            )
+        except ExportCancelled:
+            self.app.call_from_thread(self._failed, "Export cancelled: no file was written.")
+            return
+        except (ExportError, DatabaseError) as exc:
+            self.app.call_from_thread(self._failed, f"Nothing was exported: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - the TUI never crashes
+            self.app.call_from_thread(self._failed, f"Nothing was exported: {describe_error(exc)}")
+            return
+        self.app.call_from_thread(self.dismiss, ExportOutcome(shown, n))
+
+    def _failed(self, message: str) -> None:
+        self._busy = False
+        self.query_one("#export-busy").display = False
+        self.query_one("#export-start", Button).disabled = False
+        self._message(message, error=True)
+        self.set_focus(self.query_one("#export-path", PathInput))
