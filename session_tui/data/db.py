@@ -46,13 +46,19 @@ def _sqlite_path(url: str) -> Path | None:
 
 
 def _create_private_file(path: Path) -> None:
-    """Create the SQLite file (and its WAL/SHM siblings' directory) private: 0600."""
+    """Create a new SQLite file private: 0600 (SQLite gives its -wal/-shm files the
+    same mode). An existing file keeps its mode: a file the user made read-only
+    (0400) or shares with a group (0660) is not silently changed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
+    if path.exists():
+        return
     try:
-        os.chmod(path, 0o600)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return  # another process created it meanwhile
+    os.close(fd)
+    try:
+        os.chmod(path, 0o600)  # whatever the umask
     except OSError:
         pass
 
