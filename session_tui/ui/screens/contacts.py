@@ -89,6 +89,9 @@ class ContactsScreen(Screen[None]):
                 id="contacts.search_down"),
         Binding("D", "fill_demo", "Demo data",
                 tooltip="Fill the empty database with demo data", id="contacts.demo"),
+        Binding("ctrl+r,f5", "refresh_contacts", "Refresh", show=False,
+                tooltip="Re-read the contacts: see what other users or programs changed",
+                id="contacts.refresh"),
         Binding("enter", "open_contact", "Detail",
                 tooltip="Contact detail: memberships and history", id="contacts.detail"),
         Binding("a", "add_membership", "Add membership",
@@ -172,6 +175,10 @@ class ContactsScreen(Screen[None]):
         table.contact_query = replace(table.contact_query, filter=contact_filter)
 
     def refresh_contacts(self) -> None:
+        self.table.reload()
+
+    def action_refresh_contacts(self) -> None:
+        """ctrl+r / f5: re-read count and rows (cursor, scroll and selection stay)."""
         self.table.reload()
 
     # -- delete, undo, edit (issue 3: screens/contact_actions.py) ----------------------------
