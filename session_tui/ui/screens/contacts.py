@@ -114,6 +114,13 @@ class ContactsScreen(Screen[None]):
         Binding("x", "export_csv", "Export", show=False,
                 tooltip="Export the selection, or the filtered contacts, to CSV",
                 id="contacts.export"),
+        # issue 4, filters and segments: widgets/filter_panel/
+        Binding("f", "toggle_filter", "Filter",
+                tooltip="Show/hide the filter builder (the filter stays applied when hidden)",
+                id="contacts.filter"),
+        Binding("s", "save_segment", "Save segment", show=False,
+                tooltip="Save the current filter as a segment (asks the name)",
+                id="contacts.save_segment"),
     ]
 
     def __init__(self) -> None:
@@ -196,6 +203,17 @@ class ContactsScreen(Screen[None]):
         from session_tui.ui.screens import contact_actions
 
         contact_actions.edit_current(self, self.table)
+
+    # -- filters and segments (issue 4: widgets/filter_panel/) -----------------------------
+    async def action_toggle_filter(self) -> None:
+        from session_tui.ui.widgets.filter_panel import toggle_panel
+
+        await toggle_panel(self)
+
+    def action_save_segment(self) -> None:
+        from session_tui.ui.widgets.filter_panel import save_segment
+
+        save_segment(self)
 
     # -- CSV import / export (issue 5: screens/csv_flows.py) --------------------------------
     def action_import_csv(self) -> None:
