@@ -1,8 +1,8 @@
 """JSON for segments: the exact tree the panel built (not normalised), versioned.
 
-    {"version": 1, "mode": "and", "items": [
-        {"field": "product", "op": "is", "value": "1:1 Coaching"},
-        {"mode": "or", "items": [{"field": "status", "op": "is", "value": "active"}, ...]}]}
+{"version": 1, "mode": "and", "items": [
+    {"field": "product", "op": "is", "value": "1:1 Coaching"},
+    {"mode": "or", "items": [{"field": "status", "op": "is", "value": "active"}, ...]}]}
 """
 
 from __future__ import annotations

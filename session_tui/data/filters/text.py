@@ -53,8 +53,13 @@ FIELD_ALIASES: dict[str, FieldName] = {
 }
 _FIELD_LIST = "product, status, payment, search, joined, expires, domain"
 
-_JOINED_OPS = (("<=", Op.ON_OR_BEFORE), (">=", Op.ON_OR_AFTER), ("<", Op.BEFORE),
-               (">", Op.AFTER), ("=", Op.ON))
+_JOINED_OPS = (
+    ("<=", Op.ON_OR_BEFORE),
+    (">=", Op.ON_OR_AFTER),
+    ("<", Op.BEFORE),
+    (">", Op.AFTER),
+    ("=", Op.ON),
+)
 _JOINED_PREFIX = {op: prefix for prefix, op in _JOINED_OPS if prefix != "="}
 _JOINED_PREFIX[Op.ON] = ""
 
@@ -171,8 +176,9 @@ class _Parser:
         if tok.kind == "(" or tok.starts_condition or tok.keyword == "not":
             return
         where = f" after {after}" if after else ""
-        raise FilterSyntaxError(f"expected a condition{where}, found {self._describe(tok)}",
-                                tok.col)
+        raise FilterSyntaxError(
+            f"expected a condition{where}, found {self._describe(tok)}", tok.col
+        )
 
     # or_expr := and_expr ("or" and_expr)*
     def or_expr(self, depth: int) -> _Node:
@@ -209,9 +215,7 @@ class _Parser:
             self.take()
             nxt = self.peek()
             if nxt.kind == "(":
-                raise FilterSyntaxError(
-                    "'not' applies to one condition, not to a group", tok.col
-                )
+                raise FilterSyntaxError("'not' applies to one condition, not to a group", tok.col)
             if not nxt.starts_condition:
                 raise FilterSyntaxError(
                     f"expected a condition after 'not', found {self._describe(nxt)}", nxt.col
@@ -248,22 +252,22 @@ class _Parser:
     def condition(self) -> _Node:
         tok = self.take()
         if tok.kind == "str":
-            return _Node("cond", tok.col, cond=self.make(FieldName.SEARCH, Op.CONTAINS,
-                                                          tok.text, tok.col))
+            return _Node(
+                "cond", tok.col, cond=self.make(FieldName.SEARCH, Op.CONTAINS, tok.text, tok.col)
+            )
         text = tok.text
         colon = text.find(":")
         if colon < 0:
-            return _Node("cond", tok.col, cond=self.make(FieldName.SEARCH, Op.CONTAINS, text,
-                                                          tok.col))
+            return _Node(
+                "cond", tok.col, cond=self.make(FieldName.SEARCH, Op.CONTAINS, text, tok.col)
+            )
         name = text[:colon]
         if not name:
-            raise FilterSyntaxError(f"a field name is missing before ':' ({_FIELD_LIST})",
-                                    tok.col)
+            raise FilterSyntaxError(f"a field name is missing before ':' ({_FIELD_LIST})", tok.col)
         fld = FIELD_ALIASES.get(name.lower())
         if fld is None:
             shown = name if len(name) <= 20 else name[:20] + "…"
-            raise FilterSyntaxError(f"unknown field {shown!r}; fields are {_FIELD_LIST}",
-                                    tok.col)
+            raise FilterSyntaxError(f"unknown field {shown!r}; fields are {_FIELD_LIST}", tok.col)
         rest = text[colon + 1 :]
         value_col = tok.col + colon + 1
         op = Op.IS
@@ -289,8 +293,9 @@ class _Parser:
                 value_col,
             )
         if nxt.kind == "str" and nxt.adjacent:
-            raise FilterSyntaxError("unexpected quote inside a value; quote the whole value",
-                                    nxt.col)
+            raise FilterSyntaxError(
+                "unexpected quote inside a value; quote the whole value", nxt.col
+            )
         return _Node("cond", tok.col, cond=self.make(fld, op, rest, value_col))
 
     @staticmethod
@@ -314,9 +319,7 @@ def _to_group(node: _Node) -> Group:
         inner: list[Condition | Group] = []
         for grandchild in child.children:
             if grandchild.kind != "cond":
-                raise FilterSyntaxError(
-                    "groups can be nested only one level deep", grandchild.col
-                )
+                raise FilterSyntaxError("groups can be nested only one level deep", grandchild.col)
             assert grandchild.cond is not None
             inner.append(grandchild.cond)
         items.append(Group(Mode(child.kind), tuple(inner)))
@@ -328,8 +331,9 @@ def parse(text: str) -> Group:
     if not isinstance(text, str):
         raise FilterSyntaxError("a filter must be text", 1)
     if len(text) > MAX_LENGTH:
-        raise FilterSyntaxError(f"the filter is longer than {MAX_LENGTH} characters",
-                                MAX_LENGTH + 1)
+        raise FilterSyntaxError(
+            f"the filter is longer than {MAX_LENGTH} characters", MAX_LENGTH + 1
+        )
     try:
         parser = _Parser(text)
         if parser.peek().kind == "eof":

@@ -92,8 +92,12 @@ class SegmentsRepository:
         except FilterError as exc:
             flt, problem = None, str(exc)
         return SegmentRow(
-            id=r.id, name=r.name, filter=flt, created_at=r.created_at,
-            updated_at=r.updated_at, problem=problem,
+            id=r.id,
+            name=r.name,
+            filter=flt,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+            problem=problem,
         )
 
     @staticmethod

@@ -43,8 +43,12 @@ class SegmentNameModal(ModalScreen[str | None]):
                 summary.no_wrap = False
                 yield Static(summary, id="segment-summary")
             yield Label(f"Name (unique ignoring case, up to {MAX_NAME} characters)")
-            yield Input(value=self._initial, placeholder="e.g. Active coaching clients",
-                        id="segment-name", max_length=MAX_NAME + 50)
+            yield Input(
+                value=self._initial,
+                placeholder="e.g. Active coaching clients",
+                id="segment-name",
+                max_length=MAX_NAME + 50,
+            )
             yield Static("", id="segment-name-error", classes="field-error")
             with Horizontal(id="segment-buttons"):
                 yield Button("Save", variant="primary", id="segment-ok")

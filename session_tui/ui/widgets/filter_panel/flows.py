@@ -61,8 +61,9 @@ async def toggle_panel(screen: Any) -> None:
 def save_segment(screen: Any) -> None:
     panel = panel_of(screen)
     if panel is None:
-        screen.notify("There is no filter to save: press f to build one.", title="Segment",
-                      severity="warning")
+        screen.notify(
+            "There is no filter to save: press f to build one.", title="Segment", severity="warning"
+        )
         return
     save_segment_from_panel(panel)
 
@@ -70,15 +71,20 @@ def save_segment(screen: Any) -> None:
 def save_segment_from_panel(panel: FilterPanel) -> None:
     tree = panel.filter_tree
     if panel.text_error:
-        panel.notify(escape_markup(f"Fix the filter text first ({panel.text_error})."),
-                     title="Segment", severity="warning")
+        panel.notify(
+            escape_markup(f"Fix the filter text first ({panel.text_error})."),
+            title="Segment",
+            severity="warning",
+        )
         return
     if normalize(tree).is_empty:
-        panel.notify("The filter is empty: add a condition first.", title="Segment",
-                     severity="warning")
+        panel.notify(
+            "The filter is empty: add a condition first.", title="Segment", severity="warning"
+        )
         return
-    modal = SegmentNameModal("Save the current filter as a segment",
-                             initial=panel.segment or "", summary=to_text(tree))
+    modal = SegmentNameModal(
+        "Save the current filter as a segment", initial=panel.segment or "", summary=to_text(tree)
+    )
 
     def named(name: str | None) -> None:
         if name:
@@ -118,8 +124,13 @@ def _save(panel: FilterPanel, name: str, tree: Group, *, overwrite: bool) -> Non
         except Exception as exc:  # noqa: BLE001 - shown, never a crash
             app.call_from_thread(_error, panel, f"Nothing was saved: {describe_error(exc)}")
             return
-        app.call_from_thread(_done, panel, row, segments,
-                             f"{'Replaced' if overwrite else 'Saved'} segment “{row.name}”.")
+        app.call_from_thread(
+            _done,
+            panel,
+            row,
+            segments,
+            f"{'Replaced' if overwrite else 'Saved'} segment “{row.name}”.",
+        )
 
     _in_thread(panel, work)
 
@@ -140,8 +151,9 @@ def _ask_overwrite(panel: FilterPanel, existing: str, name: str, tree: Group) ->
     panel.app.push_screen(modal, callback=answered)
 
 
-def _done(panel: FilterPanel, row: SegmentRow | None, segments: list[SegmentRow],
-          message: str) -> None:
+def _done(
+    panel: FilterPanel, row: SegmentRow | None, segments: list[SegmentRow], message: str
+) -> None:
     panel.set_segments(segments)
     panel.select_segment(row.name if row is not None else None)
     panel.notify(escape_markup(message), title="Segment")
@@ -170,8 +182,7 @@ def rename_segment(panel: FilterPanel) -> None:
             except Exception as exc:  # noqa: BLE001
                 app.call_from_thread(_error, panel, f"Not renamed: {describe_error(exc)}")
                 return
-            app.call_from_thread(_done, panel, row, segments,
-                                 f"Renamed segment to “{row.name}”.")
+            app.call_from_thread(_done, panel, row, segments, f"Renamed segment to “{row.name}”.")
 
         _in_thread(panel, work)
 
@@ -187,8 +198,9 @@ def delete_segment(panel: FilterPanel) -> None:
     body: list[str | Text] = ["The filter stays applied in the panel."]
     if row is not None and row.filter is not None:
         body.insert(0, literal(row.text))
-    modal = ConfirmModal(f"Delete segment “{clean(name)}”?", body, yes="Delete", danger=True,
-                         default_yes=False)
+    modal = ConfirmModal(
+        f"Delete segment “{clean(name)}”?", body, yes="Delete", danger=True, default_yes=False
+    )
 
     def answered(yes: bool | None) -> None:
         if not yes:
@@ -206,8 +218,7 @@ def delete_segment(panel: FilterPanel) -> None:
             except Exception as exc:  # noqa: BLE001
                 app.call_from_thread(_error, panel, f"Not deleted: {describe_error(exc)}")
                 return
-            app.call_from_thread(_done, panel, None, segments,
-                                 f"Deleted segment “{deleted.name}”.")
+            app.call_from_thread(_done, panel, None, segments, f"Deleted segment “{deleted.name}”.")
 
         _in_thread(panel, work)
 

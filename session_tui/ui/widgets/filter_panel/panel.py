@@ -111,36 +111,61 @@ class ConditionRow(Horizontal):
 
     # -- widgets ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Select(FIELD_OPTIONS, value=self.field, allow_blank=False, compact=True,
-                     classes="field", tooltip="Field")
-        yield Select(_op_options(self.field), value=self.op, allow_blank=False, compact=True,
-                     classes="op", tooltip="Operator")
+        yield Select(
+            FIELD_OPTIONS,
+            value=self.field,
+            allow_blank=False,
+            compact=True,
+            classes="field",
+            tooltip="Field",
+        )
+        yield Select(
+            _op_options(self.field),
+            value=self.op,
+            allow_blank=False,
+            compact=True,
+            classes="op",
+            tooltip="Operator",
+        )
         yield self._value_widget()
-        yield Button("✕", compact=True, classes="remove",
-                     tooltip="Remove this condition (ctrl+r)")
+        yield Button("✕", compact=True, classes="remove", tooltip="Remove this condition (ctrl+r)")
 
     def _product_options(self) -> list[tuple[Text, str]]:
         names = list(self._products)
         options = [(literal(n), n) for n in names]
         if self.value and self.value.lower() not in {n.lower() for n in names}:
-            options.append((literal(f"{self.value} (no such product)", style="italic"),
-                            self.value))
+            options.append((literal(f"{self.value} (no such product)", style="italic"), self.value))
         return options
 
     def _value_widget(self) -> Widget:
         fld = self.field
         if fld is FieldName.PRODUCT:
             current = self._matching_product(self.value)
-            return Select(self._product_options(), value=current if current else Select.NULL,
-                          prompt="choose a product", compact=True, classes="value")
+            return Select(
+                self._product_options(),
+                value=current if current else Select.NULL,
+                prompt="choose a product",
+                compact=True,
+                classes="value",
+            )
         if fld in (FieldName.STATUS, FieldName.PAYMENT):
             values = STATUS_VALUES if fld is FieldName.STATUS else PAYMENT_VALUES
             value = self.value if self.value in values else values[0]
             self.value = value
-            return Select([(Text(v), v) for v in values], value=value, allow_blank=False,
-                          compact=True, classes="value")
-        return Input(value=self.value, placeholder=PLACEHOLDERS.get(fld, ""), compact=True,
-                     classes="value", max_length=300)
+            return Select(
+                [(Text(v), v) for v in values],
+                value=value,
+                allow_blank=False,
+                compact=True,
+                classes="value",
+            )
+        return Input(
+            value=self.value,
+            placeholder=PLACEHOLDERS.get(fld, ""),
+            compact=True,
+            classes="value",
+            max_length=300,
+        )
 
     def _matching_product(self, value: str) -> str:
         for name in self._products:
@@ -206,12 +231,26 @@ class GroupBox(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="group-head"):
             yield Label("Group: match", classes="group-label")
-            yield Select(GROUP_MODES, value=self.mode, allow_blank=False, compact=True,
-                         classes="group-mode", tooltip="AND / OR within the group (ctrl+o)")
-            yield Button("+ condition", compact=True, classes="group-add",
-                         tooltip="Add a condition to this group (ctrl+n)")
-            yield Button("✕ group", compact=True, classes="group-remove",
-                         tooltip="Remove this group and its conditions")
+            yield Select(
+                GROUP_MODES,
+                value=self.mode,
+                allow_blank=False,
+                compact=True,
+                classes="group-mode",
+                tooltip="AND / OR within the group (ctrl+o)",
+            )
+            yield Button(
+                "+ condition",
+                compact=True,
+                classes="group-add",
+                tooltip="Add a condition to this group (ctrl+n)",
+            )
+            yield Button(
+                "✕ group",
+                compact=True,
+                classes="group-remove",
+                tooltip="Remove this group and its conditions",
+            )
         yield from self._rows
 
     @property
@@ -231,16 +270,38 @@ class FilterPanel(Vertical):
     HELP_SECTION = "Filter builder"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+n", "add_condition", "New condition", show=False,
-                tooltip="Add a condition (to the group holding the focus)",
-                id="filter.add_condition"),
-        Binding("ctrl+g", "add_group", "New group", show=False,
-                tooltip="Add a group of conditions (one level deep)", id="filter.add_group"),
-        Binding("ctrl+r", "remove", "Remove row", show=False,
-                tooltip="Remove the condition (or group) holding the focus", id="filter.remove"),
-        Binding("ctrl+o", "toggle_mode", "AND/OR", show=False,
-                tooltip="Switch the group holding the focus between AND and OR",
-                id="filter.toggle_mode"),
+        Binding(
+            "ctrl+n",
+            "add_condition",
+            "New condition",
+            show=False,
+            tooltip="Add a condition (to the group holding the focus)",
+            id="filter.add_condition",
+        ),
+        Binding(
+            "ctrl+g",
+            "add_group",
+            "New group",
+            show=False,
+            tooltip="Add a group of conditions (one level deep)",
+            id="filter.add_group",
+        ),
+        Binding(
+            "ctrl+r",
+            "remove",
+            "Remove row",
+            show=False,
+            tooltip="Remove the condition (or group) holding the focus",
+            id="filter.remove",
+        ),
+        Binding(
+            "ctrl+o",
+            "toggle_mode",
+            "AND/OR",
+            show=False,
+            tooltip="Switch the group holding the focus between AND and OR",
+            id="filter.toggle_mode",
+        ),
         Binding("escape", "leave", "Back to the table", show=False, id="filter.leave"),
     ]
 
@@ -279,31 +340,56 @@ class FilterPanel(Vertical):
         self.border_title = "Filter  (f hides · s saves · ctrl+n condition · ctrl+g group)"
         with Horizontal(id="filter-segment-row"):
             yield Label("Segment", classes="filter-label")
-            yield Select([], prompt="load a saved segment…", compact=True, id="segment-select",
-                         tooltip="Load a saved segment (restores this panel)")
-            yield Button("Save (s)", compact=True, id="segment-save",
-                         tooltip="Save the current filter as a segment")
-            yield Button("Rename", compact=True, id="segment-rename",
-                         tooltip="Rename the chosen segment")
-            yield Button("Delete", compact=True, id="segment-delete",
-                         tooltip="Delete the chosen segment")
+            yield Select(
+                [],
+                prompt="load a saved segment…",
+                compact=True,
+                id="segment-select",
+                tooltip="Load a saved segment (restores this panel)",
+            )
+            yield Button(
+                "Save (s)",
+                compact=True,
+                id="segment-save",
+                tooltip="Save the current filter as a segment",
+            )
+            yield Button(
+                "Rename", compact=True, id="segment-rename", tooltip="Rename the chosen segment"
+            )
+            yield Button(
+                "Delete", compact=True, id="segment-delete", tooltip="Delete the chosen segment"
+            )
         with Horizontal(id="filter-text-row"):
             yield Label("Text", classes="filter-label")
-            yield Input(placeholder='type a filter, e.g. product:"1:1 Coaching" status:active',
-                        compact=True, id="filter-text", max_length=10_000)
+            yield Input(
+                placeholder='type a filter, e.g. product:"1:1 Coaching" status:active',
+                compact=True,
+                id="filter-text",
+                max_length=10_000,
+            )
         yield Static("", id="filter-error", markup=False)
         with Horizontal(id="filter-mode-row"):
             yield Label("Match", classes="filter-label")
-            yield Select(ROOT_MODES, value=Mode.AND, allow_blank=False, compact=True,
-                         id="root-mode", tooltip="AND / OR of the rows below (ctrl+o)")
+            yield Select(
+                ROOT_MODES,
+                value=Mode.AND,
+                allow_blank=False,
+                compact=True,
+                id="root-mode",
+                tooltip="AND / OR of the rows below (ctrl+o)",
+            )
         yield Vertical(id="filter-rows")
         with Horizontal(id="filter-buttons"):
-            yield Button("+ Condition", compact=True, id="add-condition",
-                         tooltip="Add a condition (ctrl+n)")
-            yield Button("+ Group", compact=True, id="add-group",
-                         tooltip="Add a group of conditions, one level deep (ctrl+g)")
-            yield Button("Clear", compact=True, id="clear-filter",
-                         tooltip="Remove every condition")
+            yield Button(
+                "+ Condition", compact=True, id="add-condition", tooltip="Add a condition (ctrl+n)"
+            )
+            yield Button(
+                "+ Group",
+                compact=True,
+                id="add-group",
+                tooltip="Add a group of conditions, one level deep (ctrl+g)",
+            )
+            yield Button("Clear", compact=True, id="clear-filter", tooltip="Remove every condition")
 
     def on_mount(self) -> None:
         self.refresh_lists()
@@ -334,8 +420,10 @@ class FilterPanel(Vertical):
             self._apply_timer.stop()
             self._apply_timer = None
         flt: Group | None = None if normalize(self.filter_tree).is_empty else self.filter_tree
-        if flt is not None and self.applied is not None and normalize(flt) == normalize(
-            self.applied
+        if (
+            flt is not None
+            and self.applied is not None
+            and normalize(flt) == normalize(self.applied)
         ):
             return
         if flt is None and self.applied is None:
@@ -453,8 +541,11 @@ class FilterPanel(Vertical):
 
     def action_toggle_mode(self) -> None:
         group = self._group_of_focus()
-        select = (group.query_one(".group-mode", Select) if group is not None
-                  else self.query_one("#root-mode", Select))
+        select = (
+            group.query_one(".group-mode", Select)
+            if group is not None
+            else self.query_one("#root-mode", Select)
+        )
         select.value = Mode.OR if select.value == Mode.AND else Mode.AND
 
     def action_leave(self) -> None:
@@ -602,7 +693,9 @@ class FilterPanel(Vertical):
             segments = SegmentsRepository(self.db).all()
         except Exception as exc:  # noqa: BLE001 - shown, never a crash
             self.app.call_from_thread(
-                self.notify, escape_markup(describe_error(exc)), title="Filter",
+                self.notify,
+                escape_markup(describe_error(exc)),
+                title="Filter",
                 severity="error",
             )
             return
@@ -640,8 +733,11 @@ class FilterPanel(Vertical):
         if row is None:
             return
         if row.filter is None:
-            self.notify(escape_markup(f"Segment “{clean(row.name)}” cannot be read: "
-                                      f"{row.problem}"), title="Segment", severity="error")
+            self.notify(
+                escape_markup(f"Segment “{clean(row.name)}” cannot be read: {row.problem}"),
+                title="Segment",
+                severity="error",
+            )
             return
         self.segment = value
         self._update_segment_buttons()
