@@ -365,9 +365,12 @@ def figure_delete(ctx: Context) -> list[Figure]:
     finally:
         conn.close()
     base = copy_dataset(ds, ctx.scratch_dir / "delete-baseline.db")
+    proj = copy_dataset(ds, ctx.scratch_dir / "delete-project.db")
+    # Both copies on disk before either runs: the write-back of a fresh 1 GB copy
+    # must not slow down whichever delete runs first.
+    os.sync()
     baseline = ctx.timed(f"delete {n} baseline", lambda: raw_delete(base.path, ids))
     remove_db_files(base.path)
-    proj = copy_dataset(ds, ctx.scratch_dir / "delete-project.db")
     db = open_database(proj.url)
     backups = ctx.scratch_dir / "backups"
     result = None
