@@ -158,6 +158,12 @@ def describe_error(exc: BaseException, url: str = "") -> str:
     where = make_url(url).render_as_string(hide_password=True) if url else ""
     low = first.lower()
     if "readonly" in low or "read-only" in low:
+        folder = _read_only_folder(url)
+        if folder is not None:
+            return (
+                f"the database's folder is read-only ({folder}): SQLite needs to create "
+                f"its -wal and -shm files beside the database: {where}"
+            )
         return f"the database is read-only: {where}"
     if "disk is full" in low or "no space" in low:
         return "the disk is full: nothing was written"
@@ -168,3 +174,18 @@ def describe_error(exc: BaseException, url: str = "") -> str:
     if "unable to open database" in low:
         return f"cannot open the database file: {where}"
     return f"{first} ({where})" if where else first
+
+
+def _read_only_folder(url: str) -> Path | None:
+    """The folder of a SQLite file when we may not create files in it, else None."""
+    try:
+        path = _sqlite_path(url) if url else None
+    except Exception:  # noqa: BLE001 - only a better message is at stake
+        return None
+    if path is None:
+        return None
+    folder = path.parent
+    effective = os.access in os.supports_effective_ids
+    if folder.is_dir() and not os.access(folder, os.W_OK, effective_ids=effective):
+        return folder
+    return None
