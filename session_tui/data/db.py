@@ -151,6 +151,16 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
     return db
 
 
+# PostgreSQL ended our session (restart, pg_terminate_backend, network): the
+# transaction in progress was rolled back by the server.
+_CONNECTION_LOST = (
+    "terminating connection",
+    "server closed the connection unexpectedly",
+    "ssl connection has been closed unexpectedly",
+    "consuming input failed",
+)
+
+
 def describe_error(exc: BaseException, url: str = "") -> str:
     """A one-line, user-facing description of a database exception."""
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
@@ -169,6 +179,8 @@ def describe_error(exc: BaseException, url: str = "") -> str:
         return "the disk is full: nothing was written"
     if "database is locked" in low:
         return "the database is busy (another program holds a lock); try again"
+    if any(lost in low for lost in _CONNECTION_LOST):
+        return f"lost the connection to the database server ({where}); try again"
     if "connection" in low and ("refused" in low or "failed" in low or "closed" in low):
         return f"cannot reach the database server ({where}): {first}"
     if "unable to open database" in low:
