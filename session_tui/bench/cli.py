@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         repeats=repeats,
         verbose=not args.quiet,
         smoke=bool(args.sizes),
+        rounds=1 if args.sizes or args.quick else 2,
     )
     ctx.log(
         f"session-tui benchmark: {large:,} contacts (baseline size {small:,}), seed {args.seed}, "

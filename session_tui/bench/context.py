@@ -24,6 +24,7 @@ class Context:
     repeats: int = 5  # repetitions of the cheap UI figures (median taken)
     verbose: bool = True
     smoke: bool = False  # --sizes: a smoke run, fewer repetitions (keeps the script working)
+    rounds: int = 1  # 2 in a full run: UI figures measured small, large, large, small
     _datasets: dict[int, Dataset] = field(default_factory=dict)
     generated: dict[int, float] = field(default_factory=dict)
 

@@ -410,18 +410,31 @@ def figure_start(ctx: Context) -> list[Figure]:
     ]
 
 
+def _abba(ctx: Context) -> list[int]:
+    """The order in which the sizes are measured: small, large (and, in a full run,
+    large, small again), so that a machine getting busier or quieter during the
+    run weighs on both sizes alike."""
+    order = [ctx.small, ctx.large]
+    return order + order[::-1] if ctx.rounds > 1 else order
+
+
+def _per_size(
+    ctx: Context, label: str, measure: Callable[[str], list[float]]
+) -> dict[int, list[float]]:
+    res: dict[int, list[float]] = {ctx.small: [], ctx.large: []}
+    for size in _abba(ctx):
+        seconds = measure(ctx.dataset(size).url)
+        ctx.log(f"{label} {size}: " + " ".join(f"{s * 1000:.0f}" for s in seconds) + " ms")
+        res[size].extend(seconds)
+    return res
+
+
 def figure_search(ctx: Context) -> list[Figure]:
     from session_tui.bench import ui
 
-    small, large = ctx.dataset(ctx.small), ctx.dataset(ctx.large)
     terms = ui.SEARCH_TERMS[:4] if ctx.smoke else ui.SEARCH_TERMS
-    res: dict[int, list[float]] = {}
-    for ds in (small, large):
-        res[ds.size] = ui.run(ui.time_search(ds.url, terms))
-        ctx.log(
-            f"search {ds.size}: "
-            + " ".join(f"{t}={s * 1000:.0f}ms" for t, s in zip(terms, res[ds.size], strict=True))
-        )
+    ctx.log("search terms: " + " | ".join(terms))
+    res = _per_size(ctx, "search", lambda url: ui.run(ui.time_search(url, terms)))
     lo, hi = res[ctx.small], res[ctx.large]
     return [
         Figure("search_median", median(hi), median(lo), "s", max_ratio=3.0, max_value=0.050),
@@ -432,22 +445,15 @@ def figure_search(ctx: Context) -> list[Figure]:
 def figure_page_down(ctx: Context) -> list[Figure]:
     from session_tui.bench import ui
 
-    res: dict[int, list[float]] = {}
-    for size in (ctx.small, ctx.large):
-        url = ctx.dataset(size).url
-        res[size] = ui.run(ui.time_page_down(url, 5 if ctx.smoke else 20))
-        ctx.log(f"page down {size}: " + " ".join(f"{s * 1000:.0f}" for s in res[size]) + " ms")
+    presses = 5 if ctx.smoke else 20
+    res = _per_size(ctx, "page down", lambda url: ui.run(ui.time_page_down(url, presses)))
     return [Figure("page_down", median(res[ctx.large]), median(res[ctx.small]), "s", max_ratio=1.5)]
 
 
 def figure_end(ctx: Context) -> list[Figure]:
     from session_tui.bench import ui
 
-    res: dict[int, list[float]] = {}
-    for size in (ctx.small, ctx.large):
-        url = ctx.dataset(size).url
-        res[size] = ui.run(ui.time_end(url, ctx.repeats))
-        ctx.log(f"End {size}: " + " ".join(f"{s * 1000:.0f}" for s in res[size]) + " ms")
+    res = _per_size(ctx, "End", lambda url: ui.run(ui.time_end(url, ctx.repeats)))
     return [Figure("end_key", median(res[ctx.large]), median(res[ctx.small]), "s", max_ratio=1.5)]
 
 
