@@ -155,24 +155,33 @@ class ImportReport:
 
 
 def _name(raw: str, label: str) -> str:
-    """normalize_name, with a fast path for the common case (same result)."""
+    """normalize_name of an (escaped) cell, with a fast path for the common case.
+
+    A printable string has no control, format (bidi) or separator characters
+    but the ASCII space, so NFC + strip_controls + whitespace folding reduce to
+    folding the spaces -- same result as normalize_name. Raises ValidationError.
+    """
     if raw and raw[0] == "'":
         raw = unescape_cell(raw)
-    # A printable string has no control, format (bidi) or separator characters
-    # but the ASCII space, so NFC + strip_controls + whitespace folding reduce
-    # to the split/join below.
     if raw.isprintable() and (raw.isascii() or is_normalized("NFC", raw)):
-        value = " ".join(raw.split())
-        if len(value) > MAX_NAME:
+        if "  " in raw or raw[:1] == " " or raw[-1:] == " ":
+            raw = " ".join(raw.split())
+        if len(raw) > MAX_NAME:
             raise ValidationError(
                 label, f"{label.replace('_', ' ')} is longer than {MAX_NAME} characters"
             )
-        return value
+        return raw
     return normalize_name(raw, label)
 
 
-def parse_created(raw: str) -> datetime | None:
-    """A created_at cell as naive UTC (second precision), or None if it is not a date.
+def _stored(value: datetime) -> str:
+    # The text SQLAlchemy's SQLite DateTime type stores (PostgreSQL casts it).
+    return value.isoformat(sep=" ", timespec="microseconds")
+
+
+def parse_created(raw: str) -> str | None:
+    """A created_at cell as stored text (naive UTC, second precision:
+    `2023-04-12 09:15:32.000000`), or None if it is not a date.
 
     ISO 8601 (`2023-04-12`, `2023-04-12 09:15:32`, `2023-04-12T09:15:32.000Z`,
     `…+02:00`, `… UTC`); without a zone it is taken as UTC.
@@ -182,6 +191,13 @@ def parse_created(raw: str) -> datetime | None:
         return None
     if text[0] == "'":
         text = unescape_cell(text)
+    if len(text) == 26 and text[10] == " " and text.endswith(".000000"):
+        # Already in the stored form (session-tui's own database dumps): check only.
+        try:
+            datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return text
     if text[-4:].upper() in (" UTC", " GMT"):  # Kit writes "2023-07-04 08:30:00 UTC"
         text = text[:-4] + "+00:00"
     try:
@@ -190,11 +206,13 @@ def parse_created(raw: str) -> datetime | None:
             value = value.astimezone(UTC).replace(tzinfo=None)
     except (ValueError, OverflowError):
         return None
-    return value.replace(microsecond=0)
+    if value.microsecond:
+        value = value.replace(microsecond=0)
+    return _stored(value)
 
 
-# (email, first name, last name, created_at or None)
-Parsed = tuple[str, str, str, datetime | None]
+# (email, first name, last name, created_at as stored text or None)
+Parsed = tuple[str, str, str, str | None]
 
 
 class RowParser:
@@ -234,9 +252,9 @@ class RowParser:
             return exc.message
         created = None
         i = c.created_at
-        if i is not None and i < n and cells[i].strip():
+        if i is not None and i < n and cells[i]:
             created = parse_created(cells[i])
-            if created is None:
+            if created is None and cells[i].strip():
                 self.dates_defaulted += 1
         return (email, first, last, created)
 
@@ -317,17 +335,12 @@ class _Writer(Protocol):
 
     def begin(self) -> None: ...
     def max_id(self) -> int: ...
-    def insert(self, rows: list[tuple[str, str, str, datetime | None]]) -> int: ...
+    def insert(self, rows: list[Parsed]) -> int: ...
     def lookup(self, emails: list[str]) -> dict[str, int]: ...
     def finish(self) -> None: ...
 
 
 _INSERT_COLS = "contact (email, first_name, last_name, created_at, updated_at, version)"
-
-
-def _sqlite_dt(value: datetime) -> str:
-    # The text format SQLAlchemy's SQLite DateTime type stores and parses.
-    return value.isoformat(sep=" ", timespec="microseconds")
 
 
 _FTS_HASHSIZE = 64 << 20  # FTS5 pending-terms buffer during an import (default 1 MB)
@@ -343,7 +356,7 @@ class _SqliteWriter:
         self.raw = raw
         self.cur = raw.cursor()
         self.max_before = 0
-        self.now = _sqlite_dt(now)
+        self.now = _stored(now)
         self.dry_run = dry_run
         self.trigger_sql: str | None = None
         self.hashsize: int | None = None
@@ -370,12 +383,12 @@ class _SqliteWriter:
     def max_id(self) -> int:
         return int(self.cur.execute("SELECT coalesce(max(id), 0) FROM contact").fetchone()[0])
 
-    def insert(self, rows: list[tuple[str, str, str, datetime | None]]) -> int:
+    def insert(self, rows: list[Parsed]) -> int:
         now = self.now
         cur = self.cur
         cur.executemany(
             f"INSERT INTO {_INSERT_COLS} VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (email) DO NOTHING",
-            [(e, f, la, now if c is None else _sqlite_dt(c), now) for e, f, la, c in rows],
+            [(e, f, la, c or now, now) for e, f, la, c in rows],
         )
         return int(cur.rowcount)
 
@@ -423,8 +436,9 @@ class _PostgresWriter:
         self.cur.execute("SELECT coalesce(max(id), 0) FROM contact")
         return int(self.cur.fetchone()[0])
 
-    def insert(self, rows: list[tuple[str, str, str, datetime | None]]) -> int:
+    def insert(self, rows: list[Parsed]) -> int:
         now = self.now
+        now_text = _stored(now)
         self.cur.execute(
             f"INSERT INTO {_INSERT_COLS} "
             "SELECT e, f, l, c, %s, 1 FROM unnest(%s::text[], %s::text[], %s::text[], "
@@ -435,7 +449,7 @@ class _PostgresWriter:
                 [r[0] for r in rows],
                 [r[1] for r in rows],
                 [r[2] for r in rows],
-                [now if r[3] is None else r[3] for r in rows],
+                [r[3] or now_text for r in rows],
             ),
         )
         return int(self.cur.rowcount)
