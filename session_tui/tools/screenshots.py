@@ -125,6 +125,67 @@ async def add_membership(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+# Import (issue 5): a Mailchimp-style file with new people, two the demo database
+# already has, a repeated row and invalid ones. Fixed path, so the shot is stable.
+def _import_file(pilot: Pilot[None]) -> str:
+    import csv
+
+    from sqlalchemy import select
+
+    from session_tui.data.models import contact_t
+
+    c = contact_t.c
+    with pilot.app.db.engine.connect() as conn:  # type: ignore[attr-defined]
+        known = conn.execute(
+            select(c.email, c.first_name, c.last_name).order_by(c.id).limit(2)
+        ).all()
+    people = [
+        ("amara.okafor@example.com", "Amara", "Okafor"), ("ben.li@example.org", "Ben", "Li"),
+        ("chloe.martin@example.fr", "Chloé", "Martin"), (known[0][0], known[0][1], known[0][2]),
+        ("dev.patel@example.in", "Dev", "Patel"), ("ben.li@example.org", "Benjamin", "Li"),
+        ("maria@", "María", "Gómez"), ("eva.novak@example.cz", "Eva", "Novák"),
+        (known[1][0].upper(), known[1][1], known[1][2]), ("", "No", "Email"),
+        ("farid.haddad@example.com", "Farid", "Haddad"), ("grace.kim@example.com", "Grace", "Kim"),
+        ("=HYPERLINK(\"x\")@evil", "Mallory", "[bold]Mallory"),
+        ("hugo.silva@example.br", "Hugo", "Silva"), ("ines.costa@example.pt", "Inês", "Costa"),
+    ]
+    directory = Path(tempfile.gettempdir()) / "session-tui-shots-import"
+    directory.mkdir(exist_ok=True)
+    path = directory / "mailchimp-export.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, quoting=csv.QUOTE_ALL)
+        writer.writerow(["Email Address", "First Name", "Last Name", "Phone Number", "TAGS"])
+        for i, (email, first, last) in enumerate(people):
+            writer.writerow([email, first, last, f"+1 555 01{i:02d}", "newsletter"])
+    return str(path)
+
+
+async def _import_preview_steps(pilot: Pilot[None]) -> None:
+    from session_tui.ui.modals.import_csv import ImportCsvModal
+    from session_tui.ui.widgets.path_input import PathInput
+
+    await settle(pilot)
+    await pilot.press("i")
+    await settle(pilot)
+    modal = pilot.app.screen
+    assert isinstance(modal, ImportCsvModal)
+    modal.query_one("#import-path", PathInput).value = _import_file(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def import_preview(pilot: Pilot[None]) -> None:
+    _freeze(pilot)
+    await _import_preview_steps(pilot)
+
+
+async def import_summary(pilot: Pilot[None]) -> None:
+    _freeze(pilot)
+    await _import_preview_steps(pilot)
+    await pilot.press("y")
+    await settle(pilot)
+
+
 SHOTS: list[Shot] = [
     Shot("contacts", "Contacts", contacts),
     Shot("contacts-search", "Contacts: search as you type", contacts_search),
@@ -133,6 +194,9 @@ SHOTS: list[Shot] = [
     Shot("products", "Products (p)", products),
     Shot("contact-detail", "Contact detail (enter)", contact_detail),
     Shot("add-membership", "Add membership (a)", add_membership),
+    # last: the summary shot imports into the shared demo database
+    Shot("import-preview", "Import: preview (i)", import_preview),
+    Shot("import-summary", "Import: summary", import_summary),
 ]
 
 
