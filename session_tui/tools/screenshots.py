@@ -125,6 +125,26 @@ async def add_membership(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+# Filters (issue 4): the filter builder with a group, from its text form.
+async def filter_panel(pilot: Pilot[None]) -> None:
+    _freeze(pilot)
+    await settle(pilot)
+    await pilot.press("f")
+    await settle(pilot)
+    from textual.widgets import Input
+
+    focused = pilot.app.focused
+    if isinstance(focused, Input):  # f puts the focus in the panel's text box
+        focused.insert_text_at_cursor(
+            'product:"1:1 Coaching" and (status:active or payment:comped) domain:gmail.com'
+        )
+    await pilot.press("enter")
+    await pilot.pause(0.3)
+    await settle(pilot)
+    await pilot.press("escape")
+    await settle(pilot)
+
+
 # Import (issue 5): a Mailchimp-style file with new people, two the demo database
 # already has, a repeated row and invalid ones. Fixed path, so the shot is stable.
 def _import_file(pilot: Pilot[None]) -> str:
@@ -194,6 +214,7 @@ SHOTS: list[Shot] = [
     Shot("products", "Products (p)", products),
     Shot("contact-detail", "Contact detail (enter)", contact_detail),
     Shot("add-membership", "Add membership (a)", add_membership),
+    Shot("filter", "Filter builder (f)", filter_panel),
     # last: the summary shot imports into the shared demo database
     Shot("import-preview", "Import: preview (i)", import_preview),
     Shot("import-summary", "Import: summary", import_summary),

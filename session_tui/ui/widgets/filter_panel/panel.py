@@ -742,7 +742,6 @@ class FilterPanel(Vertical):
         self.segment = value
         self._update_segment_buttons()
         await self.set_tree(row.filter)
-        self.notify(escape_markup(f"Loaded segment “{clean(row.name)}”"), title="Segment")
 
     def select_segment(self, name: str | None) -> None:
         """Show `name` as the chosen segment without loading it."""
