@@ -15,6 +15,9 @@ from sqlalchemy.pool import NullPool
 from session_tui import locations
 
 ENV_VAR = "SESSION_TUI_DB"
+# How long a statement waits for another session's lock before it fails with "the
+# database is busy … try again": SQLite's busy_timeout, PostgreSQL's lock_timeout.
+LOCK_WAIT_MS = 10_000
 
 
 class DatabaseError(Exception):
@@ -72,7 +75,7 @@ def _on_sqlite_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     dbapi_conn.isolation_level = None
     dbapi_conn.create_function("st_lower", 1, _lower, deterministic=True)
     cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA busy_timeout = 10000")
+    cur.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA synchronous = NORMAL")
     cur.execute("PRAGMA cache_size = -65536")
@@ -82,6 +85,14 @@ def _on_sqlite_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     except sqlite3.OperationalError:
         pass  # read-only file: reads still work
     cur.close()
+
+
+def _on_postgres_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Without it a save waits forever behind an import's table lock; with it,
+    # PostgreSQL behaves like SQLite's busy_timeout: wait, then a clear message.
+    with dbapi_conn.cursor() as cur:
+        cur.execute(f"SET lock_timeout = {LOCK_WAIT_MS}")
+    dbapi_conn.commit()  # a SET inside a transaction the pool rolls back would be undone
 
 
 def _on_sqlite_begin(conn: Any) -> None:
@@ -125,7 +136,10 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    if u.get_backend_name() == "postgresql":
+        event.listen(engine, "connect", _on_postgres_connect)
+    return engine
 
 
 def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
@@ -177,7 +191,7 @@ def describe_error(exc: BaseException, url: str = "") -> str:
         return f"the database is read-only: {where}"
     if "disk is full" in low or "no space" in low:
         return "the disk is full: nothing was written"
-    if "database is locked" in low:
+    if "database is locked" in low or "lock timeout" in low:
         return "the database is busy (another program holds a lock); try again"
     if any(lost in low for lost in _CONNECTION_LOST):
         return f"lost the connection to the database server ({where}); try again"
