@@ -128,7 +128,7 @@ class ConditionRow(Horizontal):
             tooltip="Operator",
         )
         yield self._value_widget()
-        yield Button("✕", compact=True, classes="remove", tooltip="Remove this condition (ctrl+r)")
+        yield Button("✕", compact=True, classes="remove", tooltip="Remove this condition (delete)")
 
     def _product_options(self) -> list[tuple[Text, str]]:
         names = list(self._products)
@@ -287,11 +287,11 @@ class FilterPanel(Vertical):
             id="filter.add_group",
         ),
         Binding(
-            "ctrl+r",
+            "delete,ctrl+delete",
             "remove",
             "Remove row",
             show=False,
-            tooltip="Remove the condition (or group) holding the focus",
+            tooltip="Remove the condition (or group) holding the focus (outside text boxes)",
             id="filter.remove",
         ),
         Binding(
