@@ -414,3 +414,13 @@ def test_preview_shows_the_first_few(db: Database) -> None:
         ("Ann Smith", "ann@example.com"),
         ("Ben [bold]Jones", "ben@example.com"),
     ]
+
+
+def test_sqlite_page_cache_is_reset_after_a_bulk_transaction(sqlite_db: Database) -> None:
+    s = seed(sqlite_db)
+    with sqlite_db.engine.connect() as conn:
+        before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    result = delete_contacts(sqlite_db, s["ids"])
+    restore_backup(sqlite_db, result.backup_path)
+    with sqlite_db.engine.connect() as conn:  # the pool hands out the same connection
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before

@@ -42,6 +42,7 @@ import os
 import secrets
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -215,6 +216,31 @@ def _in(dialect: str, column: Any, values: Sequence[Any]) -> ColumnElement[bool]
 # -- shared transaction helpers -------------------------------------------------------
 
 
+BULK_CACHE_KIB = 262_144  # SQLite page cache while deleting/restoring many rows
+
+
+@contextmanager
+def _bulk_connection(db: Database) -> Iterator[Connection]:
+    """A connection for one big transaction. SQLite: a larger page cache for its
+    duration (the indexes of a million-contact database do not fit the default,
+    and a full cache spills into the WAL mid-transaction); reset afterwards, as
+    the pool reuses the connection."""
+    with db.engine.connect() as conn:
+        if not db.is_sqlite:
+            yield conn
+            return
+        previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        conn.commit()
+        try:
+            yield conn
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous or -2000)}")
+            conn.commit()
+
+
 def _take_write_lock(conn: Connection, db: Database) -> None:
     """SQLite: take the write lock now, so that what we read is what we change
     (a deferred transaction cannot upgrade after another writer committed)."""
@@ -322,7 +348,7 @@ def delete_contacts(
     n_contacts = n_memberships = n_events = 0
     deleted: list[int] = []
     try:
-        with db.engine.connect() as conn, conn.begin() as tx:
+        with _bulk_connection(db) as conn, conn.begin() as tx:
             _take_write_lock(conn, db)
             fts_bulk = _FtsBulk(conn, db, "contact_fts_ad")
             with gzip.GzipFile(
@@ -793,7 +819,7 @@ def restore_backup(
     expected = int(header.get("requested") or 0)
     done = memberships = events = 0
     try:
-        with db.engine.connect() as conn, conn.begin():
+        with _bulk_connection(db) as conn, conn.begin():
             _take_write_lock(conn, db)
             restorer = _Restorer(conn, db, p)
             batch: list[_Entry] = []

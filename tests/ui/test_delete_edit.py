@@ -208,13 +208,13 @@ async def test_large_delete_shows_progress_and_undo(
 ) -> None:
     monkeypatch.setattr(contact_actions, "PROGRESS_FROM", 10)
     progress: list[tuple[str, int, int]] = []
-    original = ProgressModal.set_progress
+    original = ProgressModal.report
 
     def record(self: ProgressModal, done: int, total: int) -> None:
-        progress.append((self._title, done, total))
+        progress.append((self._title, done, total))  # in the worker thread
         original(self, done, total)
 
-    monkeypatch.setattr(ProgressModal, "set_progress", record)
+    monkeypatch.setattr(ProgressModal, "report", record)
     seed(sqlite_db, numbered_people(1_200))
     before = snapshot(sqlite_db)
     app = make_test_app(sqlite_db)

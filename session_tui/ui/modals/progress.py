@@ -2,8 +2,8 @@
 
     modal = ProgressModal("Deleting 100,000 contacts", cancellable=True)
     app.push_screen(modal)
-    # in the worker thread:
-    app.call_from_thread(modal.set_progress, done, total)
+    # in the worker thread (non-blocking, thread-safe):
+    modal.report(done, total)
     if modal.cancel_requested.is_set(): ...  # thread-safe
     # when done (UI thread): modal.dismiss(None)
 
@@ -15,12 +15,14 @@ responsive: the work never runs on the UI thread.
 from __future__ import annotations
 
 import threading
+import time
 from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, Static
 
@@ -41,6 +43,7 @@ class ProgressModal(ModalScreen[None]):
         self._cancellable = cancellable
         self._unit = unit
         self.cancel_requested = threading.Event()
+        self._last_report = 0.0
 
     def compose(self) -> ComposeResult:
         with Vertical(id="progress-dialog"):
@@ -50,6 +53,26 @@ class ProgressModal(ModalScreen[None]):
             if self._cancellable:
                 with Horizontal(id="progress-buttons"):
                     yield Button("Cancel (escape)", id="progress-cancel")
+
+    REPORT_EVERY = 0.1  # seconds between progress updates from the worker
+
+    class Progress(Message):
+        def __init__(self, done: int, total: int) -> None:
+            super().__init__()
+            self.done = done
+            self.total = total
+
+    def report(self, done: int, total: int) -> None:
+        """From any thread: show progress. Never blocks the worker (a message, not
+        call_from_thread) and posts at most every REPORT_EVERY seconds, plus the end."""
+        now = time.monotonic()
+        if done < total and now - self._last_report < self.REPORT_EVERY:
+            return
+        self._last_report = now
+        self.post_message(self.Progress(done, total))
+
+    def on_progress_modal_progress(self, message: Progress) -> None:
+        self.set_progress(message.done, message.total)
 
     def set_progress(self, done: int, total: int) -> None:
         self.query_one("#progress-bar", ProgressBar).update(total=max(total, 1), progress=done)

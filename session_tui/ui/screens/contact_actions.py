@@ -238,10 +238,7 @@ def _progress_callback(
     if modal is None:
         return None
 
-    def progress(done: int, total: int) -> None:
-        app.call_from_thread(modal.set_progress, done, total)
-
-    return progress
+    return modal.report
 
 
 def _close_progress(modal: ProgressModal | None) -> None:
