@@ -206,6 +206,26 @@ async def import_summary(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+# Delete and edit (issue 3): the dialogs only -- nothing is deleted or saved.
+async def delete_confirm(pilot: Pilot[None]) -> None:
+    _freeze(pilot)
+    await settle(pilot)
+    await pilot.press("down", "space", "space", "space", "d")
+    await settle(pilot)
+
+
+async def edit_contact(pilot: Pilot[None]) -> None:
+    from textual.widgets import Input
+
+    _freeze(pilot)
+    await settle(pilot)
+    await pilot.press("down", "down", "e")
+    await settle(pilot)
+    pilot.app.screen.query_one("#edit-email", Input).value = "not-an-email"
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
 SHOTS: list[Shot] = [
     Shot("contacts", "Contacts", contacts),
     Shot("contacts-search", "Contacts: search as you type", contacts_search),
@@ -215,6 +235,8 @@ SHOTS: list[Shot] = [
     Shot("contact-detail", "Contact detail (enter)", contact_detail),
     Shot("add-membership", "Add membership (a)", add_membership),
     Shot("filter", "Filter builder (f)", filter_panel),
+    Shot("delete-confirm", "Delete: confirmation (d)", delete_confirm),
+    Shot("edit-contact", "Edit contact (e)", edit_contact),
     # last: the summary shot imports into the shared demo database
     Shot("import-preview", "Import: preview (i)", import_preview),
     Shot("import-summary", "Import: summary", import_summary),

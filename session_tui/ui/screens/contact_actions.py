@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -129,6 +130,14 @@ def delete_selected(screen: Screen[Any], table: ContactsTable) -> None:
     screen.run_worker(fetch, thread=True, exclusive=True, group="contacts-delete")
 
 
+def display_path(path: Path) -> str:
+    """`path` with the home directory shown as `~`."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except (ValueError, RuntimeError):
+        return str(path)
+
+
 def on_screen(table: ContactsTable, ids: frozenset[int], limit: int) -> list[PreviewRow]:
     """Up to `limit` of these contacts as the table shows them, top to bottom
     (the visible rows, then the current one; no database access)."""
@@ -184,7 +193,7 @@ def _confirm_delete(
         yes=f"Delete {plural(n)}",
         no="Cancel",
         danger=True,
-        hint=f"A backup is written to {locations.backups_dir()} first.",
+        hint=f"A backup is written to {display_path(locations.backups_dir())} first.",
     )
 
     def answered(yes: bool | None) -> None:
