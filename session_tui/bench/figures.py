@@ -184,10 +184,15 @@ def raw_import(csv_path: Path, db_path: Path) -> int:
 
 def _export_file(ctx: Context) -> Path:
     """The large dataset as CSV (written by the export baseline; the import's input)."""
-    path = ctx.scratch_dir / f"contacts-{ctx.large}.csv"
-    if not path.exists():
-        raw_export(ctx.dataset(ctx.large).path, path)
+    ds = ctx.dataset(ctx.large)
+    path = _export_path(ctx)
+    if not path.exists() or path.stat().st_mtime < ds.path.stat().st_mtime:
+        raw_export(ds.path, path)
     return path
+
+
+def _export_path(ctx: Context) -> Path:
+    return ctx.scratch_dir / f"contacts-{ctx.large}-seed{ctx.seed}.csv"
 
 
 def figure_export(ctx: Context) -> list[Figure]:
@@ -199,7 +204,7 @@ def figure_export(ctx: Context) -> list[Figure]:
     from session_tui.data.repositories.contacts import ContactQuery
 
     ds = ctx.dataset(ctx.large)
-    raw_out = ctx.scratch_dir / f"contacts-{ctx.large}.csv"
+    raw_out = _export_path(ctx)
     project_out = ctx.scratch_dir / "export-project.csv"
     baseline = ctx.timed("export baseline", lambda: raw_export(ds.path, raw_out))
     db = open_database(ds.url)
