@@ -23,6 +23,11 @@ from types import TracebackType
 from session_tui.data.validation import strip_controls
 
 SAMPLE_BYTES = 64 * 1024
+MAX_HEADER_BYTES = 16 << 20  # a header wider than the sample is read on to its end
+# The csv module refuses fields over 128 KiB; a long note column (or a 50 MB cell)
+# must not make a whole file unreadable: such a row gets its own verdict instead.
+FIELD_LIMIT = 128 << 20
+csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
 _CHUNK = 1 << 20
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -235,12 +240,24 @@ def _first_record(text: str, delimiter: str) -> tuple[int, list[str]] | None:
     return None
 
 
+def _has_header_line(head: bytes) -> bool:
+    """Whether `head` holds the whole header line (after blank lines and a `sep=` line)."""
+    lines = head.lstrip(b"\xef\xbb\xbf\r\n \t").split(b"\n")
+    needed = 2 if lines[0][:4].lower() == b"sep=" else 1
+    return len(lines) > needed
+
+
 def sniff(path: str | os.PathLike[str]) -> CsvLayout:
     """Detect encoding, delimiter and column mapping; CsvFormatError if impossible."""
     name = _display(path)
     with _open_binary(path) as f:
         size = os.fstat(f.fileno()).st_size
         head = f.read(SAMPLE_BYTES)
+        while not _has_header_line(head) and len(head) < MAX_HEADER_BYTES:
+            more = f.read(SAMPLE_BYTES)  # thousands of columns: the header goes on
+            if not more:
+                break
+            head += more
     if not head.strip(b" \t\r\n"):
         raise CsvFormatError(
             f"{name} is empty: nothing to import (expected a header line with an email column)"
@@ -347,7 +364,9 @@ class RowSource:
         if self._text is None:
             self.__enter__()
         assert self._text is not None
-        reader = csv.reader(self._text, delimiter=self.layout.delimiter)
+        # strict: a quote that is never closed, or text after a closing quote, is an
+        # error with its line -- not the rest of the file silently read as one cell.
+        reader = csv.reader(self._text, delimiter=self.layout.delimiter, strict=True)
         header_line = self.layout.header_line
         previous = 0
         line = 0
@@ -359,6 +378,10 @@ class RowSource:
                     continue
                 yield line, cells
         except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise CsvFormatError(
+                    f'line {previous + 1}: a quote (") opened in this row is never closed'
+                ) from None
             raise CsvFormatError(
                 f'line {previous + 1}: {exc} -- is a quote (") left open above it?'
             ) from None
