@@ -17,6 +17,7 @@ _FAST_EMAIL = re.compile(
     r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SPACE_LIKE = re.compile(r"[\t\n\v\f\r\x1c-\x1f\x85]")
 
 
 class ValidationError(ValueError):
@@ -29,8 +30,13 @@ class ValidationError(ValueError):
 
 
 def strip_controls(text: str) -> str:
-    """Remove control characters (C0, C1, bidi overrides) -- terminal escapes included."""
-    return _CONTROL.sub("", text)
+    """Remove control characters (C0, C1, bidi overrides) -- terminal escapes included.
+
+    Tabs and line breaks become a space first, so that a name broken over two
+    lines (a multi-line CSV cell, a paste) stays two words."""
+    if text.isprintable():  # the common case: nothing to remove
+        return text
+    return _CONTROL.sub("", _SPACE_LIKE.sub(" ", text))
 
 
 def normalize_name(value: str | None, field: str = "name") -> str:
