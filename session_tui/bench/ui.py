@@ -12,7 +12,7 @@ paint rendered. The time of the
 first paint for which the condition holds is the time the user would see it.
 
 The condition for "the rows are on screen" uses the table's public interface:
-`not table.is_loading` (the rows of the current query have arrived),
+`table.rows_ready` (the rows of the current query have arrived),
 `table.count`, `table.row_at(i)` for every visible index
 (`round(scroll_y)` .. `+ body_height`). A row still being read renders as
 "…", so a window whose rows are all loaded is a window painted with rows.
@@ -95,7 +95,7 @@ def contacts_table(app: App[Any]) -> Any:
 
 def window_ready(table: Any) -> bool:
     """The rows of the current query for the visible window are all loaded."""
-    if table is None or table.is_loading or table.count is None:
+    if table is None or not table.rows_ready or table.count is None:
         return False
     count = int(table.count)
     top = round(table.scroll_y)

@@ -78,7 +78,7 @@ def _on_sqlite_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cur.execute(f"PRAGMA busy_timeout = {LOCK_WAIT_MS}")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA synchronous = NORMAL")
-    cur.execute("PRAGMA cache_size = -65536")
+    cur.execute("PRAGMA cache_size = -16384")  # 16 MiB per connection (peak memory)
     cur.execute("PRAGMA temp_store = MEMORY")
     try:
         cur.execute("PRAGMA journal_mode = WAL")

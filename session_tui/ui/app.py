@@ -31,7 +31,7 @@ from typing import ClassVar
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 
 from session_tui import __version__
 from session_tui.data.db import Database, open_database
@@ -75,7 +75,7 @@ class SessionApp(App[None]):
         Binding("question_mark", "help", "Help", key_display="?",
                 tooltip="Help: every key of this screen", id="app.help"),
         Binding("q", "quit", "Quit", tooltip=QUIT_HELP, id="app.quit"),
-        Binding("ctrl+q", "quit", "Quit", show=False, priority=True,
+        Binding("ctrl+q", "quit_anywhere", "Quit", show=False, priority=True,
                 tooltip=QUIT_HELP, id="app.quit_anywhere"),
     ]
 
@@ -105,9 +105,15 @@ class SessionApp(App[None]):
             self.switch_mode(mode)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("goto", "quit") and isinstance(self.screen, ModalScreen):
+            # A dialog is open: its keys only (ctrl+q still quits).
+            return False
         if action == "goto" and parameters and parameters[0] == self.current_mode:
             return False  # the key of the screen you are on: not shown
         return True
+
+    async def action_quit_anywhere(self) -> None:
+        await self.action_quit()
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):

@@ -271,9 +271,17 @@ class ContactsScreen(Screen[None]):
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
-        if self._search_timer is not None:
+        # Leading and trailing edge: the first keystroke of a burst searches at once,
+        # keystrokes within SEARCH_DEBOUNCE of each other search once the burst ends.
+        if self._search_timer is None:
+            self._apply_search()
+        else:
             self._search_timer.stop()
-        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, self._apply_search)
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, self._search_burst_over)
+
+    def _search_burst_over(self) -> None:
+        self._search_timer = None
+        self._apply_search()  # a no-op when the leading edge already searched this text
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:
@@ -292,7 +300,9 @@ class ContactsScreen(Screen[None]):
     # -- count line ---------------------------------------------------------------------
     @on(ContactsTable.CountChanged)
     def _count_changed(self, event: ContactsTable.CountChanged) -> None:
-        self._count, self._total = event.count, event.total
+        # While `counting`, the first rows are shown and the real count is on its way.
+        self._count = None if event.counting else event.count
+        self._total = event.total
         self._update_count_line()
         empty = event.total == 0
         self.query_one("#empty-state").display = empty

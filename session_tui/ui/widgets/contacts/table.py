@@ -153,11 +153,16 @@ class ContactsTable(ScrollView, can_focus=True):
     class CountChanged(Message):
         """The count of matching contacts (or the total) changed."""
 
-        def __init__(self, table: ContactsTable, count: int, total: int) -> None:
+        def __init__(
+            self, table: ContactsTable, count: int, total: int, counting: bool = False
+        ) -> None:
             super().__init__()
             self.table = table
             self.count = count
             self.total = total
+            # True while the first rows are shown but the real count is still being
+            # read (`count` is then only a lower bound).
+            self.counting = counting
 
         @property
         def control(self) -> ContactsTable:
@@ -213,6 +218,7 @@ class ContactsTable(ScrollView, can_focus=True):
         total: int
         pages: dict[int, list[ContactRow]]
         keep_cursor: bool
+        counting: bool = False
 
     @dataclass
     class _PageLoaded(Message):
@@ -265,6 +271,7 @@ class ContactsTable(ScrollView, can_focus=True):
         self._hidden: int | None = 0
         self._last_highlight: tuple[int, int | None] | None = None
         self._loaded_once = False
+        self._counting = False  # first rows shown, real count still being read
         self._line_cache: dict[tuple[object, ...], Strip] = {}
 
     def on_mount(self) -> None:
@@ -297,7 +304,13 @@ class ContactsTable(ScrollView, can_focus=True):
 
     @property
     def is_loading(self) -> bool:
-        return self._shown_generation != self._generation
+        """True until the rows AND the count of the latest query are in."""
+        return self._shown_generation != self._generation or self._counting
+
+    @property
+    def rows_ready(self) -> bool:
+        """The latest query's first rows are on screen (its count may still be coming)."""
+        return self._shown_generation == self._generation
 
     @property
     def cursor_index(self) -> int:
@@ -559,8 +572,10 @@ class ContactsTable(ScrollView, can_focus=True):
             and replace(self._query, sort=shown.sort, descending=shown.descending) == shown
         ):
             known = (self._count, self._total)
+        # A new search/filter does not change how many contacts there are in all.
+        known_total = None if keep_cursor else self._total
         self._reload_worker(
-            self._generation, self._query, first, cursor, rows, keep_cursor, known
+            self._generation, self._query, first, cursor, rows, keep_cursor, known, known_total
         )
 
     @work(thread=True, exclusive=True, group="contacts-table-reload")
@@ -573,6 +588,7 @@ class ContactsTable(ScrollView, can_focus=True):
         rows: int,
         keep_cursor: bool,
         known: tuple[int, int] | None,
+        known_total: int | None = None,
     ) -> None:
         worker = get_current_worker()
         repo = self.repository
@@ -589,8 +605,22 @@ class ContactsTable(ScrollView, can_focus=True):
                 if not keep_cursor and len(pages[0]) < PAGE_SIZE:
                     count = len(pages[0])
                 else:
+                    if not keep_cursor and known_total is not None:
+                        # Paint the first rows now; the count follows (for a one- or
+                        # two-letter search it is a full scan).
+                        self.post_message(
+                            self._Reloaded(
+                                generation, query, len(pages[0]), known_total, dict(pages),
+                                keep_cursor, counting=True,
+                            )
+                        )
                     count = repo.count(query)
-                total = count if is_unrestricted(query) else repo.total()
+                if is_unrestricted(query):
+                    total = count
+                elif known_total is not None:
+                    total = known_total
+                else:
+                    total = repo.total()
             first = max(0, min(first, count - rows))
             wanted = set(range(first // PAGE_SIZE, (first + rows) // PAGE_SIZE + 1))
             wanted.add(min(cursor, max(0, count - 1)) // PAGE_SIZE)
@@ -611,6 +641,10 @@ class ContactsTable(ScrollView, can_focus=True):
         message.stop()
         if message.generation != self._generation:
             return  # superseded by a newer query
+        if self._counting and message.generation == self._shown_generation:
+            # The real count after the provisional first page: keep where the user is.
+            message.keep_cursor = True
+        self._counting = message.counting
         query_changed = message.query != self._shown_query or not self._loaded_once
         self._shown_generation = message.generation
         self._shown_query = message.query
@@ -627,11 +661,13 @@ class ContactsTable(ScrollView, can_focus=True):
             self.scroll_to(y=0, animate=False)
         self._scroll_cursor_into_view()
         self.refresh()
-        self.post_message(self.CountChanged(self, message.count, message.total))
+        self.post_message(
+            self.CountChanged(self, message.count, message.total, counting=message.counting)
+        )
         self._ensure_pages()
         self._last_highlight = None
         self._post_highlight()
-        if query_changed or message.keep_cursor:
+        if (query_changed or message.keep_cursor) and not message.counting:
             self._recompute_hidden()
 
     def on_contacts_table__failed(self, message: _Failed) -> None:
