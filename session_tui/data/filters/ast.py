@@ -272,11 +272,13 @@ class Group:
         return list(seen.values())
 
     # -- SQL -------------------------------------------------------------------
-    def where(self, dialect: str, now: datetime) -> ColumnElement[bool]:
+    def where(
+        self, dialect: str, now: datetime, *, walk_order_index: bool = False
+    ) -> ColumnElement[bool]:
         """The WHERE clause on `contact` (see compile.py); satisfies ContactQuery.filter."""
         from session_tui.data.filters.compile import compile_where
 
-        return compile_where(self, dialect, now)
+        return compile_where(self, dialect, now, walk_order_index=walk_order_index)
 
     def __str__(self) -> str:
         from session_tui.data.filters.text import to_text
