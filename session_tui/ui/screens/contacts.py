@@ -188,6 +188,12 @@ class ContactsScreen(Screen[None]):
         """ctrl+r / f5: re-read count and rows (cursor, scroll and selection stay)."""
         self.table.reload()
 
+    def on_screen_resume(self) -> None:
+        """Back on Contacts (from another screen or a dialog): show what changed meanwhile
+        -- here, from the command line or another user. The old rows stay until then."""
+        if self.table.count is not None and not self.table.is_loading:
+            self.table.reload()
+
     # -- delete, undo, edit (issue 3: screens/contact_actions.py) ----------------------------
     def action_delete_contacts(self) -> None:
         from session_tui.ui.screens import contact_actions
