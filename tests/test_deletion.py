@@ -424,3 +424,20 @@ def test_sqlite_page_cache_is_reset_after_a_bulk_transaction(sqlite_db: Database
     restore_backup(sqlite_db, result.backup_path)
     with sqlite_db.engine.connect() as conn:  # the pool hands out the same connection
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == before
+
+
+def test_new_rows_after_a_delete_never_take_the_deleted_ids(db: Database) -> None:
+    """Undo puts rows back with their own ids: a contact, membership or event added
+    after the delete must not have taken one of them (SQLite: AUTOINCREMENT)."""
+    s = seed(db)
+    newest = max(s["ids"])
+    before = snapshot(db)
+    result = delete_contacts(db, [newest])
+    new = add_contacts(db, [("after@example.com", "After", "Delete")])
+    assert new[0] > newest
+    m = add_membership(db, new[0], s["products"][0])
+    assert m > max(s["memberships"])
+    restored = restore_backup(db, result.backup_path)
+    assert restored.renumbered == 0
+    after = snapshot(db)
+    assert [r for r in after["contact"] if r[0] != new[0]] == before["contact"]

@@ -41,6 +41,7 @@ class Contact(SQLModel, table=True):
         Index("ix_contact_name", "last_name", "first_name", "id"),
         Index("ix_contact_created", "created_at", "id"),
         Index("ix_contact_active_until", "active_until", "id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -84,6 +85,7 @@ class Membership(SQLModel, table=True):
         ),
         Index("ix_membership_payment", "payment_type", "cancelled_at", "expires_at", "contact_id"),
         Index("ix_membership_expires", "expires_at", "cancelled_at", "contact_id"),
+        {"sqlite_autoincrement": True},
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -101,7 +103,10 @@ class Membership(SQLModel, table=True):
 
 class MembershipEvent(SQLModel, table=True):
     __tablename__ = "membership_event"
-    __table_args__ = (Index("ix_event_membership", "membership_id", "at"),)
+    __table_args__ = (
+        Index("ix_event_membership", "membership_id", "at"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     membership_id: int = Field(

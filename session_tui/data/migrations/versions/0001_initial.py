@@ -13,6 +13,11 @@ branch_labels = None
 depends_on = None
 
 
+# SQLite: AUTOINCREMENT on the tables whose rows can be deleted and restored, so
+# that a deleted id is never handed to a new row (undo/restore puts rows back with
+# their own ids). PostgreSQL sequences never reuse ids anyway.
+
+
 def upgrade() -> None:
     op.create_table(
         "contact",
@@ -23,6 +28,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime, nullable=False),
         sa.Column("updated_at", sa.DateTime, nullable=False),
         sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_contact_name", "contact", ["last_name", "first_name", "id"])
     op.create_index("ix_contact_created", "contact", ["created_at", "id"])
@@ -54,6 +60,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime, nullable=True),
         sa.Column("cancelled_at", sa.DateTime, nullable=True),
         sa.UniqueConstraint("contact_id", "product_id", name="ux_membership_contact_product"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_membership_product", "membership", ["product_id", "contact_id"])
     op.create_table(
@@ -69,6 +76,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("detail", sa.Text, nullable=False, server_default=""),
         sa.Column("actor", sa.String(200), nullable=False, server_default=""),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_event_membership", "membership_event", ["membership_id", "at"])
     op.create_table(
