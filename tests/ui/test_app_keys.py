@@ -38,3 +38,30 @@ async def test_screen_and_quit_keys_do_nothing_while_a_dialog_is_open(
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert not app.is_running
+
+
+async def test_contact_keys_do_not_fire_from_the_filter_panel(sqlite_db: Database) -> None:
+    from textual.widgets import Select
+
+    from session_tui.ui.widgets.filter_panel import ConditionRow, panel_of
+
+    seed(sqlite_db, numbered_people(3))
+    app = make_test_app(sqlite_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = contacts_screen(app)
+        await settle(pilot, screen.table)
+        await pilot.press("f")
+        await wait_until(pilot, lambda: panel_of(screen) is not None)
+        await pilot.press("ctrl+n")  # a condition row; focus on its field list
+        panel = panel_of(screen)
+        assert panel is not None
+        await wait_until(pilot, lambda: isinstance(app.focused, Select))
+        assert app.focused is panel.query_one(ConditionRow).query_one(".field")
+        await pilot.press("d", "e")
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmModal)
+        assert app.screen is screen  # no delete or edit dialog opened
+        await pilot.press("escape")  # back to the table: d works there
+        await wait_until(pilot, lambda: app.focused is screen.table)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))

@@ -271,8 +271,12 @@ class ContactsScreen(Screen[None]):
             return self._total != 0 and not isinstance(self.focused, Input | TextArea)
         if action == "fill_demo":
             return self._total == 0 and not self._demo_running
-        if action in ("delete_contacts", "edit_contact"):
-            return self._total != 0  # nothing to act on in the empty state (u still works)
+        if action in ("delete_contacts", "edit_contact", "open_contact"):
+            if self._total == 0:
+                return False  # nothing to act on in the empty state (u still works)
+            # They act on the table's contacts: not while focus is in the filter panel
+            # (a `d` pressed on one of its lists must not open the delete dialog).
+            return True if self.focused in (None, self.table) else None
         return True
 
     @on(Input.Changed, "#search")
