@@ -94,7 +94,7 @@ class ContactsScreen(Screen[None]):
                 id="contacts.refresh"),
         Binding("enter", "open_contact", "Detail",
                 tooltip="Contact detail: memberships and history", id="contacts.detail"),
-        Binding("a", "add_membership", "Add membership",
+        Binding("a", "add_membership", "Add",
                 tooltip="Add a membership (prefilled with the current contact)",
                 id="contacts.add_membership"),
         # issue 3, the safety net: screens/contact_actions.py

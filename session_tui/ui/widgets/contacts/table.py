@@ -136,7 +136,7 @@ class ContactsTable(ScrollView, can_focus=True):
                 id="table.extend_down"),
         Binding("shift+up", "extend_up", "Extend selection up", show=False,
                 id="table.extend_up"),
-        Binding("ctrl+a", "select_all", "Select all",
+        Binding("ctrl+a", "select_all", "Select all", show=False,
                 tooltip="Select every contact matching the search / filter",
                 id="table.select_all"),
         Binding("asterisk", "invert_selection", "Invert selection", show=False,
