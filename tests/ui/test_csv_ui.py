@@ -189,6 +189,50 @@ async def test_cancel_during_the_import_writes_nothing(
     assert emails(sqlite_db) == set()
 
 
+async def test_escape_during_a_long_preview_closes_at_once(
+    sqlite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "many.csv"
+    path.write_text(
+        "email\n" + "".join(f"m{i}@example.com\n" for i in range(200)), encoding="utf-8"
+    )
+    real = importer.import_csv
+    app = make_test_app(sqlite_db)
+    calls: list[int] = []
+
+    def slow_preview(*args: Any, **kwargs: Any) -> Any:
+        progress = kwargs["progress"]
+
+        def slow_progress(p: Any) -> None:
+            progress(p)
+            calls.append(p.rows)
+            if len(calls) == 2:  # the user gives up while the preview runs
+                app.call_from_thread(app.simulate_key, "escape")
+                time.sleep(0.2)  # the dialog is gone before the next progress report
+            time.sleep(0.01)
+
+        try:
+            return real(*args, **{**kwargs, "progress": slow_progress, "batch_size": 5})
+        finally:
+            finished.append(True)
+
+    finished: list[bool] = []
+    monkeypatch.setattr(import_modal, "import_csv", slow_preview)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, contacts_screen(app).table)
+        await pilot.press("i")
+        await wait_until(pilot, lambda: isinstance(app.screen, ImportCsvModal))
+        app.screen.query_one("#import-path", PathInput).value = str(path)
+        # (not pilot.press: it would wait for the dialog that escape closes meanwhile)
+        app.simulate_key("enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ImportCsvModal))
+        await wait_until(pilot, lambda: bool(finished))  # the dry run's thread ended
+        assert app.is_running and len(calls) < 40  # the dry run stopped early
+        await pilot.press("i")  # and the app is still usable
+        await wait_until(pilot, lambda: isinstance(app.screen, ImportCsvModal))
+    assert emails(sqlite_db) == set()
+
+
 async def test_export_selection_and_current_search(sqlite_db: Database, tmp_path: Path) -> None:
     seed(sqlite_db, numbered_people(8))
     app = make_test_app(sqlite_db)

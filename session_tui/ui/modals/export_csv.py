@@ -12,9 +12,10 @@ leaves nothing behind and never half-overwrites an existing file.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -68,10 +69,28 @@ class ExportCsvModal(ModalScreen[ExportOutcome | None]):
         self._cancel = threading.Event()
         self._busy = False
         self._replace: str | None = None
+        self._dialog_gone = False
 
     @property
     def db(self) -> Database:
         return self.app.db  # type: ignore[attr-defined, no-any-return]
+
+    def _to_ui(self, fn: Callable[..., None], *args: Any) -> None:
+        """From the worker: run `fn(*args)` on the UI thread while the dialog is open."""
+        if self._dialog_gone:
+            return
+        try:
+            self.app.call_from_thread(self._if_open, fn, *args)
+        except Exception:  # noqa: BLE001 - the app is closing
+            pass
+
+    def _if_open(self, fn: Callable[..., None], *args: Any) -> None:
+        if not self._dialog_gone and self.is_attached:
+            fn(*args)
+
+    def _close_dialog(self, result: ExportOutcome | None) -> None:
+        self._dialog_gone = True
+        self.dismiss(result)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-dialog"):
@@ -116,7 +135,7 @@ class ExportCsvModal(ModalScreen[ExportOutcome | None]):
                     "Cancelling… no file will be written"
                 )
             return
-        self.dismiss(None)
+        self._close_dialog(None)
 
     @on(Button.Pressed, "#export-cancel")
     def _cancel_pressed(self, event: Button.Pressed) -> None:
@@ -167,7 +186,7 @@ class ExportCsvModal(ModalScreen[ExportOutcome | None]):
         cancel = self._cancel
 
         def progress(p: ExportProgress) -> None:
-            self.app.call_from_thread(self._on_progress, p)
+            self._to_ui(self._on_progress, p)
 
         try:
             n = export_csv(
@@ -179,15 +198,15 @@ class ExportCsvModal(ModalScreen[ExportOutcome | None]):
                 cancel=cancel.is_set,
             )
         except ExportCancelled:
-            self.app.call_from_thread(self._failed, "Export cancelled: no file was written.")
+            self._to_ui(self._failed, "Export cancelled: no file was written.")
             return
         except (ExportError, DatabaseError) as exc:
-            self.app.call_from_thread(self._failed, f"Nothing was exported: {exc}")
+            self._to_ui(self._failed, f"Nothing was exported: {exc}")
             return
         except Exception as exc:  # noqa: BLE001 - the TUI never crashes
-            self.app.call_from_thread(self._failed, f"Nothing was exported: {describe_error(exc)}")
+            self._to_ui(self._failed, f"Nothing was exported: {describe_error(exc)}")
             return
-        self.app.call_from_thread(self.dismiss, ExportOutcome(shown, n))
+        self._to_ui(self._close_dialog, ExportOutcome(shown, n))
 
     def _failed(self, message: str) -> None:
         self._busy = False

@@ -24,9 +24,10 @@ Everything from the file is shown through `literal()`: never markup, never escap
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -168,10 +169,29 @@ class ImportCsvModal(ModalScreen[ImportOutcome | None]):
         self._cancel = threading.Event()
         self._busy = False
         self._replace_rejects: str | None = None
+        self._dialog_gone = False
 
     @property
     def db(self) -> Database:
         return self.app.db  # type: ignore[attr-defined, no-any-return]
+
+    def _to_ui(self, fn: Callable[..., None], *args: Any) -> None:
+        """From a worker: run `fn(*args)` on the UI thread, unless the dialog is gone
+        (escape during a preview closes it while the dry run winds down)."""
+        if self._dialog_gone:
+            return
+        try:
+            self.app.call_from_thread(self._if_open, fn, *args)
+        except Exception:  # noqa: BLE001 - the app is closing
+            pass
+
+    def _if_open(self, fn: Callable[..., None], *args: Any) -> None:
+        if not self._dialog_gone and self.is_attached:
+            fn(*args)
+
+    def _close_dialog(self, result: ImportOutcome | None) -> None:
+        self._dialog_gone = True
+        self.dismiss(result)
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -296,12 +316,12 @@ class ImportCsvModal(ModalScreen[ImportOutcome | None]):
 
     def action_escape(self) -> None:
         if self.stage == "summary":
-            self.dismiss(self.outcome)
+            self._close_dialog(self.outcome)
         elif self.stage == "importing":
             self._request_cancel()
         else:
             self._cancel.set()  # a preview still running stops; it wrote nothing
-            self.dismiss(None)
+            self._close_dialog(None)
 
     def action_confirm(self) -> None:
         if self.check_action("confirm", ()) and self.csv_layout is not None:
@@ -355,7 +375,7 @@ class ImportCsvModal(ModalScreen[ImportOutcome | None]):
         cancel = self._cancel
 
         def progress(p: Progress) -> None:
-            self.app.call_from_thread(self._on_progress, p, "Checking every row")
+            self._to_ui(self._on_progress, p, "Checking every row")
 
         path = str(Path(value).expanduser())
         try:
@@ -370,13 +390,13 @@ class ImportCsvModal(ModalScreen[ImportOutcome | None]):
         except ImportCancelled:
             return
         except (CsvFormatError, DatabaseError) as exc:
-            self.app.call_from_thread(self._preview_failed, str(exc))
+            self._to_ui(self._preview_failed, str(exc))
             return
         except Exception as exc:  # noqa: BLE001 - the TUI never crashes
-            self.app.call_from_thread(self._preview_failed, describe_error(exc))
+            self._to_ui(self._preview_failed, describe_error(exc))
             return
         if not cancel.is_set():
-            self.app.call_from_thread(self._show_preview, report)
+            self._to_ui(self._show_preview, report)
 
     def _preview_failed(self, message: str) -> None:
         self._set_busy(False)
@@ -450,24 +470,20 @@ class ImportCsvModal(ModalScreen[ImportOutcome | None]):
         cancel = self._cancel
 
         def progress(p: Progress) -> None:
-            self.app.call_from_thread(self._on_progress, p, "Importing")
+            self._to_ui(self._on_progress, p, "Importing")
 
         try:
             report = import_csv(self.db, layout, progress=progress, cancel=cancel.is_set)
         except ImportCancelled:
-            self.app.call_from_thread(
-                self._import_failed, "Import cancelled: nothing was imported."
-            )
+            self._to_ui(self._import_failed, "Import cancelled: nothing was imported.")
             return
         except (CsvFormatError, DatabaseError) as exc:
-            self.app.call_from_thread(self._import_failed, f"Nothing was imported: {exc}")
+            self._to_ui(self._import_failed, f"Nothing was imported: {exc}")
             return
         except Exception as exc:  # noqa: BLE001 - the TUI never crashes
-            self.app.call_from_thread(
-                self._import_failed, f"Nothing was imported: {describe_error(exc)}"
-            )
+            self._to_ui(self._import_failed, f"Nothing was imported: {describe_error(exc)}")
             return
-        self.app.call_from_thread(self._show_summary, report)
+        self._to_ui(self._show_summary, report)
 
     def _import_failed(self, message: str) -> None:
         self._set_busy(False)
@@ -534,12 +550,12 @@ class ImportCsvModal(ModalScreen[ImportOutcome | None]):
         try:
             n = write_rejects(layout, target)
         except CsvFormatError as exc:
-            self.app.call_from_thread(self._rejects_done, None, str(exc))
+            self._to_ui(self._rejects_done, None, str(exc))
             return
         except Exception as exc:  # noqa: BLE001 - the TUI never crashes
-            self.app.call_from_thread(self._rejects_done, None, describe_error(exc))
+            self._to_ui(self._rejects_done, None, describe_error(exc))
             return
-        self.app.call_from_thread(self._rejects_done, n, shown)
+        self._to_ui(self._rejects_done, n, shown)
 
     def _rejects_message(self, text: str, *, error: bool = False) -> None:
         widget = self.query_one("#import-rejects-message", Static)
