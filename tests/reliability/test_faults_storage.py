@@ -13,11 +13,13 @@ full disk is a 2 MB tmpfs when mounting is allowed (root), and otherwise SQLite'
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -131,6 +133,17 @@ def _shown(app: SessionApp, selector: str) -> str:
     return str(widget.render()) if widget.display else ""
 
 
+async def keys(app: SessionApp, *names: str) -> None:
+    await app._press_keys(names)
+
+
+async def poll(predicate: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting for the app"
+        await asyncio.sleep(0.02)
+
+
 async def try_every_write(app: SessionApp, pilot: Any, csv_path: Path) -> Outcome:
     """Browse, then edit, delete, add a membership and import from the keyboard."""
     out = Outcome()
@@ -177,26 +190,26 @@ async def try_every_write(app: SessionApp, pilot: Any, csv_path: Path) -> Outcom
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is not modal)
 
-    # import (preview, then y)
+    # import (preview, then y). Keys go in without Pilot's wait for the screen's
+    # widgets (a dialog closing meanwhile can stall that wait), then we poll.
     await pilot.press("i")
     await wait_until(pilot, lambda: type(app.screen).__name__ == "ImportCsvModal")
-    modal = app.screen
+    modal: Any = app.screen
     modal.query_one("#import-path", Input).value = str(csv_path)
-    await pilot.press("enter")
-    await wait_until(pilot, lambda: not modal._busy)  # type: ignore[attr-defined]
-    if modal.report is not None:  # type: ignore[attr-defined]
-        await pilot.press("tab")  # leave the path box: y is a key, not a letter
-        await pilot.press("y")
-        await wait_until(
-            pilot,
-            lambda: (
-                modal.stage == "summary"  # type: ignore[attr-defined]
-                or (modal.stage == "preview" and not modal._busy)
-            ),  # type: ignore[attr-defined]
+    await keys(app, "enter")
+    await poll(
+        lambda: (
+            not modal._busy and (modal.report is not None or bool(_shown(app, "#import-message")))
         )
-    out.imported = "" if modal.stage == "summary" else _shown(app, "#import-message")  # type: ignore[attr-defined]
-    await pilot.press("escape")
-    await wait_until(pilot, lambda: app.screen is not modal)
+    )
+    if modal.report is not None:
+        await keys(app, "tab", "y")  # leave the path box: y is a key, not a letter
+        await poll(
+            lambda: modal.stage == "summary" or (modal.stage == "preview" and not modal._busy)
+        )
+    out.imported = "" if modal.stage == "summary" else _shown(app, "#import-message")
+    await keys(app, "escape")
+    await poll(lambda: app.screen is not modal)
     out.notes = [str(n.message) for n in app._notifications]
     assert app.is_running and app.return_code is None
     return out
