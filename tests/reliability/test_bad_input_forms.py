@@ -178,8 +178,8 @@ def seed_forms(db: Database) -> None:
 
 
 # The modals get a representative subset (the data-layer tests above get them all).
-UI_NAMES = ["empty", "huge", "just over", "controls", "rtl", "emoji", "zero width"]
-UI_EMAILS = ["empty", "huge", "controls", "rtl", "idn", "spaces"]
+UI_NAMES = ["huge", "controls", "rtl", "emoji"]
+UI_EMAILS = ["empty", "controls", "idn", "spaces"]
 EDIT_CASES = (
     [("first_name", HOSTILE[k]) for k in UI_NAMES]
     + [("last_name", HOSTILE["rtl"])]
