@@ -394,3 +394,75 @@ def test_exported_formula_cells_are_escaped_and_round_trip(db: Database, tmp_pat
     from session_tui.data.validation import normalize_name
 
     assert back == {(e, normalize_name(f), normalize_name(la)) for e, f, la in FORMULA_PEOPLE}
+
+
+async def test_filter_panel_segments_and_import_preview_show_hostile_values_literally(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    """The filter builder (typed text with markup and SQL, product choices, the
+    segment list), saving a segment with a hostile name, and the import preview of
+    a file full of markup and escape sequences."""
+    db = sqlite_db
+    seed_hostile(db)
+    hostile_csv = tmp_path / "hostile.csv"
+    with open(hostile_csv, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["email", "first_name", "last_name"])
+        writer.writerow(["new1@example.com", MARKUP, f"Esc{CLEAR}Ape"])
+        writer.writerow([f"bad{TITLE}@", LINK, "x"])
+    app = make_app(db=db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = contacts_screen(app)
+        table = screen.table
+        await settle(pilot, table)
+
+        # The filter text: markup, an escape sequence and SQL in quoted values.
+        await pilot.press("f")
+        await wait_until(pilot, lambda: isinstance(app.screen.focused, Input))
+        paste(app, f'product:"{HOSTILE_PRODUCT}" or search:"x\' OR 1=1 --{CLEAR}"')
+        await wait_until(pilot, lambda: screen.table.contact_query.filter is not None)
+        await wait_until(pilot, lambda: not table.is_loading and table.count == 3)
+        await settle(pilot, table)
+        assert_clean(app, HOSTILE_PRODUCT, "3 of 5 contacts")
+
+        # Save it as a segment whose name is hostile; the notification is literal.
+        await pilot.press("escape")  # back to the table
+        await pilot.press("s")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "SegmentNameModal")
+        name_box = app.screen.query_one(Input)
+        name_box.value = ""
+        name_box.focus()
+        paste(app, f"{LINK}{CLEAR} vip")
+        await pilot.pause()
+        assert_clean(app, LINK)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: type(app.screen).__name__ != "SegmentNameModal")
+        await wait_until(pilot, lambda: len(app._notifications) > 0)
+        await pilot.pause()
+        assert_clean(app, f"{LINK}[2J vip")
+        with db.engine.connect() as conn:
+            names = set(conn.execute(select(segment_t.c.name)).scalars())
+        assert f"{LINK}[2J vip" in names  # stored without the ESC
+
+        # The segment list: both hostile names, literally.
+        select_widget = app.screen.query_one("#segment-select")
+        select_widget.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert_clean(app, f"{MARKUP} seg", f"{LINK}[2J vip")
+        await pilot.press("escape")
+
+        # The import preview of a hostile file.
+        table.focus()
+        await pilot.press("f")  # hide the panel
+        await pilot.press("i")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ImportCsvModal")
+        modal: Any = app.screen
+        modal.query_one("#import-path", Input).value = str(hostile_csv)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: modal.report is not None and not modal._busy)
+        await pilot.pause()
+        assert_clean(app, f"{MARKUP} E", "bad]0;title@")
+        modal.action_escape()
+        await wait_until(pilot, lambda: app.screen is not modal)
+        assert app.is_running
