@@ -24,9 +24,10 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
+from session_tui import locations
 from session_tui.data.csvio import import_csv
 from session_tui.data.db import Database, open_database
-from session_tui.data.deletion import delete_contacts, restore_backup
+from session_tui.data.deletion import RestoreConflict, delete_contacts, restore_backup
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from tests.reliability.helpers import integrity_ok, table_state
 
@@ -191,6 +192,18 @@ def test_kill_during_bulk_delete_leaves_everything(
     after, ok = state_after_restart(db_url)
     assert ok
     assert after == before
+    # A backup the killed process completed describes a delete that never happened:
+    # restoring it is refused (the contacts are all there), and writes nothing.
+    left = list(locations.backups_dir().glob("deleted-*.jsonl.gz"))
+    assert len(left) == (1 if checkpoint == "cancel:4" else 0)
+    again = open_database(db_url)
+    try:
+        for backup in left:
+            with pytest.raises(RestoreConflict):
+                restore_backup(again, backup)
+        assert table_state(again) == before
+    finally:
+        again.dispose()
 
 
 @pytest.mark.parametrize("checkpoint", ["progress:1", "cancel:2"])
