@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 from textual import events
+from textual.screen import ModalScreen
 from textual.widgets import Input
 
 from session_tui.data.csvio import import_csv
@@ -210,6 +211,15 @@ async def test_every_screen_shows_hostile_values_literally(sqlite_db: Database) 
         await pilot.press("m")
         await shows(pilot, app, MARKUP, HOSTILE_PRODUCT)
         assert_clean(app, LINK, "Esc[2JClear")
+        # Its modals show the membership summary (name · product · …) literally.
+        for key, close in (("x", "escape"), ("t", "escape"), ("d", "n")):
+            await pilot.press(key)
+            await wait_until(pilot, lambda: isinstance(app.screen, ModalScreen))
+            await pilot.pause()
+            text = assert_clean(app, "never expires")
+            assert MARKUP in text or BOLD in text
+            await pilot.press(close)
+            await wait_until(pilot, lambda: not isinstance(app.screen, ModalScreen))
 
         # Products screen and its rename modal ("Now: <name>").
         await pilot.press("p")
