@@ -261,9 +261,22 @@ def test_progress_reports_bytes_and_rows(db: Database, tmp_path: Path) -> None:
     assert [p.rows for p in seen if p.stage == "reading"] == [10, 20, 30]
 
 
+def sqlite_settings(db: Database) -> tuple[object, ...]:
+    """The importing connection's cache size and the FTS5 hashsize (restored afterwards)."""
+    with db.engine.connect() as conn:
+        return (
+            conn.exec_driver_sql("PRAGMA cache_size").scalar(),
+            conn.exec_driver_sql("SELECT v FROM contact_fts_config WHERE k = 'hashsize'").scalar(),
+        )
+
+
 def test_imported_contacts_are_searchable(db: Database, tmp_path: Path) -> None:
     add_contact(db, "before@example.com", "Bertha", "Before")
+    before = sqlite_settings(db) if db.is_sqlite else None
     import_csv(db, FIXTURES / "mailchimp.csv")
+    if db.is_sqlite:
+        cache, hashsize = sqlite_settings(db)
+        assert cache == before[0] and hashsize in (None, before[1], 1 << 20)
     repo = ContactsRepository(db)
     assert repo.count(ContactQuery(search="müller")) == 1
     assert repo.count(ContactQuery(search="grace@exa")) == 1
