@@ -178,7 +178,7 @@ def seed_forms(db: Database) -> None:
 
 
 # The modals get a representative subset (the data-layer tests above get them all).
-UI_NAMES = ["huge", "controls", "rtl", "emoji"]
+UI_NAMES = ["huge", "controls", "emoji"]
 UI_EMAILS = ["empty", "controls", "idn", "spaces"]
 EDIT_CASES = (
     [("first_name", HOSTILE[k]) for k in UI_NAMES]
@@ -233,7 +233,7 @@ async def test_add_membership_modal(sqlite_db: Database) -> None:
     app = make_app(db=sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, contacts_screen(app).table)
-        for value in [EMAILS[k] for k in ("empty", "huge", "controls", "emoji", "spaces")]:
+        for value in [EMAILS[k] for k in ("empty", "controls", "spaces")]:
             before = table_state(sqlite_db)
             await pilot.press("a")
             await wait_until(pilot, lambda: type(app.screen).__name__ == "AddMembershipModal")
@@ -244,7 +244,7 @@ async def test_add_membership_modal(sqlite_db: Database) -> None:
             box.focus()
             await pilot.pause()
             paste(app, value)
-            await pilot.pause(0.2)  # the live hint looks the email up
+            await pilot.pause()
             assert stray_controls(capture(app).ansi) == []
             await pilot.press("ctrl+s")
             await wait_until(

@@ -215,21 +215,49 @@ async def try_every_write(app: SessionApp, pilot: Any, csv_path: Path) -> Outcom
     return out
 
 
-async def test_a_healthy_database_takes_every_write(shared_dir: Path) -> None:
-    """The control run: the same flow writes everything (also warms imports up)."""
-    db = open_database(str(shared_dir / "ok.db"))
-    seed(db)
-    app = make_app(db=db)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        out = await try_every_write(app, pilot, csv_file(shared_dir))
+@dataclass
+class Control:
+    outcome: Outcome
+    emails: set[str]
+
+
+@pytest.fixture(scope="module")
+def control() -> Iterator[Control]:
+    """The control run, once per module: the same flow on a healthy database writes
+    everything. It also imports everything the app loads lazily, before a test
+    drops privileges (`nobody` cannot read this Python's files)."""
+    base = Path(tempfile.mkdtemp(prefix="reliability-", dir="/tmp"))
+    (base / "data").mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SESSION_TUI_DATA_DIR", str(base / "data"))
+        mp.setenv("TZ", "UTC")
+        db = open_database(str(base / "ok.db"))
+        seed(db)
+
+        async def run() -> Outcome:
+            app = make_app(db=db)
+            async with app.run_test(size=SIZE, notifications=True) as pilot:
+                return await try_every_write(app, pilot, csv_file(base))
+
+        try:
+            outcome = asyncio.run(run())
+            with db.engine.connect() as conn:
+                emails = set(conn.execute(select(contact_t.c.email)).scalars())
+        finally:
+            db.dispose()
+            shutil.rmtree(base, ignore_errors=True)
+    yield Control(outcome, emails)
+
+
+def test_a_healthy_database_takes_every_write(control: Control) -> None:
+    out = control.outcome
     assert (out.edit, out.delete, out.add, out.imported) == ("", "", "", "")
-    with db.engine.connect() as conn:
-        emails = set(conn.execute(select(contact_t.c.email)).scalars())
-    assert "new29@example.com" in emails and len(emails) == 8 - 1 + 30
-    db.dispose()
+    assert "new29@example.com" in control.emails and len(control.emails) == 8 - 1 + 30
 
 
-async def test_read_only_database_file_gives_clear_messages(shared_dir: Path) -> None:
+async def test_read_only_database_file_gives_clear_messages(
+    control: Control, shared_dir: Path
+) -> None:
     folder = shared_dir / "db"
     folder.mkdir()
     path = folder / "team.db"
@@ -261,7 +289,7 @@ async def test_read_only_database_file_gives_clear_messages(shared_dir: Path) ->
 
 
 def test_read_only_folder_is_named_when_the_app_cannot_open(
-    shared_dir: Path, capsys: pytest.CaptureFixture[str]
+    control: Control, shared_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """SQLite (WAL) must create -wal/-shm beside the file: in a read-only folder even
     reading is impossible. The app does not start; one line says why."""
@@ -333,7 +361,7 @@ def fill_up(folder: Path) -> Path:
 
 
 async def test_full_disk_gives_clear_messages_then_recovers(
-    shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+    control: Control, shared_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with tiny_filesystem(shared_dir) as mount:
         if mount is None:
