@@ -39,7 +39,7 @@ from session_tui.data.search import normalize_term
 from session_tui.ui.safe import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
 
-SEARCH_DEBOUNCE = 0.1  # seconds between the last keystroke and the query
+SEARCH_DEBOUNCE = 0.05  # keystrokes closer than this are one burst (one query at its end)
 DEMO_CONTACTS = 2000
 
 

@@ -605,12 +605,13 @@ class ContactsTable(ScrollView, can_focus=True):
                 if not keep_cursor and len(pages[0]) < PAGE_SIZE:
                     count = len(pages[0])
                 else:
-                    if not keep_cursor and known_total is not None:
+                    if not keep_cursor:
                         # Paint the first rows now; the count follows (for a one- or
-                        # two-letter search it is a full scan).
+                        # two-letter search it is a full scan; at start, count(*)).
+                        shown_total = known_total if known_total is not None else len(pages[0])
                         self.post_message(
                             self._Reloaded(
-                                generation, query, len(pages[0]), known_total, dict(pages),
+                                generation, query, len(pages[0]), shown_total, dict(pages),
                                 keep_cursor, counting=True,
                             )
                         )
