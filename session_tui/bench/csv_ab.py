@@ -1,6 +1,6 @@
 """Measure CSV import and export against SQLite itself (issue 5 / issue 7 figures).
 
-    .venv/bin/python scripts/csv_bench.py [--rows 1000000] [--dir /tmp/csv-bench]
+    .venv/bin/python -m session_tui.bench.csv_ab [--rows 1000000] [--dir /tmp/csv-bench]
 
 Prints one line per figure: `name: value baseline=… ratio=… target=… PASS|FAIL`.
 Generates its own data; not part of the test suite.
