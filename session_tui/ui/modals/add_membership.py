@@ -136,6 +136,8 @@ class AddMembershipModal(ApplyModal[GrantResult]):
         self.app.call_from_thread(self._set_products, [(r.name, r.id) for r in rows])
 
     def _set_products(self, options: list[tuple[str, int]]) -> None:
+        if not self.is_attached:
+            return  # the worker finished after the dialog closed
         select = self.query_one("#product", Select)
         select.set_options((literal(name), pid) for name, pid in options)
         select.prompt = "Choose a product" if options else "No products yet (add some on p)"
@@ -196,6 +198,8 @@ class AddMembershipModal(ApplyModal[GrantResult]):
             )
 
     def _show_lookup(self, lookup: _Lookup) -> None:
+        if not self.is_attached:
+            return  # the look-up finished after the dialog closed (e.g. saved meanwhile)
         self.query_one("#email-hint", Static).update(literal(lookup.email_hint or EMAIL_HELP))
         self.query_one("#product-hint", Static).update(literal(lookup.product_hint))
 

@@ -149,6 +149,8 @@ class ContactDetailScreen(Screen[bool]):
             )
 
     def _show(self, data: DetailData) -> None:
+        if not self.is_attached:
+            return  # loaded after the screen was closed
         self.data = data
         head = self.query_one("#detail-head", Static)
         if data.contact is None:
