@@ -12,17 +12,15 @@ leaves nothing behind and never half-overwrites an existing file.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from session_tui.data.csvio.exporter import (
@@ -32,8 +30,9 @@ from session_tui.data.csvio.exporter import (
     ExportProgress,
     export_csv,
 )
-from session_tui.data.db import Database, DatabaseError, describe_error
+from session_tui.data.db import DatabaseError, describe_error
 from session_tui.data.repositories.contacts import ContactQuery
+from session_tui.ui.modals.worker_dialog import WorkerDialog
 from session_tui.ui.safe import literal
 from session_tui.ui.widgets.path_input import PathInput
 
@@ -54,7 +53,7 @@ class ExportOutcome:
     exported: int
 
 
-class ExportCsvModal(ModalScreen[ExportOutcome | None]):
+class ExportCsvModal(WorkerDialog[ExportOutcome | None]):
     CSS_PATH = "export_csv.tcss"
     HELP_SECTION = "Export"
 
@@ -69,28 +68,7 @@ class ExportCsvModal(ModalScreen[ExportOutcome | None]):
         self._cancel = threading.Event()
         self._busy = False
         self._replace: str | None = None
-        self._dialog_gone = False
 
-    @property
-    def db(self) -> Database:
-        return self.app.db  # type: ignore[attr-defined, no-any-return]
-
-    def _to_ui(self, fn: Callable[..., None], *args: Any) -> None:
-        """From the worker: run `fn(*args)` on the UI thread while the dialog is open."""
-        if self._dialog_gone:
-            return
-        try:
-            self.app.call_from_thread(self._if_open, fn, *args)
-        except Exception:  # noqa: BLE001 - the app is closing
-            pass
-
-    def _if_open(self, fn: Callable[..., None], *args: Any) -> None:
-        if not self._dialog_gone and self.is_attached:
-            fn(*args)
-
-    def _close_dialog(self, result: ExportOutcome | None) -> None:
-        self._dialog_gone = True
-        self.dismiss(result)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-dialog"):

@@ -24,17 +24,15 @@ Everything from the file is shown through `literal()`: never markup, never escap
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
 
@@ -50,7 +48,8 @@ from session_tui.data.csvio import (
     sniff,
     write_rejects,
 )
-from session_tui.data.db import Database, DatabaseError, describe_error
+from session_tui.data.db import DatabaseError, describe_error
+from session_tui.ui.modals.worker_dialog import WorkerDialog
 from session_tui.ui.safe import clean, literal
 from session_tui.ui.widgets.path_input import PathInput
 
@@ -144,7 +143,7 @@ def default_rejects_path(source: str) -> str:
     return str(path.with_name(f"{path.stem}-rejects.csv"))
 
 
-class ImportCsvModal(ModalScreen[ImportOutcome | None]):
+class ImportCsvModal(WorkerDialog[ImportOutcome | None]):
     CSS_PATH = "import_csv.tcss"
     HELP_SECTION = "Import"
 
@@ -169,29 +168,7 @@ class ImportCsvModal(ModalScreen[ImportOutcome | None]):
         self._cancel = threading.Event()
         self._busy = False
         self._replace_rejects: str | None = None
-        self._dialog_gone = False
 
-    @property
-    def db(self) -> Database:
-        return self.app.db  # type: ignore[attr-defined, no-any-return]
-
-    def _to_ui(self, fn: Callable[..., None], *args: Any) -> None:
-        """From a worker: run `fn(*args)` on the UI thread, unless the dialog is gone
-        (escape during a preview closes it while the dry run winds down)."""
-        if self._dialog_gone:
-            return
-        try:
-            self.app.call_from_thread(self._if_open, fn, *args)
-        except Exception:  # noqa: BLE001 - the app is closing
-            pass
-
-    def _if_open(self, fn: Callable[..., None], *args: Any) -> None:
-        if not self._dialog_gone and self.is_attached:
-            fn(*args)
-
-    def _close_dialog(self, result: ImportOutcome | None) -> None:
-        self._dialog_gone = True
-        self.dismiss(result)
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
