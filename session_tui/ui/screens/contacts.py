@@ -30,7 +30,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, ProgressBar, Static, TextArea
 from textual.worker import get_current_worker
 
@@ -38,6 +37,7 @@ from session_tui.data.db import Database, describe_error
 from session_tui.data.search import normalize_term
 from session_tui.ui.safe import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
+from session_tui.ui.widgets.search_burst import SearchBurst
 
 SEARCH_DEBOUNCE = 0.05  # keystrokes closer than this are one burst (one query at its end)
 DEMO_CONTACTS = 2000
@@ -125,7 +125,7 @@ class ContactsScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._search_timer: Timer | None = None
+        self._search_burst = SearchBurst(self, self._apply_search, SEARCH_DEBOUNCE)
         self._demo_running = False
         self._count: int | None = None
         self._total: int | None = None
@@ -260,7 +260,7 @@ class ContactsScreen(Screen[None]):
 
     def action_leave_search(self) -> None:
         if self.focused is self.search_input:
-            self._apply_search()
+            self._search_burst.flush()
             self.set_focus(self.table)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -281,27 +281,14 @@ class ContactsScreen(Screen[None]):
 
     @on(Input.Changed, "#search")
     def _search_changed(self, event: Input.Changed) -> None:
-        # Leading and trailing edge: the first keystroke of a burst searches at once,
-        # keystrokes within SEARCH_DEBOUNCE of each other search once the burst ends.
-        if self._search_timer is None:
-            self._apply_search()
-        else:
-            self._search_timer.stop()
-        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, self._search_burst_over)
-
-    def _search_burst_over(self) -> None:
-        self._search_timer = None
-        self._apply_search()  # a no-op when the leading edge already searched this text
+        self._search_burst.changed()
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self, event: Input.Submitted) -> None:
-        self._apply_search()
+        self._search_burst.flush()
         self.set_focus(self.table)
 
     def _apply_search(self) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-            self._search_timer = None
         table = self.table
         text = self.search_input.value
         if normalize_term(text) != normalize_term(table.contact_query.search):

@@ -20,7 +20,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Select, Static
 
 from session_tui.data.db import Database, describe_error
@@ -33,8 +32,7 @@ from session_tui.ui.screens import membership_flows as flows
 from session_tui.ui.when import clock_of
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.memberships.table import MembershipsTable
-
-SEARCH_DEBOUNCE = 0.1
+from session_tui.ui.widgets.search_burst import SearchBurst
 
 
 def memberships_count_line(count: int | None, total: int | None) -> str:
@@ -76,7 +74,7 @@ class MembershipsScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._search_timer: Timer | None = None
+        self._search_burst = SearchBurst(self, self._apply_search)
         self._pending_product: int | None = None
         self._products_loaded = False
 
@@ -184,7 +182,7 @@ class MembershipsScreen(Screen[None]):
 
     def action_leave_search(self) -> None:
         if self.focused is self.search_input or isinstance(self.focused, Select):
-            self._apply_search()
+            self._search_burst.flush()
             self.set_focus(self.table)
 
     def action_focus_filters(self) -> None:
@@ -204,19 +202,14 @@ class MembershipsScreen(Screen[None]):
 
     @on(Input.Changed, "#memberships-search")
     def _search_changed(self) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, self._apply_search)
+        self._search_burst.changed()
 
     @on(Input.Submitted, "#memberships-search")
     def _search_submitted(self) -> None:
-        self._apply_search()
+        self._search_burst.flush()
         self.set_focus(self.table)
 
     def _apply_search(self) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-            self._search_timer = None
         table = self.table
         text = self.search_input.value
         if normalize_term(text) != normalize_term(table.table_query.search):
