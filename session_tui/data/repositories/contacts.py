@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, and_, func, select, true
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
 from session_tui.data.models import Status, contact_t, membership_t, product_t
+from session_tui.data.repositories.paging import plan_window
 from session_tui.data.search import fts_count, search_clause
 
 # A search matching at least this many contacts reads its first pages by walking the
@@ -138,18 +139,11 @@ class ContactsRepository:
         reversed so that the database skips at most half of the rows (End is
         as cheap as Home).
         """
-        offset = max(0, offset)
-        if limit <= 0:
+        window = plan_window(offset, limit, total)
+        if window is None:
             return []
+        offset, limit, reverse = window
         now = utcnow()
-        reverse = total is not None and offset > total // 2
-        if reverse:
-            assert total is not None
-            end = min(total, offset + limit)
-            limit = end - offset
-            if limit <= 0:
-                return []
-            offset = total - end
         order = _order_by(query.sort, query.descending != reverse, self.db.dialect)
         c = contact_t.c
         matches_stmt = self._search_only_count(query) if offset <= WALK_MAX_OFFSET else None

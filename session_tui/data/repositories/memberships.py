@@ -65,6 +65,7 @@ from session_tui.data.models import (
     membership_t,
     product_t,
 )
+from session_tui.data.repositories.paging import plan_window
 from session_tui.data.repositories.products import ProductRef, find_product
 from session_tui.data.search import search_clause
 from session_tui.data.validation import ValidationError, normalize_email, strip_controls
@@ -331,18 +332,11 @@ class MembershipsRepository:
         With `total` known and the window in the second half, the database walks the
         order backwards so that it skips at most half of the rows.
         """
-        offset = max(0, offset)
-        if limit <= 0:
+        window = plan_window(offset, limit, total)
+        if window is None:
             return []
+        offset, limit, reverse = window
         now = self.clock()
-        reverse = total is not None and offset > total // 2
-        if reverse:
-            assert total is not None
-            end = min(total, offset + limit)
-            limit = end - offset
-            if limit <= 0:
-                return []
-            offset = total - end
         m = membership_t.c
         order = [m.started_at.asc(), m.id.asc()] if reverse else [m.started_at.desc(), m.id.desc()]
         # Step 1 walks the order over `membership` alone (index ix_membership_started)
