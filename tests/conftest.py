@@ -3,6 +3,8 @@ SESSION_TUI_TEST_POSTGRES is set (a URL to a server where we may create database
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,6 +18,19 @@ from session_tui.data.db import Database, open_database
 
 PG_ENV = "SESSION_TUI_TEST_POSTGRES"
 PG_SKIP_REASON = f"PostgreSQL tests skipped: set {PG_ENV} to a server URL to run them"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    """Run `async def` tests (Textual Pilot) in a fresh event loop; no asyncio plugin needed."""
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    if pyfuncitem.config.pluginmanager.hasplugin("asyncio"):
+        return None  # pytest-asyncio, if installed later, runs them
+    names = pyfuncitem._fixtureinfo.argnames
+    kwargs = {name: pyfuncitem.funcargs[name] for name in names}
+    asyncio.run(pyfuncitem.obj(**kwargs))
+    return True
 
 
 @pytest.fixture(autouse=True)
