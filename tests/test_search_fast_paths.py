@@ -77,3 +77,62 @@ def test_walking_the_sort_index_reads_the_same_pages(
     for off, window in zip(range(0, count, 7), windows, strict=True):
         assert [r.id for r in repo.page(q, off, 7, total=count)] == window
         assert window == sorted_read[off : off + 7]
+
+
+# (old term, new term): typing on, typing in the middle, a paste around the old term,
+# accents and other scripts, a second word.
+REFINEMENTS = [
+    ("ann", "anne"),
+    ("ann", "hann"),
+    ("ann", "ann smith"),
+    ("gmai", "gmail"),
+    ("éli", "élise"),
+    ("ÉLI", "élis"),
+    ("o'b", "o'brien"),
+    ("p1.", "p1.jo"),
+    ("mar", "marie-ann"),
+    ("smi", "smith "),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), REFINEMENTS)
+@pytest.mark.parametrize("sort", [SortKey.NAME, SortKey.JOINED])
+@pytest.mark.parametrize("window", [4, 100])
+def test_refining_the_first_rows_of_a_search_gives_the_first_rows_of_the_narrower_one(
+    repo: ContactsRepository, old: str, new: str, sort: SortKey, window: int
+) -> None:
+    old_q = ContactQuery(search=old, sort=sort)
+    new_q = ContactQuery(search=new, sort=sort)
+    assert ContactsRepository.refines(old_q, new_q)
+    shown = repo.page(old_q, 0, window)  # what the table has of the old search
+    refined = repo.refine(new_q, shown)
+    truth = [r.id for r in repo.page(new_q, 0, 1000)]
+    assert truth, "the pair must match someone, or the test proves nothing"
+    # exactly the first rows of the new search, as many as the old rows hold
+    assert [r.id for r in refined] == truth[: len(refined)]
+    old_ids = {r.id for r in shown}
+    assert len(refined) == sum(1 for i in truth if i in old_ids)
+    if len(shown) == repo.count(old_q):  # the old rows were all there was
+        assert len(refined) == len(truth)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("an", "ann"),  # a 1-2 letter search folds ASCII only: not a superset of "ann"
+        ("ann", "ann"),  # nothing narrower
+        ("anne", "ann"),  # wider, not narrower
+        ("ann", "nna"),  # not inside
+        ("", "ann"),
+    ],
+)
+def test_only_a_narrower_search_counts_as_a_refinement(old: str, new: str) -> None:
+    assert not ContactsRepository.refines(ContactQuery(search=old), ContactQuery(search=new))
+
+
+def test_a_refinement_keeps_the_filter_and_the_order() -> None:
+    base = ContactQuery(search="ann")
+    assert ContactsRepository.refines(base, ContactQuery(search="anne"))
+    assert not ContactsRepository.refines(base, ContactQuery(search="anne", sort=SortKey.EMAIL))
+    assert not ContactsRepository.refines(base, ContactQuery(search="anne", descending=True))
+    assert not ContactsRepository.refines(base, ContactQuery(search="anne", filter=object()))  # type: ignore[arg-type]

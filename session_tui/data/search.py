@@ -32,6 +32,10 @@ from sqlalchemy import (
 from session_tui.data.models import contact_t
 from session_tui.data.validation import strip_controls
 
+# A search that refines the one on screen (the old term, at least this long, lies
+# inside the new one) may take its first rows from the old rows; see `refines`.
+REFINE_MIN_LENGTH = 3
+
 _SEP = "\x1f"
 
 
@@ -108,3 +112,38 @@ def search_clause(
     candidates = c.id.in_(fts_ids.scalar_subquery())
     # A term with spaces can only lie inside "first last" (emails have no spaces).
     return and_(candidates, exact_name_like)
+
+
+def refines(old_term: str, new_term: str) -> bool:
+    """True when every contact matching `new_term` also matches `old_term`.
+
+    So it is when the old term lies inside the new one (typing on at the end, in
+    the middle, or pasting around it): a contact whose name or email holds the
+    new text holds the old text too. Terms shorter than `REFINE_MIN_LENGTH` are
+    matched with ASCII-only case folding on SQLite (no search index), longer ones
+    with Unicode folding, so the rule needs the old term to be of the long kind.
+    """
+    old, new = normalize_term(old_term), normalize_term(new_term)
+    return len(old) >= REFINE_MIN_LENGTH and old != new and old in new
+
+
+def row_match_clause(dialect: str, term: str) -> ColumnElement[bool]:
+    """`term` tested on each row by itself, without the search index: for checking a
+    few known rows (see `ContactsRepository.refine`), never for scanning a table.
+
+    The same text as `search_clause` is searched ("first last" and the email, folded
+    to lower case); on SQLite the case folding is Python's (`st_lower`), which agrees
+    with the search index's folding for the letters of every script names use.
+    """
+    term = normalize_term(term)
+    if not term:
+        return true()
+    if dialect == "postgresql":
+        return search_clause(dialect, term)
+    c = contact_t.c
+    pattern = _like_pattern(term)
+    full_name = c.first_name + literal(" ") + c.last_name
+    return or_(
+        func.st_lower(full_name).like(pattern, escape="\\"),
+        c.email.like(pattern, escape="\\"),
+    )

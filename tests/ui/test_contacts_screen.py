@@ -23,6 +23,7 @@ from tests.ui.contacts_helpers import (
     numbered_people,
     seed,
     settle,
+    visible_rows_loaded,
     wait_until,
 )
 
@@ -191,6 +192,51 @@ async def test_search_narrows_count_and_rows_and_escape_leaves(db: Database) -> 
         await wait_until(pilot, lambda: table.count == 122)
         await pilot.press("escape")
         assert table.has_focus
+
+
+async def test_typing_on_narrows_from_the_rows_on_screen_then_reads_for_real(
+    db: Database,
+) -> None:
+    """Typing on ("ann" -> "anne") first shows the matching rows already on screen, then
+    the real count and rows -- including a contact added meanwhile by someone else."""
+    people = [Person(f"berg{i:03d}@x.org", "Anna", f"Berg{i:03d}") for i in range(60)]
+    people += [Person(f"carl{i:03d}@x.org", "Anne", f"Carl{i:03d}") for i in range(60)]
+    seed(db, people)
+    app = make_test_app(db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = contacts_screen(app)
+        table = screen.table
+        await settle(pilot, table)
+        await pilot.press("slash", "a", "n", "n")
+        await wait_until(pilot, lambda: table.contact_query.search == "ann")
+        await settle(pilot, table)
+        assert count_line_text(screen) == "120 contacts"  # all of them match
+        # Someone else adds a contact that sorts first; the rows on screen do not hold it.
+        seed(db, [Person("aaron@x.org", "Anne", "Aaron")])
+        await pilot.press("e")
+        shown_rows: list[str] = []  # every row shown for "anne", at every check
+
+        def check() -> bool:
+            if table.rows_ready and table.contact_query.search == "anne":
+                top = round(table.scroll_y)
+                for i in range(top, top + table.body_height):
+                    row = table.row_at(i)
+                    if row is not None:
+                        shown_rows.append(row.full_name)
+            return visible_rows_loaded(table) and table.contact_query.search == "anne"
+
+        await wait_until(pilot, check)
+        await settle(pilot, table)
+        assert shown_rows and all(name.startswith("Anne ") for name in shown_rows)
+        # (the total in all is re-read on ctrl+r / coming back, not per keystroke)
+        assert count_line_text(screen).startswith("61 of ")
+        lines = line_texts(table)
+        assert "Anne Aaron" in lines[1]
+        assert "Anne Carl000" in lines[2] and "Anne Carl001" in lines[3]
+        assert not any("Anna" in line for line in lines)
+        assert [r.id for r in (table.row_at(i) for i in range(61)) if r is not None] == [
+            r.id for r in ContactsRepository(db).page(ContactQuery(search="anne"), 0, 61)
+        ]
 
 
 async def test_keys_typed_right_after_slash_land_in_the_search_box(

@@ -14,7 +14,7 @@ from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
 from session_tui.data.models import Status, contact_t, membership_t, product_t
 from session_tui.data.repositories.paging import plan_window
-from session_tui.data.search import fts_count, search_clause
+from session_tui.data.search import fts_count, refines, row_match_clause, search_clause
 
 # A search matching at least this many contacts reads its first pages by walking the
 # sort index and probing the matches (search_clause's walk_order_index), instead of
@@ -186,6 +186,36 @@ class ContactsRepository:
             )
             for r in raw
         ]
+
+    @staticmethod
+    def refines(old: ContactQuery, new: ContactQuery) -> bool:
+        """True when `new` only narrows `old`'s search (same filter and order), so that
+        its matches are some of `old`'s, in the same order (see `refine`)."""
+        return (
+            old.filter == new.filter
+            and old.sort == new.sort
+            and old.descending == new.descending
+            and refines(old.search, new.search)
+        )
+
+    def refine(self, query: ContactQuery, rows: Sequence[ContactRow]) -> list[ContactRow]:
+        """Those of `rows` that match `query`'s search, in the same order.
+
+        For typing on in the search box: when `rows` are the first rows of a query
+        that `query` refines (`refines(old, query)`), the result is exactly the first
+        rows of `query` -- as many as lie among them -- read with one look at those
+        few rows instead of a search of every contact. The rows are returned as given
+        (the caller re-reads them with `page` to be exact to the moment).
+        """
+        if not rows:
+            return []
+        c = contact_t.c
+        stmt = select(c.id).where(
+            c.id.in_([r.id for r in rows]), row_match_clause(self.db.dialect, query.search)
+        )
+        with self.db.engine.connect() as conn:
+            matched = set(conn.execute(stmt).scalars())
+        return [r for r in rows if r.id in matched]
 
     def ids(self, query: ContactQuery) -> list[int]:
         """Every id matching the query (for select-all); ids only, in id order."""

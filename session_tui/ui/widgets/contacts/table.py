@@ -574,8 +574,27 @@ class ContactsTable(ScrollView, can_focus=True):
             known = (self._count, self._total)
         # A new search/filter does not change how many contacts there are in all.
         known_total = None if keep_cursor else self._total
+        # Typing on in the search box: the first rows on screen may already hold the
+        # first rows of the new search (see ContactsRepository.refine).
+        prior: tuple[tuple[ContactRow, ...], bool] | None = None
+        first_page = self._pages.get(0)
+        if (
+            not keep_cursor
+            and known is None
+            and first_page
+            and self._shown_generation >= 0
+            and isinstance(self.repository, ContactsRepository)  # not the memberships' source
+            and isinstance(shown, ContactQuery)
+            and ContactsRepository.refines(shown, self._query)
+        ):
+            # complete: the page holds every match of the old query
+            complete = not self._counting and self._count is not None and (
+                self._count <= len(first_page)
+            )
+            prior = (tuple(first_page), complete)
         self._reload_worker(
-            self._generation, self._query, first, cursor, rows, keep_cursor, known, known_total
+            self._generation, self._query, first, cursor, rows, keep_cursor, known, known_total,
+            prior,
         )
 
     @work(thread=True, exclusive=True, group="contacts-table-reload")
@@ -589,13 +608,36 @@ class ContactsTable(ScrollView, can_focus=True):
         keep_cursor: bool,
         known: tuple[int, int] | None,
         known_total: int | None = None,
+        prior: tuple[tuple[ContactRow, ...], bool] | None = None,
     ) -> None:
         worker = get_current_worker()
         repo = self.repository
         pages: dict[int, list[ContactRow]] = {}
         try:
+            painted = False
+            if prior is not None:
+                # The new search narrows the one on screen: its first rows are those
+                # of the rows on screen that match it. Paint them now if they fill the
+                # window (or are all there is); count and page 0 are then read for real.
+                first_rows = repo.refine(query, prior[0])
+                if worker.is_cancelled:
+                    return
+                if len(first_rows) >= rows or prior[1]:
+                    self.post_message(
+                        self._Reloaded(
+                            generation, query, len(first_rows),
+                            known_total if known_total is not None else len(first_rows),
+                            {0: first_rows}, keep_cursor, counting=True,
+                        )
+                    )
+                    painted = True
             if known is not None:
                 count, total = known
+            elif painted:
+                count = repo.count(query)
+                total = count if is_unrestricted(query) else (
+                    known_total if known_total is not None else repo.total()
+                )
             else:
                 if not keep_cursor:
                     # The first page needs no count; a short one *is* the count.
