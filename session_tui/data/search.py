@@ -119,12 +119,17 @@ def refines(old_term: str, new_term: str) -> bool:
 
     So it is when the old term lies inside the new one (typing on at the end, in
     the middle, or pasting around it): a contact whose name or email holds the
-    new text holds the old text too. Terms shorter than `REFINE_MIN_LENGTH` are
-    matched with ASCII-only case folding on SQLite (no search index), longer ones
-    with Unicode folding, so the rule needs the old term to be of the long kind.
+    new text holds the old text too. One caveat: on SQLite, terms shorter than
+    `REFINE_MIN_LENGTH` are matched without the search index, with SQLite's
+    ASCII-only case folding ("é" does not find "É"), longer ones with Unicode
+    folding; so a short old term must be plain ASCII for the rule to hold.
+    (For the few non-ASCII letters whose lower case is ASCII, such as the Kelvin
+    sign, it still does not; the table re-reads the rows for real right after.)
     """
     old, new = normalize_term(old_term), normalize_term(new_term)
-    return len(old) >= REFINE_MIN_LENGTH and old != new and old in new
+    if not old or old == new or old not in new:
+        return False
+    return len(old) >= REFINE_MIN_LENGTH or old.isascii()
 
 
 def row_match_clause(dialect: str, term: str) -> ColumnElement[bool]:
