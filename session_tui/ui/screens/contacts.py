@@ -299,13 +299,18 @@ class ContactsScreen(Screen[None]):
     def _count_changed(self, event: ContactsTable.CountChanged) -> None:
         # While `counting`, the first rows are shown and the real count is on its way.
         self._count = None if event.counting else event.count
+        was_empty = self._total == 0
         self._total = event.total
         self._update_count_line()
         empty = event.total == 0
         self.query_one("#empty-state").display = empty
         self.query_one("#contacts-table").display = not empty
         self.query_one("#search-row").display = not empty
-        self.refresh_bindings()
+        # check_action depends on the count only through "is the database empty"
+        # (`_total == 0`): refresh the keys (the footer is recomposed, ~5 ms) only when
+        # that flips, not after every search.
+        if empty != was_empty:
+            self.refresh_bindings()
 
     @on(ContactsTable.SelectionChanged)
     def _selection_changed(self, event: ContactsTable.SelectionChanged) -> None:

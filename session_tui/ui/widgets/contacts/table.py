@@ -53,16 +53,18 @@ To add keys, subclass or add bindings on the screen; the screen's keys such as
 from __future__ import annotations
 
 from collections.abc import Iterable, Set
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events, work
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -77,7 +79,7 @@ from session_tui.data.repositories.contacts import (
     SortKey,
 )
 from session_tui.data.search import normalize_term
-from session_tui.ui.safe import literal
+from session_tui.ui.safe import clean, literal
 
 PAGE_SIZE = 100
 MAX_CACHED_PAGES = 12
@@ -101,6 +103,96 @@ class Column:
     label: str
     width: int
     sort: SortKey | None = None
+
+
+# -- row rendering without Rich Text (ContactsTable._row_strip) --------------------------
+# A row is a list of runs (text, kind); a kind names the style of the Rich span the
+# text would have in a Text: none (the row style only), the mark, dim, a status.
+_PLAIN, _MARK, _DIM, _FIRST_STATUS = 0, 1, 2, 3
+
+
+def _fit(text: str, kind: int, width: int, pad: int, out: list[tuple[str, int]]) -> None:
+    """Append `text` cut or padded to `width` cells exactly as
+    `Text.truncate(width, overflow="ellipsis", pad=True)` does (same Rich functions):
+    too long, the text is cut to width-1 cells (a split wide character becomes a
+    space) plus "…", in the text's style; too short, padded with spaces in `pad`."""
+    length = cell_len(text)
+    if length > width:
+        cut = set_cell_size(text, width - 1) + "…"
+        out.append((cut[: len(text)], kind))
+        if len(cut) > len(text):  # beyond the original text: no span covers it
+            out.append((cut[len(text):], pad))
+        return
+    if text:
+        out.append((text, kind))
+    if length < width:
+        out.append((" " * (width - length), pad))
+
+
+def _fit_pieces(
+    pieces: list[tuple[str, int]], width: int, pad: int, out: list[tuple[str, int]]
+) -> None:
+    """`_fit` for text made of pieces in different styles (a Text with several spans).
+
+    Text.truncate cuts the plain text and trims the spans by character offset, so
+    the n-th character of the cut text keeps the style of the n-th of the original."""
+    plain = "".join(text for text, _ in pieces)
+    length = cell_len(plain)
+    if length > width:
+        cut = set_cell_size(plain, width - 1) + "…"
+        start = 0
+        for text, kind in pieces:
+            if start >= len(cut):
+                break
+            end = start + len(text)
+            if end > start:
+                out.append((cut[start:end], kind))
+            start = end
+        if start < len(cut):
+            out.append((cut[start:], pad))
+        return
+    out.extend(piece for piece in pieces if piece[0])
+    if length < width:
+        out.append((" " * (width - length), pad))
+
+
+@dataclass
+class _Paint:
+    """What the lines of one paint share (see ContactsTable.render_lines)."""
+
+    width: int
+    base: Style  # the widget's Rich style (background, colour)
+    columns: list[Column]
+    fits: bool  # the columns (and their gaps) add up to exactly `width` cells
+    selected: Style
+    cursor: Style
+    spans: tuple[Style, ...]  # the style of each kind (_PLAIN, _MARK, _DIM, statuses)
+    spanned: tuple[bool, ...]  # a Text would have a span for this kind (style not null)
+    status_kind: dict[Status, int]
+    _row_styles: dict[tuple[bool, bool], Style] = field(default_factory=dict)
+    _finals: dict[tuple[bool, bool], tuple[Style, ...]] = field(default_factory=dict)
+
+    def row_style(self, selected: bool, cursor: bool) -> Style:
+        """The style of a whole row: the selection, then the cursor on top."""
+        style = self._row_styles.get((selected, cursor))
+        if style is None:
+            style = Style()
+            if selected:
+                style += self.selected
+            if cursor:
+                style += self.cursor
+            self._row_styles[selected, cursor] = style
+        return style
+
+    def final_styles(self, selected: bool, cursor: bool) -> tuple[Style, ...]:
+        """The style on screen of each kind: base + row style + the span's style (the
+        order in which Text.render and Strip.apply_style combine them)."""
+        styles = self._finals.get((selected, cursor))
+        if styles is None:
+            row_style = self.row_style(selected, cursor)
+            styles = tuple(self.base + (row_style + span) for span in self.spans)
+            self._finals[selected, cursor] = styles
+        return styles
 
 
 class ContactsTable(ScrollView, can_focus=True):
@@ -429,11 +521,62 @@ class ContactsTable(ScrollView, can_focus=True):
         ]
 
     # -- rendering ---------------------------------------------------------------------
+    # A paint (`render_lines`) renders every visible line (~40). What the lines share --
+    # the widget's Rich style, the columns for the width, the component styles -- is
+    # computed once per paint (`_paint_context`), not once per line; it is dropped when
+    # the paint ends, so theme, focus (the cursor style depends on :focus), style and
+    # size changes are seen by the next paint. A `render_line` call outside a paint
+    # computes its own.
+    _paint: _Paint | None = None
+    _painting: bool = False
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._painting = True
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting = False
+            self._paint = None
+
+    def _paint_context(self) -> _Paint:
+        paint = self._paint
+        if paint is None:
+            paint = self._make_paint(self.scrollable_content_region.width)
+            if self._painting:
+                self._paint = paint
+        return paint
+
+    def _make_paint(self, width: int) -> _Paint:
+        """The shared context of the lines of one paint at `width` cells."""
+        component = self._component
+        statuses = tuple(Status)
+        spans = (
+            Style.null(),  # _PLAIN: no span, the row style only
+            component("mark"),
+            component("dim"),
+            *(self._status_style(status) for status in statuses),
+        )
+        columns = self.columns(width)
+        fits = all(col.width >= 1 for col in columns) and width == sum(
+            col.width + (col.key != "mark") for col in columns
+        )
+        return _Paint(
+            width=width,
+            base=self.rich_style,
+            columns=columns,
+            fits=fits,
+            selected=component("selected"),
+            cursor=component("cursor"),
+            spans=spans,
+            spanned=tuple(bool(style) for style in spans),
+            status_kind={status: _FIRST_STATUS + i for i, status in enumerate(statuses)},
+        )
+
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        base = self.rich_style
+        paint = self._paint_context()
+        width, base = paint.width, paint.base
         if y == 0:
-            return self._strip(self._header_text(width), width, base)
+            return self._header_strip(paint)
         index = round(self.scroll_y) + y - 1
         count = self._count
         if count is None:
@@ -444,22 +587,21 @@ class ContactsTable(ScrollView, can_focus=True):
         if index >= count:
             return Strip.blank(width, base)
         row = self.row_at(index)
-        row_style = Style()
         selected = row is not None and row.id in self._selection
-        if selected:
-            row_style += self._component("selected")
-        if index == self._cursor:
-            row_style += self._component("cursor")
+        cursor = index == self._cursor
+        row_style = paint.row_style(selected, cursor)
         if row is None:
             text = Text("  …", style=row_style + self._component("placeholder"))
             return self._strip(text, width, base)
-        key = (row, selected, index == self._cursor, width, base, row_style)
+        key = (row, selected, cursor, width, base, row_style)
         strip = self._line_cache.get(key)
         if strip is None:
-            strip = self._strip(self._row_text(row, selected, row_style, width), width, base)
-            if len(self._line_cache) >= LINE_CACHE_SIZE:
-                self._line_cache.pop(next(iter(self._line_cache)))
-            self._line_cache[key] = strip
+            row_text = self._row_text(row, selected, row_style, width)
+            if row_text is None:
+                strip = self._row_strip(row, selected, cursor, paint)
+            else:
+                strip = self._strip(row_text, width, base)
+            self._cache_line(key, strip)
         return strip
 
     def notify_style_update(self) -> None:
@@ -473,6 +615,23 @@ class ContactsTable(ScrollView, can_focus=True):
         text.truncate(width, overflow="ellipsis", pad=True)
         segments = list(text.render(self.app.console, end=""))
         return Strip(segments).adjust_cell_length(width, base).apply_style(base)
+
+    def _header_strip(self, paint: _Paint) -> Strip:
+        query = self._shown_query
+        header = self._component("header")
+        sorted_style = self._component("header-sorted")
+        key = ("header", paint.width, paint.base, header, sorted_style,
+               query.sort, query.descending)
+        strip = self._line_cache.get(key)
+        if strip is None:
+            strip = self._strip(self._header_text(paint.width), paint.width, paint.base)
+            self._cache_line(key, strip)
+        return strip
+
+    def _cache_line(self, key: tuple[object, ...], strip: Strip) -> None:
+        if len(self._line_cache) >= LINE_CACHE_SIZE:
+            self._line_cache.pop(next(iter(self._line_cache)))
+        self._line_cache[key] = strip
 
     def _header_text(self, width: int) -> Text:
         header = self._component("header")
@@ -513,44 +672,80 @@ class ContactsTable(ScrollView, can_focus=True):
             text.append("No contacts yet.")
         return text
 
-    def _row_text(self, row: ContactRow, selected: bool, row_style: Style, width: int) -> Text:
-        text = Text(style=row_style)
-        dim = self._component("dim")
-        for col in self.columns(width):
-            if col.key == "mark":
-                cell = Text("● " if selected else "  ", style=self._component("mark"))
-            elif col.key == "name":
-                cell = literal(row.full_name) if row.full_name else Text("—", style=dim)
-            elif col.key == "email":
-                cell = literal(row.email)
-            elif col.key == "status":
-                cell = literal(row.status.value)
-                cell.stylize(self._status_style(row.status))
-            elif col.key == "products":
-                cell = self._products_text(row, dim)
+    def _row_text(
+        self, row: ContactRow, selected: bool, row_style: Style, width: int
+    ) -> Text | None:
+        """A subclass showing other rows returns the row as a Text here (rendered like
+        the header). None: the contact row is built by `_row_strip`."""
+        return None
+
+    def _row_strip(self, row: ContactRow, selected: bool, cursor: bool, paint: _Paint) -> Strip:
+        """A contact's row, built as Segments (no Rich Text: this runs for every visible
+        row after every search).
+
+        It shows exactly what a Text built like the header would -- cells of literal
+        text (`clean`: no control characters, no markup), each cut with an ellipsis or
+        padded to its column (`Text.truncate(overflow="ellipsis", pad=True)`), a space
+        after every column but the mark -- with the same styles: base + row style +
+        the cell's style (mark, the dim "—", the status colour, dim inactive products).
+        tests/ui/test_table_rendering.py pins it against that Text rendering."""
+        runs: list[tuple[str, int]] = []
+        for col in paint.columns:
+            key = col.key
+            if key == "mark":
+                _fit("● " if selected else "  ", _MARK, col.width, _MARK, runs)
+                continue
+            if key == "name":
+                if row.full_name:
+                    _fit(clean(row.full_name), _PLAIN, col.width, _PLAIN, runs)
+                else:
+                    _fit("—", _DIM, col.width, _DIM, runs)
+            elif key == "email":
+                _fit(clean(row.email), _PLAIN, col.width, _PLAIN, runs)
+            elif key == "status":
+                kind = paint.status_kind[row.status]
+                _fit(clean(row.status.value), kind, col.width, _PLAIN, runs)
+            elif key == "products":
+                _fit_pieces(self._products_pieces(row), col.width, _PLAIN, runs)
             else:
-                cell = Text(joined_text(row.created_at))
-            cell.truncate(col.width, overflow="ellipsis", pad=True)
-            text.append_text(cell)
-            if col.key != "mark":
-                text.append(" ")
-        return text
+                _fit(joined_text(row.created_at), _PLAIN, col.width, _PLAIN, runs)
+            runs.append((" ", _PLAIN))
+        width = paint.width
+        if not paint.fits:  # the columns do not add up to the width: cut or pad the row
+            runs, pieces = [], runs
+            _fit_pieces(pieces, width, _PLAIN, runs)
+        spanned = paint.spanned
+        if any(spanned[kind] for _, kind in runs):
+            styles = paint.final_styles(selected, cursor)
+        else:  # Text.render ignores the Text's own style when it has no spans
+            styles = (paint.base,) * len(spanned)
+        segments: list[Segment] = []
+        text_so_far, last = "", -1
+        for text, kind in runs:
+            if kind != last and text_so_far:
+                segments.append(Segment(text_so_far, styles[last]))
+                text_so_far = ""
+            text_so_far += text
+            last = kind
+        if text_so_far:
+            segments.append(Segment(text_so_far, styles[last]))
+        if paint.fits or cell_len("".join(text for text, _ in runs)) == width:
+            return Strip(segments, width)
+        return Strip(segments).adjust_cell_length(width, paint.base)
 
     def _status_style(self, status: Status) -> Style:
         return self._component(status.value)
 
     @staticmethod
-    def _products_text(row: ContactRow, dim: Style) -> Text:
-        text = Text(no_wrap=True, overflow="ellipsis")
+    def _products_pieces(row: ContactRow) -> list[tuple[str, int]]:
+        """The products cell: active products first, inactive ones dim, ", " dim."""
+        pieces: list[tuple[str, int]] = []
         ordered = sorted(row.products, key=lambda p: (not p[1], p[0].casefold()))
         for i, (name, active) in enumerate(ordered):
             if i:
-                text.append(", ", style=dim)
-            cell = literal(name)
-            if not active:
-                cell.stylize(dim)
-            text.append_text(cell)
-        return text
+                pieces.append((", ", _DIM))
+            pieces.append((clean(name), _PLAIN if active else _DIM))
+        return pieces
 
     # -- loading -----------------------------------------------------------------------
     def _request_reload(self, *, keep_cursor: bool) -> None:
