@@ -405,8 +405,10 @@ def figure_start(ctx: Context) -> list[Figure]:
     small, large = ctx.dataset(ctx.small), ctx.dataset(ctx.large)
     ui.run(ui.time_start(small.url))  # warm-up: imports, CSS parsing
     times: dict[int, list[float]] = {ctx.small: [], ctx.large: []}
-    for _ in range(ctx.repeats):
-        for ds in (small, large):
+    # A start is short and noisy (a few hundred ms, mostly Textual's own start-up):
+    # twice the repeats, in small-large-large-small rounds.
+    for i in range(2 * ctx.repeats):
+        for ds in (small, large) if i % 2 == 0 else (large, small):
             seconds = ui.run(ui.time_start(ds.url))
             ctx.log(f"start {ds.size}: {seconds * 1000:.1f}ms")
             times[ds.size].append(seconds)
