@@ -65,3 +65,34 @@ async def test_contact_keys_do_not_fire_from_the_filter_panel(sqlite_db: Databas
         await wait_until(pilot, lambda: app.focused is screen.table)
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+
+
+async def test_the_footer_says_how_to_get_back_from_a_text_box(sqlite_db: Database) -> None:
+    """In the search box or the filter panel, the footer offers the way back (and the
+    panel's own keys), not an empty bar; on the table it does not offer `esc Table`."""
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    from session_tui.ui.widgets.filter_panel import panel_of
+
+    seed(sqlite_db, numbered_people(3))
+    app = make_test_app(sqlite_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = contacts_screen(app)
+        await settle(pilot, screen.table)
+
+        def footer() -> dict[str, str]:
+            keys = screen.query_one(Footer).query(FooterKey)
+            return {key.key_display: key.description for key in keys}
+
+        assert "esc" not in footer()
+        await pilot.press("slash")
+        await wait_until(pilot, lambda: footer().get("esc") == "Table")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: "esc" not in footer() and app.focused is screen.table)
+        await pilot.press("f")
+        await wait_until(pilot, lambda: panel_of(screen) is not None)
+        await wait_until(pilot, lambda: footer().get("esc") == "Table")
+        assert footer().get("^n") == "New condition"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.focused is screen.table)

@@ -83,7 +83,9 @@ class ContactsScreen(Screen[None]):
         # check_action disables them where they must not apply (see below).
         Binding("slash", "focus_search", "Search", key_display="/", priority=True,
                 id="contacts.search"),
-        Binding("escape", "leave_search", "Leave the search box", show=False, priority=True,
+        # Shown in the footer only while the search box has the focus (check_action).
+        Binding("escape", "leave_search", "Table", key_display="esc", priority=True,
+                tooltip="Leave the search box, back to the table (the search stays)",
                 id="contacts.leave_search"),
         Binding("down", "leave_search", "Back to the table", show=False, priority=True,
                 id="contacts.search_down"),

@@ -55,8 +55,10 @@ class MembershipsScreen(Screen[None]):
         # lands in the new focus; check_action disables them inside text boxes.
         Binding("slash", "focus_search", "Search", key_display="/", priority=True,
                 tooltip="Search emails and names (as you type)", id="memberships.search"),
-        Binding("escape", "leave_search", "Back to the table", show=False, priority=True,
-                tooltip="Leave the search box / filters", id="memberships.leave_search"),
+        # Shown in the footer only while the search box or a filter has the focus.
+        Binding("escape", "leave_search", "Table", key_display="esc", priority=True,
+                tooltip="Leave the search box / filters, back to the table",
+                id="memberships.leave_search"),
         Binding("f", "focus_filters", "Filters",
                 tooltip="Filter by product, status and payment type", id="memberships.filters"),
         Binding("a", "add", "Add",

@@ -274,7 +274,7 @@ class FilterPanel(Vertical):
             "ctrl+n",
             "add_condition",
             "New condition",
-            show=False,
+            show=True,
             tooltip="Add a condition (to the group holding the focus)",
             id="filter.add_condition",
         ),
@@ -282,7 +282,7 @@ class FilterPanel(Vertical):
             "ctrl+g",
             "add_group",
             "New group",
-            show=False,
+            show=True,
             tooltip="Add a group of conditions (one level deep)",
             id="filter.add_group",
         ),
@@ -298,11 +298,12 @@ class FilterPanel(Vertical):
             "ctrl+o",
             "toggle_mode",
             "AND/OR",
-            show=False,
+            show=True,
             tooltip="Switch the group holding the focus between AND and OR",
             id="filter.toggle_mode",
         ),
-        Binding("escape", "leave", "Back to the table", show=False, id="filter.leave"),
+        Binding("escape", "leave", "Table", key_display="esc",
+                tooltip="Back to the table (the filter stays applied)", id="filter.leave"),
     ]
 
     class Applied(Message):
