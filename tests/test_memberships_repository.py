@@ -388,3 +388,42 @@ def test_require_explains_what_is_missing(repo: MembershipsRepository) -> None:
         repo.require("zed@example.com", "Course")
     with pytest.raises(ValidationError, match="has no “1:1 Coaching” membership"):
         repo.require("ann@example.com", "1:1 coaching")
+
+
+@pytest.mark.parametrize(
+    ("old", "new"), [("a", "an"), ("an", "anna"), ("exa", "example.com"), ("p1", "p12")]
+)
+@pytest.mark.parametrize("window", [3, 40])
+@pytest.mark.parametrize("status", [None, Status.ACTIVE])
+def test_refining_the_first_memberships_gives_the_first_of_the_narrower_search(
+    repo: MembershipsRepository, old: str, new: str, window: int, status: Status | None
+) -> None:
+    """Typing on in the Memberships search box: the first rows of the narrower search are
+    the rows among the old first rows whose contact matches it (same filter, same order)."""
+    for i in range(30):
+        first = ("Anna", "Annabel", "Joanne", "Bob")[i % 4]
+        repo.grant(
+            f"p{i}@{'example.com' if i % 3 else 'gmail.com'}", ("Course", "1:1 Coaching")[i % 2],
+            "paid", NOW - timedelta(days=1) if i % 5 == 0 else None,
+            started_at=NOW - timedelta(days=10 + i % 7, hours=i), first_name=first,
+            last_name="Lee",
+        )
+    old_q = MembershipQuery(search=old, status=status)
+    new_q = MembershipQuery(search=new, status=status)
+    assert MembershipsRepository.refines(old_q, new_q)
+    shown = repo.page(old_q, 0, window)
+    refined = repo.refine(new_q, shown)
+    truth = [r.id for r in repo.page(new_q, 0, 1000)]
+    assert truth
+    assert [r.id for r in refined] == truth[: len(refined)]
+    shown_ids = {r.id for r in shown}
+    assert len(refined) == sum(1 for i in truth if i in shown_ids)
+
+
+def test_only_a_narrower_membership_search_with_the_same_filter_is_a_refinement() -> None:
+    base = MembershipQuery(search="ann")
+    assert MembershipsRepository.refines(base, MembershipQuery(search="anna"))
+    assert not MembershipsRepository.refines(base, MembershipQuery(search="an"))
+    assert not MembershipsRepository.refines(
+        base, MembershipQuery(search="anna", status=Status.ACTIVE)
+    )

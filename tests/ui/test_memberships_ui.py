@@ -385,3 +385,29 @@ async def test_values_are_shown_literally(sqlite_db: Database) -> None:
         assert "[bold red]Mallory [@click=app.quit]" in head
         assert app.is_running  # the click markup did not quit the app
     assert EventKind.GRANTED.value in history_kinds(sqlite_db, "mallory@example.org")
+
+
+async def test_memberships_count_line_never_shows_a_provisional_count(
+    sqlite_db: Database,
+) -> None:
+    """While the real count is being read (the first rows are already shown), the line
+    says so instead of showing how many rows have arrived as if it were the count."""
+    from session_tui.ui.widgets.contacts.table import ContactsTable
+
+    seed_memberships(sqlite_db)
+    app = make_frozen_app(sqlite_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot, contacts_screen(app).table)
+        await pilot.press("m")
+        screen = await wait_for_screen(pilot, MembershipsScreen)
+        table = screen.table
+        await settle(pilot, table)
+
+        def line() -> str:
+            return str(screen.query_one("#memberships-count-line", Static).render())
+
+        assert line() == "6 memberships"
+        table.post_message(ContactsTable.CountChanged(table, 3, 6, counting=True))
+        await wait_until(pilot, lambda: line() == "Counting memberships…")
+        table.post_message(ContactsTable.CountChanged(table, 3, 6))
+        await wait_until(pilot, lambda: line() == "3 of 6 memberships")

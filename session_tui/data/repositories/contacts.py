@@ -13,8 +13,8 @@ from sqlalchemy import ColumnElement, and_, func, select, true
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
 from session_tui.data.models import Status, contact_t, membership_t, product_t
-from session_tui.data.repositories.paging import plan_window
-from session_tui.data.search import fts_count, refines, row_match_clause, search_clause
+from session_tui.data.repositories.paging import narrows, plan_window
+from session_tui.data.search import fts_count, row_match_clause, search_clause
 
 # A search matching at least this many contacts reads its first pages by walking the
 # sort index and probing the matches (search_clause's walk_order_index), instead of
@@ -191,12 +191,7 @@ class ContactsRepository:
     def refines(old: ContactQuery, new: ContactQuery) -> bool:
         """True when `new` only narrows `old`'s search (same filter and order), so that
         its matches are some of `old`'s, in the same order (see `refine`)."""
-        return (
-            old.filter == new.filter
-            and old.sort == new.sort
-            and old.descending == new.descending
-            and refines(old.search, new.search)
-        )
+        return narrows(old, new)
 
     def refine(self, query: ContactQuery, rows: Sequence[ContactRow]) -> list[ContactRow]:
         """Those of `rows` that match `query`'s search, in the same order.

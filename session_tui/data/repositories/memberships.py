@@ -34,7 +34,7 @@ Expiry happens by the clock: status is computed at read time against `clock()`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -67,7 +67,7 @@ from session_tui.data.models import (
 )
 from session_tui.data.repositories.paging import plan_window
 from session_tui.data.repositories.products import ProductRef, find_product
-from session_tui.data.search import search_clause
+from session_tui.data.search import refines, row_match_clause, search_clause
 from session_tui.data.validation import ValidationError, normalize_email, strip_controls
 
 _CHUNK = 500
@@ -364,6 +364,31 @@ class MembershipsRepository:
         if reverse:
             ids.reverse()
         return [_to_row(rows[i], now) for i in ids if i in rows]
+
+    @staticmethod
+    def refines(old: MembershipQuery, new: MembershipQuery) -> bool:
+        """True when `new` only narrows `old`'s search, all else equal (see `refine`)."""
+        return replace(old, search="") == replace(new, search="") and refines(
+            old.search, new.search
+        )
+
+    def refine(self, query: MembershipQuery, rows: Sequence[MembershipRow]) -> list[MembershipRow]:
+        """Those of `rows` whose contact matches `query`'s search, in the same order.
+
+        When `rows` are the first rows of a query that `query` narrows (`refines`),
+        these are exactly the first rows of `query` -- as many as lie among them --
+        found by looking at those few contacts only (typing on in the search box).
+        """
+        if not rows:
+            return []
+        c = contact_t.c
+        stmt = select(c.id).where(
+            c.id.in_(sorted({r.contact_id for r in rows})),
+            row_match_clause(self.db.dialect, query.search),
+        )
+        with self.db.engine.connect() as conn:
+            matched = set(conn.execute(stmt).scalars())
+        return [r for r in rows if r.contact_id in matched]
 
     def all(self, query: MembershipQuery | None = None) -> list[MembershipRow]:
         """Every matching membership, by email then product (the CLI's `list`)."""

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
+
+from session_tui.data.search import refines
+
+
+class _Query(Protocol):
+    @property
+    def search(self) -> str: ...
+    @property
+    def filter(self) -> object: ...
+    @property
+    def sort(self) -> object: ...
+    @property
+    def descending(self) -> bool: ...
 
 
 class Window(NamedTuple):
@@ -29,3 +42,15 @@ def plan_window(offset: int, limit: int, total: int | None) -> Window | None:
     if end - offset <= 0:
         return None
     return Window(total - end, end - offset, True)
+
+
+def narrows(old: _Query, new: _Query) -> bool:
+    """True when `new` is `old` with a narrower search (same filter, same order): its
+    matches are some of `old`'s, in the same order, so the first rows of `new` are
+    the rows among `old`'s first rows that match it (the repositories' `refine`)."""
+    return (
+        old.filter == new.filter
+        and old.sort == new.sort
+        and old.descending == new.descending
+        and refines(old.search, new.search)
+    )

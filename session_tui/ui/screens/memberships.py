@@ -241,8 +241,10 @@ class MembershipsScreen(Screen[None]):
     # -- count line ----------------------------------------------------------------------------
     @on(ContactsTable.CountChanged)
     def _count_changed(self, event: ContactsTable.CountChanged) -> None:
+        # While `counting`, the first rows are shown and the real count is on its way
+        # (event.count is only how many rows have arrived).
         self.query_one("#memberships-count-line", Static).update(
-            memberships_count_line(event.count, event.total)
+            memberships_count_line(None if event.counting else event.count, event.total)
         )
         self.refresh_bindings()
 

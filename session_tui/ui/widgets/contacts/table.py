@@ -778,9 +778,7 @@ class ContactsTable(ScrollView, can_focus=True):
             and known is None
             and first_page
             and self._shown_generation >= 0
-            and isinstance(self.repository, ContactsRepository)  # not the memberships' source
-            and isinstance(shown, ContactQuery)
-            and ContactsRepository.refines(shown, self._query)
+            and self.repository.refines(shown, self._query)
         ):
             # complete: the page holds every match of the old query
             complete = not self._counting and self._count is not None and (

@@ -14,6 +14,7 @@ only changes what is shown: one row per membership, read from
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
@@ -67,6 +68,19 @@ class _Source:
 
     def ids(self, query: MembershipsTableQuery) -> list[int]:
         return []  # no selection of memberships
+
+    @staticmethod
+    def refines(old: MembershipsTableQuery, new: MembershipsTableQuery) -> bool:
+        return (
+            old.sort == new.sort
+            and old.descending == new.descending
+            and MembershipsRepository.refines(old.to_query(), new.to_query())
+        )
+
+    def refine(
+        self, query: MembershipsTableQuery, rows: Sequence[MembershipRow]
+    ) -> list[MembershipRow]:
+        return self.repo.refine(query.to_query(), rows)
 
 
 class MembershipsTable(ContactsTable, inherit_bindings=False):
