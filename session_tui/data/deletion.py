@@ -27,6 +27,19 @@ Datetimes are naive UTC in ISO 8601 (`2026-01-05T14:23:01`), NULL is `null`.
 The file is written and read one contact at a time, so 100,000 contacts never
 need one big in-memory document.
 
+Partial files
+-------------
+While a delete runs, its backup is written to `.deleting-<time>-<token>.partial`
+in the same folder and renamed to its final name just before the commit. The
+writer holds an exclusive `flock` on the partial file from its creation until
+after the rename. A process killed mid-delete (its transaction rolled back, so
+nothing was deleted) leaves a partial behind; the kernel drops its lock.
+`remove_stale_partials` (run at the start of every delete) removes a partial
+only when it can take that lock itself -- no process is writing it -- and the
+file is at least PARTIAL_MIN_AGE old (a guard for writers that hold no lock:
+an older session-tui, a filesystem where locks are not shared). Finished
+backups and every other file are never touched.
+
 Speed: ids go to the database in chunks of CHUNK, each chunk as ONE parameter
 (SQLite `json_each`, PostgreSQL `= ANY(array)`). On SQLite the per-row FTS5
 trigger is replaced, inside the same transaction, by one bulk statement per chunk
@@ -39,7 +52,10 @@ import gzip
 import io
 import json
 import os
+import re
 import secrets
+import stat
+import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -69,6 +85,11 @@ from session_tui.data import fts
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not on Linux/macOS: no lock, leftovers are kept
+    fcntl = None  # type: ignore[assignment]
 
 FORMAT = "session-tui-deletion-backup"
 FORMAT_VERSION = 1
@@ -320,6 +341,110 @@ def _dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
+# -- partial files: the backup of a delete still running (or killed) ------------------
+
+PARTIAL_MIN_AGE = 600.0  # seconds; see the module docstring
+_PARTIAL_NAME = re.compile(r"\.deleting-\d{8}-\d{6}-[0-9a-f]{8}\.partial\Z")
+# The partials this process is writing now, as (st_dev, st_ino). flock locks are
+# per open file, so a second open in this process cannot take them -- except where
+# flock is emulated with per-process fcntl locks (Linux NFS); this set covers that.
+_writing: set[tuple[int, int]] = set()
+
+
+def _try_lock(fd: int) -> bool | None:
+    """Take an exclusive lock on the open file without waiting: True (taken),
+    False (another open file holds it), None (this system/filesystem cannot lock)."""
+    if fcntl is None:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:
+        return None
+    return True
+
+
+def _is_file_at(fd: int, path: Path) -> bool:
+    """Is `path` (still) the file open as `fd`?"""
+    try:
+        here = os.lstat(path)
+    except OSError:
+        return False
+    mine = os.fstat(fd)
+    return (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino) and mine.st_nlink > 0
+
+
+def _create_partial(folder: Path, now: datetime) -> tuple[Path, int, tuple[int, int]]:
+    """Create a new partial file (0600) and lock it; returns its path, fd and its
+    key in `_writing` (where it is registered).
+
+    A cleaner that took the lock between our create and our lock removes the
+    file: then we start over with a new name. Where locking is not possible the
+    file is used unlocked (the age rule keeps it from being removed)."""
+    for _attempt in range(10):
+        tmp = folder / f".deleting-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(4)}.partial"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        locked = _try_lock(fd)
+        if locked is None or (locked and _is_file_at(fd, tmp)):
+            st = os.fstat(fd)
+            key = (st.st_dev, st.st_ino)
+            _writing.add(key)
+            return tmp, fd, key
+        os.close(fd)  # a cleaner has it: it removes it (or already did)
+    raise OSError(f"cannot create a backup file in {folder}")
+
+
+def remove_stale_partials(folder: Path, *, min_age: float = PARTIAL_MIN_AGE) -> list[Path]:
+    """Remove the partial backup files of deletes that never finished; returns them.
+
+    A `.deleting-*.partial` file is removed only when no process holds its lock
+    (its writer is dead: the kernel released the lock) and its last change is at
+    least `min_age` seconds old. Nothing else in the folder is touched; every
+    error just keeps the file.
+    """
+    removed: list[Path] = []
+    try:
+        names = [e.name for e in os.scandir(folder)]
+    except OSError:
+        return removed
+    now = time.time()
+    for name in sorted(names):
+        if not _PARTIAL_NAME.match(name):
+            continue
+        path = folder / name
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISREG(st.st_mode) or now - st.st_mtime < min_age:
+                continue
+            if (st.st_dev, st.st_ino) in _writing:
+                continue
+            flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+            fd = os.open(path, flags)
+        except OSError:
+            continue
+        try:
+            # Our lock is held until we close fd, after the unlink: a writer that
+            # created the file just now cannot lock it meanwhile, sees it gone and
+            # picks a new name (_create_partial).
+            if _try_lock(fd) and _is_file_at(fd, path):
+                os.unlink(path)
+                removed.append(path)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _remove_stale_partials_quietly(folder: Path) -> None:
+    """Housekeeping before a delete: never the reason a delete fails."""
+    try:
+        remove_stale_partials(folder)
+    except Exception:  # noqa: BLE001 - a leftover is harmless; the delete matters
+        pass
+
+
 def delete_contacts(
     db: Database,
     ids: Iterable[int],
@@ -340,10 +465,16 @@ def delete_contacts(
     total = len(id_list)
     folder = backups_dir if backups_dir is not None else locations.backups_dir()
     folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale_partials_quietly(folder)
     now = utcnow()
-    tmp = folder / f".deleting-{now:%Y%m%d-%H%M%S}-{secrets.token_hex(4)}.partial"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    raw: IO[bytes] = os.fdopen(fd, "wb")
+    tmp, fd, key = _create_partial(folder, now)
+    try:
+        raw: IO[bytes] = os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        _writing.discard(key)
+        tmp.unlink(missing_ok=True)
+        raise
     final: Path | None = None
     n_contacts = n_memberships = n_events = 0
     deleted: list[int] = []
@@ -385,10 +516,10 @@ def delete_contacts(
             fts_bulk.finish()
             raw.flush()
             os.fsync(raw.fileno())
-            raw.close()
             target = folder / _backup_name(n_contacts, now)
             os.replace(tmp, target)
             final = target
+            raw.close()  # only now: the lock guards the partial until it is renamed
             _fsync_dir(folder)
             if cancelled is not None and cancelled():
                 raise DeletionCancelled()
@@ -397,8 +528,6 @@ def delete_contacts(
         # Rolled back (the `with` block did that): the backup describes a delete
         # that did not happen, so remove it -- unless the commit itself failed,
         # where we cannot be sure and keep the file.
-        if not raw.closed:
-            raw.close()
         committing = final is not None and not isinstance(exc, Cancelled)
         if not committing:
             for path in (tmp, final):
@@ -407,7 +536,11 @@ def delete_contacts(
                         path.unlink()
                     except FileNotFoundError:
                         pass
+        if not raw.closed:
+            raw.close()  # after the unlink: the partial stays locked while it exists
         raise
+    finally:
+        _writing.discard(key)
     assert final is not None
     return DeleteResult(
         backup_path=final,

@@ -3,7 +3,8 @@
 - `reader`: encoding/delimiter detection, header mapping, streaming rows;
 - `importer`: preview (dry run), verdicts, rejects file, the one-transaction import;
 - `exporter`: the current filter / selection / segment to a file or stdout;
-- `escaping`: the formula-escaping scheme shared by both directions.
+- `escaping`: the formula-escaping scheme shared by both directions;
+- `files`: how export and rejects files are created (0600, or the replaced file's mode).
 """
 
 from session_tui.data.csvio.escaping import escape_cell, unescape_cell

@@ -9,7 +9,8 @@ could run as a spreadsheet formula are escaped (see `escaping`).
 
 The rows are streamed from one SQL query (the products aggregated in SQL), so
 memory stays flat at any size; a file is written under a temporary name and
-renamed at the end, so a cancelled or failed export leaves nothing behind.
+renamed at the end, so a cancelled or failed export leaves nothing behind. A
+new file is created 0600 (owner only); a replaced file keeps its mode (`files`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from session_tui.data.clock import utcnow
 from session_tui.data.csvio.escaping import TRIGGERS
+from session_tui.data.csvio.files import mode_for, open_part, part_path
 from session_tui.data.db import Database, DatabaseError, describe_error
 from session_tui.data.models import contact_t, membership_t, product_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
@@ -172,12 +174,14 @@ def _chunks(db: Database, conn: Any, stmt: Select[Any]) -> Iterator[Sequence[Any
 
 
 def _open_target(target: str | os.PathLike[str]) -> tuple[IO[str], Path]:
+    """The temporary file the export goes to: 0600 for a new file, the mode of
+    the file it replaces otherwise (`files`)."""
     path = Path(target)
-    part = path.with_name(path.name + ".part")
+    part = part_path(path)
     try:
         if path.is_dir():
             raise ExportError(f"{strip_controls(str(path))} is a directory")
-        return open(part, "w", encoding="utf-8", newline=""), part  # noqa: SIM115
+        return open_part(part, mode_for(path), "utf-8"), part
     except OSError as exc:
         raise ExportError(
             f"cannot write {strip_controls(str(path))}: {exc.strerror or exc}"

@@ -45,6 +45,7 @@ from unicodedata import is_normalized
 
 from session_tui.data.clock import utcnow
 from session_tui.data.csvio.escaping import unescape_cell
+from session_tui.data.csvio.files import mode_for, open_part, part_path
 from session_tui.data.csvio.reader import (
     ColumnMap,
     CsvFormatError,
@@ -292,14 +293,18 @@ class RejectsWriter:
         self.count += 1
 
 
-def open_rejects(path: str | os.PathLike[str], layout: CsvLayout) -> IO[str]:
-    """Open a rejects file for writing (UTF-8, with a BOM if the input had one)."""
+def open_rejects(final: str | os.PathLike[str], layout: CsvLayout) -> tuple[IO[str], Path]:
+    """Open the temporary file a rejects file `final` is written under (UTF-8, with
+    a BOM if the input had one); returns it and its path, to be renamed to `final`
+    when complete. 0600 for a new file, the mode of the file it replaces otherwise
+    (see `files`)."""
     encoding = "utf-8-sig" if layout.encoding == "utf-8-sig" else "utf-8"
+    part = part_path(final)
     try:
-        return open(path, "w", encoding=encoding, newline="")  # noqa: SIM115
+        return open_part(part, mode_for(final), encoding), part
     except OSError as exc:
         raise CsvFormatError(
-            f"cannot write {strip_controls(os.fspath(path))}: {exc.strerror or exc}"
+            f"cannot write {strip_controls(os.fspath(final))}: {exc.strerror or exc}"
         ) from None
 
 
@@ -312,18 +317,22 @@ def write_rejects(
     rows as the import reported.
     """
     parser = RowParser(layout.columns)
-    tmp = Path(os.fspath(path) + ".part")
-    with open_rejects(tmp, layout) as out, RowSource(layout) as source:
-        writer = RejectsWriter(out, layout)
-        for _line, cells in source:
-            result = parser.parse(cells)
-            if isinstance(result, str):
-                if not parser.raw_email(cells) and is_blank(cells):
-                    continue
-                writer.write(cells, result)
-                if cancel is not None and writer.count % 1000 == 0 and cancel():
-                    raise ImportCancelled()
-    os.replace(tmp, path)
+    out, tmp = open_rejects(path, layout)
+    try:
+        with out, RowSource(layout) as source:
+            writer = RejectsWriter(out, layout)
+            for _line, cells in source:
+                result = parser.parse(cells)
+                if isinstance(result, str):
+                    if not parser.raw_email(cells) and is_blank(cells):
+                        continue
+                    writer.write(cells, result)
+                    if cancel is not None and writer.count % 1000 == 0 and cancel():
+                        raise ImportCancelled()
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a failed or cancelled write leaves nothing behind
+        raise
     return writer.count
 
 
@@ -592,8 +601,7 @@ def import_csv(
     rejects_writer: RejectsWriter | None = None
     rejects_tmp: Path | None = None
     if rejects is not None:
-        rejects_tmp = Path(os.fspath(rejects) + ".part")
-        rejects_out = open_rejects(rejects_tmp, layout)
+        rejects_out, rejects_tmp = open_rejects(rejects, layout)
         rejects_writer = RejectsWriter(rejects_out, layout)
 
     raw: Any = None
