@@ -83,6 +83,19 @@ async def wait_for_screen(pilot: Pilot[Any], cls: type[Screen[Any]]) -> Any:
     return app.screen
 
 
+async def open_memberships(pilot: Pilot[Any]) -> Any:
+    """From the start (Contacts) screen, once it shows its rows: `m`, then wait until the
+    Memberships screen shows its rows. Returns the screen."""
+    from session_tui.ui.screens.memberships import MembershipsScreen
+    from tests.ui.contacts_helpers import contacts_screen, settle
+
+    await settle(pilot, contacts_screen(pilot.app).table)
+    await pilot.press("m")
+    screen = await wait_for_screen(pilot, MembershipsScreen)
+    await settle(pilot, screen.table)
+    return screen
+
+
 def data_tables_settled(screen: Screen[Any]) -> bool:
     """Every DataTable of the screen has measured its columns (done when idle)."""
     from textual.widgets import DataTable

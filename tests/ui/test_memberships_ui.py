@@ -29,6 +29,7 @@ from tests.ui.memberships_helpers import (
     NOW,
     FrozenClock,
     make_frozen_app,
+    open_memberships,
     seed_memberships,
     wait_for_screen,
 )
@@ -170,11 +171,8 @@ async def test_memberships_screen_extend_payment_cancel(db: Database) -> None:
     seed_memberships(db)
     app = make_frozen_app(db)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, contacts_screen(app).table)
-        await pilot.press("m")
-        screen = await wait_for_screen(pilot, MembershipsScreen)
+        screen = await open_memberships(pilot)
         table = screen.table
-        await settle(pilot, table)
         assert table.count == 6
         assert "6 memberships" in str(screen.query_one("#memberships-count-line").render())
         # newest start first: mallory (5 days ago), ben (10), dmitri (30), ann (40) …
@@ -240,11 +238,8 @@ async def test_memberships_screen_filters_and_search(sqlite_db: Database) -> Non
     seeded = seed_memberships(sqlite_db)
     app = make_frozen_app(sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, contacts_screen(app).table)
-        await pilot.press("m")
-        screen = await wait_for_screen(pilot, MembershipsScreen)
+        screen = await open_memberships(pilot)
         table = screen.table
-        await settle(pilot, table)
         product = screen.query_one("#filter-product", Select)
         await wait_until(pilot, lambda: len(product._options) > 3)
         product.value = seeded.products["1:1 Coaching"]
@@ -371,10 +366,7 @@ async def test_values_are_shown_literally(sqlite_db: Database) -> None:
     seed_memberships(sqlite_db)
     app = make_frozen_app(sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, contacts_screen(app).table)
-        await pilot.press("m")
-        screen = await wait_for_screen(pilot, MembershipsScreen)
-        await settle(pilot, screen.table)
+        screen = await open_memberships(pilot)
         text = screen.table.render_line(1).text
         assert "[bold red]Mallory [@c…" in text  # literal (truncated by the column)
         await pilot.press("enter")
@@ -397,11 +389,8 @@ async def test_memberships_count_line_never_shows_a_provisional_count(
     seed_memberships(sqlite_db)
     app = make_frozen_app(sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, contacts_screen(app).table)
-        await pilot.press("m")
-        screen = await wait_for_screen(pilot, MembershipsScreen)
+        screen = await open_memberships(pilot)
         table = screen.table
-        await settle(pilot, table)
 
         def line() -> str:
             return str(screen.query_one("#memberships-count-line", Static).render())
