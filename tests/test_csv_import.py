@@ -303,3 +303,22 @@ def test_preview_sample_keeps_first_rows_and_later_problems(db: Database, tmp_pa
     report = import_csv(db, path, dry_run=True, sample_rows=5, problem_rows=1)
     assert [r.line for r in report.rows] == [2, 3, 4, 5, 6, 42]
     assert report.invalid == 2
+
+
+@pytest.mark.parametrize(
+    ("cell", "stored"),
+    [
+        ("2023-04-12T09:15:32Z", "2023-04-12 09:15:32.000000"),  # our own export
+        ("2023-04-12 09:15:32z", "2023-04-12 09:15:32.000000"),
+        ("2024-02-29T23:59:59Z", "2024-02-29 23:59:59.000000"),
+        ("2023-04-12T11:15:32+02:00", "2023-04-12 09:15:32.000000"),
+        ("2023-02-30T09:15:32Z", None),  # no such day
+        ("2023-04-12T24:15:32Z", None),
+        ("2023-04-12T0915:32ZZ", None),  # the right length, not the shape
+        ("２０２３-04-12T09:15:32Z", None),  # full-width digits
+    ],
+)
+def test_joined_dates_are_read_exactly_or_not_at_all(cell: str, stored: str | None) -> None:
+    from session_tui.data.csvio.importer import parse_created
+
+    assert parse_created(cell) == stored

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -180,6 +181,9 @@ def _stored(value: datetime) -> str:
     return value.isoformat(sep=" ", timespec="microseconds")
 
 
+_UTC_SECOND = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}[Zz]")
+
+
 def parse_created(raw: str) -> str | None:
     """A created_at cell as stored text (naive UTC, second precision:
     `2023-04-12 09:15:32.000000`), or None if it is not a date.
@@ -199,6 +203,14 @@ def parse_created(raw: str) -> str | None:
         except ValueError:
             return None
         return text
+    if len(text) == 20 and _UTC_SECOND.fullmatch(text):
+        # UTC to the second (session-tui's own export: `2023-04-12T09:15:32Z`): the
+        # stored form is the same digits; check that they are a real moment.
+        try:
+            datetime.fromisoformat(text[:19])
+        except ValueError:
+            return None
+        return f"{text[:10]} {text[11:19]}.000000"
     if text[-4:].upper() in (" UTC", " GMT"):  # Kit writes "2023-07-04 08:30:00 UTC"
         text = text[:-4] + "+00:00"
     try:
