@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -69,3 +72,28 @@ def add_membership(
             contact_t.update().where(contact_t.c.id == contact_id).values(active_until=new)
         )
         return int(res.inserted_primary_key[0])
+
+
+def spawn(code: str, *args: str) -> subprocess.Popen[str]:
+    """`python -c code args…` in a child process with piped, text stdout/stderr
+    (the crash tests kill such children at their checkpoints)."""
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ.copy(),
+    )
+
+
+def expect_line(child: subprocess.Popen[str], prefix: str) -> str:
+    """The child's next line of output, which must start with `prefix` (else the
+    assertion shows what it printed and its stderr)."""
+    assert child.stdout is not None
+    line = child.stdout.readline()
+    if not line.startswith(prefix):
+        if child.poll() is None:
+            child.kill()
+        err = child.stderr.read() if child.stderr else ""
+        raise AssertionError(f"expected {prefix!r} from the child, got {line!r}; stderr: {err}")
+    return line

@@ -3,10 +3,7 @@ import leaves the database exactly as it was, and intact."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +13,7 @@ from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
 from session_tui.data.models import contact_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
+from tests.helpers import expect_line, spawn
 
 pytestmark = pytest.mark.slow
 
@@ -64,20 +62,9 @@ def test_sigkill_midway_leaves_the_database_unchanged(
         encoding="utf-8",
     )
 
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, db_url, str(path), stage],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
+    child = spawn(CHILD, db_url, str(path), stage)
     try:
-        assert child.stdout is not None
-        line = child.stdout.readline()
-        assert line.startswith("REACHED " + stage), (
-            line,
-            child.stderr.read() if child.stderr else "",
-        )
+        expect_line(child, "REACHED " + stage)
         child.send_signal(signal.SIGKILL)
         child.wait(timeout=30)
     finally:

@@ -11,11 +11,8 @@ the state before or the state after (computed on a copy of the database).
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +26,7 @@ from session_tui.data.csvio import import_csv
 from session_tui.data.db import Database, open_database
 from session_tui.data.deletion import RestoreConflict, delete_contacts, restore_backup
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
+from tests.helpers import expect_line, spawn
 from tests.reliability.helpers import integrity_ok, table_state
 
 pytestmark = pytest.mark.slow
@@ -133,20 +131,11 @@ def run_child(
 ) -> tuple[str, int]:
     """Run the child; kill it at its checkpoint (or `kill_after` seconds after it
     started working). Returns (what it printed last, return code)."""
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, url, op, arg, checkpoint],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
+    child = spawn(CHILD, url, op, arg, checkpoint)
     try:
-        assert child.stdout is not None
-        started = child.stdout.readline()
-        assert started.startswith("STARTED"), (started, child.stderr.read() if child.stderr else "")
+        expect_line(child, "STARTED")
         if kill_after is None:
-            line = child.stdout.readline()
-            assert line.startswith("REACHED"), (line, child.stderr.read() if child.stderr else "")
+            line = expect_line(child, "REACHED")
         else:
             time.sleep(kill_after)
             line = f"KILLED AT {kill_after:.2f}s"

@@ -12,7 +12,6 @@ import fcntl
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +27,7 @@ from session_tui.data.deletion import (
     inspect_backup,
     remove_stale_partials,
 )
-from tests.helpers import add_contacts
+from tests.helpers import add_contacts, expect_line, spawn
 
 OLD = PARTIAL_MIN_AGE + 3600  # seconds: how far files are aged (os.utime), no sleeping
 
@@ -75,19 +74,11 @@ def child_deleting(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], Path
     db.dispose()
     id_file = tmp_path / "ids.txt"
     id_file.write_text(" ".join(map(str, ids)))
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, url, str(id_file)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=os.environ.copy(),
-    )
+    child = spawn(CHILD, url, str(id_file))
     try:
-        assert child.stdout is not None
-        started = child.stdout.readline()
-        assert started.startswith("STARTED"), (started, child.stderr.read() if child.stderr else "")
-        line = child.stdout.readline().split()
-        assert line[:1] == ["REACHED"] and len(line) == 2, (line, child.stderr)
+        expect_line(child, "STARTED")
+        line = expect_line(child, "REACHED ").split()
+        assert len(line) == 2, line
         yield child, Path(line[1]), url
     finally:
         if child.poll() is None:
