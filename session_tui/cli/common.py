@@ -46,6 +46,12 @@ def common_parser() -> argparse.ArgumentParser:
     return p
 
 
+def show_usage(parser: argparse.ArgumentParser) -> int:
+    """A command group called without a subcommand: its help, exit code 2."""
+    parser.print_help()
+    return 2
+
+
 def add_command(
     sub: Any,
     common: argparse.ArgumentParser,

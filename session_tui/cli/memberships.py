@@ -13,6 +13,7 @@ from session_tui.cli.common import (
     open_db,
     print_json,
     print_table,
+    show_usage,
     wants_json,
 )
 from session_tui.data.clock import date_to_dt, parse_date
@@ -38,7 +39,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "(UTC); past dates are allowed for back-filling.",
         parents=[common],
     )
-    parser.set_defaults(handler=lambda _args: _usage(parser))
+    parser.set_defaults(handler=lambda _args: show_usage(parser))
     msub = parser.add_subparsers(dest="memberships_command", metavar="ACTION")
 
     p = add_command(msub, common, "list", run_list, "one row per membership with its status")
@@ -82,11 +83,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("email", metavar="EMAIL")
     p.add_argument("product", metavar="PRODUCT")
     p.add_argument("--payment", choices=PAYMENTS, required=True)
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def _date(text: str | None, option: str) -> datetime | None:

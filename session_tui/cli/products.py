@@ -11,6 +11,7 @@ from session_tui.cli.common import (
     open_db,
     print_json,
     print_table,
+    show_usage,
     wants_json,
 )
 from session_tui.data.repositories.products import ProductRow, ProductsRepository
@@ -26,7 +27,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "for new ones.",
         parents=[common],
     )
-    parser.set_defaults(handler=lambda _args: _usage(parser))
+    parser.set_defaults(handler=lambda _args: show_usage(parser))
     psub = parser.add_subparsers(dest="products_command", metavar="ACTION")
     add_command(psub, common, "list", run_list, "list products with member counts")
     p = add_command(psub, common, "add", run_add, "add a product")
@@ -44,11 +45,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("name", metavar="NAME")
     p = add_command(psub, common, "unarchive", run_unarchive, "offer an archived product again")
     p.add_argument("name", metavar="NAME")
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 def product_json(p: ProductRow) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from session_tui.cli.common import (
     open_db,
     print_json,
     print_table,
+    show_usage,
     wants_json,
 )
 from session_tui.data.db import Database
@@ -44,7 +45,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "Use it with `export --segment NAME` or load it in the app's filter panel (f).",
         parents=[common],
     )
-    parser.set_defaults(handler=lambda _args: _usage(parser))
+    parser.set_defaults(handler=lambda _args: show_usage(parser))
     ssub = parser.add_subparsers(dest="segments_command", metavar="ACTION")
     add_command(ssub, common, "list", run_list, "list segments with their filters")
     p = add_command(
@@ -74,11 +75,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("new", metavar="NEW")
     p = add_command(ssub, common, "delete", run_delete, "delete a segment")
     p.add_argument("name", metavar="NAME")
-
-
-def _usage(parser: argparse.ArgumentParser) -> int:
-    parser.print_help()
-    return 2
 
 
 # -- for other commands ----------------------------------------------------------------

@@ -151,6 +151,32 @@ def _ask_overwrite(panel: FilterPanel, existing: str, name: str, tree: Group) ->
     panel.app.push_screen(modal, callback=answered)
 
 
+def _change(
+    panel: FilterPanel,
+    change: Callable[[SegmentsRepository], tuple[SegmentRow | None, str]],
+    *,
+    failed: str,
+) -> None:
+    """Run `change` (rename, delete: it returns the segment to select and what to say)
+    in a worker thread, then show the segments as they now are -- or why it failed."""
+    app, db = panel.app, panel.db
+
+    def work() -> None:
+        repo = SegmentsRepository(db)
+        try:
+            row, message = change(repo)
+            segments = repo.all()
+        except SegmentError as exc:
+            app.call_from_thread(_error, panel, f"{failed}: {exc}")
+            return
+        except Exception as exc:  # noqa: BLE001 - shown, never a crash
+            app.call_from_thread(_error, panel, f"{failed}: {describe_error(exc)}")
+            return
+        app.call_from_thread(_done, panel, row, segments, message)
+
+    _in_thread(panel, work)
+
+
 def _done(
     panel: FilterPanel, row: SegmentRow | None, segments: list[SegmentRow], message: str
 ) -> None:
@@ -169,22 +195,12 @@ def rename_segment(panel: FilterPanel) -> None:
     def named(new: str | None) -> None:
         if not new:
             return
-        app, db = panel.app, panel.db
 
-        def work() -> None:
-            repo = SegmentsRepository(db)
-            try:
-                row = repo.rename(old, new)
-                segments = repo.all()
-            except SegmentError as exc:
-                app.call_from_thread(_error, panel, f"Not renamed: {exc}")
-                return
-            except Exception as exc:  # noqa: BLE001
-                app.call_from_thread(_error, panel, f"Not renamed: {describe_error(exc)}")
-                return
-            app.call_from_thread(_done, panel, row, segments, f"Renamed segment to “{row.name}”.")
+        def rename(repo: SegmentsRepository) -> tuple[SegmentRow | None, str]:
+            row = repo.rename(old, new)
+            return row, f"Renamed segment to “{row.name}”."
 
-        _in_thread(panel, work)
+        _change(panel, rename, failed="Not renamed")
 
     panel.app.push_screen(modal, callback=named)
 
@@ -205,21 +221,11 @@ def delete_segment(panel: FilterPanel) -> None:
     def answered(yes: bool | None) -> None:
         if not yes:
             return
-        app, db = panel.app, panel.db
 
-        def work() -> None:
-            repo = SegmentsRepository(db)
-            try:
-                deleted = repo.delete(name)
-                segments = repo.all()
-            except SegmentError as exc:
-                app.call_from_thread(_error, panel, f"Not deleted: {exc}")
-                return
-            except Exception as exc:  # noqa: BLE001
-                app.call_from_thread(_error, panel, f"Not deleted: {describe_error(exc)}")
-                return
-            app.call_from_thread(_done, panel, None, segments, f"Deleted segment “{deleted.name}”.")
+        def delete(repo: SegmentsRepository) -> tuple[SegmentRow | None, str]:
+            deleted = repo.delete(name)
+            return None, f"Deleted segment “{deleted.name}”."
 
-        _in_thread(panel, work)
+        _change(panel, delete, failed="Not deleted")
 
     panel.app.push_screen(modal, callback=answered)
