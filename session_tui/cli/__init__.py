@@ -51,7 +51,7 @@ def open_app(args: argparse.Namespace) -> int:
     from session_tui.data.db import DatabaseError, open_database
 
     try:
-        db = open_database(args.db)
+        db = open_database(getattr(args, "db", None))
     except DatabaseError as exc:
         raise CliError(str(exc)) from exc
     from session_tui.ui.app import make_app
