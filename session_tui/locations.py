@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from platformdirs import user_data_path
+from platformdirs import user_config_path, user_data_path
 
 APP_NAME = "session-tui"
+# Chooses another settings file (as `--config FILE` does).
+CONFIG_ENV = "SESSION_TUI_CONFIG"
 
 
 def _private_dir(path: Path) -> Path:
@@ -32,3 +34,13 @@ def default_db_path() -> Path:
 
 def backups_dir() -> Path:
     return _private_dir(data_dir() / "backups")
+
+
+def config_path(override: str | os.PathLike[str] | None = None) -> Path:
+    """The settings file: `--config FILE` (`override`), else $SESSION_TUI_CONFIG, else
+    `config.toml` in the user config directory (platformdirs: $XDG_CONFIG_HOME on
+    Linux). Nothing is created here; the file may not exist."""
+    explicit = override or os.environ.get(CONFIG_ENV)
+    if explicit:
+        return Path(explicit).expanduser()
+    return user_config_path(APP_NAME) / "config.toml"

@@ -1,17 +1,26 @@
 """Command line: `session-tui [--db URL]` opens the app; subcommands script it.
 
 Each subcommand lives in its own module with `register(subparsers, common)`.
-Errors become one line on stderr and a non-zero exit code, never a traceback.
+Errors become one line on stderr (JSON with `--json`) and a documented exit code
+(cli/common.py), never a traceback. Keep the imports here light: start-up time
+matters, and shell completion runs this module on every tab press.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from session_tui import __version__
-from session_tui.cli.common import CliError, Parser, common_parser, run_command
+from session_tui import SCHEMA_VERSION, __version__
+from session_tui.cli.common import (
+    CliError,
+    Parser,
+    common_parser,
+    run_command,
+    set_json_errors,
+)
 
 # Modules that add subcommands; each has register(subparsers, common).
 COMMAND_MODULES = (
@@ -21,6 +30,8 @@ COMMAND_MODULES = (
     "session_tui.cli.products",
     "session_tui.cli.memberships",
     "session_tui.cli.restore",
+    "session_tui.cli.config_cmd",
+    "session_tui.cli.completion",
 )
 
 
@@ -34,7 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
         "and memberships. Without a command, opens the app.",
         parents=[common],
     )
-    parser.add_argument("--version", action="version", version=f"session-tui {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"session-tui {__version__} (database schema {SCHEMA_VERSION})",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -44,27 +59,41 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.register(sub, common)
+    from session_tui.cli.examples import add_examples
+
+    add_examples(parser)
     return parser
 
 
 def open_app(args: argparse.Namespace) -> int:
-    from session_tui.data.db import DatabaseError, open_database
+    from session_tui import locations
+    from session_tui.data.db import DatabaseError, needs_configured_database, open_database
+    from session_tui.ui.app import load_settings, make_app
 
+    # A bad settings file: the app starts with the defaults and says so (a toast).
+    settings, problem = load_settings(locations.config_path(getattr(args, "config", None)))
+    arg = getattr(args, "db", None)
+    configured = settings.database if needs_configured_database(arg) else None
     try:
-        db = open_database(getattr(args, "db", None))
+        db = open_database(arg, configured=configured)
     except DatabaseError as exc:
         raise CliError(str(exc)) from exc
-    from session_tui.ui.app import make_app
 
-    app = make_app(db=db)
+    app = make_app(db=db, settings=settings, config_error=problem)
     app.run()
     db.dispose()
     return int(app.return_code or 0)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    set_json_errors("--json" in arguments)
     parser = build_parser()
-    args = parser.parse_args(argv)
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (exits)
+        from session_tui.cli.completion import autocomplete
+
+        autocomplete(parser)
+    args = parser.parse_args(arguments)
     handler = getattr(args, "handler", None)
     if handler is None:
         return run_command(open_app, args)

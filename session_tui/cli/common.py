@@ -1,4 +1,11 @@
-"""Helpers every subcommand shares: --db/--json, opening the database, output, errors."""
+"""Helpers every subcommand shares: --db/--json/--config, opening the database,
+output, errors and exit codes.
+
+Exit codes (docs/settings.md): 0 ok, 1 refused or failed, 2 usage (also a bad
+settings file), 3 conflict or busy (try again), 130 interrupted. With `--json`
+an error is one JSON object on stderr: `{"error": "...", "code": "..."}`, code one
+of ERROR_CODES.
+"""
 
 from __future__ import annotations
 
@@ -7,41 +14,102 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from session_tui.data.db import Database, DatabaseError, describe_error, open_database
 
+if TYPE_CHECKING:
+    from session_tui.config import Settings
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # refused or failed
+EXIT_USAGE = 2
+EXIT_CONFLICT = 3  # conflict or busy: another program got there first; try again
+EXIT_INTERRUPTED = 130
+
+# code -> exit code
+ERROR_CODES: dict[str, int] = {
+    "usage": EXIT_USAGE,
+    "config": EXIT_USAGE,
+    "not_found": EXIT_FAILED,
+    "refused": EXIT_FAILED,
+    "failed": EXIT_FAILED,
+    "conflict": EXIT_CONFLICT,
+    "busy": EXIT_CONFLICT,
+    "interrupted": EXIT_INTERRUPTED,
+}
+
 
 class CliError(Exception):
-    """An error for the user: printed as one line on stderr, exit code `code`."""
+    """An error for the user: one line on stderr, exit code `code`.
 
-    def __init__(self, message: str, code: int = 1) -> None:
+    `kind` is the machine-readable code of a `--json` error ("not_found", …);
+    without it, `classify` derives one from the exit code, the cause and the message.
+    """
+
+    def __init__(self, message: str, code: int = EXIT_FAILED, kind: str | None = None) -> None:
         super().__init__(message)
+        if kind is not None:
+            code = ERROR_CODES.get(kind, code)
         self.code = code
+        self.kind = kind
+
+
+# `--json` anywhere on the command line: usage errors (found before there are parsed
+# arguments) are JSON too. Set by `session_tui.cli.main`.
+_json_errors = False
+
+
+def set_json_errors(enabled: bool) -> None:
+    global _json_errors
+    _json_errors = enabled
+
+
+def format_error(message: str) -> str:
+    """The one-line text of an error message (every error goes through here)."""
+    return " ".join(str(message).split()) or "unknown error"
+
+
+def report_error(message: str, kind: str, *, as_json: bool | None = None) -> int:
+    """Print an error on stderr (one line, or a JSON object); return its exit code."""
+    text = format_error(message)
+    if _json_errors if as_json is None else as_json:
+        sys.stderr.write(json.dumps({"error": text, "code": kind}, ensure_ascii=False) + "\n")
+    else:
+        sys.stderr.write(f"session-tui: error: {text}\n")
+    return ERROR_CODES.get(kind, EXIT_FAILED)
 
 
 class Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (and exit code 2)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"session-tui: error: {message} (see '{self.prog} --help')\n")
+        code = report_error(f"{message} (see '{self.prog} --help')", "usage")
+        self.exit(code)
 
 
 def common_parser() -> argparse.ArgumentParser:
-    """--db and --json, accepted by every command anywhere after its name."""
+    """--db, --config and --json, accepted by every command anywhere after its name."""
     p = Parser(add_help=False)
     p.add_argument(
         "--db",
         metavar="URL",
         default=argparse.SUPPRESS,
-        help="SQLite path/URL or postgresql://… (default: $SESSION_TUI_DB, else the "
-        "embedded database in the user data directory)",
+        help="SQLite path/URL or postgresql://… (default: $SESSION_TUI_DB, else `database` "
+        "in config.toml, else the embedded database in the user data directory)",
+    )
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        default=argparse.SUPPRESS,
+        help="settings file (default: $SESSION_TUI_CONFIG, else config.toml in the user "
+        "config directory; see 'session-tui config path')",
     )
     p.add_argument(
         "--json",
         action="store_true",
         default=argparse.SUPPRESS,
-        help="machine-readable output",
+        help="machine-readable output; errors as {\"error\", \"code\"} on stderr",
     )
     return p
 
@@ -58,17 +126,60 @@ def add_command(
     name: str,
     handler: Callable[[argparse.Namespace], int | None],
     help: str,
+    example: str | None = None,
 ) -> argparse.ArgumentParser:
+    """A subcommand; `example` (a command line or several) goes into its --help."""
     parser: argparse.ArgumentParser = sub.add_parser(
         name, help=help, description=help, parents=[common]
     )
     parser.set_defaults(handler=handler)
+    if example:
+        set_example(parser, example)
     return parser
 
 
-def open_db(args: argparse.Namespace) -> Database:
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps one-line descriptions as usual; keeps multi-line text (examples) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
+def set_example(parser: argparse.ArgumentParser, example: str) -> None:
+    lines = example.strip().splitlines()
+    body = "\n".join(f"  {line}" for line in lines)
+    parser.epilog = f"example{'s' if len(lines) > 1 else ''}:\n{body}\n"
+    parser.formatter_class = HelpFormatter
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings file's settings (read once per command); CliError when it is bad."""
+    cached = getattr(args, "_settings", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    from session_tui import config, locations
+
+    path = locations.config_path(getattr(args, "config", None))
     try:
-        return open_database(getattr(args, "db", None))
+        settings = config.load(path)
+    except config.ConfigError as exc:
+        raise CliError(
+            f"{exc} (fix it with 'session-tui config edit', or give --db)", kind="config"
+        ) from None
+    args._settings = settings
+    return settings
+
+
+def open_db(args: argparse.Namespace) -> Database:
+    """The database: --db, else $SESSION_TUI_DB, else config.toml's, else the default."""
+    from session_tui.data.db import needs_configured_database
+
+    arg = getattr(args, "db", None)
+    configured = settings_of(args).database if needs_configured_database(arg) else None
+    try:
+        return open_database(arg, configured=configured)
     except DatabaseError as exc:
         raise CliError(str(exc)) from exc
 
@@ -108,26 +219,53 @@ def print_table(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> None:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
+_NOT_FOUND = ("there is no ", "no such ", "not found", "does not exist", "unknown segment")
+
+
+def _causes(exc: BaseException) -> Iterable[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def classify(exc: BaseException) -> tuple[str, str]:
+    """(message, code) of an exception that ends a command; see ERROR_CODES."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    message = str(exc)
+    if isinstance(exc, SQLAlchemyError):
+        message = describe_error(exc)
+    elif not isinstance(exc, CliError | DatabaseError):
+        message = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, CliError) and exc.kind:
+        return message, exc.kind
+    if isinstance(exc, CliError) and exc.code == EXIT_USAGE:
+        return message, "usage"
+    names = {type(e).__name__ for e in _causes(exc)}
+    low = message.lower()
+    if "the database is busy" in low or "lock timeout" in low or "database is locked" in low:
+        return message, "busy"
+    if names & {"VersionConflict", "_Conflict", "StaleDataError"}:
+        return message, "conflict"
+    if "SegmentNotFound" in names or any(marker in low for marker in _NOT_FOUND):
+        return message, "not_found"
+    return message, "refused" if isinstance(exc, CliError) else "failed"
+
+
 def run_command(
     handler: Callable[[argparse.Namespace], int | None], args: argparse.Namespace
 ) -> int:
-    """Run a handler; turn every failure into one line on stderr."""
+    """Run a handler; turn every failure into one line (or JSON) on stderr."""
+    as_json = wants_json(args) or _json_errors
     try:
         return int(handler(args) or 0)
-    except CliError as exc:
-        print(f"session-tui: error: {exc}", file=sys.stderr)
-        return exc.code
     except KeyboardInterrupt:
-        print("session-tui: interrupted; nothing was changed", file=sys.stderr)
-        return 130
+        return report_error("interrupted; nothing was changed", "interrupted", as_json=as_json)
     except BrokenPipeError:
         return 0
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback
-        from sqlalchemy.exc import SQLAlchemyError
-
-        if isinstance(exc, SQLAlchemyError):
-            msg = describe_error(exc)
-        else:
-            msg = f"{type(exc).__name__}: {exc}"
-        print(f"session-tui: error: {msg}", file=sys.stderr)
-        return 1
+        message, kind = classify(exc)
+        return report_error(message, kind, as_json=as_json)

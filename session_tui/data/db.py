@@ -24,13 +24,14 @@ class DatabaseError(Exception):
     """A database could not be opened or used; the message is for the user."""
 
 
-def resolve_url(arg: str | None = None) -> str:
-    """`--db` wins, then $SESSION_TUI_DB, then the embedded default.
+def resolve_url(arg: str | None = None, configured: str | None = None) -> str:
+    """Which database: `--db` (`arg`) wins, then $SESSION_TUI_DB, then `database` in
+    config.toml (`configured`), then the embedded default. The one place that decides.
 
     Accepts a SQLAlchemy URL (`sqlite:///x.db`, `postgresql://…`) or a plain
     file path (a SQLite file).
     """
-    raw = arg or os.environ.get(ENV_VAR) or ""
+    raw = arg or os.environ.get(ENV_VAR) or configured or ""
     if not raw:
         return f"sqlite:///{locations.default_db_path()}"
     if raw.startswith(("postgres://", "postgresql://")):
@@ -142,12 +143,21 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
-    """Open (and by default create/upgrade) the database at `url`.
+def needs_configured_database(arg: str | None = None) -> bool:
+    """True when neither `--db` nor $SESSION_TUI_DB chooses the database (so the
+    settings file's `database`, if any, does)."""
+    return not (arg or os.environ.get(ENV_VAR))
+
+
+def open_database(
+    url: str | None = None, *, configured: str | None = None, migrate: bool = True
+) -> Database:
+    """Open (and by default create/upgrade) the database at `url` (see `resolve_url`
+    for `configured`).
 
     Raises DatabaseError with a one-line message the user can act on.
     """
-    resolved = resolve_url(url)
+    resolved = resolve_url(url, configured)
     try:
         engine = make_engine(resolved)
         db = Database(resolved, engine)

@@ -19,6 +19,11 @@ Interface for the other screens
   the help modal and the command palette.
 - `make_app(db=db)` (the CLI) or `make_app(db_url=url)` (opens and owns the
   database; disposed on exit).
+- Settings (config.toml, `session_tui.config`): `make_app(..., settings=…)` or
+  `make_app(..., config_file=path)` applies the keymap (`App.set_keymap`, by binding
+  id), the theme, the date format; `app.settings` holds them for the screens
+  (e.g. `confirm_large_delete_above`). A bad file: the defaults, and a toast that
+  says why. A theme chosen in the palette is saved back to the file.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 from typing import ClassVar
 
 from textual import events
@@ -33,8 +39,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 
-from session_tui import __version__
-from session_tui.data.db import Database, open_database
+from session_tui import __version__, locations
+from session_tui.config import ConfigError, Settings, save_theme
+from session_tui.data.db import Database, needs_configured_database, open_database
+from session_tui.ui import when
+from session_tui.ui.keymap import load_settings, normalize_keymap
 from session_tui.ui.safe import clean, clean_paste, escape_markup
 from session_tui.ui.screens.help import HelpScreen, collect_keys
 
@@ -79,10 +88,27 @@ class SessionApp(App[None]):
                 tooltip=QUIT_HELP, id="app.quit_anywhere"),
     ]
 
-    def __init__(self, db: Database, *, owns_db: bool = False) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        owns_db: bool = False,
+        settings: Settings | None = None,
+        config_error: ConfigError | None = None,
+    ) -> None:
         super().__init__()
         self.db = db
         self._owns_db = owns_db
+        self.settings = settings or Settings()
+        self.config_error = config_error
+        # binding id -> keys, as applied (the help screen reads it too)
+        self.keymap: dict[str, str] = normalize_keymap(self.settings.keymap)
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        if self.settings.theme:
+            self.theme = self.settings.theme
+        self._saved_theme = self.theme
+        when.set_date_format(self.settings.date_format)
         self.sub_title = clean(db.display_name())
         self.available_screens: dict[str, str] = {}
         for mode, (module_name, class_name, title) in TOP_SCREENS.items():
@@ -146,17 +172,60 @@ class SessionApp(App[None]):
             event.text = clean_paste(event.text)
         await super().on_event(event)
 
+    # -- settings ---------------------------------------------------------------------------
+    def watch_theme(self, theme: str) -> None:
+        """A theme chosen in the palette is saved in config.toml (the rest of it kept)."""
+        if theme == self._saved_theme or self.settings.path is None:
+            return
+        self._saved_theme = theme
+        try:
+            save_theme(self.settings.path, theme)
+        except ConfigError as exc:
+            self.notify(
+                escape_markup(str(exc)), title="Theme not saved", severity="warning", timeout=10
+            )
+
     # -- lifecycle -------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self.config_error is not None:
+            self.notify(
+                escape_markup(f"{self.config_error}. Started with the default settings."),
+                title="Settings file not used",
+                severity="error",
+                timeout=20,
+            )
+
     def on_unmount(self) -> None:
         if self._owns_db:
             self.db.dispose()
 
 
-def make_app(db: Database | None = None, db_url: str | None = None) -> SessionApp:
-    """The app on an open database, or on the database at `db_url` (opened here)."""
+def make_app(
+    db: Database | None = None,
+    db_url: str | None = None,
+    *,
+    settings: Settings | None = None,
+    config_error: ConfigError | None = None,
+    config_file: str | Path | None = None,
+) -> SessionApp:
+    """The app on an open database, or on the database at `db_url` (opened here).
+
+    `settings` (already checked) or `config_file` (read and checked here: a bad file
+    gives the defaults and a toast); neither: the default settings, no file read.
+    Without `db`, the database is `db_url`, else $SESSION_TUI_DB, else the settings'
+    `database`, else the default.
+    """
+    if settings is None and config_file is not None:
+        settings, config_error = load_settings(locations.config_path(config_file))
     if db is not None:
-        return SessionApp(db)
-    return SessionApp(open_database(db_url), owns_db=True)
+        return SessionApp(db, settings=settings, config_error=config_error)
+    configured = settings.database if settings and needs_configured_database(db_url) else None
+    return SessionApp(
+        open_database(db_url, configured=configured),
+        owns_db=True,
+        settings=settings,
+        config_error=config_error,
+    )
 
 
-__all__ = ["SessionApp", "TOP_SCREENS", "make_app", "__version__"]
+__all__ = ["SessionApp", "TOP_SCREENS", "load_settings", "make_app", "__version__"]

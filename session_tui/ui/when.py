@@ -13,9 +13,26 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from session_tui.config import DEFAULT_DATE_FORMAT
 from session_tui.data.clock import utcnow
 
 Clock = Callable[[], datetime]
+
+# `date_format` of config.toml (SessionApp sets it); dates typed in stay YYYY-MM-DD.
+_date_format = DEFAULT_DATE_FORMAT
+
+
+def set_date_format(fmt: str | None) -> None:
+    """How dates are shown from now on (None: the default, YYYY-MM-DD)."""
+    global _date_format
+    _date_format = fmt or DEFAULT_DATE_FORMAT
+
+
+def _format(moment: datetime, fmt: str) -> str:
+    try:
+        return moment.strftime(fmt)
+    except (ValueError, OverflowError):  # display never raises
+        return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
 
 
 def clock_of(app: Any) -> Clock:
@@ -55,10 +72,15 @@ def relative(moment: datetime | None, now: datetime, *, never: str = "never") ->
 
 
 def day(moment: datetime | None, *, never: str = "never") -> str:
-    """The stored calendar date (YYYY-MM-DD) of a membership date."""
-    return never if moment is None else moment.strftime("%Y-%m-%d")
+    """The stored calendar date of a membership date (in the `date_format`)."""
+    return never if moment is None else _format(moment, _date_format)
+
+
+def local_day(moment: datetime) -> str:
+    """The local calendar date of a stored (naive UTC) moment (in the `date_format`)."""
+    return _format(moment.replace(tzinfo=UTC).astimezone(), _date_format)
 
 
 def local_time(moment: datetime) -> str:
     """A stored (naive UTC) moment in local time, to the minute."""
-    return moment.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+    return _format(moment.replace(tzinfo=UTC).astimezone(), f"{_date_format} %H:%M")

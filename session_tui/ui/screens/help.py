@@ -28,6 +28,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widget import Widget
 from textual.widgets import Static
 
+from session_tui.ui.keymap import bindings_of
 from session_tui.ui.safe import clean, literal
 
 
@@ -121,17 +122,19 @@ def collect_keys(screen: Screen[object]) -> list[KeyHelp]:
         add(active.node, active.binding, active.enabled)
     # Widgets of this screen that are not in the focus chain (e.g. the table while
     # the search box has focus) still have keys worth knowing.
+    # Their keys come from their classes' BINDINGS with the app's keymap applied
+    # (public API: no reading of Textual's private binding maps).
+    keymap = getattr(app, "keymap", None) or {}
     for widget in screen.walk_children(Widget):
         if not _ours(widget):
             continue
-        for key, bindings in widget._bindings.key_to_bindings.items():
+        for key, binding in bindings_of(type(widget), keymap):
             if (id(widget), key) in seen_keys:
                 continue
-            for binding in bindings:
-                state = _check(widget, binding.action)
-                if state is False:
-                    continue
-                add(widget, binding, bool(state))
+            state = _check(widget, binding.action)
+            if state is False:
+                continue
+            add(widget, binding, bool(state))
 
     result = []
     if app.ENABLE_COMMAND_PALETTE:
