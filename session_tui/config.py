@@ -102,9 +102,13 @@ def _key_lines(text: str) -> dict[str, int]:
     return lines
 
 
-def _toml_line(exc: tomllib.TOMLDecodeError) -> int | None:
+def _toml_line(exc: tomllib.TOMLDecodeError, text: str) -> int | None:
     match = re.search(r"at line (\d+)", str(exc))
-    return int(match.group(1)) if match else None
+    if match:
+        return int(match.group(1))
+    if "end of document" in str(exc):
+        return max(1, len(text.splitlines()))
+    return None
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -152,7 +156,7 @@ def parse(text: str, path: Path) -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         reason = re.sub(r"\s*\(at line \d+, column \d+\)|\s*\(at end of document\)", "", str(exc))
-        raise ConfigError(path, f"not valid TOML: {reason}", _toml_line(exc)) from None
+        raise ConfigError(path, f"not valid TOML: {reason}", _toml_line(exc, text)) from None
     lines = _key_lines(text)
 
     def fail(key: str, message: str) -> ConfigError:

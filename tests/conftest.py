@@ -39,6 +39,8 @@ def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data = tmp_path / "data"
     monkeypatch.setenv("SESSION_TUI_DATA_DIR", str(data))
     monkeypatch.delenv("SESSION_TUI_DB", raising=False)
+    # nor the user's settings file (tests that want one write it and point here)
+    monkeypatch.setenv("SESSION_TUI_CONFIG", str(tmp_path / "no-config" / "config.toml"))
     return data
 
 

@@ -152,7 +152,14 @@ def _widgets_used_by(cls: type[DOMNode]) -> set[type[DOMNode]]:
     return found
 
 
-Scope = tuple[str, list[Binding]]
+# (layer, binding): layer "" for the screen's and the app's keys (always in the focus
+# chain), else the widget class's name (only while that widget or a child has focus).
+Layered = tuple[str, Binding]
+Scope = tuple[str, list[Layered]]
+
+
+def _layer(layer: str, cls: type[DOMNode]) -> list[Layered]:
+    return [(layer, b) for _, b in declared_bindings(cls)]
 
 
 def _scopes(classes: list[type[DOMNode]]) -> list[Scope]:
@@ -161,8 +168,8 @@ def _scopes(classes: list[type[DOMNode]]) -> list[Scope]:
     the app's keys."""
     from session_tui.ui.app import SessionApp
 
-    app_bindings = [b for _, b in declared_bindings(SessionApp)]
-    priority = [b for b in app_bindings if b.priority]
+    app_bindings = _layer("", SessionApp)
+    priority = [(layer, b) for layer, b in app_bindings if b.priority]
     scopes: list[Scope] = []
     placed: set[type[DOMNode]] = set()
     for cls in classes:
@@ -170,14 +177,14 @@ def _scopes(classes: list[type[DOMNode]]) -> list[Scope]:
             continue
         members = _widgets_used_by(cls)
         placed |= members
-        bindings = [b for _, b in declared_bindings(cls)]
+        bindings = _layer("", cls)
         for widget in members:
-            bindings += [b for _, b in declared_bindings(widget)]
+            bindings += _layer(widget.__qualname__, widget)
         extra = priority if issubclass(cls, ModalScreen) else app_bindings
         scopes.append((_label(cls), bindings + extra))
     for cls in classes:
         if issubclass(cls, Widget) and not issubclass(cls, Screen) and cls not in placed:
-            scopes.append((_label(cls), [b for _, b in declared_bindings(cls)] + app_bindings))
+            scopes.append((_label(cls), _layer(cls.__qualname__, cls) + app_bindings))
     return scopes
 
 
@@ -190,20 +197,27 @@ def _label(cls: type[DOMNode]) -> str:
     return f"the {name} widget"
 
 
-def _clashes(scope: list[Binding], keymap: Mapping[str, str]) -> dict[str, frozenset[str]]:
-    """key -> the binding ids (or actions) on it, where they would do different things."""
-    on_key: dict[str, dict[str, str]] = {}
-    for binding in scope:
+def _clashes(scope: list[Layered], keymap: Mapping[str, str]) -> dict[str, frozenset[str]]:
+    """key -> the binding ids (or actions) on it, where they would do different things
+    in one focus chain (two sibling widgets may share a key: one has focus at a time)."""
+    on_key: dict[str, list[tuple[str, str, str]]] = {}
+    for layer, binding in scope:
         keys = [binding.key]
         if binding.id and binding.id in keymap:
             keys = keymap[binding.id].split(",")
         for key in keys:
-            on_key.setdefault(key, {})[binding.id or binding.action] = binding.action
-    return {
-        key: frozenset(owners)
-        for key, owners in on_key.items()
-        if len(set(owners.values())) > 1
-    }
+            on_key.setdefault(key, []).append((layer, binding.id or binding.action, binding.action))
+    clashes: dict[str, frozenset[str]] = {}
+    for key, entries in on_key.items():
+        owners = {
+            owner
+            for layer, owner, action in entries
+            for other_layer, _, other_action in entries
+            if action != other_action and (not layer or not other_layer or layer == other_layer)
+        }
+        if owners:
+            clashes[key] = frozenset(owners)
+    return clashes
 
 
 def check(settings: Settings) -> ConfigError | None:

@@ -43,7 +43,7 @@ from session_tui.data.deletion import (
     restore_backup,
 )
 from session_tui.data.repositories.contacts import ContactRow, ContactsRepository
-from session_tui.ui.modals.confirm import ConfirmModal
+from session_tui.ui.modals.confirm import ConfirmModal, count_to_type
 from session_tui.ui.modals.edit_contact import EditContactModal
 from session_tui.ui.modals.progress import ProgressModal
 from session_tui.ui.safe import escape_markup, literal
@@ -194,6 +194,7 @@ def _confirm_delete(
         no="Cancel",
         danger=True,
         hint=f"A backup is written to {display_path(locations.backups_dir())} first.",
+        type_to_confirm=count_to_type(app, n),
     )
 
     def answered(yes: bool | None) -> None:
