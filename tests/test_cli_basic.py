@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from session_tui import __version__
+from session_tui import SCHEMA_VERSION, __version__
 from session_tui.cli import main
 from session_tui.data.db import open_database
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
@@ -20,7 +20,9 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--version"])
     assert exc.value.code == 0
-    assert capsys.readouterr().out.strip() == f"session-tui {__version__}"
+    assert capsys.readouterr().out.strip() == (
+        f"session-tui {__version__} (database schema {SCHEMA_VERSION})"
+    )
 
 
 def test_demo_fills_the_database_given_after_the_command(tmp_path: Path, capsys) -> None:

@@ -115,9 +115,12 @@ def common_parser() -> argparse.ArgumentParser:
 
 
 def show_usage(parser: argparse.ArgumentParser) -> int:
-    """A command group called without a subcommand: its help, exit code 2."""
+    """A command group called without a subcommand: its help (a JSON usage error with
+    --json), exit code 2."""
+    if _json_errors:
+        return report_error(f"name an action (see '{parser.prog} --help')", "usage")
     parser.print_help()
-    return 2
+    return EXIT_USAGE
 
 
 def add_command(

@@ -226,7 +226,8 @@ async def test_large_delete_shows_progress_and_undo(
         await pilot.press("d")
         modal = await confirm_shown(pilot, app)
         assert "and 1,195 more contacts" in modal_text(modal)
-        await pilot.press("y")
+        # above confirm_large_delete_above (default 1,000) the count is typed
+        await pilot.press("1", "2", "0", "0", "enter")
         await wait_until(pilot, lambda: no_worker_busy(app), timeout=30)
         assert not isinstance(app.screen, ProgressModal)  # closed when done
         assert emails(sqlite_db) == []

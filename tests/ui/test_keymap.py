@@ -155,7 +155,9 @@ async def test_a_theme_chosen_in_the_app_is_saved_keeping_the_rest(
     assert saved == REMAP.replace('theme = "textual-dark"', 'theme = "nord"')
 
 
-async def test_no_settings_file_given_nothing_is_written(sqlite_db: Database, tmp_path: Path) -> None:
+async def test_no_settings_file_given_nothing_is_written(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
     app = make_app(db=sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
         app.theme = "nord"
