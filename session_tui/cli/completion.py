@@ -180,4 +180,11 @@ def autocomplete(parser: argparse.ArgumentParser) -> None:
 
     attach_completers(parser)
     # Options are offered once a "-" is typed (like git): a bare tab lists commands/values.
-    argcomplete.autocomplete(parser, always_complete_options=False)
+    # Names match ignoring case, as the commands find them ("course" -> "Course").
+    argcomplete.autocomplete(
+        parser, always_complete_options=False, validator=_starts_with_ignoring_case
+    )
+
+
+def _starts_with_ignoring_case(completion: str, prefix: str) -> bool:
+    return completion.casefold().startswith(prefix.casefold())
