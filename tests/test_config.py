@@ -269,8 +269,8 @@ def test_config_edit_opens_the_editor_then_checks(
 def test_schema_version_is_the_alembic_head() -> None:
     from alembic.script import ScriptDirectory
 
-    from session_tui.data.migrate import alembic_config
     from session_tui.data.db import Database
+    from session_tui.data.migrate import alembic_config
 
     cfg = alembic_config(Database("sqlite://", None))  # type: ignore[arg-type]
     assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_VERSION
@@ -375,3 +375,15 @@ def test_real_app_in_a_pty_uses_the_config_file(tmp_path: Path) -> None:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
         os.close(fd)
+
+
+def test_config_keys_lists_every_binding_id_with_its_keys(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path / "config.toml", FULL)
+    assert main(["config", "keys", "--config", str(path), "--json"]) == 0
+    rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["app.quit"]["keys"] == "ctrl+x" and rows["app.quit"]["default"] == "q"
+    assert rows["contacts.delete"]["keys"] == "d,ctrl+d"
+    assert rows["contacts.delete"]["default"] == "d,delete"
+    assert rows["table.sort"]["keys"] == rows["table.sort"]["default"] == "o"

@@ -29,6 +29,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add_command(
         csub,
         common,
+        "keys",
+        run_keys,
+        "list every binding id for [keymap], with its default keys and its keys now",
+    )
+    add_command(
+        csub,
+        common,
         "edit",
         run_edit,
         "open the settings file in $VISUAL or $EDITOR (a commented template when it is "
@@ -82,6 +89,18 @@ def run_show(args: argparse.Namespace) -> int:
     state = "" if path.is_file() else " (does not exist: the defaults)"
     print(f"# {path}{state}")
     print(describe(settings), end="")
+    return 0
+
+
+def run_keys(args: argparse.Namespace) -> int:
+    from session_tui.cli.common import print_table
+    from session_tui.ui.keymap import binding_table
+
+    rows = binding_table(_checked(_path(args)).keymap)
+    if wants_json(args):
+        print_json(rows)
+    else:
+        print_table(rows, ["id", "keys", "default", "description"])
     return 0
 
 

@@ -63,6 +63,7 @@ EXAMPLES: dict[str, str] = {
     "config path": "session-tui config path",
     "config show": "session-tui config show --json",
     "config edit": "EDITOR=nano session-tui config edit",
+    "config keys": "session-tui config keys | grep contacts.",
     "completion": "session-tui completion bash > ~/.local/share/bash-completion/completions/"
     "session-tui\nsession-tui completion fish > ~/.config/fish/completions/session-tui.fish",
 }

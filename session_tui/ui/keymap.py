@@ -120,6 +120,29 @@ def _source(module: ModuleType) -> str:
         return ""
 
 
+def binding_table(keymap: Mapping[str, str]) -> list[dict[str, str]]:
+    """Every binding id with its default keys, its keys under `keymap`, its description
+    (for `session-tui config keys`)."""
+    rows: dict[str, dict[str, str]] = {}
+    normalized = normalize_keymap(keymap)
+    for cls in ui_classes():
+        for binding in Binding.make_bindings(cls.__dict__.get("BINDINGS", [])):
+            if not binding.id:
+                continue
+            row = rows.setdefault(
+                binding.id,
+                {"id": binding.id, "default": "", "keys": "", "description": "", "where": ""},
+            )
+            if row["where"] and row["where"] != cls.__name__:
+                continue  # one id declared by two classes: the first one's keys
+            row["where"] = cls.__name__
+            row["default"] = ",".join(filter(None, [row["default"], binding.key]))
+            row["description"] = row["description"] or binding.description or binding.action
+    for binding_id, row in rows.items():
+        row["keys"] = normalized.get(binding_id, row["default"])
+    return [rows[k] for k in sorted(rows)]
+
+
 def _widgets_used_by(cls: type[DOMNode]) -> set[type[DOMNode]]:
     """Widget classes a screen's module (and theirs, transitively) refers to: the
     widgets that can be on that screen."""
