@@ -170,7 +170,7 @@ class Encoding:
     fingerprint: Fingerprint
 
 
-def detect_encoding(path: str | os.PathLike[str], head: bytes) -> Encoding:
+def detect_encoding(path: str | os.PathLike[str], head: bytes, name: str = "") -> Encoding:
     """Decide how to read the file (one pass over it). Raises CsvFormatError for
     binary files and for UTF-16/32 files that do not decode.
 
@@ -178,7 +178,7 @@ def detect_encoding(path: str | os.PathLike[str], head: bytes) -> Encoding:
     hold them are invalid. Windows-1252 (or Latin-1) is used only when most of
     the file's non-ASCII bytes are not UTF-8.
     """
-    name = _display(path)
+    name = name or _display(path)
     if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         # Before UTF-16: the UTF-32 LE mark starts with the UTF-16 LE one.
         codec, label = "utf-32", "UTF-32"
@@ -270,9 +270,12 @@ def _has_header_line(head: bytes) -> bool:
     return len(lines) > needed
 
 
-def sniff(path: str | os.PathLike[str]) -> CsvLayout:
-    """Detect encoding, delimiter and column mapping; CsvFormatError if impossible."""
-    name = _display(path)
+def sniff(path: str | os.PathLike[str], *, source: str = "") -> CsvLayout:
+    """Detect encoding, delimiter and column mapping; CsvFormatError if impossible.
+
+    `source`: the name the user gave when `path` is a copy of it (a spooled pipe).
+    Only regular files are read (`inputs.open_regular`)."""
+    name = _display(source or path)
     with open_regular(path) as f:
         size = os.fstat(f.fileno()).st_size
         head = f.read(SAMPLE_BYTES)
@@ -285,7 +288,7 @@ def sniff(path: str | os.PathLike[str]) -> CsvLayout:
         raise CsvFormatError(
             f"{name} is empty: nothing to import (expected a header line with an email column)"
         )
-    found = detect_encoding(path, head)
+    found = detect_encoding(path, head, name)
     encoding = found.codec
     decoder = codecs.getincrementaldecoder(encoding)("replace")
     sample = decoder.decode(head, final=len(head) >= size)
@@ -345,6 +348,7 @@ def sniff(path: str | os.PathLike[str]) -> CsvLayout:
         errors=found.errors,
         encoding_reason=found.reason,
         fingerprint=found.fingerprint,
+        source=source,
     )
 
 
@@ -433,7 +437,7 @@ class RowSource:
             raise CsvFormatError(CHANGED) from None
         except OSError as exc:
             raise CsvFormatError(
-                f"cannot read {_display(self.layout.path)}: {exc.strerror or exc}"
+                f"cannot read {self.layout.shown_name}: {exc.strerror or exc}"
             ) from None
 
 
