@@ -672,9 +672,7 @@ def import_csv(
     rejects_out: OutputFile | None = None
     rejects_writer: RejectsWriter | None = None
     if rejects is not None:
-        rejects_out = open_rejects(
-            rejects, layout, db_url=db.url, follow_symlinks=follow_symlinks
-        )
+        rejects_out = open_rejects(rejects, layout, db_url=db.url, follow_symlinks=follow_symlinks)
         rejects_writer = RejectsWriter(rejects_out.stream, layout)
 
     raw: Any = None
