@@ -201,8 +201,10 @@ def run_show(args: argparse.Namespace) -> int:
             print_json(out)
             return 0
         name = strip_controls(row.full_name) or "(no name)"
-        print(f"{name} <{strip_controls(row.email)}>  status: {row.status.value}  "
-              f"joined: {fmt_moment(row.created_at)}")
+        print(
+            f"{name} <{strip_controls(row.email)}>  status: {row.status.value}  "
+            f"joined: {fmt_moment(row.created_at)}"
+        )
         print()
         if memberships:
             print_table(

@@ -6,6 +6,7 @@ No Textual here (tests/test_layers.py).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,9 +14,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, DateTime, case, func, literal, select
+from sqlalchemy import Connection, DateTime, RootTransaction, case, func, literal, select
+from sqlalchemy.exc import OperationalError
 
-from session_tui.data.db import Database
+from session_tui.data.db import LOCK_WAIT_MS, Database
 from session_tui.data.deletion import Cancelled, _bulk_connection, _in, _take_write_lock
 from session_tui.data.models import contact_t, membership_t
 
@@ -80,9 +82,32 @@ def write_transaction(db: Database) -> Iterator[Connection]:
     contact rows first (`lock_contacts`). Kept in this one function so that it
     can switch to a project-wide write-transaction helper in `data/db.py`.
     """
-    with _bulk_connection(db) as conn, conn.begin():
-        _take_write_lock(conn, db)
-        yield conn
+    with _bulk_connection(db) as conn:
+        tx = _begin_write(conn, db)
+        try:
+            yield conn
+        except BaseException:
+            tx.rollback()
+            raise
+        tx.commit()
+
+
+def _begin_write(conn: Connection, db: Database) -> RootTransaction:
+    """Begin and take the write lock. Where the transaction does not start with BEGIN
+    IMMEDIATE, the lock-taking write itself can fail at once with "database is
+    locked" (a deferred transaction's snapshot went stale while it waited): nothing
+    has been read or written yet then, so begin again, for up to LOCK_WAIT_MS."""
+    deadline = time.monotonic() + LOCK_WAIT_MS / 1000
+    while True:
+        tx = conn.begin()
+        try:
+            _take_write_lock(conn, db)
+            return tx
+        except OperationalError as exc:
+            tx.rollback()
+            if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.02)
 
 
 def lock_contacts(conn: Connection, dialect: str, ids: Sequence[int]) -> list[int]:
@@ -100,7 +125,12 @@ def membership_rows(
     """The memberships of `product_id` held by these contacts."""
     m = membership_t.c
     stmt = select(
-        m.id, m.contact_id, m.product_id, m.payment_type, m.started_at, m.expires_at,
+        m.id,
+        m.contact_id,
+        m.product_id,
+        m.payment_type,
+        m.started_at,
+        m.expires_at,
         m.cancelled_at,
     ).where(_in(dialect, m.contact_id, contact_ids), m.product_id == product_id)
     if lock:

@@ -182,8 +182,7 @@ class BulkCounts:
         p = f'"{strip_controls(self.product)}"'
         if self.kind is BulkKind.GRANT:
             return (
-                f"Grant {p} ({self.payment_type}, {self.expiry}) to "
-                f"{_n(self.contacts, 'contact')}"
+                f"Grant {p} ({self.payment_type}, {self.expiry}) to {_n(self.contacts, 'contact')}"
             )
         subject = _n(self.changed, "contact")
         if self.kind is BulkKind.EXTEND:
@@ -348,8 +347,7 @@ def _classify(
         # replaces (or a cancel of an expired membership) becomes a stored event.
         passed = r.cancelled_at is None and r.expires_at is not None and r.expires_at <= now
         if passed and (
-            action.kind is BulkKind.CANCEL
-            or (action.sets_expiry and exp != r.expires_at)
+            action.kind is BulkKind.CANCEL or (action.sets_expiry and exp != r.expires_at)
         ):
             work.expire_first.append(r.id)
     return work
@@ -596,8 +594,14 @@ class _Writer:
         stmt = (
             insert(membership_t)
             .from_select(
-                [m.contact_id, m.product_id, m.payment_type, m.started_at, m.expires_at,
-                 m.cancelled_at],
+                [
+                    m.contact_id,
+                    m.product_id,
+                    m.payment_type,
+                    m.started_at,
+                    m.expires_at,
+                    m.cancelled_at,
+                ],
                 rows,
             )
             .returning(m.id)
@@ -622,9 +626,7 @@ class _Writer:
             }
             for r in rows
         ]
-        self.acc.events.extend(
-            self.conn.execute(insert(event_t).returning(e.id), params).scalars()
-        )
+        self.acc.events.extend(self.conn.execute(insert(event_t).returning(e.id), params).scalars())
         values: dict[str, Any] = {
             "payment_type": a.payment_type.value,
             "expires_at": dt_param(a.expires_at),

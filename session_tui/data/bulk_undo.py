@@ -128,7 +128,7 @@ def _refuse_if_changed(
     if changed:
         noun = "membership was" if changed == 1 else "memberships were"
         raise UndoConflict(
-            f"cannot undo “{record.label}”: {changed:,} of its {noun} changed since; "
+            f"cannot undo “{record.label}”: {changed:,} {noun} changed since; "
             "undoing would overwrite those changes, so nothing was undone"
         )
 
