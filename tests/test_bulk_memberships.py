@@ -89,7 +89,7 @@ def test_extend_plan_sentence_names_those_left_alone(db: Database) -> None:
 
 def test_grant_applies_rows_events_actor_and_status(db: Database) -> None:
     w = world(db)
-    ids, course = w["ids"], w["course"]
+    ids = w["ids"]
     res = apply_bulk(db, BulkAction.grant("Course", "comped", LATER), ids, clock=clock)
     assert (res.counts.new, res.counts.reactivated, res.counts.already_active) == (2, 2, 2)
     repo = MembershipsRepository(db, clock=clock)
