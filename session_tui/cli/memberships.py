@@ -156,8 +156,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "set a membership's expiry date (`never` = never expires); with a selector, of the "
         "chosen contacts' memberships",
         'session-tui memberships extend ann@example.com "Group Program" --expires 2026-12-31',
-        'session-tui memberships extend "Group Program" --filter expires:30d --expires never '
-        "--yes",
+        'session-tui memberships extend "Group Program" --filter expires:30d --expires never --yes',
     )
     _targets(p, allow_past=True)
     p.add_argument("--expires", metavar="DATE", required=True)
@@ -167,8 +166,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         common,
         "payment",
         run_payment,
-        "change a membership's payment type; with a selector, of the chosen contacts' "
-        "memberships",
+        "change a membership's payment type; with a selector, of the chosen contacts' memberships",
         'session-tui memberships payment ann@example.com "Course" --payment paid',
         'session-tui memberships payment "Course" --filter payment:free --payment paid --yes',
     )
@@ -286,6 +284,7 @@ def run_add(args: argparse.Namespace) -> int:
 def run_cancel(args: argparse.Namespace) -> int:
     if _is_bulk(args):
         return _run_bulk(args, lambda: BulkAction.cancel(args.product))
+
     def action(repo: MembershipsRepository) -> int:
         m = repo.cancel(repo.require(args.email, args.product).id)
         _print_one(args, m, f"cancelled “{m.product}” of {m.email}")
@@ -319,6 +318,7 @@ def run_extend(args: argparse.Namespace) -> int:
 def run_payment(args: argparse.Namespace) -> int:
     if _is_bulk(args):
         return _run_bulk(args, lambda: BulkAction.payment(args.product, args.payment))
+
     def action(repo: MembershipsRepository) -> int:
         m = repo.change_payment(repo.require(args.email, args.product).id, args.payment)
         _print_one(args, m, f"“{m.product}” of {m.email} is now {m.payment_type}")
