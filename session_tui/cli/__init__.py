@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "session_tui.cli.products",
     "session_tui.cli.memberships",
     "session_tui.cli.restore",
+    "session_tui.cli.check",
 )
 
 
