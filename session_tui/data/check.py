@@ -7,10 +7,10 @@
 same expression every membership change uses) and reports the differences;
 `repair_statuses` rewrites the wrong ones in one transaction.
 
-Both are set-based: one statement counts, one lists the first few. The repair
-first locks the wrong contacts (PostgreSQL: one `SELECT … ORDER BY id FOR
-UPDATE`, the writers' lock order), so a membership change that committed
-meanwhile is seen and one that comes later waits; then one UPDATE rewrites them.
+Set-based: one statement finds the wrong contacts (`_wrong_ids`). The repair
+runs it locking them (PostgreSQL: `SELECT … ORDER BY id FOR UPDATE OF contact`,
+the writers' lock order), so a membership change that committed meanwhile is
+seen and one that comes later waits; then `refresh_active_until` rewrites them.
 """
 
 from __future__ import annotations
@@ -19,13 +19,18 @@ import heapq
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, select, update
+from sqlalchemy import Connection, func, select
 
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t
-from session_tui.data.repositories.memberships import expected_active_until
+from session_tui.data.models import contact_t, membership_t
+from session_tui.data.repositories.memberships import (
+    expected_active_until,
+    membership_end,
+    refresh_active_until,
+)
 
 EXAMPLES = 5  # emails listed in a report
+_CHUNK = 500  # ids per statement
 
 
 @dataclass(frozen=True)
@@ -68,67 +73,78 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _wrong() -> ColumnElement[bool]:
-    """Contacts whose stored status is not the recomputed one (NULL-safe)."""
-    return contact_t.c.active_until.is_distinct_from(expected_active_until())
+def _wrong_ids(conn: Connection, *, lock: bool) -> list[int]:
+    """Ids of the contacts whose stored status is not the recomputed one, in one
+    pass: the memberships grouped by contact (one scan), outer-joined to the
+    contacts -- on SQLite ~40% less work than a correlated subquery per contact.
+    `lock` (PostgreSQL): lock them, ids ascending (the writers' lock order)."""
+    c = contact_t.c
+    m = membership_t.c
+    ends = (
+        select(m.contact_id, func.max(membership_end()).label("expected"))
+        .group_by(m.contact_id)
+        .subquery("ends")
+    )
+    stmt = (
+        select(c.id)
+        .select_from(contact_t.outerjoin(ends, ends.c.contact_id == c.id))
+        .where(c.active_until.is_distinct_from(ends.c.expected))
+    )
+    if lock:
+        stmt = stmt.order_by(c.id).with_for_update(of=contact_t)
+    return list(conn.execute(stmt).scalars())
 
 
-def _survey(conn: Connection, examples: int, *, lock: bool = False) -> StatusReport:
-    """One pass over the contacts: how many are wrong, and the first few (by id).
-    `lock` (PostgreSQL, repairing): lock the wrong ones, ids ascending."""
+def _survey(
+    conn: Connection, examples: int, *, lock: bool = False
+) -> tuple[StatusReport, list[int]]:
+    """How many contacts are wrong, the first few (by id), and all their ids."""
     c = contact_t.c
     total = int(conn.execute(select(func.count()).select_from(contact_t)).scalar_one())
-    stmt = select(c.id).where(_wrong())
-    if lock:
-        stmt = stmt.order_by(c.id).with_for_update()
-    wrong = 0
-    first: list[int] = []  # a max-heap (negated) of the smallest ids seen
-    for cid in conn.execute(stmt).scalars():
-        wrong += 1
-        if len(first) < examples:
-            heapq.heappush(first, -cid)
-        elif examples and -first[0] > cid:
-            heapq.heapreplace(first, -cid)
+    ids = _wrong_ids(conn, lock=lock)
+    first = heapq.nsmallest(examples, ids) if examples > 0 else []
     rows: list[StatusDifference] = []
     if first:
         details = (
             select(c.id, c.email, c.active_until, expected_active_until().label("expected"))
-            .where(c.id.in_([-i for i in first]))
+            .where(c.id.in_(first))
             .order_by(c.id)
         )
         rows = [
             StatusDifference(r.id, r.email, r.active_until, r.expected)
             for r in conn.execute(details)
         ]
-    return StatusReport(contacts=total, differences=wrong, examples=rows, remaining=wrong)
+    report = StatusReport(contacts=total, differences=len(ids), examples=rows, remaining=len(ids))
+    return report, ids
 
 
 def check_statuses(db: Database, examples: int = EXAMPLES) -> StatusReport:
     """Count (and show the first `examples` of) the contacts whose stored status
     differs from the one their memberships give. Writes nothing."""
     with db.engine.connect() as conn:
-        return _survey(conn, examples)
+        return _survey(conn, examples)[0]
 
 
 def repair_statuses(db: Database, examples: int = EXAMPLES) -> StatusReport:
     """Find the wrong statuses and rewrite them, in one transaction (all or
     nothing). The report's `repaired` counts the contacts fixed, `remaining`
-    those still wrong after it (0 unless a writer without the fix is at work)."""
+    those of them still wrong after it (0: checked again on PostgreSQL)."""
 
     def work(conn: Connection) -> StatusReport:
         # SQLite: BEGIN IMMEDIATE already keeps every other writer out.
-        found = _survey(conn, examples, lock=not db.is_sqlite)
-        if not found.differences:
+        found, ids = _survey(conn, examples, lock=not db.is_sqlite)
+        if not ids:
             return found
-        fixed = int(
-            conn.execute(
-                update(contact_t).where(_wrong()).values(active_until=expected_active_until())
-            ).rowcount
-        )
-        if db.is_sqlite:  # nobody else wrote since the survey
-            left = max(found.differences - fixed, 0)
-        else:
-            left = int(conn.execute(select(func.count()).where(_wrong())).scalar_one())
-        return replace(found, repaired=fixed, remaining=left)
+        refresh_active_until(conn, ids)  # the same code every membership change runs
+        left = 0
+        if not db.is_sqlite:
+            c = contact_t.c
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                wrong = c.active_until.is_distinct_from(expected_active_until())
+                left += int(
+                    conn.execute(select(func.count()).where(c.id.in_(chunk), wrong)).scalar_one()
+                )
+        return replace(found, repaired=len(ids) - left, remaining=left)
 
     return db.run_write(work)

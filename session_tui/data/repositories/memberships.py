@@ -88,13 +88,18 @@ WALK_ORDER_FROM = 20_000
 
 
 # -- shared helpers ---------------------------------------------------------------------
+def membership_end(m: Any = membership_t) -> Any:
+    """When a membership (of table or alias `m`) stops counting as active:
+    cancelled_at, else expires_at, else FAR_FUTURE."""
+    return func.coalesce(m.c.cancelled_at, m.c.expires_at, literal(FAR_FUTURE, DateTime()))
+
+
 def expected_active_until(contact_id: ColumnElement[Any] = contact_t.c.id) -> Any:
     """What `contact.active_until` must be for the contact `contact_id` refers to
-    (a correlated scalar subquery): the max over its memberships of (cancelled_at,
-    else expires_at, else FAR_FUTURE); NULL without memberships."""
+    (a correlated scalar subquery): the max over its memberships of
+    `membership_end`; NULL without memberships."""
     m = membership_t.alias("m")
-    end = func.coalesce(m.c.cancelled_at, m.c.expires_at, literal(FAR_FUTURE, DateTime()))
-    return select(func.max(end)).where(m.c.contact_id == contact_id).scalar_subquery()
+    return select(func.max(membership_end(m))).where(m.c.contact_id == contact_id).scalar_subquery()
 
 
 def lock_contacts(conn: Connection, contact_ids: Iterable[int]) -> list[int]:
@@ -609,9 +614,7 @@ class MembershipsRepository:
                 f"“{prod.name}” is archived; unarchive it to grant new memberships",
             )
         # Lock order: the contact first (a new one is ours until we commit).
-        contact_id = conn.execute(
-            select(c.id).where(c.email == email).with_for_update()
-        ).scalar()
+        contact_id = conn.execute(select(c.id).where(c.email == email).with_for_update()).scalar()
         created = contact_id is None
         if contact_id is None:
             contact_id = conn.execute(
@@ -634,9 +637,7 @@ class MembershipsRepository:
         if existing is None:
             start = started_at or now
             if expires_at is not None and expires_at <= start:
-                raise ValidationError(
-                    "expires_at", "the expiry date must be after the start date"
-                )
+                raise ValidationError("expires_at", "the expiry date must be after the start date")
             mid = conn.execute(
                 insert(membership_t)
                 .values(
@@ -662,9 +663,7 @@ class MembershipsRepository:
             mid = existing.id
             start = started_at or existing.started_at
             if expires_at is not None and expires_at <= start:
-                raise ValidationError(
-                    "expires_at", "the expiry date must be after the start date"
-                )
+                raise ValidationError("expires_at", "the expiry date must be after the start date")
             self._persist_expiry(conn, existing, now, expires_at)
             changes = []
             if existing.payment_type != payment.value:
@@ -677,9 +676,7 @@ class MembershipsRepository:
                 )
             else:
                 changes.append(
-                    "never expires"
-                    if expires_at is None
-                    else f"expires {fmt_moment(expires_at)}"
+                    "never expires" if expires_at is None else f"expires {fmt_moment(expires_at)}"
                 )
             if existing.cancelled_at is not None:
                 changes.append(f"was cancelled {fmt_moment(existing.cancelled_at)}")
@@ -710,6 +707,7 @@ class MembershipsRepository:
         """Set a new expiry (None = never expires). Refuses cancelled memberships."""
         who = clock_mod.actor() if actor is None else actor
         now = self.clock()
+
         def work(conn: Connection) -> MembershipRow:
             cur = self._lock(conn, membership_id)
             if cur.cancelled_at is not None:
@@ -753,6 +751,7 @@ class MembershipsRepository:
     def cancel(self, membership_id: int, actor: str | None = None) -> MembershipRow:
         who = clock_mod.actor() if actor is None else actor
         now = self.clock()
+
         def work(conn: Connection) -> MembershipRow:
             cur = self._lock(conn, membership_id)
             if cur.cancelled_at is not None:
@@ -780,6 +779,7 @@ class MembershipsRepository:
         payment = normalize_payment_type(payment_type)
         who = clock_mod.actor() if actor is None else actor
         now = self.clock()
+
         def work(conn: Connection) -> MembershipRow:
             cur = self._lock(conn, membership_id)
             if cur.payment_type == payment.value:
