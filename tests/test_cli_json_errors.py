@@ -69,6 +69,9 @@ FAMILIES: dict[str, tuple[list[str], str]] = {
     "config": (["config", "show", "--config", "{tmp}/bad.toml"], "config"),
     "completion": (["completion", "tcsh"], "usage"),
     "top level": (["no-such-command"], "usage"),
+    "contacts": (["contacts", "show", "nobody@example.com"], "not_found"),
+    "contacts refused": (["contacts", "delete", "--filter", "status:active"], "refused"),
+    "check": (["check", "--repair", "--bogus"], "usage"),
 }
 
 
@@ -139,6 +142,8 @@ def test_version_conflicts_and_busy_messages_are_classified() -> None:
     assert classify(RuntimeError("boom")) == ("RuntimeError: boom", "failed")
     assert classify(CliError("bad", 2))[1] == "usage"
     assert classify(CliError("x", kind="not_found"))[1] == "not_found"
+    assert classify(CliError("--email: there is no contact a@b.c"))[1] == "not_found"
+    assert classify(CliError("add --yes (there is no terminal to ask on)"))[1] == "refused"
 
 
 def test_every_command_and_group_has_an_example_in_its_help() -> None:

@@ -106,11 +106,22 @@ def test_names_and_emails_from_the_database(db_url: str, tmp_path: Path) -> None
     assert complete(f"session-tui memberships list {flags} --email bo", tmp_path) == [
         "bob@example.com "
     ]
-    emails = complete(f"session-tui memberships add {flags} ann", tmp_path)
+    emails = complete(f"session-tui memberships list {flags} --email ann", tmp_path)
     assert len(emails) == LIMIT and emails[0] == "ann000@example.com"
-    assert complete(f"session-tui memberships add {flags} ANN00", tmp_path)[0] == (
+    assert complete(f"session-tui contacts show {flags} ANN00", tmp_path)[0] == (
         "ann000@example.com"
     )
+    assert complete(f"session-tui contacts delete {flags} bo", tmp_path) == ["bob@example.com "]
+    # memberships add [EMAIL] PRODUCT: the first word may be either
+    assert complete(f"session-tui memberships add {flags} co", tmp_path) == [
+        "Community", "Course"
+    ]
+    assert complete(f"session-tui memberships add {flags} bob", tmp_path) == [
+        "bob@example.com "
+    ]
+    assert complete(f"session-tui memberships add {flags} bob@example.com Co", tmp_path) == [
+        "Community", "Course"
+    ]
 
 
 def test_the_database_comes_from_env_or_config(tmp_path: Path, sqlite_url: str) -> None:

@@ -29,7 +29,9 @@ COMMAND_MODULES = (
     "session_tui.cli.segments",
     "session_tui.cli.products",
     "session_tui.cli.memberships",
+    "session_tui.cli.contacts",
     "session_tui.cli.restore",
+    "session_tui.cli.check",
     "session_tui.cli.config_cmd",
     "session_tui.cli.completion",
 )

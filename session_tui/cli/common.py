@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
@@ -222,7 +223,8 @@ def print_table(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> None:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
-_NOT_FOUND = ("there is no ", "no such ", "not found", "does not exist", "unknown segment")
+# How "nothing by that name" messages start (after an optional "--option: ").
+_NOT_FOUND = ("there is no ", "no such ", "no segment named", "no contact ", "no product ")
 
 
 def _causes(exc: BaseException) -> Iterable[BaseException]:
@@ -253,7 +255,8 @@ def classify(exc: BaseException) -> tuple[str, str]:
         return message, "busy"
     if names & {"VersionConflict", "_Conflict", "StaleDataError"}:
         return message, "conflict"
-    if "SegmentNotFound" in names or any(marker in low for marker in _NOT_FOUND):
+    subject = re.sub(r"^--[\w-]+: ", "", low)
+    if "SegmentNotFound" in names or subject.startswith(_NOT_FOUND) or "not found" in low:
         return message, "not_found"
     return message, "refused" if isinstance(exc, CliError) else "failed"
 

@@ -131,6 +131,15 @@ def complete_emails(prefix: str = "", parsed_args: Any = None, **_: Any) -> list
     )
 
 
+def complete_emails_or_products(
+    prefix: str = "", parsed_args: Any = None, **_: Any
+) -> list[str]:
+    """An optional EMAIL before PRODUCT: either may come first."""
+    return [*complete_products(prefix, parsed_args), *complete_emails(prefix, parsed_args)][
+        :LIMIT
+    ]
+
+
 def complete_filter(prefix: str = "", **_: Any) -> list[str]:
     word = prefix.rsplit(" ", 1)[-1]
     head = prefix[: len(prefix) - len(word)]
@@ -147,7 +156,9 @@ def _completer_for(path: str, action: argparse.Action) -> Completer | None:
     group = path.split(" ", 1)[0]
     if "--product" in options or (positional and dest == "product"):
         return complete_products
-    if "--email" in options or (positional and dest == "email"):
+    if positional and (dest == "email" or action.metavar == "EMAIL") and action.nargs == "?":
+        return complete_emails_or_products  # `memberships add [EMAIL] PRODUCT`
+    if "--email" in options or (positional and (dest == "email" or action.metavar == "EMAIL")):
         return complete_emails
     if "--segment" in options:
         return complete_segments

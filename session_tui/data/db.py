@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from session_tui import locations
@@ -18,6 +23,22 @@ ENV_VAR = "SESSION_TUI_DB"
 # How long a statement waits for another session's lock before it fails with "the
 # database is busy … try again": SQLite's busy_timeout, PostgreSQL's lock_timeout.
 LOCK_WAIT_MS = 10_000
+# A writing transaction that PostgreSQL aborts as a deadlock victim or a
+# serialization failure is run again this many times in all, after a short
+# jittered pause; then its error reaches the caller (describe_error: "try again").
+WRITE_ATTEMPTS = 3
+_RETRY_PAUSE_S = 0.05
+# Connection execution option set by Database.write(): SQLite then starts the
+# transaction with BEGIN IMMEDIATE (see _on_sqlite_begin).
+_WRITE_OPTION = "session_tui_write"
+# SQLSTATEs of a transaction that failed only because of other transactions.
+_TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+TRANSIENT_MESSAGE = (
+    "other changes to the same contacts kept conflicting with this one; "
+    "nothing was changed: try again"
+)
+
+T = TypeVar("T")
 
 
 class DatabaseError(Exception):
@@ -97,7 +118,36 @@ def _on_postgres_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A writer takes the write lock at BEGIN: a deferred transaction that reads
+    # and then must upgrade to a write fails AT ONCE with "database is locked"
+    # when another connection wrote meanwhile (busy_timeout does not apply to
+    # that upgrade). BEGIN IMMEDIATE waits up to busy_timeout for its turn.
+    write = conn.get_execution_options().get(_WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for an error that says only "another transaction got in the way":
+    PostgreSQL's deadlock_detected and serialization_failure. Running the whole
+    transaction again is safe and normally succeeds."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    return getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES
+
+
+def retry_transient(work: Callable[[], T], attempts: int = WRITE_ATTEMPTS) -> T:
+    """Run `work()` (one whole transaction) again when it fails with a transient
+    error (`is_transient`), at most `attempts` times in all, with a small
+    jittered pause; the last failure is raised. `work` must roll back fully on
+    failure, as a `with conn.begin()` block does."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if attempt >= attempts or not is_transient(exc):
+                raise
+        time.sleep(_RETRY_PAUSE_S * attempt * (0.5 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 @dataclass
@@ -121,6 +171,35 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One writing transaction: commits when the block ends, rolls back when it
+        raises. EVERY transaction that writes starts here (or in `run_write`):
+        SQLite begins it with BEGIN IMMEDIATE, so it waits its turn behind other
+        writers (busy_timeout) instead of failing when it first writes."""
+        with self.engine.connect() as conn:
+            mark_writer(conn)
+            with conn.begin():
+                yield conn
+
+    def run_write(self, work: Callable[[Connection], T], attempts: int = WRITE_ATTEMPTS) -> T:
+        """`work(conn)` in a `write()` transaction, run again (a new transaction)
+        when PostgreSQL aborted it as a deadlock victim or serialization failure;
+        see `retry_transient`."""
+
+        def once() -> T:
+            with self.write() as conn:
+                return work(conn)
+
+        return retry_transient(once, attempts)
+
+
+def mark_writer(conn: Connection, write: bool = True) -> None:
+    """Make the next transactions `conn` begins writing ones (BEGIN IMMEDIATE on
+    SQLite), or plain ones again with `write=False`; for code that manages its
+    own connection (bulk delete and restore)."""
+    conn.execution_options(**{_WRITE_OPTION: write})
 
 
 def make_engine(url: str) -> Engine:
@@ -201,6 +280,8 @@ def describe_error(exc: BaseException, url: str = "") -> str:
         return f"the database is read-only: {where}"
     if "disk is full" in low or "no space" in low:
         return "the disk is full: nothing was written"
+    if is_transient(exc):
+        return TRANSIENT_MESSAGE
     if "database is locked" in low or "lock timeout" in low:
         return "the database is busy (another program holds a lock); try again"
     if any(lost in low for lost in _CONNECTION_LOST):

@@ -83,7 +83,7 @@ from sqlalchemy.exc import IntegrityError
 from session_tui import locations
 from session_tui.data import fts
 from session_tui.data.clock import utcnow
-from session_tui.data.db import Database
+from session_tui.data.db import Database, mark_writer, retry_transient
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
 
 try:
@@ -242,29 +242,34 @@ BULK_CACHE_KIB = 262_144  # SQLite page cache while deleting/restoring many rows
 
 @contextmanager
 def _bulk_connection(db: Database) -> Iterator[Connection]:
-    """A connection for one big transaction. SQLite: a larger page cache for its
-    duration (the indexes of a million-contact database do not fit the default,
-    and a full cache spills into the WAL mid-transaction); reset afterwards, as
-    the pool reuses the connection."""
+    """A connection for one big WRITING transaction (`mark_writer`: SQLite's
+    BEGIN IMMEDIATE). SQLite: a larger page cache for its duration (the indexes
+    of a million-contact database do not fit the default, and a full cache
+    spills into the WAL mid-transaction); reset afterwards, as the pool reuses
+    the connection."""
     with db.engine.connect() as conn:
         if not db.is_sqlite:
+            mark_writer(conn)
             yield conn
             return
         previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
         conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
         conn.commit()
+        mark_writer(conn)
         try:
             yield conn
         finally:
             if conn.in_transaction():
                 conn.rollback()
+            mark_writer(conn, False)
             conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous or -2000)}")
             conn.commit()
 
 
 def _take_write_lock(conn: Connection, db: Database) -> None:
     """SQLite: take the write lock now, so that what we read is what we change
-    (a deferred transaction cannot upgrade after another writer committed)."""
+    (a deferred transaction cannot upgrade after another writer committed).
+    Redundant since `_bulk_connection` begins with BEGIN IMMEDIATE; harmless."""
     if db.is_sqlite:
         conn.exec_driver_sql("DELETE FROM contact WHERE 0")
 
@@ -460,8 +465,26 @@ def delete_contacts(
     transaction is rolled back, the unfinished backup removed, and
     DeletionCancelled raised. Ids that no longer exist are skipped and counted
     in `missing`.
+
+    Locks: contacts first (ids ascending, chunk by chunk), then their memberships
+    -- the lock order of every membership change (repositories.memberships), so
+    they cannot deadlock. A transaction PostgreSQL still aborts as a deadlock
+    victim (or a serialization failure) is run again from the start, with a new
+    backup (`retry_transient`); `progress` then starts over.
     """
     id_list = sorted({int(i) for i in ids})
+    return retry_transient(
+        lambda: _delete_once(db, id_list, progress, cancelled, backups_dir)
+    )
+
+
+def _delete_once(
+    db: Database,
+    id_list: list[int],
+    progress: ProgressFn | None,
+    cancelled: CancelFn | None,
+    backups_dir: Path | None,
+) -> DeleteResult:
     total = len(id_list)
     folder = backups_dir if backups_dir is not None else locations.backups_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -480,7 +503,6 @@ def delete_contacts(
     deleted: list[int] = []
     try:
         with _bulk_connection(db) as conn, conn.begin() as tx:
-            _take_write_lock(conn, db)
             fts_bulk = _FtsBulk(conn, db, "contact_fts_ad")
             with gzip.GzipFile(
                 filename="", mode="wb", fileobj=raw, compresslevel=_GZIP_LEVEL, mtime=0
