@@ -69,7 +69,7 @@ class SessionApp(App[None]):
     HELP_SECTION = "Anywhere"
     # Every screen gets the class -short below 30 rows (e.g. 80x24): dialogs compact
     # themselves there (see app.tcss and the modals' .tcss) so every button fits.
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (30, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "goto('contacts')", "Contacts", id="app.contacts"),
