@@ -53,6 +53,7 @@ from session_tui.data.filters import (
     to_text,
 )
 from session_tui.data.repositories.segments import SegmentRow
+from session_tui.ui.filter_help import FILTER_SYNTAX
 from session_tui.ui.safe import clean, escape_markup, literal
 
 TEXT_DEBOUNCE = 0.3  # seconds after the last keystroke in the text box
@@ -268,6 +269,7 @@ class FilterPanel(Vertical):
 
     DEFAULT_CSS = Path(__file__).with_name("panel.tcss").read_text(encoding="utf-8")
     HELP_SECTION = "Filter builder"
+    HELP_EXTRA = ("Filter syntax", FILTER_SYNTAX)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
