@@ -13,11 +13,13 @@ from textual.widgets import Button, OptionList, Select, Static
 from textual.widgets._toast import Toast
 
 from session_tui.data.db import Database
+from session_tui.data.deletion import restore_backup
 from session_tui.data.filters import parse
 from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.repositories.segments import SegmentsRepository
 from session_tui.ui.modals.confirm import ConfirmModal
 from session_tui.ui.modals.membership_actions import PaymentModal
+from session_tui.ui.screens import contact_actions
 from session_tui.ui.screens.contacts import ContactsScreen
 from session_tui.ui.screens.memberships import MembershipsScreen
 from session_tui.ui.widgets.filter_panel import FilterPanel, panel_of
@@ -25,7 +27,9 @@ from tests.ui.contacts_helpers import (
     Person,
     contacts_screen,
     count_line_text,
+    line_texts,
     make_test_app,
+    numbered_people,
     seed,
     settle,
     wait_until,
@@ -235,3 +239,59 @@ async def test_toasts_leave_the_key_hint_visible(sqlite_db: Database) -> None:
         assert toast.region.area > 0
         assert not toast.region.overlaps(hint.region), (toast.region, hint.region)
         assert str(hint.render()) == "? all keys"
+
+
+async def test_table_right_after_undo_is_loading_not_empty(sqlite_db: Database) -> None:
+    """After undoing a delete that had emptied the filtered table, the table used to say
+    "No contacts match the filter" (with the old count) until the slow count came back.
+    reload() on an empty table now says "Loading…" at once and reads the rows first."""
+    seed(sqlite_db, numbered_people(300))
+    app = make_test_app(sqlite_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = contacts_screen(app)
+        table = screen.table
+        await settle(pilot, table)
+        screen.set_filter(parse("search:First00"))
+        await shown(pilot, screen, 100)
+        await pilot.press("ctrl+a")
+        await settle(pilot, table)
+        await pilot.press("d")
+        await wait_for_screen(pilot, ConfirmModal)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: table.count == 0 and not table.is_loading, timeout=30)
+        assert "No contacts match the filter" in line_texts(table)[2]
+        await wait_until(pilot, lambda: not contact_actions._state(app).busy, timeout=30)
+
+        # the database changes behind the table (as the undo does); then reload():
+        # at once, before any worker ran, the stale "no match" is gone
+        restore_backup(sqlite_db, contact_actions._state(app).undo[-1].result.backup_path)
+        table.reload()
+        lines = line_texts(table)
+        assert "Loading…" in lines[1]
+        assert not any("No contacts match" in line for line in lines)
+        await shown(pilot, screen, 100)
+        assert table.row_at(0) is not None and table.row_at(0).first_name == "First0000"  # type: ignore[union-attr]
+        assert count_line_text(screen).startswith("100 of 300 contacts")
+
+
+async def test_undo_shows_the_restored_rows(sqlite_db: Database) -> None:
+    seed(sqlite_db, numbered_people(300))
+    app = make_test_app(sqlite_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = contacts_screen(app)
+        table = screen.table
+        await settle(pilot, table)
+        screen.set_filter(parse("search:First00"))
+        await shown(pilot, screen, 100)
+        await pilot.press("ctrl+a")
+        await settle(pilot, table)
+        await pilot.press("d")
+        await wait_for_screen(pilot, ConfirmModal)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: table.count == 0 and not table.is_loading, timeout=30)
+        await wait_until(pilot, lambda: not contact_actions._state(app).busy, timeout=30)
+        await pilot.press("u")
+        await wait_until(pilot, lambda: not contact_actions._state(app).busy, timeout=30)
+        await shown(pilot, screen, 100)
+        assert count_line_text(screen) == "100 of 300 contacts · 100 selected"
+        assert "First0000" in line_texts(table)[1]
