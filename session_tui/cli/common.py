@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any, NoReturn
 
 from session_tui.data.db import Database, DatabaseError, describe_error, open_database
+from session_tui.data.redact import printable
 
 
 class CliError(Exception):
@@ -24,7 +25,7 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (and exit code 2)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"session-tui: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"session-tui: error: {printable(message)} (see '{self.prog} --help')\n")
 
 
 def common_parser() -> argparse.ArgumentParser:
@@ -115,7 +116,7 @@ def run_command(
     try:
         return int(handler(args) or 0)
     except CliError as exc:
-        print(f"session-tui: error: {exc}", file=sys.stderr)
+        print(f"session-tui: error: {printable(str(exc))}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print("session-tui: interrupted; nothing was changed", file=sys.stderr)
@@ -129,5 +130,5 @@ def run_command(
             msg = describe_error(exc)
         else:
             msg = f"{type(exc).__name__}: {exc}"
-        print(f"session-tui: error: {msg}", file=sys.stderr)
+        print(f"session-tui: error: {printable(msg)}", file=sys.stderr)
         return 1

@@ -7,12 +7,14 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from session_tui import locations
+from session_tui.data.redact import mask_secrets
 
 ENV_VAR = "SESSION_TUI_DB"
 # How long a statement waits for another session's lock before it fails with "the
@@ -35,10 +37,25 @@ def resolve_url(arg: str | None = None) -> str:
         return f"sqlite:///{locations.default_db_path()}"
     if raw.startswith(("postgres://", "postgresql://")):
         rest = raw.split("://", 1)[1]
-        return f"postgresql+psycopg://{rest}"
+        return f"postgresql+psycopg://{_quote_password(rest)}"
     if "://" in raw:
         return raw
     return f"sqlite:///{Path(raw).expanduser().resolve()}"
+
+
+def _quote_password(rest: str) -> str:
+    """`user:p@ss@host/db` -> `user:p%40ss@host/db`: a password holding `@`, `/`, `?`,
+    `#` or `:` is percent-encoded, so the URL parser neither cuts it at its first `@`
+    (and connects to host `ss@host`, naming the rest of the password in its error)
+    nor reads part of it as the host. The authority ends at the last `@`; an
+    already-encoded password stays as it is."""
+    userinfo, at, hostpart = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return rest
+    user, _, password = userinfo.partition(":")
+    if any(ch in user for ch in "@/?#"):
+        return rest  # the "@" belongs to the path or the query, not to the authority
+    return f"{user}:{quote(unquote(password), safe='')}@{hostpart}"
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -115,8 +132,9 @@ class Database:
         return self.dialect == "sqlite"
 
     def display_name(self) -> str:
-        """URL without password, for the title bar."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        """The URL with every credential masked (`mask_secrets`): for the title bar,
+        messages and backup headers."""
+        return mask_secrets(self.url)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -178,8 +196,8 @@ _CONNECTION_LOST = (
 def describe_error(exc: BaseException, url: str = "") -> str:
     """A one-line, user-facing description of a database exception."""
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    first = text[0] if text else type(exc).__name__
-    where = make_url(url).render_as_string(hide_password=True) if url else ""
+    first = mask_secrets(text[0]) if text else type(exc).__name__
+    where = mask_secrets(url)
     low = first.lower()
     if "readonly" in low or "read-only" in low:
         folder = _read_only_folder(url)
