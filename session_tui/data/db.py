@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
 from session_tui import locations
@@ -38,6 +39,8 @@ def resolve_url(arg: str | None = None) -> str:
     if raw.startswith(("postgres://", "postgresql://")):
         rest = raw.split("://", 1)[1]
         return f"postgresql+psycopg://{_quote_password(rest)}"
+    if raw == ":memory:":
+        return "sqlite:///:memory:"  # refused by open_database, with the reason
     if "://" in raw:
         return raw
     return f"sqlite:///{Path(raw).expanduser().resolve()}"
@@ -58,18 +61,67 @@ def _quote_password(rest: str) -> str:
     return f"{user}:{quote(unquote(password), safe='')}@{hostpart}"
 
 
+def _is_memory(u: URL) -> bool:
+    """A SQLite URL of an in-memory database (`sqlite://`, `:memory:`, URI forms)."""
+    name = u.database or ""
+    if name in ("", ":memory:"):
+        return True
+    return name.startswith("file:") and (
+        u.query.get("mode") == "memory" or name[5:].startswith(":memory:")
+    )
+
+
 def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, None for another database or an in-memory one.
+    A URI filename (`sqlite:///file:/x.db?mode=ro&uri=true`) gives `/x.db`."""
     u = make_url(url)
-    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+    if u.get_backend_name() != "sqlite" or _is_memory(u):
         return None
-    return Path(u.database)
+    name = u.database or ""
+    if name.startswith("file:") and str(u.query.get("uri", "")).lower() in ("true", "1"):
+        name = unquote(name[5:])
+        if name.startswith("//"):  # file://host/path or file:///path
+            name = "/" + name[2:].partition("/")[2]
+    return Path(name)
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _refuse_unsuitable(url: str) -> None:
+    """An in-memory SQLite database (lost at exit, and each connection would get an
+    empty one) or a database path that is not a regular file (`/dev/null`: SQLite
+    would create `/dev/null-journal` beside it) is refused with the reason."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite":
+        return
+    if _is_memory(u):
+        raise DatabaseError(
+            "an in-memory SQLite database is not supported: it would be empty for "
+            "every connection and lost at exit; give a database file path"
+        )
+    path = _sqlite_path(url)
+    try:
+        mode = os.stat(path).st_mode if path is not None else None
+    except OSError:
+        return  # a new file, or one SQLite will report on
+    if mode is None or stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    raise DatabaseError(f"{path} is {kind}, not a database file: give a SQLite file path")
 
 
 def _create_private_file(path: Path) -> None:
     """Create a new SQLite file private: 0600 (SQLite gives its -wal/-shm files the
     same mode). An existing file keeps its mode: a file the user made read-only
     (0400) or shares with a group (0660) is not silently changed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    locations.make_private_dirs(path.parent)
     if path.exists():
         return
     try:
@@ -167,11 +219,13 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
     """
     resolved = resolve_url(url)
     try:
+        _refuse_unsuitable(resolved)
         engine = make_engine(resolved)
         db = Database(resolved, engine)
         if migrate:
             from session_tui.data.migrate import upgrade
 
+            _refuse_newer_schema(db)
             upgrade(db)
         else:
             with engine.connect():
@@ -181,6 +235,26 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
     except Exception as exc:  # noqa: BLE001 - turned into a message for the user
         raise DatabaseError(describe_error(exc, resolved)) from exc
     return db
+
+
+def _refuse_newer_schema(db: Database) -> None:
+    """A database stamped with a migration this version does not know was written by
+    a newer session-tui: say so (Alembic would say "Can't locate revision …")."""
+    from alembic.script import ScriptDirectory
+
+    from session_tui.data.migrate import alembic_config, current_revision
+
+    current = current_revision(db)
+    if current is None:
+        return
+    script = ScriptDirectory.from_config(alembic_config(db))
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current not in known:
+        db.dispose()
+        raise DatabaseError(
+            f"this database was written by a newer session-tui (schema {current}); "
+            "upgrade the app"
+        )
 
 
 # PostgreSQL ended our session (restart, pg_terminate_backend, network): the
@@ -204,9 +278,10 @@ def describe_error(exc: BaseException, url: str = "") -> str:
         if folder is not None:
             return (
                 f"the database's folder is read-only ({folder}): SQLite needs to create "
-                f"its -wal and -shm files beside the database: {where}"
+                "its -wal and -shm files beside the database; nothing was written"
             )
-        return f"the database is read-only: {where}"
+        named = f" ({where})" if where else ""
+        return f"the database is read-only{named}: nothing was written"
     if "disk is full" in low or "no space" in low:
         return "the disk is full: nothing was written"
     if "database is locked" in low or "lock timeout" in low:

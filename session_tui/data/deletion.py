@@ -253,13 +253,24 @@ def _bulk_connection(db: Database) -> Iterator[Connection]:
         previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
         conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
         conn.commit()
-        try:
-            yield conn
-        finally:
-            if conn.in_transaction():
-                conn.rollback()
+
+        def reset() -> None:
+            conn.rollback()  # also ends a transaction that a failed commit left invalid
             conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous or -2000)}")
             conn.commit()
+
+        try:
+            yield conn
+        except BaseException:
+            # The first error is the one to report (e.g. "disk is full" at the
+            # commit), never a failure of this clean-up: a connection that cannot
+            # be reset is dropped instead of going back to the pool.
+            try:
+                reset()
+            except Exception:  # noqa: BLE001
+                conn.invalidate()
+            raise
+        reset()
 
 
 def _take_write_lock(conn: Connection, db: Database) -> None:
