@@ -68,7 +68,12 @@ from session_tui.data.models import (
 from session_tui.data.repositories.paging import plan_window
 from session_tui.data.repositories.products import ProductRef, find_product
 from session_tui.data.search import refines, row_match_clause, search_clause
-from session_tui.data.validation import ValidationError, normalize_email, strip_controls
+from session_tui.data.validation import (
+    ValidationError,
+    clean_email,
+    normalize_email,
+    strip_controls,
+)
 
 _CHUNK = 500
 # SQLite paging: from this many matching rows on, walk ix_membership_started.
@@ -296,7 +301,7 @@ class MembershipsRepository:
             matching = select(c.id).where(search_clause(self.db.dialect, query.search))
             clauses.append(m.contact_id.in_(matching))
         if query.email is not None:
-            email = strip_controls(query.email).strip().lower()
+            email = clean_email(query.email)
             clauses.append(m.contact_id.in_(select(c.id).where(c.email == email)))
         if query.contact_id is not None:
             clauses.append(m.contact_id == query.contact_id)
@@ -414,7 +419,7 @@ class MembershipsRepository:
             r = conn.execute(
                 select(*_row_columns())
                 .select_from(_joined())
-                .where(c.email == strip_controls(email).strip().lower(), m.product_id == prod.id)
+                .where(c.email == clean_email(email), m.product_id == prod.id)
             ).first()
             return _to_row(r, self.clock()) if r is not None else None
 
@@ -427,7 +432,7 @@ class MembershipsRepository:
             prod = find_product(conn, product)
             has_contact = conn.execute(
                 select(contact_t.c.id).where(
-                    contact_t.c.email == strip_controls(email).strip().lower()
+                    contact_t.c.email == clean_email(email)
                 )
             ).first()
         if prod is None:
