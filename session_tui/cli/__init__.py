@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "session_tui.cli.memberships",
     "session_tui.cli.contacts",
     "session_tui.cli.restore",
+    "session_tui.cli.check",
 )
 
 
