@@ -17,7 +17,14 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from session_tui.data.db import Database, DatabaseError, describe_error, open_database
+from session_tui.data.db import (
+    Database,
+    DatabaseError,
+    describe_error,
+    open_database,
+    resolve_url,
+)
+from session_tui.data.redact import printable
 
 if TYPE_CHECKING:
     from session_tui.config import Settings
@@ -67,8 +74,9 @@ def set_json_errors(enabled: bool) -> None:
 
 
 def format_error(message: str) -> str:
-    """The one-line text of an error message (every error goes through here)."""
-    return " ".join(str(message).split()) or "unknown error"
+    """The one-line text of an error message (every error goes through here):
+    credentials masked, control characters shown as escapes."""
+    return printable(str(message)) or "unknown error"
 
 
 def report_error(message: str, kind: str, *, as_json: bool | None = None) -> int:
@@ -223,6 +231,15 @@ def print_table(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> None:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
+def _url_of(args: argparse.Namespace) -> str:
+    """The database URL a command used, for error messages ("" if unknown)."""
+    try:
+        settings = getattr(args, "_settings", None)
+        return resolve_url(getattr(args, "db", None), getattr(settings, "database", None))
+    except Exception:  # noqa: BLE001 - only a better message is at stake
+        return ""
+
+
 # How "nothing by that name" messages start (after an optional "--option: ").
 _NOT_FOUND = ("there is no ", "no such ", "no segment named", "no contact ", "no product ")
 
@@ -236,13 +253,14 @@ def _causes(exc: BaseException) -> Iterable[BaseException]:
         current = current.__cause__ or current.__context__
 
 
-def classify(exc: BaseException) -> tuple[str, str]:
-    """(message, code) of an exception that ends a command; see ERROR_CODES."""
+def classify(exc: BaseException, url: str = "") -> tuple[str, str]:
+    """(message, code) of an exception that ends a command (on the database at `url`);
+    see ERROR_CODES."""
     from sqlalchemy.exc import SQLAlchemyError
 
     message = str(exc)
     if isinstance(exc, SQLAlchemyError):
-        message = describe_error(exc)
+        message = describe_error(exc, url)
     elif not isinstance(exc, CliError | DatabaseError):
         message = f"{type(exc).__name__}: {exc}"
     if isinstance(exc, CliError) and exc.kind:
@@ -273,5 +291,5 @@ def run_command(
     except BrokenPipeError:
         return 0
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback
-        message, kind = classify(exc)
+        message, kind = classify(exc, _url_of(args))
         return report_error(message, kind, as_json=as_json)

@@ -5,19 +5,22 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote, unquote
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from session_tui import locations
+from session_tui.data.redact import mask_secrets
 
 ENV_VAR = "SESSION_TUI_DB"
 # How long a statement waits for another session's lock before it fails with "the
@@ -57,24 +60,90 @@ def resolve_url(arg: str | None = None, configured: str | None = None) -> str:
         return f"sqlite:///{locations.default_db_path()}"
     if raw.startswith(("postgres://", "postgresql://")):
         rest = raw.split("://", 1)[1]
-        return f"postgresql+psycopg://{rest}"
+        return f"postgresql+psycopg://{_quote_password(rest)}"
+    if raw == ":memory:":
+        return "sqlite:///:memory:"  # refused by open_database, with the reason
     if "://" in raw:
         return raw
     return f"sqlite:///{Path(raw).expanduser().resolve()}"
 
 
+def _quote_password(rest: str) -> str:
+    """`user:p@ss@host/db` -> `user:p%40ss@host/db`: a password holding `@`, `/`, `?`,
+    `#` or `:` is percent-encoded, so the URL parser neither cuts it at its first `@`
+    (and connects to host `ss@host`, naming the rest of the password in its error)
+    nor reads part of it as the host. The authority ends at the last `@`; an
+    already-encoded password stays as it is."""
+    userinfo, at, hostpart = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return rest
+    user, _, password = userinfo.partition(":")
+    if any(ch in user for ch in "@/?#"):
+        return rest  # the "@" belongs to the path or the query, not to the authority
+    return f"{user}:{quote(unquote(password), safe='')}@{hostpart}"
+
+
+def _is_memory(u: URL) -> bool:
+    """A SQLite URL of an in-memory database (`sqlite://`, `:memory:`, URI forms)."""
+    name = u.database or ""
+    if name in ("", ":memory:"):
+        return True
+    return name.startswith("file:") and (
+        u.query.get("mode") == "memory" or name[5:].startswith(":memory:")
+    )
+
+
 def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, None for another database or an in-memory one.
+    A URI filename (`sqlite:///file:/x.db?mode=ro&uri=true`) gives `/x.db`."""
     u = make_url(url)
-    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+    if u.get_backend_name() != "sqlite" or _is_memory(u):
         return None
-    return Path(u.database)
+    name = u.database or ""
+    if name.startswith("file:") and str(u.query.get("uri", "")).lower() in ("true", "1"):
+        name = unquote(name[5:])
+        if name.startswith("//"):  # file://host/path or file:///path
+            name = "/" + name[2:].partition("/")[2]
+    return Path(name)
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _refuse_unsuitable(url: str) -> None:
+    """An in-memory SQLite database (lost at exit, and each connection would get an
+    empty one) or a database path that is not a regular file (`/dev/null`: SQLite
+    would create `/dev/null-journal` beside it) is refused with the reason."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite":
+        return
+    if _is_memory(u):
+        raise DatabaseError(
+            "an in-memory SQLite database is not supported: it would be empty for "
+            "every connection and lost at exit; give a database file path"
+        )
+    path = _sqlite_path(url)
+    try:
+        mode = os.stat(path).st_mode if path is not None else None
+    except OSError:
+        return  # a new file, or one SQLite will report on
+    if mode is None or stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    raise DatabaseError(f"{path} is {kind}, not a database file: give a SQLite file path")
 
 
 def _create_private_file(path: Path) -> None:
     """Create a new SQLite file private: 0600 (SQLite gives its -wal/-shm files the
     same mode). An existing file keeps its mode: a file the user made read-only
     (0400) or shares with a group (0660) is not silently changed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    locations.make_private_dirs(path.parent)
     if path.exists():
         return
     try:
@@ -166,8 +235,9 @@ class Database:
         return self.dialect == "sqlite"
 
     def display_name(self) -> str:
-        """URL without password, for the title bar."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        """The URL with every credential masked (`mask_secrets`): for the title bar,
+        messages and backup headers."""
+        return mask_secrets(self.url)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -238,11 +308,13 @@ def open_database(
     """
     resolved = resolve_url(url, configured)
     try:
+        _refuse_unsuitable(resolved)
         engine = make_engine(resolved)
         db = Database(resolved, engine)
         if migrate:
             from session_tui.data.migrate import upgrade
 
+            _refuse_newer_schema(db)
             upgrade(db)
         else:
             with engine.connect():
@@ -252,6 +324,26 @@ def open_database(
     except Exception as exc:  # noqa: BLE001 - turned into a message for the user
         raise DatabaseError(describe_error(exc, resolved)) from exc
     return db
+
+
+def _refuse_newer_schema(db: Database) -> None:
+    """A database stamped with a migration this version does not know was written by
+    a newer session-tui: say so (Alembic would say "Can't locate revision …")."""
+    from alembic.script import ScriptDirectory
+
+    from session_tui.data.migrate import alembic_config, current_revision
+
+    current = current_revision(db)
+    if current is None:
+        return
+    script = ScriptDirectory.from_config(alembic_config(db))
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current not in known:
+        db.dispose()
+        raise DatabaseError(
+            f"this database was written by a newer session-tui (schema {current}); "
+            "upgrade the app"
+        )
 
 
 # PostgreSQL ended our session (restart, pg_terminate_backend, network): the
@@ -267,17 +359,18 @@ _CONNECTION_LOST = (
 def describe_error(exc: BaseException, url: str = "") -> str:
     """A one-line, user-facing description of a database exception."""
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    first = text[0] if text else type(exc).__name__
-    where = make_url(url).render_as_string(hide_password=True) if url else ""
+    first = mask_secrets(text[0]) if text else type(exc).__name__
+    where = mask_secrets(url)
     low = first.lower()
     if "readonly" in low or "read-only" in low:
         folder = _read_only_folder(url)
         if folder is not None:
             return (
                 f"the database's folder is read-only ({folder}): SQLite needs to create "
-                f"its -wal and -shm files beside the database: {where}"
+                "its -wal and -shm files beside the database; nothing was written"
             )
-        return f"the database is read-only: {where}"
+        named = f" ({where})" if where else ""
+        return f"the database is read-only{named}: nothing was written"
     if "disk is full" in low or "no space" in low:
         return "the disk is full: nothing was written"
     if is_transient(exc):

@@ -36,6 +36,11 @@ from session_tui.data.db import open_database
 from session_tui.ui.app import SessionApp, make_app
 
 SIZE = (120, 40)
+# Fonts of the PNGs: Latin from DejaVu / Noto Sans Mono; names in Chinese, Japanese or
+# Korean from Noto Sans Mono CJK (Debian: fonts-noto-cjk) or WenQuanYi Zen Hei
+# (fonts-wqy-zenhei). Without one of them, those names are drawn as empty boxes.
+CJK_FONTS = "Noto Sans Mono CJK SC, Noto Sans CJK SC, WenQuanYi Zen Hei Mono, WenQuanYi Zen Hei"
+PNG_FONTS = f"DejaVu Sans Mono, Noto Sans Mono, {CJK_FONTS}, monospace"
 # Fixed "now" for the demo data, so the screenshots only change when the UI does.
 DEMO_NOW = datetime(2026, 5, 1, 9, 0, 0)
 DEMO_SEED = 7
@@ -46,7 +51,7 @@ Step = Callable[[Pilot[None]], Awaitable[None]]
 @dataclass(frozen=True)
 class Shot:
     name: str  # file name without extension
-    title: str  # window title in the image
+    title: str  # what the shot shows (the image's title is the app's header: header_title)
     steps: Step
 
 
@@ -263,20 +268,58 @@ def _grid_aligned(svg: str) -> str:
         cells = cell_len(body)
         if not body or cells == 0:
             return m.group(0)
-        step = float(m.group("len")) / cells
+        # rich sets textLength to char_width * len(text) -- characters, not cells
+        step = float(m.group("len")) / len(body)
         x = float(m.group("x"))
         xs = []
         for ch in body:
             xs.append(f"{x:.1f}")
             x += step * cell_len(ch)
-        return (
-            f'<text {m.group("pre")}x="{" ".join(xs)}"{m.group("mid")}{m.group("post")}>'
-            f"{html.escape(body, quote=False)}</text>"
-        )
+        head = f"<text {m.group('pre')}"
+        tail = f"{m.group('mid')}{m.group('post')}>"
+        if not any(_needs_fallback(ch) for ch in body):
+            return f'{head}x="{" ".join(xs)}"{tail}{html.escape(body, quote=False)}</text>'
+        # Wide (CJK) characters and a few others DejaVu Sans Mono lacks: cairo draws a
+        # run with ONE font (no per-glyph fallback), so they get a run -- a tspan -- in
+        # a font that has them.
+        spans = []
+        for wide, run in _runs(body, xs):
+            chars = "".join(ch for ch, _ in run)
+            font = f' font-family="{CJK_FONTS}"' if wide else ""
+            spans.append(
+                f'<tspan x="{" ".join(x for _, x in run)}"{font}>'
+                f"{html.escape(chars, quote=False)}</tspan>"
+            )
+        return f'{head}x="{xs[0]}"{tail}{"".join(spans)}</text>'
 
     svg = _TEXT.sub(fix, svg)
-    # Textual embeds Fira Code from a CDN; use a local monospace font instead.
-    return svg.replace("Fira Code, monospace", "DejaVu Sans Mono, Noto Sans Mono, monospace")
+    # Textual embeds Fira Code from a CDN; use local monospace fonts instead.
+    return svg.replace("Fira Code, monospace", PNG_FONTS)
+
+
+def _needs_fallback(ch: str) -> bool:
+    """CJK (wide) characters, Vietnamese letters (Latin Extended Additional, e.g. "ễ")
+    and the header's icon: not in DejaVu Sans Mono, drawn with the CJK font."""
+    return cell_len(ch) >= 2 or 0x1E00 <= ord(ch) <= 0x1EFF or 0x2B00 <= ord(ch) <= 0x2BFF
+
+
+def _runs(body: str, xs: list[str]) -> list[tuple[bool, list[tuple[str, str]]]]:
+    """`body`'s characters with their x positions, in runs that need the fallback font
+    or not."""
+    runs: list[tuple[bool, list[tuple[str, str]]]] = []
+    for ch, x in zip(body, xs, strict=True):
+        wide = _needs_fallback(ch)
+        if runs and runs[-1][0] == wide:
+            runs[-1][1].append((ch, x))
+        else:
+            runs.append((wide, [(ch, x)]))
+    return runs
+
+
+def with_fonts(svg: str) -> str:
+    """The SVG as written to screenshots/: Fira Code (Textual's font, from a CDN) first,
+    then local fonts, CJK ones included, for viewers that fall back per glyph."""
+    return svg.replace("Fira Code, monospace", f"Fira Code, {PNG_FONTS}")
 
 
 def svg_to_png(svg: str, path: Path) -> bool:
@@ -295,7 +338,20 @@ async def take(app: SessionApp, shot: Shot) -> str:
     async with app.run_test(size=SIZE) as pilot:
         app.sub_title = "demo.db"
         await shot.steps(pilot)
-        return app.export_screenshot(title=f"session-tui · {shot.title}")
+        return app.export_screenshot(title=header_title(app))
+
+
+def header_title(app: SessionApp) -> str:
+    """The title the app's header shows ("session-tui — demo.db", "Contact — …"), which
+    is the screenshot's window title too: the picture says what the app says."""
+    from textual.screen import ModalScreen
+
+    screen = next(
+        (s for s in reversed(app.screen_stack) if not isinstance(s, ModalScreen)), app.screen
+    )
+    title = screen.title or app.title
+    sub_title = screen.sub_title or app.sub_title
+    return f"{title} — {sub_title}" if sub_title else title
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -317,7 +373,7 @@ def main(argv: list[str] | None = None) -> int:
             for shot in shots:
                 svg = asyncio.run(take(make_app(db=db), shot))
                 svg_path = args.out / f"{shot.name}.svg"
-                svg_path.write_text(svg, encoding="utf-8")
+                svg_path.write_text(with_fonts(svg), encoding="utf-8")
                 written = [svg_path]
                 if not args.no_png:
                     png_path = args.out / f"{shot.name}.png"

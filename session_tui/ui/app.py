@@ -76,6 +76,9 @@ class SessionApp(App[None]):
     TITLE = "session-tui"
     DEFAULT_MODE = "contacts"
     HELP_SECTION = "Anywhere"
+    # Every screen gets the class -short below 30 rows (e.g. 80x24): dialogs compact
+    # themselves there (see app.tcss and the modals' .tcss) so every button fits.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "goto('contacts')", "Contacts", id="app.contacts"),

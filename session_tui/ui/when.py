@@ -10,11 +10,11 @@ No Textual here, so it is easy to test. Stored datetimes are naive UTC.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from session_tui.config import DEFAULT_DATE_FORMAT
-from session_tui.data.clock import utcnow
+from session_tui.data.clock import show_moment, to_local, utcnow
 
 Clock = Callable[[], datetime]
 
@@ -28,11 +28,19 @@ def set_date_format(fmt: str | None) -> None:
     _date_format = fmt or DEFAULT_DATE_FORMAT
 
 
-def _format(moment: datetime, fmt: str) -> str:
+def _show(
+    moment: datetime | None, *, local: bool = False, minutes: bool = False, never: str = "never"
+) -> str:
+    """`show_moment` (total, YYYY-MM-DD), or the configured `date_format` when there
+    is one; a moment the format cannot write falls back to `show_moment`."""
+    if moment is None or _date_format == DEFAULT_DATE_FORMAT:
+        return show_moment(moment, local=local, minutes=minutes, never=never)
     try:
-        return moment.strftime(fmt)
-    except (ValueError, OverflowError):  # display never raises
-        return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}"
+        shown = to_local(moment) if local else moment
+        text = shown.strftime(_date_format)
+        return f"{text} {shown.hour:02d}:{shown.minute:02d}" if minutes else text
+    except Exception:  # noqa: BLE001 - a display must never crash the app
+        return show_moment(moment, local=local, minutes=minutes, never=never)
 
 
 def clock_of(app: Any) -> Clock:
@@ -72,15 +80,17 @@ def relative(moment: datetime | None, now: datetime, *, never: str = "never") ->
 
 
 def day(moment: datetime | None, *, never: str = "never") -> str:
-    """The stored calendar date of a membership date (in the `date_format`)."""
-    return never if moment is None else _format(moment, _date_format)
+    """The stored calendar date of a membership date (`date_format`, default
+    YYYY-MM-DD). Never raises."""
+    return _show(moment, never=never)
 
 
 def local_day(moment: datetime) -> str:
-    """The local calendar date of a stored (naive UTC) moment (in the `date_format`)."""
-    return _format(moment.replace(tzinfo=UTC).astimezone(), _date_format)
+    """The local calendar date of a stored (naive UTC) moment. Never raises: a moment
+    the local zone cannot represent (year 1 west of UTC) is shown as stored."""
+    return _show(moment, local=True)
 
 
 def local_time(moment: datetime) -> str:
-    """A stored (naive UTC) moment in local time, to the minute."""
-    return _format(moment.replace(tzinfo=UTC).astimezone(), f"{_date_format} %H:%M")
+    """A stored (naive UTC) moment in local time, to the minute. Never raises."""
+    return _show(moment, local=True, minutes=True)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Static
+from textual.widgets import Button, DataTable, Static
 
 from session_tui.data.csvio import importer
 from session_tui.data.db import Database
@@ -328,6 +328,9 @@ def _snap_app(db: Database, confirm: bool) -> tuple[Any, Any]:
         if confirm:
             await pilot.press("y")
             await wait_until(pilot, lambda: modal.stage == "summary" and not modal._busy)
+        else:  # under load the picture could be taken before the button's new label
+            button = modal.query_one("#import-confirm", Button)
+            await wait_until(pilot, lambda: button.size.width >= len(str(button.label)))
         await pilot.pause()
 
     return app, run_before

@@ -193,7 +193,7 @@ async def test_memberships_screen_extend_payment_cancel(db: Database) -> None:
 
         await pilot.press("t")
         pay = await wait_for_screen(pilot, PaymentModal)
-        await pilot.press("enter")  # the highlighted one: the first other than "comped"
+        await pilot.press("up", "up", "enter")  # it opens on "comped" (current): up to "paid"
         await wait_until(pilot, lambda: app.screen is screen)
         await settle(pilot, table)
         assert pay.row.payment_type == "comped"

@@ -43,7 +43,7 @@ from enum import StrEnum
 from typing import IO, Any, Protocol
 from unicodedata import is_normalized
 
-from session_tui.data.clock import utcnow
+from session_tui.data.clock import MAX_YEAR, MIN_YEAR, SUPPORTED_DATES, utcnow
 from session_tui.data.csvio.escaping import unescape_cell
 from session_tui.data.csvio.files import OutputFile, TargetError, open_output
 from session_tui.data.csvio.reader import (
@@ -294,6 +294,11 @@ class RowParser:
             created = parse_created(cells[i])
             if created is None and cells[i].strip():
                 self.dates_defaulted += 1
+            elif created is not None and not MIN_YEAR <= int(created[:4]) <= MAX_YEAR:
+                return (
+                    f"created_at {created[:10]} is outside the supported dates "
+                    f"({SUPPORTED_DATES})"
+                )
         return (email, first, last, created)
 
 

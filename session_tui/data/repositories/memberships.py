@@ -66,7 +66,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from session_tui.data import clock as clock_mod
-from session_tui.data.clock import FAR_FUTURE, utcnow
+from session_tui.data.clock import FAR_FUTURE, show_moment, utcnow
 from session_tui.data.db import Database
 from session_tui.data.models import (
     EventKind,
@@ -161,9 +161,7 @@ def fmt_moment(value: datetime | None) -> str:
     """A stored datetime for event details: the date, plus the time when not midnight."""
     if value is None:
         return "never"
-    if value.hour == value.minute == value.second == 0:
-        return value.date().isoformat()
-    return value.strftime("%Y-%m-%d %H:%M")
+    return show_moment(value, minutes=bool(value.hour or value.minute or value.second))
 
 
 def grant_detail(payment_type: str, expires_at: datetime | None) -> str:

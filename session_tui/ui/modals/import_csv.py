@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -69,6 +69,29 @@ TABLE_VERDICTS = {
     Verdict.DUPLICATE: "repeated",
     Verdict.INVALID: "invalid",
 }
+DIALOG_WIDTH = 112  # #import-dialog's width in import_csv.tcss (it shrinks to the screen)
+PREVIEW_COLUMNS = [
+    ("Line", "line"), ("Verdict", "verdict"), ("Email", "email"), ("Name", "name"),
+    ("Reason", "reason"),
+]
+
+
+def preview_column_widths(inner: int) -> list[int]:
+    """Widths of the preview's columns for a dialog `inner` cells wide: Line and Verdict
+    as they are, Email / Name / Reason share the rest (28 : 20 : 30 at most), so that
+    at 80 columns every column, the reason too, is on screen. Each column also takes
+    2 cells of padding; 2 more are kept for the scrollbar."""
+    fixed = [6, 12]
+    room = inner - 2 - 2 * len(PREVIEW_COLUMNS) - sum(fixed)
+    best = [28, 20, 30]
+    if room >= sum(best):
+        return fixed + best
+    room = max(room, 3 * 6)
+    email = room * best[0] // sum(best)
+    name = room * best[1] // sum(best)
+    return fixed + [email, name, room - email - name]
+
+
 VERDICT_STYLES = {
     Verdict.NEW: "green",
     Verdict.EXISTS: "dim",
@@ -175,6 +198,7 @@ class ImportCsvModal(WorkerDialog[ImportOutcome | None]):
         self._cancel = threading.Event()
         self._busy = False
         self._replace_rejects: str | None = None
+        self._column_widths: list[int] = []
 
 
     # -- layout ------------------------------------------------------------------------
@@ -217,12 +241,7 @@ class ImportCsvModal(WorkerDialog[ImportOutcome | None]):
             )
 
     def on_mount(self) -> None:
-        table = self.query_one("#import-rows", DataTable)
-        table.add_column("Line", key="line", width=6)
-        table.add_column("Verdict", key="verdict", width=12)
-        table.add_column("Email", key="email", width=28)
-        table.add_column("Name", key="name", width=20)
-        table.add_column("Reason", key="reason", width=30)
+        self._add_columns(self.app.size.width)
         self._show_stage("choose")
         self._message("")
         self._rejects_message("")
@@ -231,8 +250,26 @@ class ImportCsvModal(WorkerDialog[ImportOutcome | None]):
         if self._initial:
             self._start_preview(self._initial)
 
+    def _add_columns(self, screen_width: int) -> None:
+        """The preview table's columns, as wide as the dialog allows (every one visible)."""
+        widths = preview_column_widths(min(DIALOG_WIDTH, screen_width) - 4)
+        self._column_widths = widths
+        table = self.query_one("#import-rows", DataTable)
+        for (label, key), width in zip(PREVIEW_COLUMNS, widths, strict=True):
+            table.add_column(label, key=key, width=width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        widths = preview_column_widths(min(DIALOG_WIDTH, event.size.width) - 4)
+        if widths == self._column_widths:
+            return
+        self.query_one("#import-rows", DataTable).clear(columns=True)
+        self._add_columns(event.size.width)
+        if self.report is not None:
+            self._fill_table(self.report)
+
     def _show_stage(self, stage: str) -> None:
         self.stage = stage
+        self.query_one("#import-dialog").set_class(stage in ("preview", "importing"), "-preview")
         self.query_one("#import-busy").display = self._busy
         self.query_one("#import-details").display = stage in ("preview", "importing") and (
             self.report is not None
@@ -388,15 +425,8 @@ class ImportCsvModal(WorkerDialog[ImportOutcome | None]):
         self._message(message, error=True)
         self.set_focus(self.query_one("#import-path", PathInput))
 
-    def _show_preview(self, report: ImportReport) -> None:
-        self.report = report
-        self.csv_layout = report.layout
-        self._set_busy(False)
-        self.query_one("#import-format", Static).update(
-            Text("\n").join(layout_lines(report.layout, report))
-        )
-        self.query_one("#import-counts", Static).update(counts_text(report, done=False))
-        table = self.query_one("#import-rows", DataTable)
+    def _fill_table(self, report: ImportReport) -> DataTable[Text]:
+        table: DataTable[Text] = self.query_one("#import-rows", DataTable)
         table.clear()
         for row in report.rows[:TABLE_ROWS]:
             name = f"{row.first_name} {row.last_name}".strip()
@@ -407,6 +437,17 @@ class ImportCsvModal(WorkerDialog[ImportOutcome | None]):
                 literal(name),
                 literal(row.reason, style="red" if row.reason else ""),
             )
+        return table
+
+    def _show_preview(self, report: ImportReport) -> None:
+        self.report = report
+        self.csv_layout = report.layout
+        self._set_busy(False)
+        self.query_one("#import-format", Static).update(
+            Text("\n").join(layout_lines(report.layout, report))
+        )
+        self.query_one("#import-counts", Static).update(counts_text(report, done=False))
+        table = self._fill_table(report)
         shown = min(len(report.rows), TABLE_ROWS)
         if report.added:
             self._message(

@@ -195,6 +195,21 @@ class ExpiryModal(ApplyModal[MembershipRow]):
         self.action_cancel()
 
 
+class StopAtEndsOptionList(OptionList):
+    """up / down stop at the first / last option: no wrap-around, so overshooting never
+    lands on a value at the other end (it changed payment types by mistake)."""
+
+    def action_cursor_up(self) -> None:
+        if self.highlighted is not None and self.highlighted <= 0:
+            return
+        super().action_cursor_up()
+
+    def action_cursor_down(self) -> None:
+        if self.highlighted is not None and self.highlighted >= self.option_count - 1:
+            return
+        super().action_cursor_down()
+
+
 class PaymentModal(ApplyModal[MembershipRow]):
     """Change a membership's payment type (`t` on a membership)."""
 
@@ -217,7 +232,7 @@ class PaymentModal(ApplyModal[MembershipRow]):
                 )
                 for p in PaymentType
             ]
-            yield OptionList(*options, id="payments")
+            yield StopAtEndsOptionList(*options, id="payments")
             yield Static("", id="payment_type-error", classes="field-error")
             yield Static("", id="general-error", classes="field-error")
             yield Static("enter chooses · escape cancels", classes="hint", markup=False)
@@ -225,14 +240,18 @@ class PaymentModal(ApplyModal[MembershipRow]):
     def on_mount(self) -> None:
         self.clear_errors()
         options = self.query_one("#payments", OptionList)
-        current = [p.value for p in PaymentType].index(self.row.payment_type)
-        others = [i for i in range(len(PaymentType)) if i != current]
-        options.highlighted = others[0] if others else 0
+        values = [p.value for p in PaymentType]
+        # Open on the current type: enter right away changes nothing.
+        current = values.index(self.row.payment_type) if self.row.payment_type in values else 0
+        options.highlighted = current
         options.focus()
 
     @on(OptionList.OptionSelected, "#payments")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         value = PaymentType(str(event.option.id))
+        if value.value == self.row.payment_type:
+            self.dismiss(None)  # the current type: nothing to change, nothing written
+            return
         apply = self._apply
         self.apply_in_thread(lambda: apply(value))
 

@@ -35,6 +35,7 @@ from textual.worker import get_current_worker
 
 from session_tui.data.db import Database, describe_error
 from session_tui.data.search import normalize_term
+from session_tui.ui.filter_help import FILTER_SYNTAX
 from session_tui.ui.safe import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.search_burst import SearchBurst
@@ -51,14 +52,18 @@ def count_line(
     *,
     pending: bool = False,
     restricted_by: str = "filter",
+    applied: str = "",
 ) -> str:
-    """The text of the count line, e.g. "1,204 of 52,310 contacts · 3 selected (1 hidden…)"."""
+    """The text of the count line, e.g. "1,204 of 52,310 contacts · 3 selected (1 hidden…)";
+    `applied` (e.g. `Segment "GP or free"`) goes first when given."""
     if count is None or total is None:
         text = "Counting contacts…"
     elif count == total:
         text = f"{total:,} contact{'s' if total != 1 else ''}"
     else:
         text = f"{count:,} of {total:,} contacts"
+    if applied:
+        text = f"{applied} · {text}"
     if pending:
         text += " · selecting…"
     elif selected:
@@ -75,6 +80,7 @@ class ContactsScreen(Screen[None]):
 
     CSS_PATH = "contacts.tcss"
     HELP_SECTION = "Contacts"
+    HELP_EXTRA = ("Filter syntax", FILTER_SYNTAX)
     AUTO_FOCUS = "#contacts-table"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -303,7 +309,7 @@ class ContactsScreen(Screen[None]):
         self._count = None if event.counting else event.count
         was_empty = self._total == 0
         self._total = event.total
-        self._update_count_line()
+        self.update_count_line()
         empty = event.total == 0
         self.query_one("#empty-state").display = empty
         self.query_one("#contacts-table").display = not empty
@@ -317,19 +323,27 @@ class ContactsScreen(Screen[None]):
     @on(ContactsTable.SelectionChanged)
     def _selection_changed(self, event: ContactsTable.SelectionChanged) -> None:
         self._selected, self._hidden, self._pending = event.selected, event.hidden, event.pending
-        self._update_count_line()
+        self.update_count_line()
 
     @on(ContactsTable.LoadFailed)
     def _load_failed(self, event: ContactsTable.LoadFailed) -> None:
         self.notify(escape_markup(event.message), title="Database error", severity="error")
 
-    def _update_count_line(self) -> None:
+    def update_count_line(self) -> None:
+        """Also called by the filter panel when it is shown or hidden: while hidden, the
+        count line names the segment or filter that is applied."""
+        from session_tui.ui.widgets.filter_panel import panel_of
+
         query = self.table.contact_query
         by = "filter" if query.filter is not None else "search"
+        panel = panel_of(self)
+        applied = ""
+        if panel is not None and not panel.display and query.filter is not None:
+            applied = panel.description()
         self.query_one("#count-line", Static).update(
             count_line(
                 self._count, self._total, self._selected, self._hidden,
-                pending=self._pending, restricted_by=by,
+                pending=self._pending, restricted_by=by, applied=applied,
             )
         )
 

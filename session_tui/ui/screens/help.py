@@ -11,6 +11,9 @@ Give every binding a description (and an `id`): that is all it takes to appear
 here and in the palette. The footer shows the short `description`; help and the
 palette show the `tooltip` when there is one (a longer explanation). A widget or
 screen may set `HELP_SECTION = "…"` to name its group (default: the class name without "Screen").
+A widget or screen may also set `HELP_EXTRA = (title, text)`: a block of reference
+text shown once after the keys (first, when the focus is inside that widget) -- the
+Contacts screen and the filter panel show the filter-syntax cheat sheet this way.
 """
 
 from __future__ import annotations
@@ -198,8 +201,39 @@ class HelpScreen(ModalScreen[None]):
                 "escape closes · ctrl+p finds any action by name", id="help-hint", markup=False
             )
 
+    def _extras(self) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """The HELP_EXTRA blocks of the keys' owners, once each: (first, last). A block
+        comes first when its owner is the widget the keys start with (the focus)."""
+        first: list[tuple[str, str]] = []
+        last: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 and stack[-1] is self else None
+        focused = below.focused if below is not None else None
+        around_focus = list(focused.ancestors_with_self) if focused is not None else []
+        for k in self.keys:
+            extra = getattr(k.node, "HELP_EXTRA", None)
+            if not isinstance(extra, tuple) or len(extra) != 2 or extra[1] in seen:
+                continue
+            seen.add(extra[1])
+            owns_focus = not isinstance(k.node, Screen) and k.node in around_focus
+            (first if owns_focus else last).append(extra)
+        return first, last
+
+    @staticmethod
+    def _append_block(text: Text, title: str, body: str) -> None:
+        text.append_text(literal(title, style="bold underline"))
+        text.append("\n")
+        for line in body.splitlines():
+            text.append_text(literal(line))
+            text.append("\n")
+
     def _render_keys(self) -> Text:
+        first, last = self._extras()
         text = Text()
+        for title, body in first:
+            self._append_block(text, title, body)
+            text.append("\n")
         width = max((len(k.keys) for k in self.keys), default=4) + 2
         width = min(width, 24)
         section = None
@@ -214,6 +248,9 @@ class HelpScreen(ModalScreen[None]):
             style = "" if k.enabled else "dim"
             text.append_text(literal(k.long_description, style=style))
             text.append("\n")
+        for title, body in last:
+            text.append("\n")
+            self._append_block(text, title, body)
         text.rstrip()
         return text
 

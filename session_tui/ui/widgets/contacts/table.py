@@ -94,7 +94,7 @@ def is_unrestricted(query: ContactQuery) -> bool:
 
 
 def joined_text(created_at: datetime) -> str:
-    """The date a contact joined, in local time (stored as naive UTC)."""
+    """The date a contact joined, in local time (stored as naive UTC). Never raises."""
     return local_day(created_at)
 
 
@@ -365,6 +365,7 @@ class ContactsTable(ScrollView, can_focus=True):
         self._last_highlight: tuple[int, int | None] | None = None
         self._loaded_once = False
         self._counting = False  # first rows shown, real count still being read
+        self._stale_empty = False  # "no rows" on screen is being re-read (see reload)
         self._line_cache: dict[tuple[object, ...], Strip] = {}
 
     def on_mount(self) -> None:
@@ -384,8 +385,18 @@ class ContactsTable(ScrollView, can_focus=True):
         self._request_reload(keep_cursor=False)
 
     def reload(self) -> None:
-        """Re-read the count and the visible rows (after the database changed)."""
-        self._request_reload(keep_cursor=True)
+        """Re-read the count and the visible rows (after the database changed).
+
+        When the table shows no rows (e.g. right after deleting every match), there is
+        no cursor or scroll position to keep: the first rows are read and shown before
+        the count (which takes seconds at a million contacts), and until they come the
+        table says "Loading…" instead of the stale "No contacts match…"."""
+        if self._count == 0 and not self.is_loading:
+            self._stale_empty = True
+            self.refresh()
+            self._request_reload(keep_cursor=False, fresh=True)
+        else:
+            self._request_reload(keep_cursor=True)
 
     @property
     def count(self) -> int | None:
@@ -584,6 +595,9 @@ class ContactsTable(ScrollView, can_focus=True):
             text = Text("  Loading…" if y == 1 else "", style=self._component("placeholder"))
             return self._strip(text, width, base)
         if count == 0:
+            if self._stale_empty:
+                text = Text("  Loading…" if y == 1 else "", style=self._component("placeholder"))
+                return self._strip(text, width, base)
             return self._strip(self._empty_text(y, width), width, base)
         if index >= count:
             return Strip.blank(width, base)
@@ -749,7 +763,9 @@ class ContactsTable(ScrollView, can_focus=True):
         return pieces
 
     # -- loading -----------------------------------------------------------------------
-    def _request_reload(self, *, keep_cursor: bool) -> None:
+    def _request_reload(self, *, keep_cursor: bool, fresh: bool = False) -> None:
+        """`fresh`: the database changed -- nothing known about the old count or total
+        or rows is reused (only the cursor goes back to the top)."""
         self._generation += 1
         if keep_cursor:
             first = round(self.scroll_y)
@@ -763,19 +779,21 @@ class ContactsTable(ScrollView, can_focus=True):
         shown = self._shown_query
         if (
             not keep_cursor
+            and not fresh
             and self._count is not None
             and self._total is not None
             and replace(self._query, sort=shown.sort, descending=shown.descending) == shown
         ):
             known = (self._count, self._total)
         # A new search/filter does not change how many contacts there are in all.
-        known_total = None if keep_cursor else self._total
+        known_total = None if keep_cursor or fresh else self._total
         # Typing on in the search box: the first rows on screen may already hold the
         # first rows of the new search (see ContactsRepository.refine).
         prior: tuple[tuple[ContactRow, ...], bool] | None = None
         first_page = self._pages.get(0)
         if (
             not keep_cursor
+            and not fresh
             and known is None
             and first_page
             and self._shown_generation >= 0
@@ -882,6 +900,7 @@ class ContactsTable(ScrollView, can_focus=True):
             # The real count after the provisional first page: keep where the user is.
             message.keep_cursor = True
         self._counting = message.counting
+        self._stale_empty = False
         query_changed = message.query != self._shown_query or not self._loaded_once
         self._shown_generation = message.generation
         self._shown_query = message.query
@@ -909,6 +928,9 @@ class ContactsTable(ScrollView, can_focus=True):
 
     def on_contacts_table__failed(self, message: _Failed) -> None:
         message.stop()
+        if self._stale_empty:
+            self._stale_empty = False
+            self.refresh()
         self.post_message(self.LoadFailed(self, message.message))
 
     def _wanted_pages(self) -> list[int]:

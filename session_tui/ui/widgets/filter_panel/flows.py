@@ -56,6 +56,7 @@ async def toggle_panel(screen: Any) -> None:
         panel.display = True
         panel.refresh_lists()
         screen.set_focus(panel.text_input)
+    screen.update_count_line()
 
 
 def save_segment(screen: Any) -> None:
@@ -83,7 +84,9 @@ def save_segment_from_panel(panel: FilterPanel) -> None:
         )
         return
     modal = SegmentNameModal(
-        "Save the current filter as a segment", initial=panel.segment or "", summary=to_text(tree)
+        "Save the current filter as a segment",
+        initial=panel.segment or panel.last_segment or "",
+        summary=to_text(tree),
     )
 
     def named(name: str | None) -> None:

@@ -53,6 +53,7 @@ from session_tui.data.filters import (
     to_text,
 )
 from session_tui.data.repositories.segments import SegmentRow
+from session_tui.ui.filter_help import FILTER_SYNTAX
 from session_tui.ui.safe import clean, escape_markup, literal
 
 TEXT_DEBOUNCE = 0.3  # seconds after the last keystroke in the text box
@@ -268,6 +269,7 @@ class FilterPanel(Vertical):
 
     DEFAULT_CSS = Path(__file__).with_name("panel.tcss").read_text(encoding="utf-8")
     HELP_SECTION = "Filter builder"
+    HELP_EXTRA = ("Filter syntax", FILTER_SYNTAX)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -328,7 +330,10 @@ class FilterPanel(Vertical):
         self._leave_cb = leave
         self.filter_tree: Group = Group()
         self.applied: Group | None = None
-        self.segment: str | None = None  # the segment last loaded or saved
+        self.segment: str | None = None  # the segment shown in the dropdown (= applied)
+        # The segment last loaded or saved, even after edits moved away from it: `s`
+        # offers its name, to save the edited filter under it again.
+        self.last_segment: str | None = None
         self.segments: dict[str, SegmentRow] = {}
         self.products: list[str] = []
         self.root_mode = Mode.AND
@@ -347,18 +352,6 @@ class FilterPanel(Vertical):
                 compact=True,
                 id="segment-select",
                 tooltip="Load a saved segment (restores this panel)",
-            )
-            yield Button(
-                "Save (s)",
-                compact=True,
-                id="segment-save",
-                tooltip="Save the current filter as a segment",
-            )
-            yield Button(
-                "Rename", compact=True, id="segment-rename", tooltip="Rename the chosen segment"
-            )
-            yield Button(
-                "Delete", compact=True, id="segment-delete", tooltip="Delete the chosen segment"
             )
         with Horizontal(id="filter-text-row"):
             yield Label("Text", classes="filter-label")
@@ -391,6 +384,21 @@ class FilterPanel(Vertical):
                 tooltip="Add a group of conditions, one level deep (ctrl+g)",
             )
             yield Button("Clear", compact=True, id="clear-filter", tooltip="Remove every condition")
+            # The segment's buttons come last in the tab order (after the rows), so that
+            # shift+tab from the text box reaches the segment list, never Delete.
+            yield Label("│ Segment:", id="segment-buttons-label")
+            yield Button(
+                "Save (s)",
+                compact=True,
+                id="segment-save",
+                tooltip="Save the current filter as a segment",
+            )
+            yield Button(
+                "Rename", compact=True, id="segment-rename", tooltip="Rename the chosen segment"
+            )
+            yield Button(
+                "Delete", compact=True, id="segment-delete", tooltip="Delete the chosen segment"
+            )
 
     def on_mount(self) -> None:
         self.refresh_lists()
@@ -421,6 +429,8 @@ class FilterPanel(Vertical):
             self._apply_timer.stop()
             self._apply_timer = None
         flt: Group | None = None if normalize(self.filter_tree).is_empty else self.filter_tree
+        if self.segment is not None and not self._shows_segment(flt):
+            self.select_segment(None)  # edited away from it: the dropdown stops naming it
         if (
             flt is not None
             and self.applied is not None
@@ -432,6 +442,26 @@ class FilterPanel(Vertical):
         self.applied = flt
         self._apply_cb(flt)
         self.post_message(self.Applied(self, flt))
+
+    def _shows_segment(self, flt: Group | None) -> bool:
+        """Is `flt` still the chosen segment's filter? (True when that is not known yet,
+        e.g. just after saving it, before the list is read again.)"""
+        row = self.segments.get(self.segment) if self.segment is not None else None
+        if row is None or row.filter is None:
+            return True
+        return flt is not None and normalize(flt) == normalize(row.filter)
+
+    def description(self, limit: int = 40) -> str:
+        """What is applied, for the count line while the panel is hidden:
+        `Segment "GP or free"`, `Filter status:active` (cut to `limit` characters), or ""."""
+        if self.applied is None:
+            return ""
+        if self.segment is not None and self._shows_segment(self.applied):
+            name = clean(self.segment)
+            name = name if len(name) <= limit else name[: limit - 1] + "…"
+            return f'Segment "{name}"'
+        text = clean(to_text(self.applied))
+        return "Filter " + (text if len(text) <= limit else text[: limit - 1] + "…")
 
     # -- rows ------------------------------------------------------------------------
     @property
@@ -717,6 +747,8 @@ class FilterPanel(Vertical):
                 select.value = self.segment
             else:
                 self.segment = None
+        if self.last_segment not in self.segments:
+            self.last_segment = None
         self._update_segment_buttons()
 
     def _update_segment_buttons(self) -> None:
@@ -740,13 +772,15 @@ class FilterPanel(Vertical):
                 severity="error",
             )
             return
-        self.segment = value
+        self.segment = self.last_segment = value
         self._update_segment_buttons()
         await self.set_tree(row.filter)
 
     def select_segment(self, name: str | None) -> None:
         """Show `name` as the chosen segment without loading it."""
         self.segment = name
+        if name is not None:
+            self.last_segment = name
         select = self.query_one("#segment-select", Select)
         with self.prevent(Select.Changed):
             if name is not None and name in self.segments:
