@@ -276,6 +276,8 @@ def classify(exc: BaseException, url: str = "") -> tuple[str, str]:
     subject = re.sub(r"^--[\w-]+: ", "", low)
     if "SegmentNotFound" in names or subject.startswith(_NOT_FOUND) or "not found" in low:
         return message, "not_found"
+    if names & {"DatabaseError", "OperationalError", "InterfaceError", "OSError"}:
+        return message, "failed"  # could not open / reach / write: not a refusal
     return message, "refused" if isinstance(exc, CliError) else "failed"
 
 

@@ -77,7 +77,10 @@ def test_cli_errors_do_not_print_the_password(
     code = main(["products", "list", "--db", url, *json_flag])
     out, err = capsys.readouterr()
     assert code == 1
-    assert err.startswith("session-tui: error: ")
+    if json_flag:  # errors are JSON with --json (issue 18)
+        assert json.loads(err)["code"] == "failed"
+    else:
+        assert err.startswith("session-tui: error: ")
     assert not leaked(out + err), err
     assert "***" in err
 
