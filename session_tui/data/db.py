@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ ENV_VAR = "SESSION_TUI_DB"
 # How long a statement waits for another session's lock before it fails with "the
 # database is busy … try again": SQLite's busy_timeout, PostgreSQL's lock_timeout.
 LOCK_WAIT_MS = 10_000
+# The tables whose statistics `Database.analyze` refreshes after bulk work.
+ANALYZED_TABLES = ("contact", "membership", "membership_event", "product")
 
 
 class DatabaseError(Exception):
@@ -121,6 +124,31 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def analyze(self, tables: Iterable[str] = ANALYZED_TABLES) -> bool:
+        """Refresh the planner's statistics of `tables` after a bulk change (PostgreSQL).
+
+        `VACUUM ANALYZE`, in autocommit (it cannot run in a transaction), after `demo`,
+        `import`, a bulk delete and a restore: the server this tool shares may run
+        without autovacuum, and a planner that thinks a 1M-row table is empty picks
+        sequential scans (see docs/performance.md). The data is committed before this
+        is called, so a failure here (a lock held too long, a lost connection) is not
+        the operation's failure: it is swallowed and False returned. SQLite: nothing
+        to do (its plans come from the indexes; no sqlite_stat1 is kept), returns False.
+        """
+        if self.dialect != "postgresql":
+            return False
+        names = [t for t in tables if t in ANALYZED_TABLES]
+        if not names:
+            return False
+        quote = self.engine.dialect.identifier_preparer.quote
+        sql = "VACUUM ANALYZE " + ", ".join(quote(t) for t in names)
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(sql)
+        except Exception:  # noqa: BLE001 - statistics only; the data is already committed
+            return False
+        return True
+
 
 def make_engine(url: str) -> Engine:
     u = make_url(url)
@@ -152,9 +180,9 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
         engine = make_engine(resolved)
         db = Database(resolved, engine)
         if migrate:
-            from session_tui.data.migrate import upgrade
+            from session_tui.data.migrate import ensure_current
 
-            upgrade(db)
+            ensure_current(db)  # imports Alembic only when a migration is pending
         else:
             with engine.connect():
                 pass

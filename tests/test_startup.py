@@ -1,0 +1,124 @@
+"""Start-up imports only what the work needs (issue #14, item 6): `--version` loads no
+data layer, opening an up-to-date database loads no Alembic, a SQLite database loads
+no psycopg, and the command line loads no Textual until the app opens. Also the
+PostgreSQL statistics helper (`Database.analyze`).
+
+The imports are checked in a fresh interpreter (a subprocess), where `sys.modules`
+shows exactly what the code path loaded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import text
+
+from session_tui import __version__
+from session_tui.cli import asks_version
+from session_tui.data.db import Database, make_engine, open_database
+from session_tui.data.demo import generate_demo
+from session_tui.data.migrate import HEAD_REVISION, current_revision, is_current, upgrade
+
+HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "textual")
+
+
+def loaded_after(code: str) -> set[str]:
+    """The HEAVY top-level packages imported by running `code` in a fresh interpreter."""
+    probe = (
+        f"{code}\nimport sys, json\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r})))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return set(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def test_head_constant_is_the_real_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from session_tui.data.migrate import alembic_config
+
+    memory = Database("sqlite://", make_engine("sqlite://"))
+    script = ScriptDirectory.from_config(alembic_config(memory))
+    assert script.get_heads() == [HEAD_REVISION]
+
+
+def test_version_loads_no_library() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "session_tui", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (proc.returncode, proc.stdout) == (0, f"session-tui {__version__}\n")
+    assert loaded_after("from session_tui.cli import main; main(['--version'])") == set()
+    with_db = "from session_tui.cli import main; main(['--db', 'x.db', '--version'])"
+    assert loaded_after(with_db) == set()
+
+
+def test_asks_version_only_for_the_top_level_option() -> None:
+    assert asks_version(["--version"])
+    assert asks_version(["--db", "team.db", "--json", "--version"])
+    assert asks_version(["--db=team.db", "--version"])
+    assert not asks_version([])
+    assert not asks_version(["import", "--version"])
+    assert not asks_version(["--db", "--version"])  # the value of --db, as argparse reads it
+
+
+def test_command_line_loads_no_ui() -> None:
+    loaded = loaded_after("from session_tui.cli import build_parser; build_parser()")
+    assert "textual" not in loaded
+
+
+def test_opening_a_current_sqlite_database_loads_no_alembic_nor_psycopg(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    code = f"from session_tui.data.db import open_database; open_database({url!r}).dispose()"
+    assert "alembic" in loaded_after(code)  # a new file: the migrations run
+    loaded = loaded_after(code)  # now current
+    assert "alembic" not in loaded and "psycopg" not in loaded
+    assert "sqlalchemy" in loaded  # (the probe itself works)
+
+
+def test_an_older_database_is_still_upgraded(db_url: str) -> None:
+    db = Database(db_url, make_engine(db_url))
+    try:
+        upgrade(db, "0001")
+        assert not is_current(db)
+    finally:
+        db.dispose()
+    again = open_database(db_url)
+    try:
+        assert current_revision(again) == HEAD_REVISION and is_current(again)
+    finally:
+        again.dispose()
+
+
+def test_analyze_refreshes_postgresql_statistics(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        generate_demo(db, 30, seed=3)  # calls db.analyze() at its end
+        if not db_url.startswith("postgresql"):
+            assert db.analyze() is False  # nothing to do on SQLite
+            return
+        with db.engine.connect() as conn:
+            tuples = dict(
+                conn.execute(
+                    text(
+                        "SELECT relname, reltuples FROM pg_class WHERE relname IN "
+                        "('contact', 'membership') AND relkind = 'r'"
+                    )
+                ).all()
+            )
+        # reltuples is -1 until a table is first vacuumed or analysed
+        assert tuples == {"contact": 30.0, "membership": tuples["membership"]}
+        assert tuples["membership"] > 0
+        assert db.analyze(["contact", "no_such_table; DROP TABLE contact"]) is True
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM contact")).scalar_one() == 30
+    finally:
+        db.dispose()
