@@ -17,7 +17,9 @@ from sqlalchemy import text
 
 from session_tui import __version__
 from session_tui.cli import asks_version
-from session_tui.data.db import Database, make_engine, open_database
+from session_tui.data.csvio import import_csv
+from session_tui.data.db import ANALYZE_MIN_ROWS, Database, make_engine, open_database
+from session_tui.data.deletion import delete_contacts, restore_backup
 from session_tui.data.demo import generate_demo
 from session_tui.data.migrate import HEAD_REVISION, current_revision, is_current, upgrade
 
@@ -98,27 +100,52 @@ def test_an_older_database_is_still_upgraded(db_url: str) -> None:
         again.dispose()
 
 
-def test_analyze_refreshes_postgresql_statistics(db_url: str) -> None:
+def reltuples(db: Database) -> dict[str, float]:
+    """The planner's row estimates: -1 until a table is first vacuumed or analysed."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT relname, reltuples FROM pg_class WHERE relkind = 'r' "
+                "AND relname IN ('contact', 'membership', 'membership_event')"
+            )
+        ).all()
+    return {name: float(n) for name, n in rows}
+
+
+def test_analyze_runs_on_postgresql_after_large_changes_only(db_url: str) -> None:
     db = open_database(db_url)
     try:
-        generate_demo(db, 30, seed=3)  # calls db.analyze() at its end
-        if not db_url.startswith("postgresql"):
-            assert db.analyze() is False  # nothing to do on SQLite
+        generate_demo(db, 20, seed=3)
+        assert db.analyze(ANALYZE_MIN_ROWS - 1) is False  # a small change: left alone
+        if db.is_sqlite:
+            assert db.analyze(ANALYZE_MIN_ROWS) is False  # nothing to do on SQLite
             return
+        assert reltuples(db)["contact"] == -1  # 20 < ANALYZE_MIN_ROWS: not analysed
+        # Unknown names are never put into SQL (only the known tables are analysed).
+        assert db.analyze(ANALYZE_MIN_ROWS, ["contact", "x; DROP TABLE contact"]) is True
+        assert reltuples(db)["contact"] == 20
+    finally:
+        db.dispose()
+
+
+def test_bulk_operations_leave_postgresql_statistics_fresh(pg_url: str, tmp_path: Path) -> None:
+    n = ANALYZE_MIN_ROWS + 200
+    db = open_database(pg_url)
+    try:
+        csv_path = tmp_path / "people.csv"
+        csv_path.write_text(
+            "email,first_name\n" + "".join(f"p{i}@example.com,P{i}\n" for i in range(n))
+        )
+        import_csv(db, csv_path)
+        assert reltuples(db)["contact"] == n  # import: analysed
+        generate_demo(db, n, seed=5)
+        stats = reltuples(db)
+        assert stats["contact"] == 2 * n and stats["membership"] > 0  # demo: analysed
         with db.engine.connect() as conn:
-            tuples = dict(
-                conn.execute(
-                    text(
-                        "SELECT relname, reltuples FROM pg_class WHERE relname IN "
-                        "('contact', 'membership') AND relkind = 'r'"
-                    )
-                ).all()
-            )
-        # reltuples is -1 until a table is first vacuumed or analysed
-        assert tuples == {"contact": 30.0, "membership": tuples["membership"]}
-        assert tuples["membership"] > 0
-        assert db.analyze(["contact", "no_such_table; DROP TABLE contact"]) is True
-        with db.engine.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM contact")).scalar_one() == 30
+            ids = list(conn.execute(text("SELECT id FROM contact ORDER BY id LIMIT :n"), {"n": n}))
+        result = delete_contacts(db, [i for (i,) in ids], backups_dir=tmp_path / "backups")
+        assert reltuples(db)["contact"] == n  # bulk delete: analysed
+        restore_backup(db, result.backup_path)
+        assert reltuples(db)["contact"] == 2 * n  # restore: analysed
     finally:
         db.dispose()

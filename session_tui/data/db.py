@@ -21,6 +21,9 @@ ENV_VAR = "SESSION_TUI_DB"
 LOCK_WAIT_MS = 10_000
 # The tables whose statistics `Database.analyze` refreshes after bulk work.
 ANALYZED_TABLES = ("contact", "membership", "membership_event", "product")
+# Fewer changed rows than this leave the statistics as they are (autovacuum's own
+# threshold is 50 rows + 10% of the table; a one-contact delete should not pay a VACUUM).
+ANALYZE_MIN_ROWS = 1_000
 
 
 class DatabaseError(Exception):
@@ -124,18 +127,21 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
-    def analyze(self, tables: Iterable[str] = ANALYZED_TABLES) -> bool:
-        """Refresh the planner's statistics of `tables` after a bulk change (PostgreSQL).
+    def analyze(self, changed: int, tables: Iterable[str] = ANALYZED_TABLES) -> bool:
+        """Refresh the planner's statistics after bulk work that changed `changed` rows.
 
-        `VACUUM ANALYZE`, in autocommit (it cannot run in a transaction), after `demo`,
-        `import`, a bulk delete and a restore: the server this tool shares may run
-        without autovacuum, and a planner that thinks a 1M-row table is empty picks
-        sequential scans (see docs/performance.md). The data is committed before this
-        is called, so a failure here (a lock held too long, a lost connection) is not
-        the operation's failure: it is swallowed and False returned. SQLite: nothing
-        to do (its plans come from the indexes; no sqlite_stat1 is kept), returns False.
+        PostgreSQL only, and only from ANALYZE_MIN_ROWS changed rows on: `VACUUM ANALYZE`
+        of `tables` in autocommit (VACUUM cannot run in a transaction), called at the
+        end of `demo`, `import`, a bulk delete and a restore. The server this tool
+        shares may run without autovacuum, and a planner that believes a 1M-row table
+        empty picks sequential scans; VACUUM also marks the pages all-visible, which the
+        index-only scans of the filter counts need (docs/performance.md). The data is
+        committed before this is called, so a failure here (a lock held too long, a lost
+        connection) is not the operation's failure: it is swallowed and False returned.
+        SQLite (plans come from the indexes; no sqlite_stat1 is kept) and small changes:
+        nothing to do, False. True when the statistics were refreshed.
         """
-        if self.dialect != "postgresql":
+        if self.dialect != "postgresql" or changed < ANALYZE_MIN_ROWS:
             return False
         names = [t for t in tables if t in ANALYZED_TABLES]
         if not names:

@@ -542,6 +542,7 @@ def delete_contacts(
     finally:
         _writing.discard(key)
     assert final is not None
+    db.analyze(n_contacts)  # PostgreSQL statistics after a bulk delete
     return DeleteResult(
         backup_path=final,
         contacts=n_contacts,
@@ -985,6 +986,7 @@ def restore_backup(
             "nothing was restored",
             [first],
         ) from exc
+    db.analyze(done)  # PostgreSQL statistics after a bulk restore
     return RestoreResult(
         backup_path=p,
         contacts=done,

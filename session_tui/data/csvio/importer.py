@@ -701,6 +701,7 @@ def import_csv(
                 os.replace(rejects_tmp, os.fspath(rejects))  # type: ignore[arg-type]
             else:
                 rejects_tmp.unlink(missing_ok=True)
+    db.analyze(report.added if committed else 0)  # PostgreSQL statistics after a bulk load
     return report
 
 
