@@ -200,3 +200,28 @@ def test_a_sparse_filter_does_not_walk(sqlite_db: Database) -> None:
         rows = repo.page(query, 0, 1, total=1)
     assert [r.email for r in rows] == ["p07@x.org"]
     assert not any("EXISTS" in sql for sql in seen)
+
+
+@pytest.mark.parametrize("sort", list(SortKey))
+def test_a_small_search_is_fenced_on_postgresql(
+    db: Database, sort: SortKey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL reads a search's few matches and sorts them (a MATERIALIZED CTE)
+    instead of walking the sort index; the rows and their order are the same."""
+    load(db, _many())
+    repo = ContactsRepository(db)
+    for search, text in (("p1", ""), ("x.org", "product:Course"), ("f0", "payment:comped")):
+        for descending in (False, True):
+            query = ContactQuery(
+                search=search, filter=parse(text) if text else None, sort=sort,
+                descending=descending,
+            )
+            total = repo.count(query)
+            windows = [(0, 4), (2, 5), (total - 3, 5)]
+            monkeypatch.setattr(contacts_module, "WALK_MIN_MATCHES", 0)  # never fenced
+            plain = [[r.id for r in repo.page(query, o, n, total)] for o, n in windows]
+            monkeypatch.setattr(contacts_module, "WALK_MIN_MATCHES", 50_000)
+            with statements(db) as seen:
+                fenced = [[r.id for r in repo.page(query, o, n, total)] for o, n in windows]
+            assert fenced == plain and all(plain), (search, text, descending)
+            assert any("MATERIALIZED" in sql for sql in seen) == (not db.is_sqlite)

@@ -80,8 +80,9 @@ def status_of(active_until: datetime | None, now: datetime) -> Status:
     return Status.ACTIVE if active_until > now else Status.EXPIRED
 
 
-def _order_by(sort: SortKey, descending: bool, dialect: str) -> list[Any]:
-    c = contact_t.c
+def _order_by(sort: SortKey, descending: bool, dialect: str, columns: Any = None) -> list[Any]:
+    """The ORDER BY of a sort, on `columns` (default: the contact table's)."""
+    c = contact_t.c if columns is None else columns
     cols: list[Any]
     if sort is SortKey.NAME:
         cols = [c.last_name, c.first_name, c.id]
@@ -152,6 +153,23 @@ class ContactsRepository:
             return None
         return query.filter.count_statement(self.db.dialect, utcnow())
 
+    def _fence_search(self, query: ContactQuery, total: int | None) -> bool:
+        """PostgreSQL, a search matching fewer than WALK_MIN_MATCHES contacts: read the
+        matches (trigram index) and sort them, fenced off from the sort index.
+
+        The planner estimates where the matches lie in the order as if they were spread
+        evenly, and walks the sort index filtering every row; but a name search's
+        matches bunch up in the name order (`smith`: 32,146 matches, all late -- 693,669
+        rows read, 2.4 s at 1M, against ~0.15 s for reading and sorting the matches).
+        Sorting the matches costs in proportion to their number, hence the bound (the
+        one SQLite's search uses to decide the other way, see WALK_MIN_MATCHES)."""
+        return (
+            self.db.dialect == "postgresql"
+            and bool(normalize_term(query.search))
+            and total is not None
+            and total < WALK_MIN_MATCHES
+        )
+
     def _walk_filter(
         self, conn: Any, query: ContactQuery, window: Window, total: int | None
     ) -> bool:
@@ -193,8 +211,18 @@ class ContactsRepository:
             return []
         offset, limit, reverse = window
         now = utcnow()
-        order = _order_by(query.sort, query.descending != reverse, self.db.dialect)
+        descending = query.descending != reverse
         c = contact_t.c
+        columns = (
+            c.id,
+            c.email,
+            c.first_name,
+            c.last_name,
+            c.created_at,
+            c.updated_at,
+            c.version,
+            c.active_until,
+        )
         matches_stmt = self._search_only_count(query) if offset <= WALK_MAX_OFFSET else None
         with self.db.engine.connect() as conn:
             walk = False
@@ -202,23 +230,21 @@ class ContactsRepository:
                 matches = total if total is not None else conn.execute(matches_stmt).scalar_one()
                 walk = matches >= WALK_MIN_MATCHES
             walk_filter = self._walk_filter(conn, query, window, total)
-            stmt = (
-                select(
-                    c.id,
-                    c.email,
-                    c.first_name,
-                    c.last_name,
-                    c.created_at,
-                    c.updated_at,
-                    c.version,
-                    c.active_until,
+            where = self.where(query, now, walk_order_index=walk, walk_filter=walk_filter)
+            if self._fence_search(query, total):
+                # PostgreSQL: the matches first (MATERIALIZED: the planner may not fold
+                # it back into a walk of the sort index), then sorted.
+                fenced = select(*columns).where(where).cte("matches").prefix_with("MATERIALIZED")
+                stmt = select(fenced).order_by(
+                    *_order_by(query.sort, descending, self.db.dialect, fenced.c)
                 )
-                .where(self.where(query, now, walk_order_index=walk, walk_filter=walk_filter))
-                .order_by(*order)
-                .limit(limit)
-                .offset(offset)
-            )
-            raw = list(conn.execute(stmt).all())
+            else:
+                stmt = (
+                    select(*columns)
+                    .where(where)
+                    .order_by(*_order_by(query.sort, descending, self.db.dialect))
+                )
+            raw = list(conn.execute(stmt.limit(limit).offset(offset)).all())
             products = self._products_for(conn, [r.id for r in raw], now)
         if reverse:
             raw.reverse()
