@@ -23,7 +23,9 @@ from session_tui.data.deletion import delete_contacts, restore_backup
 from session_tui.data.demo import generate_demo
 from session_tui.data.migrate import HEAD_REVISION, current_revision, is_current, upgrade
 
-HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "psycopg", "textual")
+HEAVY = (
+    "sqlalchemy", "sqlmodel", "pydantic", "alembic", "psycopg", "textual", "email_validator"
+)
 
 
 def loaded_after(code: str) -> set[str]:
@@ -75,6 +77,17 @@ def test_asks_version_only_for_the_top_level_option() -> None:
 def test_command_line_loads_no_ui() -> None:
     loaded = loaded_after("from session_tui.cli import build_parser; build_parser()")
     assert "textual" not in loaded
+
+
+def test_the_app_loads_no_orm_nor_pydantic() -> None:
+    """The tables are SQLAlchemy Core (models.py): the app's modules load neither the
+    SQLModel/pydantic machinery nor the email validator (only for unusual addresses)."""
+    loaded = loaded_after(
+        "import session_tui.ui.app, session_tui.ui.screens.contacts, session_tui.cli as c\n"
+        "c.build_parser()"
+    )
+    assert {"sqlalchemy", "textual"} <= loaded
+    assert not loaded & {"sqlmodel", "pydantic", "email_validator", "alembic", "psycopg"}
 
 
 def test_opening_a_current_sqlite_database_loads_no_alembic_nor_psycopg(tmp_path: Path) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from email_validator import EmailNotValidError, validate_email
-
 MAX_NAME = 200
 MAX_EMAIL = 320
 
@@ -57,6 +55,10 @@ def email_problem(email: str) -> str | None:
         return f"email is longer than {MAX_EMAIL} characters"
     if _FAST_EMAIL.match(email):
         return None
+    # Imported here: most addresses take the fast path, and the import costs ~50 ms
+    # of every start (docs/performance.md).
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:
