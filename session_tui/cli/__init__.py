@@ -85,7 +85,7 @@ def asks_version(argv: Sequence[str]) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     if asks_version(sys.argv[1:] if argv is None else argv):
         print(VERSION_TEXT)
-        return 0
+        raise SystemExit(0)  # as argparse's version action does
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
