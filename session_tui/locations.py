@@ -10,8 +10,28 @@ from platformdirs import user_data_path
 APP_NAME = "session-tui"
 
 
+def make_private_dirs(path: Path) -> None:
+    """Create `path` and every missing parent 0700, whatever the umask (mkdir's
+    `parents=True` gives 0777 & ~umask: 0777 under umask 000). Folders that
+    exist keep their mode."""
+    missing: list[Path] = []
+    current = path
+    while not os.path.lexists(current) and current.parent != current:
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            continue  # created meanwhile by another process: leave it
+        try:
+            os.chmod(folder, 0o700)
+        except OSError:
+            pass
+
+
 def _private_dir(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path)
     try:
         os.chmod(path, 0o700)
     except OSError:

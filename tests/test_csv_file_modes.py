@@ -1,6 +1,6 @@
 """Exported CSV files and rejects files hold names and emails: a new file is 0600
 whatever the umask; a file that is replaced keeps the mode its owner gave it; the
-write stays atomic (temporary `.part`, renamed when complete). `-` is stdout."""
+write stays atomic (a unique temporary `.X.*.part`, renamed when complete). `-` is stdout."""
 
 from __future__ import annotations
 
@@ -68,14 +68,15 @@ def test_an_overwritten_export_keeps_the_files_mode(
 def test_a_leftover_part_file_does_not_lend_its_mode(
     sdb: Database, tmp_path: Path, umask: int
 ) -> None:
-    """A `.part` left by a killed export (an older version wrote it 0644) is not reused."""
+    """A file named like an old temporary name (`X.part`, 0644) is neither reused nor
+    deleted: it may be the user's own file (issue 13, item 6)."""
     target = tmp_path / "contacts.csv"
     stale = tmp_path / "contacts.csv.part"
     stale.write_text("half a file", encoding="utf-8")
     os.chmod(stale, 0o644)
     export_csv(sdb, target)
     assert mode(target) == 0o600
-    assert not stale.exists()
+    assert stale.read_text(encoding="utf-8") == "half a file" and mode(stale) == 0o644
     assert "half a file" not in target.read_text(encoding="utf-8")
 
 

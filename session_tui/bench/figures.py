@@ -422,6 +422,12 @@ def figure_memory(ctx: Context) -> list[Figure]:
     return [Figure("peak_memory", mb[ctx.large], mb[ctx.small], "MB", max_ratio=1.3)]
 
 
+def figure_bulk(ctx: Context) -> list[Figure]:
+    from session_tui.bench.bulk_figures import figure_bulk as run
+
+    return run(ctx)
+
+
 FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("import", ("import_csv",), figure_import),
     FigureSpec("export", ("export_csv",), figure_export),
@@ -435,4 +441,5 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("filter", ("filter_change", "filter_change_floor"), figure_filter),
     FigureSpec("delete", ("delete_selected",), figure_delete),
     FigureSpec("memory", ("peak_memory",), figure_memory),
+    FigureSpec("bulk", ("bulk_grant", "bulk_extend", "bulk_cancel"), figure_bulk),
 )

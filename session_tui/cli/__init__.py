@@ -22,7 +22,9 @@ COMMAND_MODULES = (
     "session_tui.cli.segments",
     "session_tui.cli.products",
     "session_tui.cli.memberships",
+    "session_tui.cli.contacts",
     "session_tui.cli.restore",
+    "session_tui.cli.check",
 )
 
 

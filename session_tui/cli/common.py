@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from session_tui.data.redact import printable
+
 if TYPE_CHECKING:
     from session_tui.data.db import Database
 
@@ -28,7 +30,7 @@ class Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line (and exit code 2)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"session-tui: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"session-tui: error: {printable(message)} (see '{self.prog} --help')\n")
 
 
 def common_parser() -> argparse.ArgumentParser:
@@ -114,6 +116,16 @@ def print_table(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> None:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
 
 
+def _url_of(args: argparse.Namespace) -> str:
+    """The database URL a command used, for error messages ("" if unknown)."""
+    from session_tui.data.db import resolve_url
+
+    try:
+        return resolve_url(getattr(args, "db", None))
+    except Exception:  # noqa: BLE001 - only a better message is at stake
+        return ""
+
+
 def run_command(
     handler: Callable[[argparse.Namespace], int | None], args: argparse.Namespace
 ) -> int:
@@ -121,7 +133,7 @@ def run_command(
     try:
         return int(handler(args) or 0)
     except CliError as exc:
-        print(f"session-tui: error: {exc}", file=sys.stderr)
+        print(f"session-tui: error: {printable(str(exc))}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print("session-tui: interrupted; nothing was changed", file=sys.stderr)
@@ -134,8 +146,8 @@ def run_command(
         from session_tui.data.db import describe_error
 
         if isinstance(exc, SQLAlchemyError):
-            msg = describe_error(exc)
+            msg = describe_error(exc, _url_of(args))
         else:
             msg = f"{type(exc).__name__}: {exc}"
-        print(f"session-tui: error: {msg}", file=sys.stderr)
+        print(f"session-tui: error: {printable(msg)}", file=sys.stderr)
         return 1

@@ -20,17 +20,33 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "import contacts from a CSV file (Ghost, Mailchimp, Kit, session-tui exports…); "
         "one transaction: all or nothing",
     )
-    p.add_argument("file", metavar="FILE", help="the CSV file to import")
+    p.add_argument(
+        "file",
+        metavar="FILE",
+        help="the CSV file to import; '-' reads standard input (pipes are read once)",
+    )
     p.add_argument(
         "--dry-run",
         action="store_true",
-        help="preview only: report every row's verdict and the counts, write nothing",
+        help="preview only: report every row's verdict, the counts and the file's "
+        "SHA-256 (for --expect-hash), write nothing",
+    )
+    p.add_argument(
+        "--expect-hash",
+        metavar="SHA256",
+        help="import only if the file's SHA-256 is this one (as printed by --dry-run): "
+        "the very bytes that were previewed",
     )
     p.add_argument(
         "--rejects",
         metavar="FILE",
         help="write the invalid rows to FILE (the input's columns plus 'reason'), "
         "ready to fix and import again",
+    )
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="let --rejects FILE be a symbolic link (the file it points to is written)",
     )
 
     e = add_command(
@@ -49,6 +65,11 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         help="only contacts matching this filter, e.g. 'product:Course status:active'",
     )
     which.add_argument("--segment", metavar="NAME", help="only contacts of this saved segment")
+    e.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="let FILE be a symbolic link (the file it points to is written)",
+    )
 
 
 def _progress_printer(args: argparse.Namespace, unit: str) -> Any:
@@ -63,15 +84,33 @@ def _progress_printer(args: argparse.Namespace, unit: str) -> Any:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from session_tui.data.csvio import CsvFormatError
+    from session_tui.data.csvio.inputs import spooled
+
+    try:
+        with spooled(args.file) as (path, spool):
+            return _import(args, path, args.file if spool else "")
+    except CsvFormatError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _import(args: argparse.Namespace, path: str, source: str) -> int:
     from session_tui.data.csvio import CsvFormatError, Verdict, import_csv, sniff
     from session_tui.data.csvio.importer import Progress
+    from session_tui.data.csvio.inputs import CHANGED
     from session_tui.data.db import DatabaseError
     from session_tui.data.validation import strip_controls
 
     try:
-        layout = sniff(args.file)
+        layout = sniff(path, source=source)
     except CsvFormatError as exc:
         raise CliError(str(exc)) from None
+    expected = (args.expect_hash or "").strip().lower()
+    if expected and expected != layout.sha256:
+        raise CliError(
+            f"{CHANGED} (its SHA-256 is {layout.sha256}, not {strip_controls(expected)}); "
+            "nothing was imported"
+        )
     show = _progress_printer(args, "bytes")
 
     def progress(p: Progress) -> None:
@@ -81,7 +120,12 @@ def run_import(args: argparse.Namespace) -> int:
     db = open_db(args)
     try:
         report = import_csv(
-            db, layout, dry_run=args.dry_run, rejects=args.rejects, progress=progress
+            db,
+            layout,
+            dry_run=args.dry_run,
+            rejects=args.rejects,
+            follow_symlinks=args.follow_symlinks,
+            progress=progress,
         )
     except (CsvFormatError, DatabaseError) as exc:
         raise CliError(f"{exc}; nothing was imported") from None
@@ -111,7 +155,11 @@ def run_import(args: argparse.Namespace) -> int:
         return '"' + strip_controls(value) + '"'
 
     print(f"file: {strip_controls(args.file)}")
-    print(f"encoding: {layout.encoding_name}; delimiter: {layout.delimiter_name}")
+    print(f"sha256: {layout.sha256}")
+    print(
+        f"encoding: {layout.encoding_name} ({layout.encoding_reason}); "
+        f"delimiter: {layout.delimiter_name}"
+    )
     print("columns: " + ", ".join(f"{label} <- {q(header)}" for label, header in layout.mapping()))
     if layout.ignored:
         print("ignored columns: " + ", ".join(q(h) for h in layout.ignored))
@@ -158,7 +206,11 @@ def run_export(args: argparse.Namespace) -> int:
 
         try:
             written = export_csv(
-                db, args.file, query=query, progress=progress if show is not None else None
+                db,
+                args.file,
+                query=query,
+                progress=progress if show is not None else None,
+                follow_symlinks=args.follow_symlinks,
             )
         except (ExportError, DatabaseError) as exc:
             raise CliError(f"{exc}; nothing was exported") from None

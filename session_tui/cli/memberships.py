@@ -1,8 +1,12 @@
-"""`session-tui memberships list | add | cancel | extend | payment`."""
+"""`session-tui memberships list | add | cancel | extend | payment`.
+
+add/cancel/extend/payment take EMAIL PRODUCT (one contact) or PRODUCT plus a selector
+(--filter, --segment, --emails: many contacts at once, data/bulk_memberships.py)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -16,6 +20,17 @@ from session_tui.cli.common import (
     show_usage,
     wants_json,
 )
+from session_tui.cli.selection import (
+    add_confirm_arguments,
+    add_selector_arguments,
+    ask,
+    confirm,
+    has_selector,
+    note_unknown,
+    progress_printer,
+    select_contacts,
+)
+from session_tui.data.bulk_memberships import BulkAction, apply_plan, plan_bulk
 from session_tui.data.clock import date_to_dt, parse_date
 from session_tui.data.models import PaymentType, Status
 from session_tui.data.repositories.memberships import (
@@ -30,58 +45,132 @@ from session_tui.data.validation import ValidationError
 PAYMENTS = [p.value for p in PaymentType]
 
 
+def _examples(*lines: str) -> str:
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _command(
+    msub: Any,
+    common: argparse.ArgumentParser,
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    help: str,
+    *examples: str,
+) -> argparse.ArgumentParser:
+    p = add_command(msub, common, name, handler, help)
+    p.epilog = _examples(*examples)
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    return p
+
+
+def _targets(p: argparse.ArgumentParser, *, allow_past: bool = False) -> None:
+    """EMAIL PRODUCT (one contact), or PRODUCT with a selector (many: bulk)."""
+    p.add_argument(
+        "email",
+        metavar="EMAIL",
+        nargs="?",
+        help="one contact; leave it out when choosing contacts with --filter, --segment "
+        "or --emails",
+    )
+    p.add_argument("product", metavar="PRODUCT")
+    add_selector_arguments(p)
+    add_confirm_arguments(p)
+    if allow_past:
+        p.add_argument(
+            "--allow-past",
+            action="store_true",
+            help="with a selector: go ahead although the expiry date is in the past "
+            "(it makes those memberships expired; without it a terminal is asked once more)",
+        )
+
+
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
         "memberships",
         help="list, add (grant), cancel and extend memberships",
         description="Memberships: who has which product, how it was paid, until when. "
         "Every change is recorded in the membership's history. Dates are YYYY-MM-DD "
-        "(UTC); past dates are allowed for back-filling.",
+        "(UTC); past dates are allowed for back-filling. add, extend, payment and cancel "
+        "act on one contact (EMAIL PRODUCT) or, with --filter, --segment or --emails, "
+        "on many at once (PRODUCT only): they print what they will do first.",
+        epilog=_examples(
+            'session-tui memberships add ann@example.com "1:1 Coaching" --payment paid',
+            'session-tui memberships add "Course" --filter payment:free --payment comped --yes',
+            'session-tui memberships cancel "Retreat" --segment dropouts --dry-run',
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
     parser.set_defaults(handler=lambda _args: show_usage(parser))
     msub = parser.add_subparsers(dest="memberships_command", metavar="ACTION")
 
-    p = add_command(msub, common, "list", run_list, "one row per membership with its status")
+    p = _command(
+        msub,
+        common,
+        "list",
+        run_list,
+        "one row per membership with its status",
+        "session-tui memberships list --product Course --status active --json",
+    )
     p.add_argument("--email", metavar="E", help="only this contact's memberships")
     p.add_argument("--product", metavar="P", help="only memberships of this product")
     p.add_argument("--status", choices=["active", "expired"], help="only active or expired")
     p.add_argument("--payment", choices=PAYMENTS, help="only this payment type")
 
-    p = add_command(
+    p = _command(
         msub,
         common,
         "add",
         run_add,
         "grant a product to a contact (creates the contact if needed; granting a product "
-        "the contact already has reactivates that membership)",
+        "the contact already has reactivates that membership). With a selector: to every "
+        "chosen contact; already active memberships are left alone",
+        'session-tui memberships add ann@example.com "1:1 Coaching" --payment paid '
+        "--expires 2026-12-31",
+        'session-tui memberships add "Course" --filter payment:free --payment comped --yes',
+        'session-tui memberships add "Course" --emails cohort.txt --payment paid --dry-run',
     )
-    p.add_argument("email", metavar="EMAIL")
-    p.add_argument("product", metavar="PRODUCT")
+    _targets(p, allow_past=True)
     p.add_argument("--payment", choices=PAYMENTS, required=True)
     p.add_argument("--started", metavar="DATE", help="start date (default: now)")
     p.add_argument("--expires", metavar="DATE", help="expiry date (default: never expires)")
     p.add_argument("--first-name", default="", help="first name, when the contact is new")
     p.add_argument("--last-name", default="", help="last name, when the contact is new")
 
-    p = add_command(msub, common, "cancel", run_cancel, "cancel a membership (now)")
-    p.add_argument("email", metavar="EMAIL")
-    p.add_argument("product", metavar="PRODUCT")
+    p = _command(
+        msub,
+        common,
+        "cancel",
+        run_cancel,
+        "cancel a membership (now); with a selector, the chosen contacts' memberships",
+        'session-tui memberships cancel ann@example.com "Retreat"',
+        'session-tui memberships cancel "Retreat" --segment dropouts --yes',
+    )
+    _targets(p)
 
-    p = add_command(
+    p = _command(
         msub,
         common,
         "extend",
         run_extend,
-        "set a membership's expiry date (`never` = never expires)",
+        "set a membership's expiry date (`never` = never expires); with a selector, of the "
+        "chosen contacts' memberships",
+        'session-tui memberships extend ann@example.com "Group Program" --expires 2026-12-31',
+        'session-tui memberships extend "Group Program" --filter expires:30d --expires never --yes',
     )
-    p.add_argument("email", metavar="EMAIL")
-    p.add_argument("product", metavar="PRODUCT")
+    _targets(p, allow_past=True)
     p.add_argument("--expires", metavar="DATE", required=True)
 
-    p = add_command(msub, common, "payment", run_payment, "change a membership's payment type")
-    p.add_argument("email", metavar="EMAIL")
-    p.add_argument("product", metavar="PRODUCT")
+    p = _command(
+        msub,
+        common,
+        "payment",
+        run_payment,
+        "change a membership's payment type; with a selector, of the chosen contacts' memberships",
+        'session-tui memberships payment ann@example.com "Course" --payment paid',
+        'session-tui memberships payment "Course" --filter payment:free --payment paid --yes',
+    )
+    _targets(p)
     p.add_argument("--payment", choices=PAYMENTS, required=True)
 
 
@@ -153,6 +242,19 @@ def run_list(args: argparse.Namespace) -> int:
 def run_add(args: argparse.Namespace) -> int:
     started = _date(args.started, "--started")
     expires = _date(args.expires, "--expires")
+    if _is_bulk(args):
+        if args.first_name or args.last_name:
+            raise CliError("--first-name/--last-name only go with one EMAIL", code=2)
+        return _run_bulk(
+            args,
+            lambda: BulkAction.grant(
+                args.product,
+                args.payment,
+                expires,
+                started_at=started,
+                allow_past=args.allow_past,
+            ),
+        )
 
     def action(repo: MembershipsRepository) -> int:
         res = repo.grant(
@@ -180,6 +282,9 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_cancel(args: argparse.Namespace) -> int:
+    if _is_bulk(args):
+        return _run_bulk(args, lambda: BulkAction.cancel(args.product))
+
     def action(repo: MembershipsRepository) -> int:
         m = repo.cancel(repo.require(args.email, args.product).id)
         _print_one(args, m, f"cancelled “{m.product}” of {m.email}")
@@ -191,6 +296,10 @@ def run_cancel(args: argparse.Namespace) -> int:
 def run_extend(args: argparse.Namespace) -> int:
     never = args.expires.strip().lower() == "never"
     expires = None if never else _date(args.expires, "--expires")
+    if _is_bulk(args):
+        return _run_bulk(
+            args, lambda: BulkAction.extend(args.product, expires, allow_past=args.allow_past)
+        )
 
     def action(repo: MembershipsRepository) -> int:
         m = repo.extend(repo.require(args.email, args.product).id, expires)
@@ -207,9 +316,79 @@ def run_extend(args: argparse.Namespace) -> int:
 
 
 def run_payment(args: argparse.Namespace) -> int:
+    if _is_bulk(args):
+        return _run_bulk(args, lambda: BulkAction.payment(args.product, args.payment))
+
     def action(repo: MembershipsRepository) -> int:
         m = repo.change_payment(repo.require(args.email, args.product).id, args.payment)
         _print_one(args, m, f"“{m.product}” of {m.email} is now {m.payment_type}")
         return 0
 
     return _with_repo(args, action)
+
+
+# -- many contacts at once (a selector) ------------------------------------------------
+def _is_bulk(args: argparse.Namespace) -> bool:
+    """A selector: PRODUCT only (bulk). Otherwise EMAIL PRODUCT, as before."""
+    if has_selector(args):
+        if args.email is not None:
+            raise CliError(
+                "with --filter, --segment or --emails give only the PRODUCT, not an EMAIL",
+                code=2,
+            )
+        return True
+    if args.email is None:
+        raise CliError(
+            "give EMAIL and PRODUCT, or PRODUCT with --filter, --segment or --emails", code=2
+        )
+    if args.dry_run:
+        raise CliError("--dry-run goes with --filter, --segment or --emails", code=2)
+    return False
+
+
+def _run_bulk(args: argparse.Namespace, make: Callable[[], BulkAction]) -> int:
+    db = open_db(args)
+    try:
+        action = make()
+        selection = select_contacts(db, args)
+        note_unknown(selection)
+        plan = plan_bulk(db, action, selection.ids)
+        out: dict[str, Any] = {
+            "dry_run": bool(args.dry_run),
+            "plan": plan.counts.as_json(),
+            "result": None,
+            "unknown_emails": selection.unknown_emails,
+        }
+        if not wants_json(args):
+            print(plan.sentence)
+        if args.dry_run or plan.counts.touched == 0:
+            if wants_json(args):
+                print_json(out)
+            else:
+                print("dry run: nothing was written" if args.dry_run else "nothing to do")
+            return 0
+        if not confirm(args, plan.counts.touched, "Go ahead?"):
+            print("session-tui: cancelled; nothing was changed", file=sys.stderr)
+            return 1
+        warning = plan.past_warning
+        if warning is not None and not args.allow_past:
+            refusal = f"the expiry date is in the past: {warning}; add --allow-past to go ahead"
+            if not ask(f"The expiry date is in the past: {warning}. Go ahead?", refusal):
+                print("session-tui: cancelled; nothing was changed", file=sys.stderr)
+                return 1
+        result = apply_plan(
+            db,
+            plan,
+            allow_past=True if warning is not None else None,
+            progress=progress_printer(plan.counts.headline(), len(plan.ids)),
+        )
+        if wants_json(args):
+            out["result"] = result.counts.as_json()
+            print_json(out)
+        else:
+            print(f"done: {result.counts.sentence}")
+        return 0
+    except ValidationError as exc:
+        raise CliError(exc.message) from exc
+    finally:
+        db.dispose()

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import os
+import random
 import sqlite3
-from collections.abc import Iterable
+import stat
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import quote, unquote
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from session_tui import locations
+from session_tui.data.redact import mask_secrets
 
 ENV_VAR = "SESSION_TUI_DB"
 # How long a statement waits for another session's lock before it fails with "the
@@ -24,6 +31,23 @@ ANALYZED_TABLES = ("contact", "membership", "membership_event", "product")
 # Fewer changed rows than this leave the statistics as they are (autovacuum's own
 # threshold is 50 rows + 10% of the table; a one-contact delete should not pay a VACUUM).
 ANALYZE_MIN_ROWS = 1_000
+
+# A writing transaction that PostgreSQL aborts as a deadlock victim or a
+# serialization failure is run again this many times in all, after a short
+# jittered pause; then its error reaches the caller (describe_error: "try again").
+WRITE_ATTEMPTS = 3
+_RETRY_PAUSE_S = 0.05
+# Connection execution option set by Database.write(): SQLite then starts the
+# transaction with BEGIN IMMEDIATE (see _on_sqlite_begin).
+_WRITE_OPTION = "session_tui_write"
+# SQLSTATEs of a transaction that failed only because of other transactions.
+_TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock_detected, serialization_failure
+TRANSIENT_MESSAGE = (
+    "other changes to the same contacts kept conflicting with this one; "
+    "nothing was changed: try again"
+)
+
+T = TypeVar("T")
 
 
 class DatabaseError(Exception):
@@ -41,24 +65,90 @@ def resolve_url(arg: str | None = None) -> str:
         return f"sqlite:///{locations.default_db_path()}"
     if raw.startswith(("postgres://", "postgresql://")):
         rest = raw.split("://", 1)[1]
-        return f"postgresql+psycopg://{rest}"
+        return f"postgresql+psycopg://{_quote_password(rest)}"
+    if raw == ":memory:":
+        return "sqlite:///:memory:"  # refused by open_database, with the reason
     if "://" in raw:
         return raw
     return f"sqlite:///{Path(raw).expanduser().resolve()}"
 
 
+def _quote_password(rest: str) -> str:
+    """`user:p@ss@host/db` -> `user:p%40ss@host/db`: a password holding `@`, `/`, `?`,
+    `#` or `:` is percent-encoded, so the URL parser neither cuts it at its first `@`
+    (and connects to host `ss@host`, naming the rest of the password in its error)
+    nor reads part of it as the host. The authority ends at the last `@`; an
+    already-encoded password stays as it is."""
+    userinfo, at, hostpart = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return rest
+    user, _, password = userinfo.partition(":")
+    if any(ch in user for ch in "@/?#"):
+        return rest  # the "@" belongs to the path or the query, not to the authority
+    return f"{user}:{quote(unquote(password), safe='')}@{hostpart}"
+
+
+def _is_memory(u: URL) -> bool:
+    """A SQLite URL of an in-memory database (`sqlite://`, `:memory:`, URI forms)."""
+    name = u.database or ""
+    if name in ("", ":memory:"):
+        return True
+    return name.startswith("file:") and (
+        u.query.get("mode") == "memory" or name[5:].startswith(":memory:")
+    )
+
+
 def _sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL, None for another database or an in-memory one.
+    A URI filename (`sqlite:///file:/x.db?mode=ro&uri=true`) gives `/x.db`."""
     u = make_url(url)
-    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+    if u.get_backend_name() != "sqlite" or _is_memory(u):
         return None
-    return Path(u.database)
+    name = u.database or ""
+    if name.startswith("file:") and str(u.query.get("uri", "")).lower() in ("true", "1"):
+        name = unquote(name[5:])
+        if name.startswith("//"):  # file://host/path or file:///path
+            name = "/" + name[2:].partition("/")[2]
+    return Path(name)
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _refuse_unsuitable(url: str) -> None:
+    """An in-memory SQLite database (lost at exit, and each connection would get an
+    empty one) or a database path that is not a regular file (`/dev/null`: SQLite
+    would create `/dev/null-journal` beside it) is refused with the reason."""
+    u = make_url(url)
+    if u.get_backend_name() != "sqlite":
+        return
+    if _is_memory(u):
+        raise DatabaseError(
+            "an in-memory SQLite database is not supported: it would be empty for "
+            "every connection and lost at exit; give a database file path"
+        )
+    path = _sqlite_path(url)
+    try:
+        mode = os.stat(path).st_mode if path is not None else None
+    except OSError:
+        return  # a new file, or one SQLite will report on
+    if mode is None or stat.S_ISREG(mode):
+        return
+    kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    raise DatabaseError(f"{path} is {kind}, not a database file: give a SQLite file path")
 
 
 def _create_private_file(path: Path) -> None:
     """Create a new SQLite file private: 0600 (SQLite gives its -wal/-shm files the
     same mode). An existing file keeps its mode: a file the user made read-only
     (0400) or shares with a group (0660) is not silently changed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    locations.make_private_dirs(path.parent)
     if path.exists():
         return
     try:
@@ -102,7 +192,36 @@ def _on_postgres_connect(dbapi_conn: Any, _record: Any) -> None:
 
 
 def _on_sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A writer takes the write lock at BEGIN: a deferred transaction that reads
+    # and then must upgrade to a write fails AT ONCE with "database is locked"
+    # when another connection wrote meanwhile (busy_timeout does not apply to
+    # that upgrade). BEGIN IMMEDIATE waits up to busy_timeout for its turn.
+    write = conn.get_execution_options().get(_WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for an error that says only "another transaction got in the way":
+    PostgreSQL's deadlock_detected and serialization_failure. Running the whole
+    transaction again is safe and normally succeeds."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    return getattr(exc.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES
+
+
+def retry_transient(work: Callable[[], T], attempts: int = WRITE_ATTEMPTS) -> T:
+    """Run `work()` (one whole transaction) again when it fails with a transient
+    error (`is_transient`), at most `attempts` times in all, with a small
+    jittered pause; the last failure is raised. `work` must roll back fully on
+    failure, as a `with conn.begin()` block does."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except DBAPIError as exc:
+            if attempt >= attempts or not is_transient(exc):
+                raise
+        time.sleep(_RETRY_PAUSE_S * attempt * (0.5 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
 @dataclass
@@ -121,8 +240,9 @@ class Database:
         return self.dialect == "sqlite"
 
     def display_name(self) -> str:
-        """URL without password, for the title bar."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        """The URL with every credential masked (`mask_secrets`): for the title bar,
+        messages and backup headers."""
+        return mask_secrets(self.url)
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -146,14 +266,43 @@ class Database:
         names = [t for t in tables if t in ANALYZED_TABLES]
         if not names:
             return False
-        quote = self.engine.dialect.identifier_preparer.quote
-        sql = "VACUUM ANALYZE " + ", ".join(quote(t) for t in names)
+        ident = self.engine.dialect.identifier_preparer.quote
+        sql = "VACUUM ANALYZE " + ", ".join(ident(t) for t in names)
         try:
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql(sql)
         except Exception:  # noqa: BLE001 - statistics only; the data is already committed
             return False
         return True
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """One writing transaction: commits when the block ends, rolls back when it
+        raises. EVERY transaction that writes starts here (or in `run_write`):
+        SQLite begins it with BEGIN IMMEDIATE, so it waits its turn behind other
+        writers (busy_timeout) instead of failing when it first writes."""
+        with self.engine.connect() as conn:
+            mark_writer(conn)
+            with conn.begin():
+                yield conn
+
+    def run_write(self, work: Callable[[Connection], T], attempts: int = WRITE_ATTEMPTS) -> T:
+        """`work(conn)` in a `write()` transaction, run again (a new transaction)
+        when PostgreSQL aborted it as a deadlock victim or serialization failure;
+        see `retry_transient`."""
+
+        def once() -> T:
+            with self.write() as conn:
+                return work(conn)
+
+        return retry_transient(once, attempts)
+
+
+def mark_writer(conn: Connection, write: bool = True) -> None:
+    """Make the next transactions `conn` begins writing ones (BEGIN IMMEDIATE on
+    SQLite), or plain ones again with `write=False`; for code that manages its
+    own connection (bulk delete and restore)."""
+    conn.execution_options(**{_WRITE_OPTION: write})
 
 
 def make_engine(url: str) -> Engine:
@@ -183,12 +332,15 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
     """
     resolved = resolve_url(url)
     try:
+        _refuse_unsuitable(resolved)
         engine = make_engine(resolved)
         db = Database(resolved, engine)
         if migrate:
-            from session_tui.data.migrate import ensure_current
+            from session_tui.data.migrate import is_current, upgrade
 
-            ensure_current(db)  # imports Alembic only when a migration is pending
+            if not is_current(db):  # imports Alembic only when a migration is pending
+                _refuse_newer_schema(db)
+                upgrade(db)
         else:
             with engine.connect():
                 pass
@@ -197,6 +349,26 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
     except Exception as exc:  # noqa: BLE001 - turned into a message for the user
         raise DatabaseError(describe_error(exc, resolved)) from exc
     return db
+
+
+def _refuse_newer_schema(db: Database) -> None:
+    """A database stamped with a migration this version does not know was written by
+    a newer session-tui: say so (Alembic would say "Can't locate revision …")."""
+    from alembic.script import ScriptDirectory
+
+    from session_tui.data.migrate import alembic_config, current_revision
+
+    current = current_revision(db)
+    if current is None:
+        return
+    script = ScriptDirectory.from_config(alembic_config(db))
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current not in known:
+        db.dispose()
+        raise DatabaseError(
+            f"this database was written by a newer session-tui (schema {current}); "
+            "upgrade the app"
+        )
 
 
 # PostgreSQL ended our session (restart, pg_terminate_backend, network): the
@@ -212,19 +384,22 @@ _CONNECTION_LOST = (
 def describe_error(exc: BaseException, url: str = "") -> str:
     """A one-line, user-facing description of a database exception."""
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    first = text[0] if text else type(exc).__name__
-    where = make_url(url).render_as_string(hide_password=True) if url else ""
+    first = mask_secrets(text[0]) if text else type(exc).__name__
+    where = mask_secrets(url)
     low = first.lower()
     if "readonly" in low or "read-only" in low:
         folder = _read_only_folder(url)
         if folder is not None:
             return (
                 f"the database's folder is read-only ({folder}): SQLite needs to create "
-                f"its -wal and -shm files beside the database: {where}"
+                "its -wal and -shm files beside the database; nothing was written"
             )
-        return f"the database is read-only: {where}"
+        named = f" ({where})" if where else ""
+        return f"the database is read-only{named}: nothing was written"
     if "disk is full" in low or "no space" in low:
         return "the disk is full: nothing was written"
+    if is_transient(exc):
+        return TRANSIENT_MESSAGE
     if "database is locked" in low or "lock timeout" in low:
         return "the database is busy (another program holds a lock); try again"
     if any(lost in low for lost in _CONNECTION_LOST):

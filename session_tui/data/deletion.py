@@ -83,8 +83,13 @@ from sqlalchemy.exc import IntegrityError
 from session_tui import locations
 from session_tui.data import fts
 from session_tui.data.clock import utcnow
-from session_tui.data.db import Database
-from session_tui.data.models import contact_t, event_t, membership_t, product_t
+from session_tui.data.db import Database, mark_writer, retry_transient
+from session_tui.data.models import EventKind, contact_t, event_t, membership_t, product_t
+from session_tui.data.repositories.memberships import (
+    normalize_payment_type,
+    refresh_active_until,
+)
+from session_tui.data.validation import ValidationError, normalize_email, normalize_name
 
 try:
     import fcntl
@@ -220,6 +225,40 @@ def _decode(spec: _TableSpec, record: Any, where: str) -> dict[str, Any]:
     return out
 
 
+_EVENT_KINDS = frozenset(k.value for k in EventKind)
+
+
+def _text(record: dict[str, Any], name: str, where: str) -> str:
+    value = record.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BackupError(f"{where}: {name} is not text")
+    return value
+
+
+def _normalize_contact(contact: dict[str, Any], where: str) -> dict[str, Any]:
+    """The same validation and normalisation as import and edit (a hand-edited
+    backup is input like any other): the email trimmed, lower-cased and valid, names
+    without control characters and at most MAX_NAME long. A genuine backup holds
+    normalised values, so this changes nothing in it. BackupError names the line."""
+    try:
+        contact["email"] = normalize_email(_text(contact, "email", where))
+        for name in ("first_name", "last_name"):
+            contact[name] = normalize_name(_text(contact, name, where), name)
+    except ValidationError as exc:
+        raise BackupError(f"{where}: {exc.message}") from None
+    return contact
+
+
+def _normalize_membership(m: dict[str, Any], where: str) -> dict[str, Any]:
+    try:
+        m["payment_type"] = normalize_payment_type(_text(m, "payment_type", where)).value
+    except ValidationError as exc:
+        raise BackupError(f"{where}: {exc.message}") from None
+    return m
+
+
 def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -242,29 +281,45 @@ BULK_CACHE_KIB = 262_144  # SQLite page cache while deleting/restoring many rows
 
 @contextmanager
 def _bulk_connection(db: Database) -> Iterator[Connection]:
-    """A connection for one big transaction. SQLite: a larger page cache for its
-    duration (the indexes of a million-contact database do not fit the default,
-    and a full cache spills into the WAL mid-transaction); reset afterwards, as
-    the pool reuses the connection."""
+    """A connection for one big WRITING transaction (`mark_writer`: SQLite's
+    BEGIN IMMEDIATE). SQLite: a larger page cache for its duration (the indexes
+    of a million-contact database do not fit the default, and a full cache
+    spills into the WAL mid-transaction); reset afterwards, as the pool reuses
+    the connection."""
     with db.engine.connect() as conn:
         if not db.is_sqlite:
+            mark_writer(conn)
             yield conn
             return
         previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
         conn.exec_driver_sql(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
         conn.commit()
-        try:
-            yield conn
-        finally:
-            if conn.in_transaction():
-                conn.rollback()
+        mark_writer(conn)
+
+        def reset() -> None:
+            conn.rollback()  # also ends a transaction that a failed commit left invalid
+            mark_writer(conn, False)
             conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous or -2000)}")
             conn.commit()
+
+        try:
+            yield conn
+        except BaseException:
+            # The first error is the one to report (e.g. "disk is full" at the
+            # commit), never a failure of this clean-up: a connection that cannot
+            # be reset is dropped instead of going back to the pool.
+            try:
+                reset()
+            except Exception:  # noqa: BLE001
+                conn.invalidate()
+            raise
+        reset()
 
 
 def _take_write_lock(conn: Connection, db: Database) -> None:
     """SQLite: take the write lock now, so that what we read is what we change
-    (a deferred transaction cannot upgrade after another writer committed)."""
+    (a deferred transaction cannot upgrade after another writer committed).
+    Redundant since `_bulk_connection` begins with BEGIN IMMEDIATE; harmless."""
     if db.is_sqlite:
         conn.exec_driver_sql("DELETE FROM contact WHERE 0")
 
@@ -460,8 +515,26 @@ def delete_contacts(
     transaction is rolled back, the unfinished backup removed, and
     DeletionCancelled raised. Ids that no longer exist are skipped and counted
     in `missing`.
+
+    Locks: contacts first (ids ascending, chunk by chunk), then their memberships
+    -- the lock order of every membership change (repositories.memberships), so
+    they cannot deadlock. A transaction PostgreSQL still aborts as a deadlock
+    victim (or a serialization failure) is run again from the start, with a new
+    backup (`retry_transient`); `progress` then starts over.
     """
     id_list = sorted({int(i) for i in ids})
+    return retry_transient(
+        lambda: _delete_once(db, id_list, progress, cancelled, backups_dir)
+    )
+
+
+def _delete_once(
+    db: Database,
+    id_list: list[int],
+    progress: ProgressFn | None,
+    cancelled: CancelFn | None,
+    backups_dir: Path | None,
+) -> DeleteResult:
     total = len(id_list)
     folder = backups_dir if backups_dir is not None else locations.backups_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -480,7 +553,6 @@ def delete_contacts(
     deleted: list[int] = []
     try:
         with _bulk_connection(db) as conn, conn.begin() as tx:
-            _take_write_lock(conn, db)
             fts_bulk = _FtsBulk(conn, db, "contact_fts_ad")
             with gzip.GzipFile(
                 filename="", mode="wb", fileobj=raw, compresslevel=_GZIP_LEVEL, mtime=0
@@ -725,14 +797,14 @@ def _read_entries(path: Path) -> Iterator[tuple[str, Any]]:
                 raise BackupError(f"{where}: malformed end marker")
             trailer = obj["end"]
             continue
-        contact = _decode(_CONTACT, obj.get("contact"), where)
+        contact = _normalize_contact(_decode(_CONTACT, obj.get("contact"), where), where)
         memberships: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         raw_memberships = obj.get("memberships", [])
         if not isinstance(raw_memberships, list):
             raise BackupError(f"{where}: memberships is not a list")
         for raw_m in raw_memberships:
-            m = _decode(_MEMBERSHIP, raw_m, where)
+            m = _normalize_membership(_decode(_MEMBERSHIP, raw_m, where), where)
             if m["contact_id"] != contact["id"]:
                 raise BackupError(f"{where}: a membership belongs to another contact")
             memberships.append(m)
@@ -741,6 +813,8 @@ def _read_entries(path: Path) -> Iterator[tuple[str, Any]]:
                 raise BackupError(f"{where}: events is not a list")
             for raw_e in raw_events:
                 e = _decode(_EVENT, raw_e, where)
+                if e["kind"] not in _EVENT_KINDS:
+                    raise BackupError(f"{where}: unknown history event kind {e['kind']!r}")
                 if e["membership_id"] != m["id"]:
                     raise BackupError(f"{where}: an event belongs to another membership")
                 events.append(e)
@@ -789,6 +863,7 @@ class _Restorer:
         self.deferred_e: list[dict[str, Any]] = []
         self.taken_event_ids: set[int] = set()
         self.renumbered = 0
+        self.contact_ids: list[int] = []
 
     @property
     def refused(self) -> bool:
@@ -865,6 +940,7 @@ class _Restorer:
             for ev in its_events:
                 (self.deferred_e if ev["id"] in taken_e else keep_e).append(ev)
         self._insert(_CONTACT, [e.contact for e in entries])
+        self.contact_ids.extend(ids)
         self.fts.index(ids, remove=False)
         if keep_m:
             self._insert(_MEMBERSHIP, keep_m)
@@ -912,6 +988,9 @@ class _Restorer:
                 event_t.insert(),
                 [{k: v for k, v in ev.items() if k != "id"} for ev in self.deferred_e],
             )
+        # The status comes from the memberships, never from the file: a contact the
+        # file calls active with no (or only ended) memberships is not.
+        refresh_active_until(self.conn, self.contact_ids)
         self.fts.finish()
         if self.dialect == "postgresql":
             _fix_sequences(self.conn)

@@ -84,7 +84,7 @@ def update_contact(
     c = contact_t.c
     repo = ContactsRepository(db)
     try:
-        with db.engine.begin() as conn:
+        with db.write() as conn:
             row = conn.execute(
                 select(c.version, c.first_name, c.last_name, c.email).where(c.id == contact_id)
             ).first()

@@ -47,14 +47,48 @@ def normalize_name(value: str | None, field: str = "name") -> str:
     return text
 
 
+def clean_email(value: str | None) -> str:
+    """The one normalisation of an email address (every entry point uses it):
+    control characters removed, trimmed, lower-cased, Unicode NFC (`josé` typed
+    with a combining accent is the same address as with `é`), and the domain
+    NFKC-folded (`ｅｘａｍｐｌｅ．ｏｒｇ` is `example.org`, as IDNA maps it).
+    The local part is not folded: `email_problem` refuses compatibility
+    characters there (docs/decisions.md). Does not validate."""
+    email = strip_controls(value or "").strip().lower()
+    if email.isascii():
+        return email
+    email = unicodedata.normalize("NFC", email)
+    local, at, domain = email.rpartition("@")
+    if at:
+        email = local + at + unicodedata.normalize("NFKC", domain).lower()
+    return email
+
+
+def _compat_problem(email: str) -> str | None:
+    """A reason when the local part holds fullwidth or other compatibility characters."""
+    local = email.rpartition("@")[0]
+    folded = unicodedata.normalize("NFKC", local).lower()
+    if folded == local:
+        return None
+    domain = email.rpartition("@")[2]
+    return (
+        "invalid email: the part before @ has fullwidth or compatibility characters "
+        f"(did you mean {folded}@{domain}?)"
+    )
+
+
 def email_problem(email: str) -> str | None:
-    """None if `email` (already normalised) is valid, else a short reason."""
+    """None if `email` (already normalised by `clean_email`) is valid, else a short reason."""
     if not email:
         return "email is empty"
     if len(email) > MAX_EMAIL:
         return f"email is longer than {MAX_EMAIL} characters"
     if _FAST_EMAIL.match(email):
         return None
+    if not email.isascii():
+        problem = _compat_problem(email)
+        if problem is not None:
+            return problem
     # Imported here: most addresses take the fast path, and the import costs ~50 ms
     # of every start (docs/performance.md).
     from email_validator import EmailNotValidError, validate_email
@@ -67,8 +101,8 @@ def email_problem(email: str) -> str | None:
 
 
 def normalize_email(value: str | None) -> str:
-    """Trim and lower-case; raise ValidationError('email', …) when invalid."""
-    email = strip_controls(value or "").strip().lower()
+    """`clean_email`; raise ValidationError('email', …) when invalid."""
+    email = clean_email(value)
     problem = email_problem(email)
     if problem:
         raise ValidationError("email", problem)

@@ -10,10 +10,10 @@ No Textual here, so it is easy to test. Stored datetimes are naive UTC.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from session_tui.data.clock import utcnow
+from session_tui.data.clock import show_moment, utcnow
 
 Clock = Callable[[], datetime]
 
@@ -55,10 +55,16 @@ def relative(moment: datetime | None, now: datetime, *, never: str = "never") ->
 
 
 def day(moment: datetime | None, *, never: str = "never") -> str:
-    """The stored calendar date (YYYY-MM-DD) of a membership date."""
-    return never if moment is None else moment.strftime("%Y-%m-%d")
+    """The stored calendar date (YYYY-MM-DD) of a membership date. Never raises."""
+    return show_moment(moment, never=never)
+
+
+def local_day(moment: datetime) -> str:
+    """The local calendar date of a stored (naive UTC) moment. Never raises: a moment
+    the local zone cannot represent (year 1 west of UTC) is shown as stored."""
+    return show_moment(moment, local=True)
 
 
 def local_time(moment: datetime) -> str:
-    """A stored (naive UTC) moment in local time, to the minute."""
-    return moment.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+    """A stored (naive UTC) moment in local time, to the minute. Never raises."""
+    return show_moment(moment, local=True, minutes=True)

@@ -10,7 +10,9 @@ could run as a spreadsheet formula are escaped (see `escaping`).
 The rows are streamed from one SQL query (the products aggregated in SQL), so
 memory stays flat at any size; a file is written under a temporary name and
 renamed at the end, so a cancelled or failed export leaves nothing behind. A
-new file is created 0600 (owner only); a replaced file keeps its mode (`files`).
+new file is created 0600 (owner only); a replaced file keeps its mode. The
+target is checked first: never the database, its sidecar files, a backup, or a
+symbolic link unless asked; devices and FIFOs are streamed into (`files`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Select, String, and_, case, func, literal, or_, select, true
@@ -28,11 +29,10 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from session_tui.data.clock import utcnow
 from session_tui.data.csvio.escaping import TRIGGERS
-from session_tui.data.csvio.files import mode_for, open_part, part_path
+from session_tui.data.csvio.files import OutputFile, TargetError, open_output
 from session_tui.data.db import Database, DatabaseError, describe_error
 from session_tui.data.models import contact_t, membership_t, product_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
-from session_tui.data.validation import strip_controls
 
 EXPORT_COLUMNS = (
     "email",
@@ -173,21 +173,6 @@ def _chunks(db: Database, conn: Any, stmt: Select[Any]) -> Iterator[Sequence[Any
     yield from result.partitions()
 
 
-def _open_target(target: str | os.PathLike[str]) -> tuple[IO[str], Path]:
-    """The temporary file the export goes to: 0600 for a new file, the mode of
-    the file it replaces otherwise (`files`)."""
-    path = Path(target)
-    part = part_path(path)
-    try:
-        if path.is_dir():
-            raise ExportError(f"{strip_controls(str(path))} is a directory")
-        return open_part(part, mode_for(path), "utf-8"), part
-    except OSError as exc:
-        raise ExportError(
-            f"cannot write {strip_controls(str(path))}: {exc.strerror or exc}"
-        ) from None
-
-
 def export_csv(
     db: Database,
     target: str | os.PathLike[str] | IO[str],
@@ -196,12 +181,17 @@ def export_csv(
     ids: Sequence[int] | None = None,
     progress: ExportProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
+    follow_symlinks: bool = False,
+    wait_for_reader: bool = True,
 ) -> int:
     """Write the contacts matching `query` (or exactly `ids`, a selection) as CSV.
 
     `target`: a path, `"-"` for stdout, or an open text stream. Returns the
     number of contacts written. Raises ExportError / DatabaseError /
-    ExportCancelled; a path target is then left untouched.
+    ExportCancelled; a regular file target is then left untouched (a device or
+    FIFO, written in place, has what was written so far). `follow_symlinks`:
+    write the file a symbolic link points to (else a link is refused);
+    `wait_for_reader`: wait for a FIFO's reader (else refuse a FIFO nobody reads).
     """
     repo = ContactsRepository(db)
     total = -1
@@ -209,13 +199,20 @@ def export_csv(
         total = len(set(ids)) if ids is not None else repo.count(query or ContactQuery())
 
     out: IO[str]
-    part: Path | None = None
-    final: Path | None = None
+    output: OutputFile | None = None
     if isinstance(target, str | os.PathLike) and os.fspath(target) == "-":
         out = sys.stdout
     elif isinstance(target, str | os.PathLike):
-        final = Path(target)
-        out, part = _open_target(target)
+        try:
+            output = open_output(
+                target,
+                db_url=db.url,
+                follow_symlinks=follow_symlinks,
+                wait_for_reader=wait_for_reader,
+            )
+        except TargetError as exc:
+            raise ExportError(str(exc)) from None
+        out = output.stream
     else:
         out = target
     done = 0
@@ -251,17 +248,17 @@ def export_csv(
             if isinstance(exc, SQLAlchemyError):
                 raise DatabaseError(describe_error(exc, db.url)) from exc
             raise
-        if part is not None:
-            out.close()
-            assert final is not None
-            os.replace(part, final)
+        if output is not None:
+            try:
+                output.commit()
+            except OSError as exc:
+                raise ExportError(f"cannot write the export: {exc.strerror or exc}") from None
         else:
             out.flush()
         ok = True
     finally:
-        if part is not None and not ok:
-            out.close()
-            part.unlink(missing_ok=True)
+        if output is not None and not ok:
+            output.abort()
     if progress is not None:
         progress(ExportProgress(done, max(total, done)))
     return done

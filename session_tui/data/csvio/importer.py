@@ -40,13 +40,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import IO, Any, Protocol
 from unicodedata import is_normalized
 
-from session_tui.data.clock import utcnow
+from session_tui.data.clock import MAX_YEAR, MIN_YEAR, SUPPORTED_DATES, utcnow
 from session_tui.data.csvio.escaping import unescape_cell
-from session_tui.data.csvio.files import mode_for, open_part, part_path
+from session_tui.data.csvio.files import OutputFile, TargetError, open_output
 from session_tui.data.csvio.reader import (
     ColumnMap,
     CsvFormatError,
@@ -60,6 +59,7 @@ from session_tui.data.db import Database, DatabaseError, describe_error
 from session_tui.data.validation import (
     MAX_NAME,
     ValidationError,
+    clean_email,
     email_problem,
     normalize_name,
     strip_controls,
@@ -228,11 +228,33 @@ def parse_created(raw: str) -> str | None:
 Parsed = tuple[str, str, str, str | None]
 
 
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def not_utf8_reason(cells: list[str]) -> str | None:
+    """`not valid UTF-8 (byte 0x81 at column 2)` for a row read with "surrogateescape"
+    that holds a byte that is not UTF-8 (column = the CSV column, from 1), else None."""
+    for index, cell in enumerate(cells):
+        found = _ESCAPED_BYTE.search(cell)
+        if found is not None:
+            byte = ord(found.group()) - 0xDC00
+            return f"not valid UTF-8 (byte 0x{byte:02x} at column {index + 1})"
+    return None
+
+
+def printable(text: str) -> str:
+    """`text` with bytes that were not UTF-8 shown as U+FFFD (safe to print)."""
+    if _ESCAPED_BYTE.search(text) is None:
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 class RowParser:
     """Turns a row's cells into a `Parsed` tuple, or a reason why the row is invalid."""
 
-    def __init__(self, columns: ColumnMap) -> None:
+    def __init__(self, columns: ColumnMap, lenient: bool = False) -> None:
         self.columns = columns
+        self.lenient = lenient  # the file may hold bytes that are not UTF-8 (see reader)
         self.dates_defaulted = 0  # created_at cells that are not dates
 
     def raw_email(self, cells: list[str]) -> str:
@@ -240,18 +262,21 @@ class RowParser:
         return strip_controls(cells[i]).strip() if i < len(cells) else ""
 
     def parse(self, cells: list[str]) -> Parsed | str:
+        if self.lenient:
+            reason = not_utf8_reason(cells)
+            if reason is not None:
+                return reason
         c = self.columns
         n = len(cells)
         raw = cells[c.email] if c.email < n else ""
         if raw and raw[0] == "'":
             raw = unescape_cell(raw)
         email = raw.strip().lower()
+        if not (email.isascii() and email.isprintable()):
+            email = clean_email(email)  # NFC, controls removed, domain NFKC
         problem = email_problem(email)
         if problem is not None:
-            email = strip_controls(email).strip()
-            problem = email_problem(email)
-            if problem is not None:
-                return problem
+            return problem
         try:
             if c.full_name is not None:
                 full = _name(cells[c.full_name] if c.full_name < n else "", "name")
@@ -269,6 +294,11 @@ class RowParser:
             created = parse_created(cells[i])
             if created is None and cells[i].strip():
                 self.dates_defaulted += 1
+            elif created is not None and not MIN_YEAR <= int(created[:4]) <= MAX_YEAR:
+                return (
+                    f"created_at {created[:10]} is outside the supported dates "
+                    f"({SUPPORTED_DATES})"
+                )
         return (email, first, last, created)
 
 
@@ -305,34 +335,62 @@ class RejectsWriter:
         self.count += 1
 
 
-def open_rejects(final: str | os.PathLike[str], layout: CsvLayout) -> tuple[IO[str], Path]:
-    """Open the temporary file a rejects file `final` is written under (UTF-8, with
-    a BOM if the input had one); returns it and its path, to be renamed to `final`
-    when complete. 0600 for a new file, the mode of the file it replaces otherwise
-    (see `files`)."""
+def open_rejects(
+    final: str | os.PathLike[str],
+    layout: CsvLayout,
+    *,
+    db_url: str | None = None,
+    follow_symlinks: bool = False,
+    wait_for_reader: bool = True,
+) -> OutputFile:
+    """Open the rejects file `final` for writing (UTF-8, with a BOM if the input had
+    one; bytes of the input that were not UTF-8 are written back as they were).
+
+    Refused (CsvFormatError) when `final` is the input, the database `db_url` or
+    one of its files, a backup, or a symbolic link without `follow_symlinks`
+    (`files.check_target`). A regular file is written under a temporary name and
+    renamed by `commit()`: 0600 when new, the replaced file's mode otherwise."""
     encoding = "utf-8-sig" if layout.encoding == "utf-8-sig" else "utf-8"
-    part = part_path(final)
     try:
-        return open_part(part, mode_for(final), encoding), part
-    except OSError as exc:
-        raise CsvFormatError(
-            f"cannot write {strip_controls(os.fspath(final))}: {exc.strerror or exc}"
-        ) from None
+        return open_output(
+            final,
+            encoding=encoding,
+            errors="surrogateescape",
+            db_url=db_url,
+            inputs=[layout.path],
+            follow_symlinks=follow_symlinks,
+            wait_for_reader=wait_for_reader,
+        )
+    except TargetError as exc:
+        raise CsvFormatError(str(exc)) from None
 
 
 def write_rejects(
-    layout: CsvLayout, path: str | os.PathLike[str], cancel: CancelFn | None = None
+    layout: CsvLayout,
+    path: str | os.PathLike[str],
+    cancel: CancelFn | None = None,
+    *,
+    db_url: str | None = None,
+    follow_symlinks: bool = False,
+    wait_for_reader: bool = True,
 ) -> int:
     """Re-read the input and write its invalid rows to `path`; returns how many.
 
     Whether a row is invalid depends on the row alone, so this gives the same
-    rows as the import reported.
+    rows as the import reported -- provided the file is still the one the import
+    read: it is checked (size, mtime, SHA-256) and refused when it changed.
     """
-    parser = RowParser(layout.columns)
-    out, tmp = open_rejects(path, layout)
+    parser = RowParser(layout.columns, lenient=layout.errors != "strict")
+    output = open_rejects(
+        path,
+        layout,
+        db_url=db_url,
+        follow_symlinks=follow_symlinks,
+        wait_for_reader=wait_for_reader,
+    )
     try:
-        with out, RowSource(layout) as source:
-            writer = RejectsWriter(out, layout)
+        with RowSource(layout) as source:
+            writer = RejectsWriter(output.stream, layout)
             for _line, cells in source:
                 result = parser.parse(cells)
                 if isinstance(result, str):
@@ -341,9 +399,9 @@ def write_rejects(
                     writer.write(cells, result)
                     if cancel is not None and writer.count % 1000 == 0 and cancel():
                         raise ImportCancelled()
-        os.replace(tmp, path)
+        output.commit()
     except BaseException:
-        tmp.unlink(missing_ok=True)  # a failed or cancelled write leaves nothing behind
+        output.abort()  # a failed or cancelled write leaves nothing behind
         raise
     return writer.count
 
@@ -594,6 +652,7 @@ def import_csv(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     rejects: str | os.PathLike[str] | None = None,
+    follow_symlinks: bool = False,
     batch_size: int = BATCH,
     sample_rows: int = PREVIEW_ROWS,
     problem_rows: int = PROBLEM_ROWS,
@@ -602,19 +661,24 @@ def import_csv(
 
     Raises CsvFormatError (file problems), DatabaseError (database problems),
     ImportCancelled (`cancel()` returned true): in every such case nothing was
-    written. `rejects` names a file that receives the invalid rows.
+    written. `rejects` names a file that receives the invalid rows (refused when
+    it is the input, the database or a backup: see `open_rejects`).
+
+    A `CsvLayout` from an earlier `sniff` pins the file's content: when the file
+    is not the one it describes any more (size, mtime, SHA-256 of the bytes), the
+    import fails with "the file changed since the preview: preview again".
     """
     layout = source if isinstance(source, CsvLayout) else sniff(source)
     report = ImportReport(layout=layout, dry_run=dry_run)
     now = utcnow()
-    parser = RowParser(layout.columns)
+    lenient = layout.errors != "strict"
+    parser = RowParser(layout.columns, lenient=lenient)
     email_col = layout.columns.email
-    rejects_out: IO[str] | None = None
+    rejects_out: OutputFile | None = None
     rejects_writer: RejectsWriter | None = None
-    rejects_tmp: Path | None = None
     if rejects is not None:
-        rejects_out, rejects_tmp = open_rejects(rejects, layout)
-        rejects_writer = RejectsWriter(rejects_out, layout)
+        rejects_out = open_rejects(rejects, layout, db_url=db.url, follow_symlinks=follow_symlinks)
+        rejects_writer = RejectsWriter(rejects_out.stream, layout)
 
     raw: Any = None
     writer: _Writer | None = None
@@ -651,6 +715,8 @@ def import_csv(
                         if rejects_writer is not None:
                             rejects_writer.write(cells, reason)
                         shown = strip_controls(raw_email).strip()
+                        if lenient:
+                            shown = printable(shown)
                         batch.append((line, (shown, "", "", None), reason))
                         n_invalid += 1
                     rows += 1
@@ -695,12 +761,10 @@ def import_csv(
                     pass
             raw.close()
         if rejects_out is not None:
-            rejects_out.close()
-            assert rejects_tmp is not None
             if committed:
-                os.replace(rejects_tmp, os.fspath(rejects))  # type: ignore[arg-type]
+                rejects_out.commit()
             else:
-                rejects_tmp.unlink(missing_ok=True)
+                rejects_out.abort()
     db.analyze(report.added if committed else 0)  # PostgreSQL statistics after a bulk load
     return report
 

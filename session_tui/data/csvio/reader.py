@@ -17,9 +17,18 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
 
+from session_tui.data.csvio.inputs import (
+    CHANGED,
+    CsvFormatError,
+    Fingerprint,
+    HashingReader,
+    check_unchanged,
+    display,
+    open_regular,
+    scan,
+)
 from session_tui.data.validation import strip_controls
 
 SAMPLE_BYTES = 64 * 1024
@@ -31,10 +40,6 @@ csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
 _CHUNK = 1 << 20
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
-
-
-class CsvFormatError(Exception):
-    """The file cannot be read as a contacts CSV. The message is for the user."""
 
 
 # Header names, normalised (lower case, without spaces, "_" and "-"), per field.
@@ -100,6 +105,20 @@ class CsvLayout:
     columns: ColumnMap
     ignored: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    # "surrogateescape" when a UTF-8 file has a few bytes that are not UTF-8: the
+    # rows holding them become invalid (and go to the rejects file byte for byte).
+    errors: str = "strict"
+    encoding_reason: str = ""  # why this encoding (the preview shows it)
+    fingerprint: Fingerprint | None = None  # what the preview read (size, mtime, sha256)
+    source: str = ""  # the name the user gave (`-` for standard input), if not `path`
+
+    @property
+    def shown_name(self) -> str:
+        return strip_controls(self.source or self.path)
+
+    @property
+    def sha256(self) -> str:
+        return self.fingerprint.sha256 if self.fingerprint is not None else ""
 
     @property
     def delimiter_name(self) -> str:
@@ -120,6 +139,8 @@ class CsvLayout:
         """A JSON-able description (CLI --json, tests)."""
         return {
             "encoding": self.encoding_name,
+            "encoding_reason": self.encoding_reason,
+            "sha256": self.sha256,
             "delimiter": self.delimiter_name,
             "mapping": {
                 name: self.header_name(index) for name, index in self.columns.used().items()
@@ -129,8 +150,7 @@ class CsvLayout:
         }
 
 
-def _display(path: str | os.PathLike[str]) -> str:
-    return strip_controls(os.fspath(path))
+_display = display
 
 
 def _snippet(text: str, limit: int = 80) -> str:
@@ -138,43 +158,34 @@ def _snippet(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _open_binary(path: str | os.PathLike[str]) -> io.BufferedReader:
-    name = _display(path)
-    try:
-        if Path(path).is_dir():
-            raise CsvFormatError(f"{name} is a directory, not a CSV file")
-        return open(path, "rb")  # noqa: SIM115 - caller closes
-    except FileNotFoundError:
-        raise CsvFormatError(f"no such file: {name}") from None
-    except PermissionError:
-        raise CsvFormatError(f"not allowed to read {name}") from None
-    except OSError as exc:
-        raise CsvFormatError(f"cannot read {name}: {exc.strerror or exc}") from None
+@dataclass(frozen=True)
+class Encoding:
+    """How `detect_encoding` decided to read a file."""
+
+    codec: str  # Python codec
+    label: str  # for people
+    reason: str  # why
+    notes: tuple[str, ...]
+    errors: str  # decode error handler for the rows
+    fingerprint: Fingerprint
 
 
-def _decodes_fully(path: str | os.PathLike[str], encoding: str) -> tuple[bool, int]:
-    """(whether the whole file decodes strictly with `encoding`, offset of the first bad byte)."""
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    offset = 0
-    with _open_binary(path) as f:
-        while True:
-            chunk = f.read(_CHUNK)
-            try:
-                decoder.decode(chunk, final=not chunk)
-            except UnicodeDecodeError as exc:
-                return False, offset + exc.start
-            if not chunk:
-                return True, -1
-            offset += len(chunk)
+def detect_encoding(path: str | os.PathLike[str], head: bytes, name: str = "") -> Encoding:
+    """Decide how to read the file (one pass over it). Raises CsvFormatError for
+    binary files and for UTF-16/32 files that do not decode.
 
-
-def detect_encoding(path: str | os.PathLike[str], head: bytes) -> tuple[str, str, list[str]]:
-    """(codec, name for people, notes). Raises CsvFormatError for binary files."""
-    name = _display(path)
-    if head.startswith(codecs.BOM_UTF8):
-        encoding, label = "utf-8-sig", "UTF-8 with BOM"
+    A UTF-8 file with a few bytes that are not UTF-8 stays UTF-8: the rows that
+    hold them are invalid. Windows-1252 (or Latin-1) is used only when most of
+    the file's non-ASCII bytes are not UTF-8.
+    """
+    name = name or _display(path)
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        # Before UTF-16: the UTF-32 LE mark starts with the UTF-16 LE one.
+        codec, label = "utf-32", "UTF-32"
+    elif head.startswith(codecs.BOM_UTF8):
+        codec, label = "utf-8-sig", "UTF-8 with BOM"
     elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding, label = "utf-16", "UTF-16"
+        codec, label = "utf-16", "UTF-16"
     else:
         if head.startswith(b"PK\x03\x04"):
             raise CsvFormatError(
@@ -186,24 +197,36 @@ def detect_encoding(path: str | os.PathLike[str], head: bytes) -> tuple[str, str
                 f"{name} is not a CSV file (it holds binary data): export your contacts "
                 "as CSV first"
             )
-        encoding, label = "utf-8", "UTF-8"
-    ok, bad = _decodes_fully(path, encoding)
-    if ok:
-        return encoding, label, []
-    if encoding != "utf-8":
-        raise CsvFormatError(f"{name} is not valid {label} (bad bytes at offset {bad})")
-    note = f"the file is not UTF-8 (first non-UTF-8 byte at offset {bad}); read it as Windows-1252"
-    if _decodes_fully(path, "cp1252")[0]:
-        return (
-            "cp1252",
-            "Windows-1252 (cp1252)",
-            [note + " (cp1252): check accented letters in the preview"],
+        codec, label = "utf-8", "UTF-8"
+    found = scan(path, codec)
+    fp = found.fingerprint
+    if codec in ("utf-16", "utf-32"):
+        if found.bad:
+            raise CsvFormatError(
+                f"{name} is not valid {label} (bad bytes at offset {found.first_bad})"
+            )
+        return Encoding(
+            codec, label, "it starts with the " + label + " byte order mark", (), "strict", fp
         )
-    return (
-        "latin-1",
-        "Latin-1 (ISO-8859-1)",
-        [note.replace("Windows-1252", "Latin-1") + ": check accented letters in the preview"],
+    if not found.bad:
+        why = "every byte is valid UTF-8" if found.non_ascii else "the file is plain ASCII"
+        if codec == "utf-8-sig":
+            why = "it starts with the UTF-8 byte order mark"
+        return Encoding(codec, label, why, (), "strict", fp)
+    counted = (
+        f"{found.bad:,} of its {found.non_ascii:,} non-ASCII bytes are not valid UTF-8 "
+        f"(the first at offset {found.first_bad})"
     )
+    if codec == "utf-8-sig" or found.bad * 2 <= found.non_ascii:
+        why = f"{counted}: read as UTF-8; the rows holding them are invalid"
+        return Encoding(codec, label, why, (why,), "surrogateescape", fp)
+    why = f"{counted}: the file is not UTF-8"
+    if not scan(path, "cp1252").bad:
+        codec, label = "cp1252", "Windows-1252 (cp1252)"
+    else:
+        codec, label = "latin-1", "Latin-1 (ISO-8859-1)"
+    note = f"{why}; read it as {label}: check accented letters in the preview"
+    return Encoding(codec, label, f"{why}; read as {label}", (note,), "strict", fp)
 
 
 def _map_header(header: list[str]) -> tuple[ColumnMap | None, tuple[str, ...]]:
@@ -247,10 +270,13 @@ def _has_header_line(head: bytes) -> bool:
     return len(lines) > needed
 
 
-def sniff(path: str | os.PathLike[str]) -> CsvLayout:
-    """Detect encoding, delimiter and column mapping; CsvFormatError if impossible."""
-    name = _display(path)
-    with _open_binary(path) as f:
+def sniff(path: str | os.PathLike[str], *, source: str = "") -> CsvLayout:
+    """Detect encoding, delimiter and column mapping; CsvFormatError if impossible.
+
+    `source`: the name the user gave when `path` is a copy of it (a spooled pipe).
+    Only regular files are read (`inputs.open_regular`)."""
+    name = _display(source or path)
+    with open_regular(path) as f:
         size = os.fstat(f.fileno()).st_size
         head = f.read(SAMPLE_BYTES)
         while not _has_header_line(head) and len(head) < MAX_HEADER_BYTES:
@@ -262,7 +288,8 @@ def sniff(path: str | os.PathLike[str]) -> CsvLayout:
         raise CsvFormatError(
             f"{name} is empty: nothing to import (expected a header line with an email column)"
         )
-    encoding, label, notes = detect_encoding(path, head)
+    found = detect_encoding(path, head, name)
+    encoding = found.codec
     decoder = codecs.getincrementaldecoder(encoding)("replace")
     sample = decoder.decode(head, final=len(head) >= size)
     if sample.startswith("\ufeff"):
@@ -309,15 +336,19 @@ def sniff(path: str | os.PathLike[str]) -> CsvLayout:
     _, delimiter, line, header, columns, ignored = best
     return CsvLayout(
         path=os.fspath(path),
-        size=size,
+        size=found.fingerprint.size,
         encoding=encoding,
-        encoding_name=label,
+        encoding_name=found.label,
         delimiter=delimiter,
         header=tuple(header),
         header_line=line + offset_lines,
         columns=columns,
         ignored=ignored,
-        notes=tuple(notes),
+        notes=found.notes,
+        errors=found.errors,
+        encoding_reason=found.reason,
+        fingerprint=found.fingerprint,
+        source=source,
     )
 
 
@@ -331,12 +362,27 @@ class RowSource:
     def __init__(self, layout: CsvLayout) -> None:
         self.layout = layout
         self._binary: io.BufferedReader | None = None
+        self._hashing: HashingReader | None = None
         self._text: io.TextIOWrapper | None = None
 
     def __enter__(self) -> RowSource:
-        self._binary = _open_binary(self.layout.path)
-        self._text = io.TextIOWrapper(self._binary, encoding=self.layout.encoding, newline="")
+        layout = self.layout
+        check_unchanged(layout.path, layout.fingerprint)
+        self._hashing = HashingReader(open_regular(layout.path))
+        self._binary = io.BufferedReader(self._hashing, buffer_size=_CHUNK)
+        self._text = io.TextIOWrapper(
+            self._binary, encoding=layout.encoding, errors=layout.errors, newline=""
+        )
         return self
+
+    def verify(self) -> None:
+        """After the last row: CsvFormatError(CHANGED) unless the bytes read are the
+        ones the layout was made from (the preview)."""
+        pinned = self.layout.fingerprint
+        if pinned is None or self._hashing is None:
+            return
+        if self._hashing.digest.hexdigest() != pinned.sha256:
+            raise CsvFormatError(CHANGED)
 
     def __exit__(
         self,
@@ -351,6 +397,7 @@ class RowSource:
             self._text.close()
             self._text = None
             self._binary = None
+            self._hashing = None
 
     def bytes_read(self) -> int:
         if self._binary is None or self._binary.closed:
@@ -377,6 +424,7 @@ class RowSource:
                 if line <= header_line or not cells:
                     continue
                 yield line, cells
+            self.verify()
         except csv.Error as exc:
             if "unexpected end of data" in str(exc):
                 raise CsvFormatError(
@@ -386,13 +434,10 @@ class RowSource:
                 f'line {previous + 1}: {exc} -- is a quote (") left open above it?'
             ) from None
         except UnicodeDecodeError:
-            raise CsvFormatError(
-                f"{_display(self.layout.path)} changed while it was read "
-                f"(not {self.layout.encoding_name} any more after line {line})"
-            ) from None
+            raise CsvFormatError(CHANGED) from None
         except OSError as exc:
             raise CsvFormatError(
-                f"cannot read {_display(self.layout.path)}: {exc.strerror or exc}"
+                f"cannot read {self.layout.shown_name}: {exc.strerror or exc}"
             ) from None
 
 

@@ -24,6 +24,7 @@ that `parse(to_text(f)) == normalize(f)`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from session_tui.data.filters.ast import (
@@ -258,6 +259,7 @@ class _Parser:
         text = tok.text
         colon = text.find(":")
         if colon < 0:
+            _refuse_comparison_typo(text, tok.col)
             return _Node(
                 "cond", tok.col, cond=self.make(FieldName.SEARCH, Op.CONTAINS, text, tok.col)
             )
@@ -304,6 +306,40 @@ class _Parser:
             return Condition(fld, op, value)
         except FilterError as exc:
             raise FilterSyntaxError(str(exc), col) from None
+
+
+# A bare word like `joined>2030-01-01` (the colon forgotten): a known field name, then
+# a comparison, then a value. Searching for that text is never what was meant.
+_COMPARISON_TYPO = re.compile(
+    r"(?P<field>[A-Za-z_]+)(?P<op>==|!=|<=|>=|=<|=>|<|>|=|!)(?P<value>[^<>=!].*)", re.DOTALL
+)
+
+
+def _refuse_comparison_typo(word: str, col: int) -> None:
+    """Raise "did you mean `joined:>2030-01-01`?" for a bare word that is a field
+    comparison without its colon. An error rather than a warning: the search it
+    would otherwise run matches nothing, silently. A quoted word ("joined>x") is
+    still a search, for the rare name that really looks like this."""
+    found = _COMPARISON_TYPO.fullmatch(word)
+    if found is None:
+        return
+    fld = FIELD_ALIASES.get(found["field"].lower())
+    if fld is None:
+        return
+    op = {"=<": "<=", "=>": ">=", "==": "="}.get(found["op"], found["op"])
+    value = found["value"]
+    name = found["field"].lower()
+    if op in ("!=", "!"):
+        meant = f"not {name}:{value}"
+    elif fld is FieldName.JOINED and op != "=":
+        meant = f"{name}:{op}{value}"
+    else:
+        meant = f"{name}:{value}"
+    raise FilterSyntaxError(
+        f"did you mean `{meant}`? (a field and its value are joined by ':'; "
+        f'to search for the text itself, quote it: "{word}")',
+        col,
+    )
 
 
 def _to_group(node: _Node) -> Group:

@@ -15,6 +15,7 @@ from session_tui.data.db import Database
 from session_tui.data.models import Status, contact_t, membership_t, product_t
 from session_tui.data.repositories.paging import Window, narrows, plan_window
 from session_tui.data.search import fts_count, normalize_term, row_match_clause, search_clause
+from session_tui.data.validation import clean_email
 
 # A search matching at least this many contacts reads its first pages by walking the
 # sort index and probing the matches (search_clause's walk_order_index), instead of
@@ -317,7 +318,7 @@ class ContactsRepository:
     def get_by_email(self, email: str) -> ContactRow | None:
         with self.db.engine.connect() as conn:
             cid = conn.execute(
-                select(contact_t.c.id).where(contact_t.c.email == email.strip().lower())
+                select(contact_t.c.id).where(contact_t.c.email == clean_email(email))
             ).scalar()
         return self.get(cid) if cid is not None else None
 

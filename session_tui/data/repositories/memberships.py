@@ -5,6 +5,18 @@ API
 - `refresh_active_until(conn, contact_ids)` -- recompute `contact.active_until` (the
   denormalised status, see models.Contact) for those contacts (`None` = every contact)
   inside the caller's transaction. EVERY code path that writes memberships calls it.
+- `expected_active_until(contact_id)` -- that recomputed value as an SQL expression
+  (a correlated subquery), for `refresh_active_until` and `session-tui check`.
+- `lock_contacts(conn, contact_ids)` -- `SELECT … FOR UPDATE` of those contacts, ids
+  ascending (a no-op on SQLite, whose writers hold the database's write lock).
+
+Lock order (PostgreSQL): a transaction that changes memberships FIRST locks the
+contacts they belong to (`lock_contacts`, ids ascending), then the memberships; the
+bulk delete does the same. So two changes to one contact's memberships run one after
+the other -- the second sees the first's result when it recomputes the status, instead
+of a stale snapshot (READ COMMITTED) -- and no two writers wait for each other in a
+circle. Every change runs in `Database.run_write`: SQLite's BEGIN IMMEDIATE, and a
+transaction PostgreSQL still aborts as a deadlock victim is run again.
 - `membership_status(expires_at, cancelled_at, now) -> Status` (active / expired).
 - `insert_event(conn, membership_id, kind, at, detail="", actor="")` -- one history row.
 - `grant_detail(payment_type, expires_at)` -- the detail text of a `granted` event
@@ -54,7 +66,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from session_tui.data import clock as clock_mod
-from session_tui.data.clock import FAR_FUTURE, utcnow
+from session_tui.data.clock import FAR_FUTURE, show_moment, utcnow
 from session_tui.data.db import Database
 from session_tui.data.models import (
     EventKind,
@@ -68,7 +80,12 @@ from session_tui.data.models import (
 from session_tui.data.repositories.paging import plan_window
 from session_tui.data.repositories.products import ProductRef, find_product
 from session_tui.data.search import refines, row_match_clause, search_clause
-from session_tui.data.validation import ValidationError, normalize_email, strip_controls
+from session_tui.data.validation import (
+    ValidationError,
+    clean_email,
+    normalize_email,
+    strip_controls,
+)
 
 _CHUNK = 500
 # SQLite paging: from this many matching rows on, walk ix_membership_started.
@@ -76,16 +93,43 @@ WALK_ORDER_FROM = 20_000
 
 
 # -- shared helpers ---------------------------------------------------------------------
+def membership_end(m: Any = membership_t) -> Any:
+    """When a membership (of table or alias `m`) stops counting as active:
+    cancelled_at, else expires_at, else FAR_FUTURE."""
+    return func.coalesce(m.c.cancelled_at, m.c.expires_at, literal(FAR_FUTURE, DateTime()))
+
+
+def expected_active_until(contact_id: ColumnElement[Any] = contact_t.c.id) -> Any:
+    """What `contact.active_until` must be for the contact `contact_id` refers to
+    (a correlated scalar subquery): the max over its memberships of
+    `membership_end`; NULL without memberships."""
+    m = membership_t.alias("m")
+    return select(func.max(membership_end(m))).where(m.c.contact_id == contact_id).scalar_subquery()
+
+
+def lock_contacts(conn: Connection, contact_ids: Iterable[int]) -> list[int]:
+    """Lock these contacts' rows (`SELECT … FOR UPDATE`) in ascending id order --
+    the one lock order of every writer (see the module docstring). Returns the ids
+    that still exist. On SQLite FOR UPDATE is not needed (and not emitted): the
+    transaction holds the database's write lock from its BEGIN IMMEDIATE."""
+    c = contact_t.c
+    ids = sorted(set(contact_ids))
+    found: list[int] = []
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        stmt = select(c.id).where(c.id.in_(chunk)).order_by(c.id).with_for_update()
+        found.extend(conn.execute(stmt).scalars())
+    return found
+
+
 def refresh_active_until(conn: Connection, contact_ids: Iterable[int] | None) -> None:
-    """Recompute contact.active_until = max over memberships of
-    (cancelled_at, else expires_at, else FAR_FUTURE); NULL without memberships.
+    """Recompute contact.active_until (`expected_active_until`).
 
     `contact_ids=None` refreshes every contact (bulk loads). Runs in `conn`'s
-    transaction.
+    transaction, which must hold these contacts' locks (`lock_contacts`) on
+    PostgreSQL: then each statement sees every committed membership change.
     """
-    m = membership_t.alias("m")
-    end = func.coalesce(m.c.cancelled_at, m.c.expires_at, literal(FAR_FUTURE, DateTime()))
-    latest = select(func.max(end)).where(m.c.contact_id == contact_t.c.id).scalar_subquery()
+    latest = expected_active_until()
     if contact_ids is None:
         conn.execute(update(contact_t).values(active_until=latest))
         return
@@ -117,9 +161,7 @@ def fmt_moment(value: datetime | None) -> str:
     """A stored datetime for event details: the date, plus the time when not midnight."""
     if value is None:
         return "never"
-    if value.hour == value.minute == value.second == 0:
-        return value.date().isoformat()
-    return value.strftime("%Y-%m-%d %H:%M")
+    return show_moment(value, minutes=bool(value.hour or value.minute or value.second))
 
 
 def grant_detail(payment_type: str, expires_at: datetime | None) -> str:
@@ -298,7 +340,7 @@ class MembershipsRepository:
             matching = select(c.id).where(search_clause(self.db.dialect, query.search))
             clauses.append(m.contact_id.in_(matching))
         if query.email is not None:
-            email = strip_controls(query.email).strip().lower()
+            email = clean_email(query.email)
             clauses.append(m.contact_id.in_(select(c.id).where(c.email == email)))
         if query.contact_id is not None:
             clauses.append(m.contact_id == query.contact_id)
@@ -416,7 +458,7 @@ class MembershipsRepository:
             r = conn.execute(
                 select(*_row_columns())
                 .select_from(_joined())
-                .where(c.email == strip_controls(email).strip().lower(), m.product_id == prod.id)
+                .where(c.email == clean_email(email), m.product_id == prod.id)
             ).first()
             return _to_row(r, self.clock()) if r is not None else None
 
@@ -429,7 +471,7 @@ class MembershipsRepository:
             prod = find_product(conn, product)
             has_contact = conn.execute(
                 select(contact_t.c.id).where(
-                    contact_t.c.email == strip_controls(email).strip().lower()
+                    contact_t.c.email == clean_email(email)
                 )
             ).first()
         if prod is None:
@@ -528,8 +570,18 @@ class MembershipsRepository:
             raise ValidationError("expires_at", "the expiry date must be after the start date")
         for attempt in range(2):
             try:
-                return self._grant(
-                    email, product, payment, expires_at, started_at, who, first_name, last_name
+                return self.db.run_write(
+                    lambda conn: self._grant(
+                        conn,
+                        email,
+                        product,
+                        payment,
+                        expires_at,
+                        started_at,
+                        who,
+                        first_name,
+                        last_name,
+                    )
                 )
             except IntegrityError:
                 # Someone else created the contact or membership meanwhile: retry, which
@@ -540,6 +592,7 @@ class MembershipsRepository:
 
     def _grant(
         self,
+        conn: Connection,
         email: str,
         product: ProductRef,
         payment: PaymentType,
@@ -553,107 +606,101 @@ class MembershipsRepository:
 
         now = self.clock()
         c, m = contact_t.c, membership_t.c
-        with self.db.engine.begin() as conn:
-            prod = find_product(conn, product)
-            if prod is None:
-                raise ValidationError(
-                    "product", f"there is no product “{strip_controls(str(product))}”"
+        prod = find_product(conn, product)
+        if prod is None:
+            raise ValidationError(
+                "product", f"there is no product “{strip_controls(str(product))}”"
+            )
+        if prod.archived:
+            raise ValidationError(
+                "product",
+                f"“{prod.name}” is archived; unarchive it to grant new memberships",
+            )
+        # Lock order: the contact first (a new one is ours until we commit).
+        contact_id = conn.execute(select(c.id).where(c.email == email).with_for_update()).scalar()
+        created = contact_id is None
+        if contact_id is None:
+            contact_id = conn.execute(
+                insert(contact_t)
+                .values(
+                    email=email,
+                    first_name=normalize_name(first_name, "first_name"),
+                    last_name=normalize_name(last_name, "last_name"),
+                    created_at=now,
+                    updated_at=now,
+                    version=1,
                 )
-            if prod.archived:
-                raise ValidationError(
-                    "product",
-                    f"“{prod.name}” is archived; unarchive it to grant new memberships",
+                .returning(c.id)
+            ).scalar_one()
+        existing = conn.execute(
+            select(membership_t)
+            .where(m.contact_id == contact_id, m.product_id == prod.id)
+            .with_for_update()
+        ).first()
+        if existing is None:
+            start = started_at or now
+            if expires_at is not None and expires_at <= start:
+                raise ValidationError("expires_at", "the expiry date must be after the start date")
+            mid = conn.execute(
+                insert(membership_t)
+                .values(
+                    contact_id=contact_id,
+                    product_id=prod.id,
+                    payment_type=payment.value,
+                    started_at=start,
+                    expires_at=expires_at,
+                    cancelled_at=None,
                 )
-            contact_id = conn.execute(select(c.id).where(c.email == email)).scalar()
-            created = contact_id is None
-            if contact_id is None:
-                contact_id = conn.execute(
-                    insert(contact_t)
-                    .values(
-                        email=email,
-                        first_name=normalize_name(first_name, "first_name"),
-                        last_name=normalize_name(last_name, "last_name"),
-                        created_at=now,
-                        updated_at=now,
-                        version=1,
-                    )
-                    .returning(c.id)
-                ).scalar_one()
-            existing = conn.execute(
-                select(membership_t)
-                .where(m.contact_id == contact_id, m.product_id == prod.id)
-                .with_for_update()
-            ).first()
-            if existing is None:
-                start = started_at or now
-                if expires_at is not None and expires_at <= start:
-                    raise ValidationError(
-                        "expires_at", "the expiry date must be after the start date"
-                    )
-                mid = conn.execute(
-                    insert(membership_t)
-                    .values(
-                        contact_id=contact_id,
-                        product_id=prod.id,
-                        payment_type=payment.value,
-                        started_at=start,
-                        expires_at=expires_at,
-                        cancelled_at=None,
-                    )
-                    .returning(m.id)
-                ).scalar_one()
-                insert_event(
-                    conn,
-                    mid,
-                    EventKind.GRANTED,
-                    start,
-                    grant_detail(payment.value, expires_at),
-                    who,
-                )
-                reactivated = False
+                .returning(m.id)
+            ).scalar_one()
+            insert_event(
+                conn,
+                mid,
+                EventKind.GRANTED,
+                start,
+                grant_detail(payment.value, expires_at),
+                who,
+            )
+            reactivated = False
+        else:
+            mid = existing.id
+            start = started_at or existing.started_at
+            if expires_at is not None and expires_at <= start:
+                raise ValidationError("expires_at", "the expiry date must be after the start date")
+            self._persist_expiry(conn, existing, now, expires_at)
+            changes = []
+            if existing.payment_type != payment.value:
+                changes.append(f"{existing.payment_type} -> {payment.value}")
             else:
-                mid = existing.id
-                start = started_at or existing.started_at
-                if expires_at is not None and expires_at <= start:
-                    raise ValidationError(
-                        "expires_at", "the expiry date must be after the start date"
-                    )
-                self._persist_expiry(conn, existing, now, expires_at)
-                changes = []
-                if existing.payment_type != payment.value:
-                    changes.append(f"{existing.payment_type} -> {payment.value}")
-                else:
-                    changes.append(payment.value)
-                if existing.expires_at != expires_at:
-                    changes.append(
-                        f"expires {fmt_moment(existing.expires_at)} -> {fmt_moment(expires_at)}"
-                    )
-                else:
-                    changes.append(
-                        "never expires"
-                        if expires_at is None
-                        else f"expires {fmt_moment(expires_at)}"
-                    )
-                if existing.cancelled_at is not None:
-                    changes.append(f"was cancelled {fmt_moment(existing.cancelled_at)}")
-                if started_at is not None and started_at != existing.started_at:
-                    changes.append(
-                        f"started {fmt_moment(existing.started_at)} -> {fmt_moment(started_at)}"
-                    )
-                conn.execute(
-                    update(membership_t)
-                    .where(membership_t.c.id == mid)
-                    .values(
-                        payment_type=payment.value,
-                        expires_at=expires_at,
-                        cancelled_at=None,
-                        started_at=start,
-                    )
+                changes.append(payment.value)
+            if existing.expires_at != expires_at:
+                changes.append(
+                    f"expires {fmt_moment(existing.expires_at)} -> {fmt_moment(expires_at)}"
                 )
-                insert_event(conn, mid, EventKind.REACTIVATED, now, ", ".join(changes), who)
-                reactivated = True
-            refresh_active_until(conn, [contact_id])
-            row = self._get(conn, mid, now)
+            else:
+                changes.append(
+                    "never expires" if expires_at is None else f"expires {fmt_moment(expires_at)}"
+                )
+            if existing.cancelled_at is not None:
+                changes.append(f"was cancelled {fmt_moment(existing.cancelled_at)}")
+            if started_at is not None and started_at != existing.started_at:
+                changes.append(
+                    f"started {fmt_moment(existing.started_at)} -> {fmt_moment(started_at)}"
+                )
+            conn.execute(
+                update(membership_t)
+                .where(membership_t.c.id == mid)
+                .values(
+                    payment_type=payment.value,
+                    expires_at=expires_at,
+                    cancelled_at=None,
+                    started_at=start,
+                )
+            )
+            insert_event(conn, mid, EventKind.REACTIVATED, now, ", ".join(changes), who)
+            reactivated = True
+        refresh_active_until(conn, [contact_id])
+        row = self._get(conn, mid, now)
         assert row is not None
         return GrantResult(membership=row, created_contact=created, reactivated=reactivated)
 
@@ -663,7 +710,8 @@ class MembershipsRepository:
         """Set a new expiry (None = never expires). Refuses cancelled memberships."""
         who = clock_mod.actor() if actor is None else actor
         now = self.clock()
-        with self.db.engine.begin() as conn:
+
+        def work(conn: Connection) -> MembershipRow:
             cur = self._lock(conn, membership_id)
             if cur.cancelled_at is not None:
                 raise ValidationError(
@@ -698,13 +746,16 @@ class MembershipsRepository:
             )
             refresh_active_until(conn, [cur.contact_id])
             row = self._get(conn, membership_id, now)
-        assert row is not None
-        return row
+            assert row is not None
+            return row
+
+        return self.db.run_write(work)
 
     def cancel(self, membership_id: int, actor: str | None = None) -> MembershipRow:
         who = clock_mod.actor() if actor is None else actor
         now = self.clock()
-        with self.db.engine.begin() as conn:
+
+        def work(conn: Connection) -> MembershipRow:
             cur = self._lock(conn, membership_id)
             if cur.cancelled_at is not None:
                 raise ValidationError(
@@ -720,8 +771,10 @@ class MembershipsRepository:
             insert_event(conn, membership_id, EventKind.CANCELLED, now, "", who)
             refresh_active_until(conn, [cur.contact_id])
             row = self._get(conn, membership_id, now)
-        assert row is not None
-        return row
+            assert row is not None
+            return row
+
+        return self.db.run_write(work)
 
     def change_payment(
         self, membership_id: int, payment_type: str | PaymentType, actor: str | None = None
@@ -729,7 +782,8 @@ class MembershipsRepository:
         payment = normalize_payment_type(payment_type)
         who = clock_mod.actor() if actor is None else actor
         now = self.clock()
-        with self.db.engine.begin() as conn:
+
+        def work(conn: Connection) -> MembershipRow:
             cur = self._lock(conn, membership_id)
             if cur.payment_type == payment.value:
                 raise ValidationError("payment_type", f"the payment type is already {payment}")
@@ -747,13 +801,20 @@ class MembershipsRepository:
                 who,
             )
             row = self._get(conn, membership_id, now)
-        assert row is not None
-        return row
+            assert row is not None
+            return row
+
+        return self.db.run_write(work)
 
     # -- internals ---------------------------------------------------------
     def _lock(self, conn: Connection, membership_id: int) -> Any:
+        """The membership's row, locked after its contact (the lock order)."""
+        m = membership_t.c
+        owner = conn.execute(select(m.contact_id).where(m.id == membership_id)).scalar()
+        if owner is not None:
+            lock_contacts(conn, [owner])
         cur = conn.execute(
-            select(membership_t).where(membership_t.c.id == membership_id).with_for_update()
+            select(membership_t).where(m.id == membership_id).with_for_update()
         ).first()
         if cur is None:
             raise ValidationError(

@@ -131,7 +131,7 @@ class ProductsRepository:
     def add(self, name: str) -> ProductRow:
         name = normalize_product_name(name)
         try:
-            with self.db.engine.begin() as conn:
+            with self.db.write() as conn:
                 _check_unique(conn, name, exclude_id=None)
                 pid = conn.execute(
                     insert(product_t)
@@ -145,7 +145,7 @@ class ProductsRepository:
     def rename(self, ref: ProductRef, new_name: str) -> ProductRow:
         new_name = normalize_product_name(new_name)
         try:
-            with self.db.engine.begin() as conn:
+            with self.db.write() as conn:
                 current = find_product(conn, ref)
                 if current is None:
                     raise ValidationError("product", f"there is no product {_describe(ref)}")
@@ -164,7 +164,7 @@ class ProductsRepository:
         return self._set_archived(ref, False)
 
     def _set_archived(self, ref: ProductRef, archived: bool) -> ProductRow:
-        with self.db.engine.begin() as conn:
+        with self.db.write() as conn:
             current = find_product(conn, ref)
             if current is None:
                 raise ValidationError("product", f"there is no product {_describe(ref)}")

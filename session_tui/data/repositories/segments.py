@@ -141,7 +141,7 @@ class SegmentsRepository:
         now = self.clock()
         s = segment_t.c
         try:
-            with self.db.engine.begin() as conn:
+            with self.db.write() as conn:
                 existing = self._find(conn, name)
                 if existing is not None:
                     if not overwrite:
@@ -168,7 +168,7 @@ class SegmentsRepository:
         new = normalize_segment_name(new)
         s = segment_t.c
         try:
-            with self.db.engine.begin() as conn:
+            with self.db.write() as conn:
                 current = self._find(conn, " ".join(old.split()))
                 if current is None:
                     raise SegmentNotFound(f"no segment named {_shown(old)}")
@@ -186,7 +186,7 @@ class SegmentsRepository:
         return self._by_id(seg_id)
 
     def delete(self, name: str) -> SegmentRow:
-        with self.db.engine.begin() as conn:
+        with self.db.write() as conn:
             current = self._find(conn, " ".join(name.split()))
             if current is None:
                 raise SegmentNotFound(f"no segment named {_shown(name)}")

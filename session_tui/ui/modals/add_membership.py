@@ -30,7 +30,12 @@ from session_tui.data.models import PaymentType
 from session_tui.data.repositories.contacts import ContactsRepository
 from session_tui.data.repositories.memberships import GrantResult, MembershipsRepository
 from session_tui.data.repositories.products import ProductsRepository
-from session_tui.data.validation import ValidationError, email_problem, strip_controls
+from session_tui.data.validation import (
+    ValidationError,
+    clean_email,
+    email_problem,
+    strip_controls,
+)
 from session_tui.ui.modals.membership_actions import ApplyModal, parse_expiry
 from session_tui.ui.safe import literal
 from session_tui.ui.when import Clock, relative
@@ -165,7 +170,7 @@ class AddMembershipModal(ApplyModal[GrantResult]):
     @work(thread=True, exclusive=True, group="add-membership-lookup")
     def _lookup_worker(self, email: str, product_id: int | None) -> None:
         worker = get_current_worker()
-        normal = strip_controls(email).strip().lower()
+        normal = clean_email(email)
         email_hint = product_hint = ""
         try:
             if normal and email_problem(normal) is None:
@@ -233,7 +238,7 @@ class AddMembershipModal(ApplyModal[GrantResult]):
         email = self.query_one("#email", Input).value
         product_id = self._selected_product()
         ok = True
-        normal = strip_controls(email).strip().lower()
+        normal = clean_email(email)
         problem = email_problem(normal)
         if problem:
             self.show_error("email", problem)

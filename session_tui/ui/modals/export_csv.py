@@ -7,6 +7,11 @@
 the Contacts table (its search and filter, a loaded segment included). The
 file is written under a temporary name and renamed at the end, so cancelling
 leaves nothing behind and never half-overwrites an existing file.
+
+Refused with the reason, before anything is written (`csvio.files`): the open
+database and its -wal/-shm/-journal files, the backups folder, a symbolic link,
+a socket or disk device, a FIFO that no program reads (the app never waits on
+one). A terminal or `/dev/null` is written into directly.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from session_tui.data.csvio.exporter import (
     ExportProgress,
     export_csv,
 )
+from session_tui.data.csvio.files import TargetError, check_target
 from session_tui.data.db import DatabaseError, describe_error
 from session_tui.data.repositories.contacts import ContactQuery
 from session_tui.ui.modals.worker_dialog import WorkerDialog
@@ -134,7 +140,12 @@ class ExportCsvModal(WorkerDialog[ExportOutcome | None]):
         if target.is_dir():
             self._message(f"{value} is a directory: type a file name.", error=True)
             return
-        if target.exists() and self._replace != value:
+        try:
+            check_target(target, db_url=self.db.url)
+        except TargetError as exc:
+            self._message(f"Not exported: {exc}.", error=True)
+            return
+        if target.is_file() and self._replace != value:
             self._replace = value
             self._message(f"{value} exists: press enter again to replace it.", error=True)
             return
@@ -174,6 +185,7 @@ class ExportCsvModal(WorkerDialog[ExportOutcome | None]):
                 ids=sorted(self.scope.ids) if self.scope.ids is not None else None,
                 progress=progress,
                 cancel=cancel.is_set,
+                wait_for_reader=False,  # a FIFO nobody reads is refused, never waited on
             )
         except ExportCancelled:
             self._to_ui(self._failed, "Export cancelled: no file was written.")

@@ -18,6 +18,12 @@ Stages, in one modal:
    a path box (default `<file>-rejects.csv` beside the input) and a button write
    the rejects file. `escape` / Close dismisses with an `ImportOutcome`.
 
+Guards (issue 13): only regular files are read, opened without blocking (a FIFO
+or a device is refused with the reason; the app never waits on one); the
+preview pins the file (size, mtime, SHA-256), so `y` imports exactly what the
+preview showed or refuses with "the file changed since the preview: preview
+again"; the rejects file is never the input, the database, a backup or a link.
+
 Everything from the file is shown through `literal()`: never markup, never escapes.
 """
 
@@ -48,6 +54,7 @@ from session_tui.data.csvio import (
     sniff,
     write_rejects,
 )
+from session_tui.data.csvio.files import TargetError, check_target
 from session_tui.data.db import DatabaseError, describe_error
 from session_tui.ui.modals.worker_dialog import WorkerDialog
 from session_tui.ui.safe import clean, literal
@@ -515,7 +522,12 @@ class ImportCsvModal(WorkerDialog[ImportOutcome | None]):
         if target.is_dir():
             self._rejects_message(f"{value} is a directory: type a file name.", error=True)
             return
-        if target.exists() and self._replace_rejects != value:
+        try:
+            check_target(target, db_url=self.db.url, inputs=[self.csv_layout.path])
+        except TargetError as exc:
+            self._rejects_message(f"Not written: {exc}.", error=True)
+            return
+        if target.is_file() and self._replace_rejects != value:
             self._replace_rejects = value
             self._rejects_message(f"{value} exists: press enter again to replace it.", error=True)
             return
@@ -525,7 +537,7 @@ class ImportCsvModal(WorkerDialog[ImportOutcome | None]):
     @work(thread=True, exclusive=True, group="csv-import")
     def _rejects_worker(self, layout: CsvLayout, target: str, shown: str) -> None:
         try:
-            n = write_rejects(layout, target)
+            n = write_rejects(layout, target, db_url=self.db.url, wait_for_reader=False)
         except CsvFormatError as exc:
             self._to_ui(self._rejects_done, None, str(exc))
             return

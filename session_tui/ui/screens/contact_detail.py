@@ -37,7 +37,7 @@ from session_tui.data.repositories.memberships import (
 )
 from session_tui.ui.safe import clean, escape_markup, literal
 from session_tui.ui.screens import membership_flows as flows
-from session_tui.ui.when import clock_of, day, local_time, relative
+from session_tui.ui.when import clock_of, day, local_day, local_time, relative
 
 KIND_LABEL = {
     EventKind.GRANTED: "granted",
@@ -168,7 +168,7 @@ class ContactDetailScreen(Screen[bool]):
         text.append(status.value, style={"active": "green", "expired": "yellow"}.get(
             status.value, "dim"))
         text.append(
-            f" · joined {local_time(c.created_at)[:10]}"
+            f" · joined {local_day(c.created_at)}"
             f" · {len(data.memberships)} membership{'s' if len(data.memberships) != 1 else ''}",
             style="dim",
         )

@@ -23,7 +23,7 @@ from session_tui.data.db import Database, describe_error
 from session_tui.data.repositories.products import ProductRow, ProductsRepository
 from session_tui.ui.modals.product_name import ProductNameModal
 from session_tui.ui.safe import escape_markup, literal
-from session_tui.ui.when import clock_of, local_time
+from session_tui.ui.when import clock_of, local_day
 
 
 class ProductsTable(DataTable[object]):
@@ -119,7 +119,7 @@ class ProductsScreen(Screen[None]):
                 Text(f"{p.active_members:,}", justify="right", style=dim),
                 Text(f"{p.total_members:,}", justify="right", style=dim),
                 Text("archived", style="yellow") if p.archived else Text(""),
-                Text(local_time(p.created_at)[:10], style=dim),
+                Text(local_day(p.created_at), style=dim),
                 key=str(p.id),
             )
         if keep is not None:

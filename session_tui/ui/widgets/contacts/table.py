@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Set
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -80,6 +80,7 @@ from session_tui.data.repositories.contacts import (
 )
 from session_tui.data.search import normalize_term
 from session_tui.ui.safe import clean, literal
+from session_tui.ui.when import local_day
 
 PAGE_SIZE = 100
 MAX_CACHED_PAGES = 12
@@ -93,8 +94,8 @@ def is_unrestricted(query: ContactQuery) -> bool:
 
 
 def joined_text(created_at: datetime) -> str:
-    """The date a contact joined, in local time (stored as naive UTC)."""
-    return created_at.replace(tzinfo=UTC).astimezone().strftime("%Y-%m-%d")
+    """The date a contact joined, in local time (stored as naive UTC). Never raises."""
+    return local_day(created_at)
 
 
 @dataclass(frozen=True)

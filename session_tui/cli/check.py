@@ -1,0 +1,75 @@
+"""`session-tui check [--repair]`: recompute every contact's status and report (or fix)
+the contacts whose stored status is wrong.
+
+Exit code: 0 when every status is right (or all wrong ones were repaired), 1 when
+wrong statuses remain.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from session_tui.cli.common import add_command, open_db, print_json, wants_json
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = add_command(
+        sub,
+        common,
+        "check",
+        run,
+        "recompute every contact's status (active until) from its memberships and report "
+        "the contacts where the stored one differs; --repair fixes them",
+    )
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="rewrite the wrong statuses (one transaction: all or nothing)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from session_tui.data.check import check_statuses, repair_statuses
+
+    db = open_db(args)
+    try:
+        report = repair_statuses(db) if args.repair else check_statuses(db)
+    finally:
+        db.dispose()
+    if wants_json(args):
+        print_json(report.as_json())
+    else:
+        _print(report)
+    return 1 if report.remaining else 0
+
+
+def _print(report: Any) -> None:
+    from session_tui.data.validation import strip_controls
+
+    contacts = f"{report.contacts:,} contact{'' if report.contacts == 1 else 's'}"
+    if not report.differences:
+        print(f"checked {contacts}: every status is right")
+        return
+    print(
+        f"checked {contacts}: {report.differences:,} with a wrong status "
+        f"(stored 'active until' differs from their memberships)"
+    )
+    for d in report.examples:
+        stored, expected = _when(d.stored), _when(d.expected, True)
+        print(f"  {strip_controls(d.email)}: stored {stored}, should be {expected}")
+    if report.differences > len(report.examples):
+        print(f"  … and {report.differences - len(report.examples):,} more")
+    if report.repaired:
+        print(f"repaired {report.repaired:,}")
+    if report.remaining:
+        hint = "" if report.repaired else "; run 'session-tui check --repair' to fix them"
+        print(f"{report.remaining:,} still wrong{hint}")
+
+
+def _when(value: Any, expected: bool = False) -> str:
+    from session_tui.data.clock import FAR_FUTURE
+
+    if value is None:
+        return "none (no memberships)" if expected else "none"
+    return "never expires" if value == FAR_FUTURE else value.isoformat(sep=" ")

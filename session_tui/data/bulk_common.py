@@ -1,0 +1,174 @@
+"""What the bulk membership actions (bulk_memberships.py) and their undo (bulk_undo.py)
+share: the write transaction, locking the selected contacts, the undo record.
+
+No Textual here (tests/test_layers.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, DateTime, RootTransaction, case, func, literal, select
+from sqlalchemy.exc import OperationalError
+
+from session_tui.data.db import LOCK_WAIT_MS, Database
+from session_tui.data.deletion import Cancelled, _bulk_connection, _in, _take_write_lock
+from session_tui.data.models import contact_t, membership_t
+
+# Ids per round of statements: progress and cancel are checked between rounds.
+BULK_CHUNK = 5_000
+
+ProgressFn = Callable[[int, int], None]
+CancelFn = Callable[[], bool]
+
+
+class BulkKind(StrEnum):
+    GRANT = "grant"
+    EXTEND = "extend"
+    PAYMENT = "payment"
+    CANCEL = "cancel"
+
+
+class BulkCancelled(Cancelled):
+    """The user cancelled before the commit: nothing was written."""
+
+
+class MembershipSnapshot(NamedTuple):
+    """A membership row as it was before a bulk action changed it."""
+
+    id: int
+    contact_id: int
+    product_id: int
+    payment_type: str
+    started_at: datetime
+    expires_at: datetime | None
+    cancelled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class UndoRecord:
+    """Everything `bulk_undo.undo_bulk` needs to put the database back as it was
+    before one bulk action: the previous rows of the memberships it changed, the
+    memberships and history events it created, the contacts it touched."""
+
+    kind: BulkKind
+    label: str  # what `u` would undo, for a toast: 'Grant "Course" to 1,204 contacts'
+    product_id: int
+    contact_ids: tuple[int, ...]
+    previous: tuple[MembershipSnapshot, ...]
+    created_memberships: tuple[int, ...]
+    created_events: tuple[int, ...]
+
+    @property
+    def empty(self) -> bool:
+        """Nothing was written: there is nothing to undo."""
+        return not (self.previous or self.created_memberships or self.created_events)
+
+
+@contextmanager
+def write_transaction(db: Database) -> Iterator[Connection]:
+    """One write transaction for a bulk change, committed when the block ends
+    without an exception, rolled back otherwise.
+
+    SQLite: the write lock is taken at once (the effect of BEGIN IMMEDIATE), so
+    that what the action reads is what it changes; another writer waits for it
+    (busy_timeout) instead of failing half-way. PostgreSQL: callers lock the
+    contact rows first (`lock_contacts`). Kept in this one function so that it
+    can switch to a project-wide write-transaction helper in `data/db.py`.
+    """
+    with _bulk_connection(db) as conn:
+        tx = _begin_write(conn, db)
+        try:
+            yield conn
+        except BaseException:
+            tx.rollback()
+            raise
+        tx.commit()
+
+
+def _begin_write(conn: Connection, db: Database) -> RootTransaction:
+    """Begin and take the write lock. Where the transaction does not start with BEGIN
+    IMMEDIATE, the lock-taking write itself can fail at once with "database is
+    locked" (a deferred transaction's snapshot went stale while it waited): nothing
+    has been read or written yet then, so begin again, for up to LOCK_WAIT_MS."""
+    deadline = time.monotonic() + LOCK_WAIT_MS / 1000
+    while True:
+        tx = conn.begin()
+        try:
+            _take_write_lock(conn, db)
+            return tx
+        except OperationalError as exc:
+            tx.rollback()
+            if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.02)
+
+
+def lock_contacts(conn: Connection, dialect: str, ids: Sequence[int]) -> list[int]:
+    """Those of `ids` that still exist, ascending; on PostgreSQL their rows are
+    locked (FOR UPDATE, in id order so that two bulk actions cannot deadlock)
+    before any of their memberships is touched."""
+    c = contact_t.c
+    stmt = select(c.id).where(_in(dialect, c.id, ids)).order_by(c.id).with_for_update()
+    return list(conn.execute(stmt).scalars())
+
+
+def membership_rows(
+    conn: Connection, dialect: str, contact_ids: Sequence[int], product_id: int, *, lock: bool
+) -> list[MembershipSnapshot]:
+    """The memberships of `product_id` held by these contacts."""
+    m = membership_t.c
+    stmt = select(
+        m.id,
+        m.contact_id,
+        m.product_id,
+        m.payment_type,
+        m.started_at,
+        m.expires_at,
+        m.cancelled_at,
+    ).where(_in(dialect, m.contact_id, contact_ids), m.product_id == product_id)
+    if lock:
+        stmt = stmt.order_by(m.contact_id).with_for_update()
+    return [MembershipSnapshot(*r) for r in conn.execute(stmt)]
+
+
+def moment_sql(dialect: str, column: Any) -> Any:
+    """SQL for `repositories.memberships.fmt_moment(column)`: 'never', the date, or the
+    date and time when the time is not midnight (history event details)."""
+    if dialect == "postgresql":
+        midnight = func.to_char(column, "HH24:MI:SS") == "00:00:00"
+        day = func.to_char(column, "YYYY-MM-DD")
+        minute = func.to_char(column, "YYYY-MM-DD HH24:MI")
+    else:
+        midnight = func.strftime("%H:%M:%S", column) == "00:00:00"
+        day = func.strftime("%Y-%m-%d", column)
+        minute = func.strftime("%Y-%m-%d %H:%M", column)
+    return case((column.is_(None), literal("never")), (midnight, day), else_=minute)
+
+
+def dt_param(value: datetime | None) -> Any:
+    """A datetime (or NULL) as a typed SQL value, usable in a SELECT list (PostgreSQL
+    needs the type of a bare NULL there)."""
+    return literal(value, DateTime())
+
+
+__all__ = [
+    "BULK_CHUNK",
+    "BulkCancelled",
+    "BulkKind",
+    "CancelFn",
+    "MembershipSnapshot",
+    "ProgressFn",
+    "UndoRecord",
+    "dt_param",
+    "lock_contacts",
+    "membership_rows",
+    "moment_sql",
+    "write_transaction",
+]
