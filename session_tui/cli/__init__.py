@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from session_tui import __version__
 from session_tui.cli.common import CliError, Parser, common_parser, run_command
 
+VERSION_TEXT = f"session-tui {__version__}"
+
 # Modules that add subcommands; each has register(subparsers, common).
 COMMAND_MODULES = (
     "session_tui.cli.demo",
@@ -36,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and memberships. Without a command, opens the app.",
         parents=[common],
     )
-    parser.add_argument("--version", action="version", version=f"session-tui {__version__}")
+    parser.add_argument("--version", action="version", version=VERSION_TEXT)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -64,7 +66,28 @@ def open_app(args: argparse.Namespace) -> int:
     return int(app.return_code or 0)
 
 
+def asks_version(argv: Sequence[str]) -> bool:
+    """`session-tui [--db URL] [--json] --version`: answered before the command modules
+    (and the data layer they import, ~0.5 s) are loaded; whatever else argparse accepts
+    (an abbreviation, `--version` after a command) takes the ordinary path."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--version":
+            return True
+        if arg == "--db":
+            i += 2
+        elif arg.startswith("--db=") or arg == "--json":
+            i += 1
+        else:
+            return False
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if asks_version(sys.argv[1:] if argv is None else argv):
+        print(VERSION_TEXT)
+        raise SystemExit(0)  # as argparse's version action does
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)

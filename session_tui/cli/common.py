@@ -7,16 +7,15 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from session_tui.data.db import (
-    Database,
-    DatabaseError,
-    describe_error,
-    open_database,
-    resolve_url,
-)
 from session_tui.data.redact import printable
+
+if TYPE_CHECKING:
+    from session_tui.data.db import Database
+
+# The data layer (SQLAlchemy, ~0.3 s to import) is imported by the functions that use
+# it, not here: `session-tui --version` never needs it (docs/performance.md).
 
 
 class CliError(Exception):
@@ -74,6 +73,8 @@ def add_command(
 
 
 def open_db(args: argparse.Namespace) -> Database:
+    from session_tui.data.db import DatabaseError, open_database
+
     try:
         return open_database(getattr(args, "db", None))
     except DatabaseError as exc:
@@ -117,6 +118,8 @@ def print_table(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> None:
 
 def _url_of(args: argparse.Namespace) -> str:
     """The database URL a command used, for error messages ("" if unknown)."""
+    from session_tui.data.db import resolve_url
+
     try:
         return resolve_url(getattr(args, "db", None))
     except Exception:  # noqa: BLE001 - only a better message is at stake
@@ -139,6 +142,8 @@ def run_command(
         return 0
     except Exception as exc:  # noqa: BLE001 - last line of defence: no traceback
         from sqlalchemy.exc import SQLAlchemyError
+
+        from session_tui.data.db import describe_error
 
         if isinstance(exc, SQLAlchemyError):
             msg = describe_error(exc, _url_of(args))
