@@ -266,16 +266,6 @@ def test_config_edit_opens_the_editor_then_checks(
 
 
 # -- --version -----------------------------------------------------------------------------
-def test_schema_version_is_the_alembic_head() -> None:
-    from alembic.script import ScriptDirectory
-
-    from session_tui.data.db import Database
-    from session_tui.data.migrate import alembic_config
-
-    cfg = alembic_config(Database("sqlite://", None))  # type: ignore[arg-type]
-    assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_VERSION
-
-
 def test_version_does_not_import_alembic_or_textual() -> None:
     import subprocess
 

@@ -7,8 +7,7 @@
 - start, search (median, p95), page_down, end: the app headless, from the key
   press (or from creating the app) until the rows are painted (ui.py), vs the
   same at the small size.
-- filter: a product AND status filter, count + first page through the
-  repository, vs a raw SQL count of the same filter.
+- filter, startup: against the design baseline and the floor (floors.py).
 - delete: N/10 selected contacts with backup (`delete_contacts`), vs a raw
   `DELETE ... WHERE id IN` of the same ids, their memberships and history.
 - memory: peak RSS of the app through a short session (a subprocess per size,
@@ -33,6 +32,7 @@ from pathlib import Path
 
 from session_tui.bench.context import Context, NotBuilt
 from session_tui.bench.datasets import copy_dataset, remove_db_files
+from session_tui.bench.floors import figure_filter, figure_startup
 from session_tui.bench.report import Figure, median, p95
 
 
@@ -258,77 +258,6 @@ def figure_import(ctx: Context) -> list[Figure]:
     return [Figure("import_csv", value, baseline, "s", max_ratio=2.0)]
 
 
-# -- filter -------------------------------------------------------------------------------
-
-FILTERS: tuple[tuple[str, str], ...] = (
-    ("1:1 Coaching", "active"),
-    ("1:1 Coaching", "expired"),
-    ("Group Program", "active"),
-    ("Course: Mindset Reset", "expired"),
-    ("Community Membership", "active"),
-    ("Leadership Masterclass", "expired"),
-)
-
-_RAW_FILTER_SQL = """
-SELECT count(*) FROM contact WHERE id IN (
-    SELECT m.contact_id FROM membership m
-    WHERE m.product_id = (SELECT id FROM product WHERE lower(name) = lower(:product))
-      AND {status})
-"""
-_ACTIVE = "m.cancelled_at IS NULL AND (m.expires_at IS NULL OR m.expires_at > :now)"
-_EXPIRED = "(m.cancelled_at IS NOT NULL OR m.expires_at <= :now)"
-
-
-def figure_filter(ctx: Context) -> list[Figure]:
-    try:
-        from session_tui.data.filters import parse, quote
-    except ImportError as exc:
-        raise NotBuilt from exc
-    from session_tui.data.db import open_database
-    from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
-
-    ds = ctx.dataset(ctx.large)
-    db = open_database(ds.url)
-    raw = _raw_connect(ds.path)
-    repo = ContactsRepository(db)
-    project_total = baseline_total = 0.0
-    counts: dict[str, int] = {}
-    try:
-        for product, status in FILTERS:
-            text = f"product:{quote(product)} and status:{status}"
-            query = ContactQuery(filter=parse(text))
-            sql = _RAW_FILTER_SQL.format(status=_ACTIVE if status == "active" else _EXPIRED)
-            project_times: list[float] = []
-            baseline_times: list[float] = []
-
-            def project(query: ContactQuery = query) -> None:
-                counts["project"] = repo.count(query)
-                repo.page(query, 0, 100, total=counts["project"])
-
-            def baseline(sql: str = sql, product: str = product) -> None:
-                params = {"product": product, "now": _now_text()}
-                counts["raw"] = raw.execute(sql, params).fetchone()[0]
-
-            for _ in range(3):
-                baseline_times.append(_stopwatch(baseline))
-                project_times.append(_stopwatch(project))
-            if counts["project"] != counts["raw"]:
-                raise AssertionError(
-                    f"{text}: the app counts {counts['project']}, raw SQL {counts['raw']}"
-                )
-            project_total += median(project_times)
-            baseline_total += median(baseline_times)
-            ctx.log(
-                f"filter {text} ({counts['raw']:,} contacts): count+page "
-                f"{median(project_times) * 1000:.1f}ms, raw count "
-                f"{median(baseline_times) * 1000:.1f}ms"
-            )
-    finally:
-        raw.close()
-        db.dispose()
-    return [Figure("filter_change", project_total, baseline_total, "s", max_ratio=3.0)]
-
-
 # -- delete -------------------------------------------------------------------------------
 
 
@@ -503,10 +432,13 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("import", ("import_csv",), figure_import),
     FigureSpec("export", ("export_csv",), figure_export),
     FigureSpec("start", ("app_start",), figure_start),
+    FigureSpec(
+        "startup", ("version_start", "first_paint", "first_paint_floor"), figure_startup
+    ),
     FigureSpec("search", ("search_median", "search_p95"), figure_search),
     FigureSpec("page_down", ("page_down",), figure_page_down),
     FigureSpec("end", ("end_key",), figure_end),
-    FigureSpec("filter", ("filter_change",), figure_filter),
+    FigureSpec("filter", ("filter_change", "filter_change_floor"), figure_filter),
     FigureSpec("delete", ("delete_selected",), figure_delete),
     FigureSpec("memory", ("peak_memory",), figure_memory),
     FigureSpec("bulk", ("bulk_grant", "bulk_extend", "bulk_cancel"), figure_bulk),

@@ -22,6 +22,8 @@ from session_tui.cli.common import (
     set_json_errors,
 )
 
+VERSION_TEXT = f"session-tui {__version__} (database schema {SCHEMA_VERSION})"
+
 # Modules that add subcommands; each has register(subparsers, common).
 COMMAND_MODULES = (
     "session_tui.cli.demo",
@@ -47,11 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and memberships. Without a command, opens the app.",
         parents=[common],
     )
-    parser.add_argument(
-        "--version",
-        action="version",
-        version=f"session-tui {__version__} (database schema {SCHEMA_VERSION})",
-    )
+    parser.add_argument("--version", action="version", version=VERSION_TEXT)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -87,9 +85,30 @@ def open_app(args: argparse.Namespace) -> int:
     return int(app.return_code or 0)
 
 
+def asks_version(argv: Sequence[str]) -> bool:
+    """`session-tui [--db URL] [--json] --version`: answered before the command modules
+    (and the data layer they import, ~0.5 s) are loaded; whatever else argparse accepts
+    (an abbreviation, `--version` after a command) takes the ordinary path."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--version":
+            return True
+        if arg == "--db":
+            i += 2
+        elif arg.startswith("--db=") or arg == "--json":
+            i += 1
+        else:
+            return False
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     set_json_errors("--json" in arguments)
+    if asks_version(arguments):
+        print(VERSION_TEXT)
+        raise SystemExit(0)  # as argparse's version action does
     parser = build_parser()
     if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions (exits)
         from session_tui.cli.completion import autocomplete

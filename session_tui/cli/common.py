@@ -17,17 +17,14 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from session_tui.data.db import (
-    Database,
-    DatabaseError,
-    describe_error,
-    open_database,
-    resolve_url,
-)
 from session_tui.data.redact import printable
 
 if TYPE_CHECKING:
     from session_tui.config import Settings
+    from session_tui.data.db import Database
+
+# The data layer (SQLAlchemy, ~0.3 s to import) is imported by the functions that use
+# it, not here: `session-tui --version` never needs it (docs/performance.md).
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # refused or failed
@@ -186,7 +183,7 @@ def settings_of(args: argparse.Namespace) -> Settings:
 
 def open_db(args: argparse.Namespace) -> Database:
     """The database: --db, else $SESSION_TUI_DB, else config.toml's, else the default."""
-    from session_tui.data.db import needs_configured_database
+    from session_tui.data.db import DatabaseError, needs_configured_database, open_database
 
     arg = getattr(args, "db", None)
     configured = settings_of(args).database if needs_configured_database(arg) else None
@@ -233,6 +230,8 @@ def print_table(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> None:
 
 def _url_of(args: argparse.Namespace) -> str:
     """The database URL a command used, for error messages ("" if unknown)."""
+    from session_tui.data.db import resolve_url
+
     try:
         settings = getattr(args, "_settings", None)
         return resolve_url(getattr(args, "db", None), getattr(settings, "database", None))
@@ -257,6 +256,8 @@ def classify(exc: BaseException, url: str = "") -> tuple[str, str]:
     """(message, code) of an exception that ends a command (on the database at `url`);
     see ERROR_CODES."""
     from sqlalchemy.exc import SQLAlchemyError
+
+    from session_tui.data.db import DatabaseError, describe_error
 
     message = str(exc)
     if isinstance(exc, SQLAlchemyError):

@@ -7,7 +7,7 @@ import random
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,12 @@ ENV_VAR = "SESSION_TUI_DB"
 # How long a statement waits for another session's lock before it fails with "the
 # database is busy … try again": SQLite's busy_timeout, PostgreSQL's lock_timeout.
 LOCK_WAIT_MS = 10_000
+# The tables whose statistics `Database.analyze` refreshes after bulk work.
+ANALYZED_TABLES = ("contact", "membership", "membership_event", "product")
+# Fewer changed rows than this leave the statistics as they are (autovacuum's own
+# threshold is 50 rows + 10% of the table; a one-contact delete should not pay a VACUUM).
+ANALYZE_MIN_ROWS = 1_000
+
 # A writing transaction that PostgreSQL aborts as a deadlock victim or a
 # serialization failure is run again this many times in all, after a short
 # jittered pause; then its error reaches the caller (describe_error: "try again").
@@ -242,6 +248,34 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def analyze(self, changed: int, tables: Iterable[str] = ANALYZED_TABLES) -> bool:
+        """Refresh the planner's statistics after bulk work that changed `changed` rows.
+
+        PostgreSQL only, and only from ANALYZE_MIN_ROWS changed rows on: `VACUUM ANALYZE`
+        of `tables` in autocommit (VACUUM cannot run in a transaction), called at the
+        end of `demo`, `import`, a bulk delete and a restore. The server this tool
+        shares may run without autovacuum, and a planner that believes a 1M-row table
+        empty picks sequential scans; VACUUM also marks the pages all-visible, which the
+        index-only scans of the filter counts need (docs/performance.md). The data is
+        committed before this is called, so a failure here (a lock held too long, a lost
+        connection) is not the operation's failure: it is swallowed and False returned.
+        SQLite (plans come from the indexes; no sqlite_stat1 is kept) and small changes:
+        nothing to do, False. True when the statistics were refreshed.
+        """
+        if self.dialect != "postgresql" or changed < ANALYZE_MIN_ROWS:
+            return False
+        names = [t for t in tables if t in ANALYZED_TABLES]
+        if not names:
+            return False
+        ident = self.engine.dialect.identifier_preparer.quote
+        sql = "VACUUM ANALYZE " + ", ".join(ident(t) for t in names)
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql(sql)
+        except Exception:  # noqa: BLE001 - statistics only; the data is already committed
+            return False
+        return True
+
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """One writing transaction: commits when the block ends, rolls back when it
@@ -312,10 +346,11 @@ def open_database(
         engine = make_engine(resolved)
         db = Database(resolved, engine)
         if migrate:
-            from session_tui.data.migrate import upgrade
+            from session_tui.data.migrate import is_current, upgrade
 
-            _refuse_newer_schema(db)
-            upgrade(db)
+            if not is_current(db):  # imports Alembic only when a migration is pending
+                _refuse_newer_schema(db)
+                upgrade(db)
         else:
             with engine.connect():
                 pass

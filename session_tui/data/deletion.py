@@ -614,6 +614,7 @@ def _delete_once(
     finally:
         _writing.discard(key)
     assert final is not None
+    db.analyze(n_contacts)  # PostgreSQL statistics after a bulk delete
     return DeleteResult(
         backup_path=final,
         contacts=n_contacts,
@@ -1064,6 +1065,7 @@ def restore_backup(
             "nothing was restored",
             [first],
         ) from exc
+    db.analyze(done)  # PostgreSQL statistics after a bulk restore
     return RestoreResult(
         backup_path=p,
         contacts=done,

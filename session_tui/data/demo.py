@@ -383,6 +383,7 @@ def generate_demo(
         writer.finish(cid)
         if progress:
             progress(done, contacts)
+    db.analyze(done)  # PostgreSQL: statistics for the planner after the bulk load
     return DemoSummary(contacts, len(product_ids), n_members, n_events)
 
 

@@ -2,7 +2,8 @@
 
 All datetimes are naive UTC (`session_tui.data.clock.utcnow`).
 The schema itself is created by the Alembic migrations in `migrations/`; these
-models must stay in step with them (tests/test_migrations.py checks).
+models must stay in step with them (tests/test_models_match_migrations.py compares
+them with a migrated database on both backends, types included).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -114,7 +115,7 @@ class MembershipEvent(SQLModel, table=True):
     )
     at: NaiveDatetime = Field(nullable=False)
     kind: str = Field(max_length=20, nullable=False)
-    detail: str = Field(default="", nullable=False)
+    detail: str = Field(default="", sa_type=Text, nullable=False)
     actor: str = Field(default="", max_length=200, nullable=False)
 
 
@@ -124,7 +125,7 @@ class Segment(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, nullable=False)
-    filter: str = Field(nullable=False)  # JSON of session_tui.data.filters.ast
+    filter: str = Field(sa_type=Text, nullable=False)  # JSON of session_tui.data.filters.ast
     created_at: NaiveDatetime = Field(nullable=False)
     updated_at: NaiveDatetime = Field(nullable=False)
 
@@ -134,3 +135,5 @@ product_t = Product.__table__  # type: ignore[attr-defined]
 membership_t = Membership.__table__  # type: ignore[attr-defined]
 event_t = MembershipEvent.__table__  # type: ignore[attr-defined]
 segment_t = Segment.__table__  # type: ignore[attr-defined]
+
+metadata = SQLModel.metadata

@@ -765,6 +765,7 @@ def import_csv(
                 rejects_out.commit()
             else:
                 rejects_out.abort()
+    db.analyze(report.added if committed else 0)  # PostgreSQL statistics after a bulk load
     return report
 
 

@@ -28,12 +28,12 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from session_tui.data.validation import strip_controls
 
 if TYPE_CHECKING:
-    from sqlalchemy import ColumnElement
+    from sqlalchemy import ColumnElement, Select
 
 MAX_DAYS = 36500
 MAX_VALUE = 200
@@ -279,6 +279,13 @@ class Group:
         from session_tui.data.filters.compile import compile_where
 
         return compile_where(self, dialect, now, walk_order_index=walk_order_index)
+
+    def count_statement(self, dialect: str, now: datetime) -> Select[Any] | None:
+        """The count of matching contacts read from `membership` alone, when the filter
+        is one membership condition (see compile.membership_count); else None."""
+        from session_tui.data.filters.compile import membership_count
+
+        return membership_count(self, dialect, now)
 
     def __str__(self) -> str:
         from session_tui.data.filters.text import to_text

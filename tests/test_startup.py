@@ -1,0 +1,170 @@
+"""Start-up imports only what the work needs (issue #14, item 6): `--version` loads no
+data layer, opening an up-to-date database loads no Alembic, a SQLite database loads
+no psycopg, and the command line loads no Textual until the app opens. Also the
+PostgreSQL statistics helper (`Database.analyze`).
+
+The imports are checked in a fresh interpreter (a subprocess), where `sys.modules`
+shows exactly what the code path loaded."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import text
+
+from session_tui import SCHEMA_VERSION, __version__
+from session_tui.cli import asks_version
+from session_tui.data.csvio import import_csv
+from session_tui.data.db import ANALYZE_MIN_ROWS, Database, make_engine, open_database
+from session_tui.data.deletion import delete_contacts, restore_backup
+from session_tui.data.demo import generate_demo
+from session_tui.data.migrate import HEAD_REVISION, current_revision, is_current, upgrade
+
+HEAVY = (
+    "sqlalchemy", "sqlmodel", "pydantic", "alembic", "psycopg", "textual", "email_validator"
+)
+
+
+def loaded_after(code: str) -> set[str]:
+    """The HEAVY top-level packages imported by running `code` in a fresh interpreter."""
+    probe = (
+        f"{code}\nimport sys, json\n"
+        f"print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r})))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return set(json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def test_head_constant_is_the_real_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from session_tui.data.migrate import alembic_config
+
+    memory = Database("sqlite://", make_engine("sqlite://"))
+    script = ScriptDirectory.from_config(alembic_config(memory))
+    assert script.get_heads() == [HEAD_REVISION]
+
+
+def test_version_loads_no_library() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "session_tui", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (proc.returncode, proc.stdout) == (
+        0,
+        f"session-tui {__version__} (database schema {SCHEMA_VERSION})\n",
+    )
+    for argv in (["--version"], ["--db", "x.db", "--version"]):
+        code = (
+            f"from session_tui.cli import main\n"
+            f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass"
+        )
+        assert loaded_after(code) == set()
+
+
+def test_asks_version_only_for_the_top_level_option() -> None:
+    assert asks_version(["--version"])
+    assert asks_version(["--db", "team.db", "--json", "--version"])
+    assert asks_version(["--db=team.db", "--version"])
+    assert not asks_version([])
+    assert not asks_version(["import", "--version"])
+    assert not asks_version(["--db", "--version"])  # the value of --db, as argparse reads it
+
+
+def test_command_line_loads_no_ui() -> None:
+    loaded = loaded_after("from session_tui.cli import build_parser; build_parser()")
+    assert "textual" not in loaded
+
+
+def test_the_app_loads_neither_alembic_nor_psycopg_nor_the_email_validator() -> None:
+    """Opening the app's modules loads no migration machinery, no PostgreSQL driver
+    and no email validator (only for unusual addresses)."""
+    loaded = loaded_after(
+        "import session_tui.ui.app, session_tui.ui.screens.contacts, session_tui.cli as c\n"
+        "c.build_parser()"
+    )
+    assert {"sqlalchemy", "textual"} <= loaded
+    assert not loaded & {"email_validator", "alembic", "psycopg"}
+
+
+def test_opening_a_current_sqlite_database_loads_no_alembic_nor_psycopg(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    code = f"from session_tui.data.db import open_database; open_database({url!r}).dispose()"
+    assert "alembic" in loaded_after(code)  # a new file: the migrations run
+    loaded = loaded_after(code)  # now current
+    assert "alembic" not in loaded and "psycopg" not in loaded
+    assert "sqlalchemy" in loaded  # (the probe itself works)
+
+
+def test_an_older_database_is_still_upgraded(db_url: str) -> None:
+    db = Database(db_url, make_engine(db_url))
+    try:
+        upgrade(db, "0001")
+        assert not is_current(db)
+    finally:
+        db.dispose()
+    again = open_database(db_url)
+    try:
+        assert current_revision(again) == HEAD_REVISION and is_current(again)
+    finally:
+        again.dispose()
+
+
+def reltuples(db: Database) -> dict[str, float]:
+    """The planner's row estimates: -1 until a table is first vacuumed or analysed."""
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT relname, reltuples FROM pg_class WHERE relkind = 'r' "
+                "AND relname IN ('contact', 'membership', 'membership_event')"
+            )
+        ).all()
+    return {name: float(n) for name, n in rows}
+
+
+def test_analyze_runs_on_postgresql_after_large_changes_only(db_url: str) -> None:
+    db = open_database(db_url)
+    try:
+        generate_demo(db, 20, seed=3)
+        assert db.analyze(ANALYZE_MIN_ROWS - 1) is False  # a small change: left alone
+        if db.is_sqlite:
+            assert db.analyze(ANALYZE_MIN_ROWS) is False  # nothing to do on SQLite
+            return
+        assert reltuples(db)["contact"] == -1  # 20 < ANALYZE_MIN_ROWS: not analysed
+        # Unknown names are never put into SQL (only the known tables are analysed).
+        assert db.analyze(ANALYZE_MIN_ROWS, ["contact", "x; DROP TABLE contact"]) is True
+        assert reltuples(db)["contact"] == 20
+    finally:
+        db.dispose()
+
+
+def test_bulk_operations_leave_postgresql_statistics_fresh(pg_url: str, tmp_path: Path) -> None:
+    n = ANALYZE_MIN_ROWS + 200
+    db = open_database(pg_url)
+    try:
+        csv_path = tmp_path / "people.csv"
+        csv_path.write_text(
+            "email,first_name\n" + "".join(f"p{i}@example.com,P{i}\n" for i in range(n))
+        )
+        import_csv(db, csv_path)
+        assert reltuples(db)["contact"] == n  # import: analysed
+        generate_demo(db, n, seed=5)
+        stats = reltuples(db)
+        assert stats["contact"] == 2 * n and stats["membership"] > 0  # demo: analysed
+        with db.engine.connect() as conn:
+            ids = list(conn.execute(text("SELECT id FROM contact ORDER BY id LIMIT :n"), {"n": n}))
+        result = delete_contacts(db, [i for (i,) in ids], backups_dir=tmp_path / "backups")
+        assert reltuples(db)["contact"] == n  # bulk delete: analysed
+        restore_backup(db, result.backup_path)
+        assert reltuples(db)["contact"] == 2 * n  # restore: analysed
+    finally:
+        db.dispose()
