@@ -108,9 +108,10 @@ class SessionApp(App[None]):
         self.keymap: dict[str, str] = normalize_keymap(self.settings.keymap)
         if self.keymap:
             self.set_keymap(self.keymap)
+        # set before the theme: watch_theme compares with it (and saves nothing here)
+        self._saved_theme = self.settings.theme or self.theme
         if self.settings.theme:
             self.theme = self.settings.theme
-        self._saved_theme = self.theme
         when.set_date_format(self.settings.date_format)
         self.sub_title = clean(db.display_name())
         self.available_screens: dict[str, str] = {}

@@ -155,6 +155,21 @@ async def test_a_theme_chosen_in_the_app_is_saved_keeping_the_rest(
     assert saved == REMAP.replace('theme = "textual-dark"', 'theme = "nord"')
 
 
+async def test_a_theme_from_the_file_is_applied_at_start_and_nothing_rewritten(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    """A non-default theme in the file: the app starts with it (this crashed in
+    __init__ once: the theme watcher ran before its state existed)."""
+    text = REMAP.replace('theme = "textual-dark"', 'theme = "nord"')
+    assert 'theme = "nord"' in text
+    config = write(tmp_path, text)
+    app = make_app(db=sqlite_db, config_file=config)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.theme == "nord"
+    assert config.read_text(encoding="utf-8") == text
+
+
 async def test_no_settings_file_given_nothing_is_written(
     sqlite_db: Database, tmp_path: Path
 ) -> None:
