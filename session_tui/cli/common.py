@@ -147,6 +147,30 @@ def add_command(
     return parser
 
 
+def add_command_group(
+    sub: Any,
+    common: argparse.ArgumentParser,
+    name: str,
+    help: str,
+    description: str,
+    dest: str,
+    *examples: str,
+) -> Any:
+    """A command group (`session-tui NAME ACTION`) whose --help ends with `examples:`;
+    called without an ACTION it shows its usage. Returns the subparsers to add the
+    actions to."""
+    parser = sub.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog=examples_epilog(*examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.set_defaults(handler=lambda _args: show_usage(parser))
+    return parser.add_subparsers(dest=dest, metavar="ACTION")
+
+
 def add_command_with_examples(
     sub: Any,
     common: argparse.ArgumentParser,

@@ -7,11 +7,10 @@ from typing import Any
 
 from session_tui.cli.common import (
     CliError,
+    add_command_group,
     add_command_with_examples,
-    examples_epilog,
     print_json,
     print_table,
-    show_usage,
     wants_json,
     with_db,
 )
@@ -32,21 +31,18 @@ from session_tui.data.validation import ValidationError, strip_controls
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser(
+    csub = add_command_group(
+        sub,
+        common,
         "contacts",
-        help="list, show, edit and delete contacts",
-        description="Contacts: the people. delete writes a backup first "
+        "list, show, edit and delete contacts",
+        "Contacts: the people. delete writes a backup first "
         "(restore it with `session-tui restore BACKUP`).",
-        epilog=examples_epilog(
-            "session-tui contacts list --filter 'product:Course status:active' --limit 20",
-            "session-tui contacts show ann@example.com",
-            "session-tui contacts delete --segment dropouts --dry-run",
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
+        "contacts_command",
+        "session-tui contacts list --filter 'product:Course status:active' --limit 20",
+        "session-tui contacts show ann@example.com",
+        "session-tui contacts delete --segment dropouts --dry-run",
     )
-    parser.set_defaults(handler=lambda _args: show_usage(parser))
-    csub = parser.add_subparsers(dest="contacts_command", metavar="ACTION")
 
     p = add_command_with_examples(
         csub,

@@ -12,11 +12,10 @@ from typing import Any
 
 from session_tui.cli.common import (
     CliError,
+    add_command_group,
     add_command_with_examples,
-    examples_epilog,
     print_json,
     print_table,
-    show_usage,
     wants_json,
     with_db,
 )
@@ -68,24 +67,21 @@ def _targets(p: argparse.ArgumentParser, *, allow_past: bool = False) -> None:
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser(
+    msub = add_command_group(
+        sub,
+        common,
         "memberships",
-        help="list, add (grant), cancel and extend memberships",
-        description="Memberships: who has which product, how it was paid, until when. "
+        "list, add (grant), cancel and extend memberships",
+        "Memberships: who has which product, how it was paid, until when. "
         "Every change is recorded in the membership's history. Dates are YYYY-MM-DD "
         "(UTC); past dates are allowed for back-filling. add, extend, payment and cancel "
         "act on one contact (EMAIL PRODUCT) or, with --filter, --segment or --emails, "
         "on many at once (PRODUCT only): they print what they will do first.",
-        epilog=examples_epilog(
-            'session-tui memberships add ann@example.com "1:1 Coaching" --payment paid',
-            'session-tui memberships add "Course" --filter payment:free --payment comped --yes',
-            'session-tui memberships cancel "Retreat" --segment dropouts --dry-run',
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
+        "memberships_command",
+        'session-tui memberships add ann@example.com "1:1 Coaching" --payment paid',
+        'session-tui memberships add "Course" --filter payment:free --payment comped --yes',
+        'session-tui memberships cancel "Retreat" --segment dropouts --dry-run',
     )
-    parser.set_defaults(handler=lambda _args: show_usage(parser))
-    msub = parser.add_subparsers(dest="memberships_command", metavar="ACTION")
 
     p = add_command_with_examples(
         msub,
