@@ -12,15 +12,18 @@ granted memberships, then cancel them), the baseline likewise on its own copy.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from session_tui.bench.context import Context, NotBuilt
-from session_tui.bench.datasets import copy_dataset, remove_db_files
-from session_tui.bench.figures import _raw_connect
+from session_tui.bench.datasets import remove_db_files
+from session_tui.bench.figures import (
+    _raw_connect,
+    baseline_and_project_copies,
+    spread_contact_ids,
+)
 from session_tui.bench.report import Figure
 
 CHUNK = 5_000
@@ -152,15 +155,13 @@ def figure_bulk(ctx: Context) -> list[Figure]:
     n = ctx.delete_count
     conn = sqlite3.connect(ds.path)
     try:
-        ids = [r[0] for r in conn.execute("SELECT id FROM contact WHERE id % 10 = 0 LIMIT ?", (n,))]
+        ids = spread_contact_ids(conn, n)
         product = conn.execute(
             "SELECT id FROM product WHERE NOT archived ORDER BY id LIMIT 1"
         ).fetchone()[0]
     finally:
         conn.close()
-    base = copy_dataset(ds, ctx.scratch_dir / "bulk-baseline.db")
-    proj = copy_dataset(ds, ctx.scratch_dir / "bulk-project.db")
-    os.sync()  # both copies on disk before either runs (see figure_delete)
+    base, proj = baseline_and_project_copies(ctx, ds, "bulk")
     try:
         baseline = _baseline(base.path, ids, product, ctx)
         project = _project(proj.url, ids, product, ctx)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from session_tui.bench.context import Context, NotBuilt
-from session_tui.bench.datasets import copy_dataset, remove_db_files
+from session_tui.bench.datasets import Dataset, copy_dataset, remove_db_files
 from session_tui.bench.floors import figure_filter, figure_startup
 from session_tui.bench.report import Figure, median, p95
 
@@ -281,6 +281,22 @@ def raw_delete(db_path: Path, ids: Sequence[int]) -> None:
         conn.close()
 
 
+def spread_contact_ids(conn: sqlite3.Connection, n: int) -> list[int]:
+    """Every 10th contact (at most n): a selection spread over the whole table, as a
+    filter makes."""
+    return [r[0] for r in conn.execute("SELECT id FROM contact WHERE id % 10 = 0 LIMIT ?", (n,))]
+
+
+def baseline_and_project_copies(ctx: Context, ds: Dataset, name: str) -> tuple[Dataset, Dataset]:
+    """Two private copies of `ds` (NAME-baseline.db, NAME-project.db) for a benchmark
+    that changes data. Both are on disk before either runs: the write-back of a fresh
+    1 GB copy must not slow down whichever side runs first."""
+    base = copy_dataset(ds, ctx.scratch_dir / f"{name}-baseline.db")
+    proj = copy_dataset(ds, ctx.scratch_dir / f"{name}-project.db")
+    os.sync()
+    return base, proj
+
+
 def figure_delete(ctx: Context) -> list[Figure]:
     try:
         from session_tui.data.deletion import delete_contacts
@@ -292,17 +308,12 @@ def figure_delete(ctx: Context) -> list[Figure]:
     n = ctx.delete_count
     conn = sqlite3.connect(ds.path)
     try:
-        # Every 10th contact: a selection spread over the whole table, as a filter makes.
-        ids = [r[0] for r in conn.execute("SELECT id FROM contact WHERE id % 10 = 0 LIMIT ?", (n,))]
+        ids = spread_contact_ids(conn, n)
         if len(ids) < n:
             ids = [r[0] for r in conn.execute("SELECT id FROM contact LIMIT ?", (n,))]
     finally:
         conn.close()
-    base = copy_dataset(ds, ctx.scratch_dir / "delete-baseline.db")
-    proj = copy_dataset(ds, ctx.scratch_dir / "delete-project.db")
-    # Both copies on disk before either runs: the write-back of a fresh 1 GB copy
-    # must not slow down whichever delete runs first.
-    os.sync()
+    base, proj = baseline_and_project_copies(ctx, ds, "delete")
     baseline = ctx.timed(f"delete {n} baseline", lambda: raw_delete(base.path, ids))
     remove_db_files(base.path)
     db = open_database(proj.url)

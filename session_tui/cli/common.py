@@ -147,6 +147,64 @@ def add_command(
     return parser
 
 
+def add_command_group(
+    sub: Any,
+    common: argparse.ArgumentParser,
+    name: str,
+    help: str,
+    description: str,
+    dest: str,
+    *examples: str,
+) -> Any:
+    """A command group (`session-tui NAME ACTION`) whose --help ends with `examples:`;
+    called without an ACTION it shows its usage. Returns the subparsers to add the
+    actions to."""
+    parser = sub.add_parser(
+        name,
+        help=help,
+        description=description,
+        epilog=examples_epilog(*examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[common],
+    )
+    parser.set_defaults(handler=lambda _args: show_usage(parser))
+    return parser.add_subparsers(dest=dest, metavar="ACTION")
+
+
+def add_command_with_examples(
+    sub: Any,
+    common: argparse.ArgumentParser,
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    help: str,
+    *examples: str,
+) -> argparse.ArgumentParser:
+    """A subcommand (add_command) whose --help ends with `examples:` and these lines."""
+    p = add_command(sub, common, name, handler, help)
+    p.epilog = examples_epilog(*examples)
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    return p
+
+
+def examples_epilog(*lines: str) -> str:
+    """An `examples:` epilog (for argparse.RawDescriptionHelpFormatter), one line each."""
+    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def with_db(args: argparse.Namespace, action: Callable[[Database], int]) -> int:
+    """Open the database, run `action` on it (a ValidationError becomes a CliError),
+    dispose of it."""
+    from session_tui.data.validation import ValidationError
+
+    db = open_db(args)
+    try:
+        return action(db)
+    except ValidationError as exc:
+        raise CliError(exc.message) from exc
+    finally:
+        db.dispose()
+
+
 class HelpFormatter(argparse.HelpFormatter):
     """Wraps one-line descriptions as usual; keeps multi-line text (examples) as written."""
 

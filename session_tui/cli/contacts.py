@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Callable
 from typing import Any
 
 from session_tui.cli.common import (
     CliError,
-    add_command,
-    open_db,
+    add_command_group,
+    add_command_with_examples,
     print_json,
     print_table,
-    show_usage,
     wants_json,
+    with_db,
 )
 from session_tui.cli.segments import add_filter_arguments, filter_from_args
 from session_tui.cli.selection import (
     add_confirm_arguments,
     add_selector_arguments,
-    confirm,
     has_selector,
     note_unknown,
+    preview_or_stop,
     progress_printer,
     select_contacts,
 )
@@ -32,42 +30,21 @@ from session_tui.data.repositories.memberships import MembershipsRepository, fmt
 from session_tui.data.validation import ValidationError, strip_controls
 
 
-def _examples(*lines: str) -> str:
-    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
-
-
-def _command(
-    csub: Any,
-    common: argparse.ArgumentParser,
-    name: str,
-    handler: Callable[[argparse.Namespace], int],
-    help: str,
-    *examples: str,
-) -> argparse.ArgumentParser:
-    p = add_command(csub, common, name, handler, help)
-    p.epilog = _examples(*examples)
-    p.formatter_class = argparse.RawDescriptionHelpFormatter
-    return p
-
-
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser(
+    csub = add_command_group(
+        sub,
+        common,
         "contacts",
-        help="list, show, edit and delete contacts",
-        description="Contacts: the people. delete writes a backup first "
+        "list, show, edit and delete contacts",
+        "Contacts: the people. delete writes a backup first "
         "(restore it with `session-tui restore BACKUP`).",
-        epilog=_examples(
-            "session-tui contacts list --filter 'product:Course status:active' --limit 20",
-            "session-tui contacts show ann@example.com",
-            "session-tui contacts delete --segment dropouts --dry-run",
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
+        "contacts_command",
+        "session-tui contacts list --filter 'product:Course status:active' --limit 20",
+        "session-tui contacts show ann@example.com",
+        "session-tui contacts delete --segment dropouts --dry-run",
     )
-    parser.set_defaults(handler=lambda _args: show_usage(parser))
-    csub = parser.add_subparsers(dest="contacts_command", metavar="ACTION")
 
-    p = _command(
+    p = add_command_with_examples(
         csub,
         common,
         "list",
@@ -79,7 +56,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add_filter_arguments(p)
     p.add_argument("--limit", type=int, metavar="N", help="at most N contacts")
 
-    p = _command(
+    p = add_command_with_examples(
         csub,
         common,
         "show",
@@ -89,7 +66,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     p.add_argument("email", metavar="EMAIL")
 
-    p = _command(
+    p = add_command_with_examples(
         csub,
         common,
         "edit",
@@ -103,7 +80,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--first", metavar="NAME", help="the new first name")
     p.add_argument("--last", metavar="NAME", help="the new last name")
 
-    p = _command(
+    p = add_command_with_examples(
         csub,
         common,
         "delete",
@@ -117,16 +94,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("emails_given", nargs="*", metavar="EMAIL")
     add_selector_arguments(p)
     add_confirm_arguments(p)
-
-
-def _with_db(args: argparse.Namespace, action: Callable[[Database], int]) -> int:
-    db = open_db(args)
-    try:
-        return action(db)
-    except ValidationError as exc:
-        raise CliError(exc.message) from exc
-    finally:
-        db.dispose()
 
 
 def _require(db: Database, email: str) -> ContactRow:
@@ -164,7 +131,7 @@ def run_list(args: argparse.Namespace) -> int:
         )
         return 0
 
-    return _with_db(args, action)
+    return with_db(args, action)
 
 
 def _contact_json(row: ContactRow) -> dict[str, Any]:
@@ -240,7 +207,7 @@ def run_show(args: argparse.Namespace) -> int:
             )
         return 0
 
-    return _with_db(args, action)
+    return with_db(args, action)
 
 
 # -- edit --------------------------------------------------------------------------------
@@ -272,7 +239,7 @@ def run_edit(args: argparse.Namespace) -> int:
             print(f"saved: {name} <{strip_controls(saved.email)}>")
         return 0
 
-    return _with_db(args, action)
+    return with_db(args, action)
 
 
 # -- delete ------------------------------------------------------------------------------
@@ -310,17 +277,17 @@ def run_delete(args: argparse.Namespace) -> int:
             "unknown_emails": selection.unknown_emails,
             "deleted": None,
         }
-        if not wants_json(args):
-            print(sentence)
-        if args.dry_run or not ids:
-            if wants_json(args):
-                print_json(out)
-            else:
-                print("dry run: nothing was deleted" if args.dry_run else "nothing to do")
-            return 0
-        if not confirm(args, len(ids), "Delete them?"):
-            print("session-tui: cancelled; nothing was deleted", file=sys.stderr)
-            return 1
+        stop = preview_or_stop(
+            args,
+            out,
+            sentence,
+            len(ids),
+            "Delete them?",
+            dry_run_note="dry run: nothing was deleted",
+            cancelled_note="cancelled; nothing was deleted",
+        )
+        if stop is not None:
+            return stop
         try:
             res = delete_contacts(db, ids, progress=progress_printer("deleting", len(ids)))
         except DeletionCancelled:
@@ -343,4 +310,4 @@ def run_delete(args: argparse.Namespace) -> int:
             print(f"backup: {res.backup_path}  (put back with: session-tui restore BACKUP)")
         return 0
 
-    return _with_db(args, action)
+    return with_db(args, action)

@@ -6,32 +6,33 @@ add/cancel/extend/payment take EMAIL PRODUCT (one contact) or PRODUCT plus a sel
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from session_tui.cli.common import (
     CliError,
-    add_command,
-    open_db,
+    add_command_group,
+    add_command_with_examples,
     print_json,
     print_table,
-    show_usage,
     wants_json,
+    with_db,
 )
 from session_tui.cli.selection import (
     add_confirm_arguments,
     add_selector_arguments,
     ask,
-    confirm,
     has_selector,
     note_unknown,
+    preview_or_stop,
+    print_cancelled,
     progress_printer,
     select_contacts,
 )
 from session_tui.data.bulk_memberships import BulkAction, apply_plan, plan_bulk
 from session_tui.data.clock import date_to_dt, parse_date
+from session_tui.data.db import Database
 from session_tui.data.models import PaymentType, Status
 from session_tui.data.repositories.memberships import (
     MembershipQuery,
@@ -40,27 +41,8 @@ from session_tui.data.repositories.memberships import (
     fmt_moment,
 )
 from session_tui.data.repositories.products import ProductsRepository
-from session_tui.data.validation import ValidationError
 
 PAYMENTS = [p.value for p in PaymentType]
-
-
-def _examples(*lines: str) -> str:
-    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
-
-
-def _command(
-    msub: Any,
-    common: argparse.ArgumentParser,
-    name: str,
-    handler: Callable[[argparse.Namespace], int],
-    help: str,
-    *examples: str,
-) -> argparse.ArgumentParser:
-    p = add_command(msub, common, name, handler, help)
-    p.epilog = _examples(*examples)
-    p.formatter_class = argparse.RawDescriptionHelpFormatter
-    return p
 
 
 def _targets(p: argparse.ArgumentParser, *, allow_past: bool = False) -> None:
@@ -85,26 +67,23 @@ def _targets(p: argparse.ArgumentParser, *, allow_past: bool = False) -> None:
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser(
+    msub = add_command_group(
+        sub,
+        common,
         "memberships",
-        help="list, add (grant), cancel and extend memberships",
-        description="Memberships: who has which product, how it was paid, until when. "
+        "list, add (grant), cancel and extend memberships",
+        "Memberships: who has which product, how it was paid, until when. "
         "Every change is recorded in the membership's history. Dates are YYYY-MM-DD "
         "(UTC); past dates are allowed for back-filling. add, extend, payment and cancel "
         "act on one contact (EMAIL PRODUCT) or, with --filter, --segment or --emails, "
         "on many at once (PRODUCT only): they print what they will do first.",
-        epilog=_examples(
-            'session-tui memberships add ann@example.com "1:1 Coaching" --payment paid',
-            'session-tui memberships add "Course" --filter payment:free --payment comped --yes',
-            'session-tui memberships cancel "Retreat" --segment dropouts --dry-run',
-        ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
+        "memberships_command",
+        'session-tui memberships add ann@example.com "1:1 Coaching" --payment paid',
+        'session-tui memberships add "Course" --filter payment:free --payment comped --yes',
+        'session-tui memberships cancel "Retreat" --segment dropouts --dry-run',
     )
-    parser.set_defaults(handler=lambda _args: show_usage(parser))
-    msub = parser.add_subparsers(dest="memberships_command", metavar="ACTION")
 
-    p = _command(
+    p = add_command_with_examples(
         msub,
         common,
         "list",
@@ -117,7 +96,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--status", choices=["active", "expired"], help="only active or expired")
     p.add_argument("--payment", choices=PAYMENTS, help="only this payment type")
 
-    p = _command(
+    p = add_command_with_examples(
         msub,
         common,
         "add",
@@ -137,7 +116,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--first-name", default="", help="first name, when the contact is new")
     p.add_argument("--last-name", default="", help="last name, when the contact is new")
 
-    p = _command(
+    p = add_command_with_examples(
         msub,
         common,
         "cancel",
@@ -148,7 +127,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     _targets(p)
 
-    p = _command(
+    p = add_command_with_examples(
         msub,
         common,
         "extend",
@@ -161,7 +140,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     _targets(p, allow_past=True)
     p.add_argument("--expires", metavar="DATE", required=True)
 
-    p = _command(
+    p = add_command_with_examples(
         msub,
         common,
         "payment",
@@ -213,13 +192,7 @@ def _print_one(args: argparse.Namespace, row: MembershipRow, message: str) -> No
 
 
 def _with_repo(args: argparse.Namespace, action: Callable[[MembershipsRepository], int]) -> int:
-    db = open_db(args)
-    try:
-        return action(MembershipsRepository(db))
-    except ValidationError as exc:
-        raise CliError(exc.message) from exc
-    finally:
-        db.dispose()
+    return with_db(args, lambda db: action(MembershipsRepository(db)))
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -347,8 +320,7 @@ def _is_bulk(args: argparse.Namespace) -> bool:
 
 
 def _run_bulk(args: argparse.Namespace, make: Callable[[], BulkAction]) -> int:
-    db = open_db(args)
-    try:
+    def run(db: Database) -> int:
         action = make()
         selection = select_contacts(db, args)
         note_unknown(selection)
@@ -359,22 +331,22 @@ def _run_bulk(args: argparse.Namespace, make: Callable[[], BulkAction]) -> int:
             "result": None,
             "unknown_emails": selection.unknown_emails,
         }
-        if not wants_json(args):
-            print(plan.sentence)
-        if args.dry_run or plan.counts.touched == 0:
-            if wants_json(args):
-                print_json(out)
-            else:
-                print("dry run: nothing was written" if args.dry_run else "nothing to do")
-            return 0
-        if not confirm(args, plan.counts.touched, "Go ahead?"):
-            print("session-tui: cancelled; nothing was changed", file=sys.stderr)
-            return 1
+        stop = preview_or_stop(
+            args,
+            out,
+            plan.sentence,
+            plan.counts.touched,
+            "Go ahead?",
+            dry_run_note="dry run: nothing was written",
+            cancelled_note="cancelled; nothing was changed",
+        )
+        if stop is not None:
+            return stop
         warning = plan.past_warning
         if warning is not None and not args.allow_past:
             refusal = f"the expiry date is in the past: {warning}; add --allow-past to go ahead"
             if not ask(f"The expiry date is in the past: {warning}. Go ahead?", refusal):
-                print("session-tui: cancelled; nothing was changed", file=sys.stderr)
+                print_cancelled("cancelled; nothing was changed")
                 return 1
         result = apply_plan(
             db,
@@ -388,7 +360,5 @@ def _run_bulk(args: argparse.Namespace, make: Callable[[], BulkAction]) -> int:
         else:
             print(f"done: {result.counts.sentence}")
         return 0
-    except ValidationError as exc:
-        raise CliError(exc.message) from exc
-    finally:
-        db.dispose()
+
+    return with_db(args, run)

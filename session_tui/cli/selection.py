@@ -12,8 +12,9 @@ import argparse
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from session_tui.cli.common import CliError
+from session_tui.cli.common import CliError, print_json, wants_json
 from session_tui.cli.segments import FILTER_HELP, filter_from_args
 from session_tui.data.db import Database
 from session_tui.data.validation import strip_controls
@@ -111,6 +112,37 @@ def confirm(args: argparse.Namespace, touches: int, question: str) -> bool:
     if getattr(args, "yes", False) or touches <= 1:
         return True
     return ask(question, f"add --yes to go ahead: it touches {touches:,} contacts")
+
+
+def preview_or_stop(
+    args: argparse.Namespace,
+    out: dict[str, Any],
+    sentence: str,
+    touches: int,
+    question: str,
+    *,
+    dry_run_note: str,
+    cancelled_note: str,
+) -> int | None:
+    """Print what the command will do (`sentence`; with --json, `out` when it stops here).
+    The exit code when it stops (a dry run, nothing to do: 0; not confirmed: 1), or
+    None when it may write."""
+    if not wants_json(args):
+        print(sentence)
+    if args.dry_run or touches == 0:
+        if wants_json(args):
+            print_json(out)
+        else:
+            print(dry_run_note if args.dry_run else "nothing to do")
+        return 0
+    if not confirm(args, touches, question):
+        print_cancelled(cancelled_note)
+        return 1
+    return None
+
+
+def print_cancelled(note: str) -> None:
+    print(f"session-tui: {note}", file=sys.stderr)
 
 
 def ask(question: str, refusal: str) -> bool:

@@ -119,20 +119,21 @@ def lock_contacts(conn: Connection, dialect: str, ids: Sequence[int]) -> list[in
     return list(conn.execute(stmt).scalars())
 
 
+def snapshot_columns(*, with_id: bool = True) -> list[Any]:
+    """membership_t's columns in MembershipSnapshot's order; without `id`: the ones a
+    new membership's INSERT sets."""
+    names = MembershipSnapshot._fields if with_id else MembershipSnapshot._fields[1:]
+    return [membership_t.c[name] for name in names]
+
+
 def membership_rows(
     conn: Connection, dialect: str, contact_ids: Sequence[int], product_id: int, *, lock: bool
 ) -> list[MembershipSnapshot]:
     """The memberships of `product_id` held by these contacts."""
     m = membership_t.c
-    stmt = select(
-        m.id,
-        m.contact_id,
-        m.product_id,
-        m.payment_type,
-        m.started_at,
-        m.expires_at,
-        m.cancelled_at,
-    ).where(_in(dialect, m.contact_id, contact_ids), m.product_id == product_id)
+    stmt = select(*snapshot_columns()).where(
+        _in(dialect, m.contact_id, contact_ids), m.product_id == product_id
+    )
     if lock:
         stmt = stmt.order_by(m.contact_id).with_for_update()
     return [MembershipSnapshot(*r) for r in conn.execute(stmt)]
@@ -170,5 +171,6 @@ __all__ = [
     "lock_contacts",
     "membership_rows",
     "moment_sql",
+    "snapshot_columns",
     "write_transaction",
 ]

@@ -61,6 +61,7 @@ from session_tui.data.bulk_common import (
     lock_contacts,
     membership_rows,
     moment_sql,
+    snapshot_columns,
     write_transaction,
 )
 from session_tui.data.clock import utcnow
@@ -592,19 +593,7 @@ class _Writer:
             dt_param(None),
         ).where(_in(self.dialect, c.id, contact_ids))
         stmt = (
-            insert(membership_t)
-            .from_select(
-                [
-                    m.contact_id,
-                    m.product_id,
-                    m.payment_type,
-                    m.started_at,
-                    m.expires_at,
-                    m.cancelled_at,
-                ],
-                rows,
-            )
-            .returning(m.id)
+            insert(membership_t).from_select(snapshot_columns(with_id=False), rows).returning(m.id)
         )
         created = list(self.conn.execute(stmt).scalars())
         self.acc.memberships.extend(created)
