@@ -456,9 +456,12 @@ class ImportCsvModal(WorkerDialog[ImportOutcome | None]):
             )
         else:
             self._message("No new contacts in this file: nothing to import.", error=True)
-        self._show_stage("preview")
         confirm = self.query_one("#import-confirm", Button)
         confirm.label = f"Import {report.added:,} new contact{'s' if report.added != 1 else ''} (y)"
+        self._show_stage("preview")
+        # The new label is wider: lay the button row out again once the stage shows
+        # (a label set while its row was hidden kept the old width: "Import …").
+        self.call_after_refresh(confirm.refresh, layout=True)
         self.set_focus(confirm if report.added else table)
 
     @on(DataTable.RowHighlighted, "#import-rows")
