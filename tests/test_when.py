@@ -1,4 +1,4 @@
-"""Relative and absolute moments as the UI writes them (session_tui/ui/when.py)."""
+"""Relative and absolute moments as the UI writes them (session_tui/ui/moments.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from session_tui.ui.when import day, relative
+from session_tui.ui.moments import day, relative
 
 NOW = datetime(2026, 3, 10, 12, 0, 0)
 

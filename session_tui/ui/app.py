@@ -42,10 +42,10 @@ from textual.screen import ModalScreen, Screen
 from session_tui import __version__, locations
 from session_tui.config import ConfigError, Settings, save_theme
 from session_tui.data.db import Database, needs_configured_database, open_database
-from session_tui.ui import when
+from session_tui.ui import moments
 from session_tui.ui.keymap import load_settings, normalize_keymap
-from session_tui.ui.safe import clean, clean_paste, escape_markup
 from session_tui.ui.screens.help import HelpScreen, collect_keys
+from session_tui.ui.user_text import clean, clean_paste, escape_markup
 
 # mode -> (module, class name, title). The first one is the start screen.
 TOP_SCREENS: dict[str, tuple[str, str, str]] = {
@@ -112,7 +112,7 @@ class SessionApp(App[None]):
         self._saved_theme = self.settings.theme or self.theme
         if self.settings.theme:
             self.theme = self.settings.theme
-        when.set_date_format(self.settings.date_format)
+        moments.set_date_format(self.settings.date_format)
         self.sub_title = clean(db.display_name())
         self.available_screens: dict[str, str] = {}
         for mode, (module_name, class_name, title) in TOP_SCREENS.items():

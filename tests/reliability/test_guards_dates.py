@@ -30,8 +30,8 @@ from session_tui.data.models import contact_t, event_t, membership_t
 from session_tui.data.repositories.memberships import fmt_moment
 from session_tui.data.validation import ValidationError
 from session_tui.ui.modals.membership_actions import parse_expiry
+from session_tui.ui.moments import day, local_day, local_time
 from session_tui.ui.screens.contact_detail import ContactDetailScreen
-from session_tui.ui.when import day, local_day, local_time
 from session_tui.ui.widgets.contacts.table import joined_text
 from tests.ui.contacts_helpers import Person, contacts_screen, seed, settle, wait_until
 from tests.ui.memberships_helpers import make_frozen_app, open_memberships, wait_for_screen

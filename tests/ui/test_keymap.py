@@ -14,8 +14,8 @@ from session_tui.data.db import Database
 from session_tui.data.repositories.contacts import ContactsRepository
 from session_tui.ui.app import make_app
 from session_tui.ui.modals.confirm import ConfirmModal
+from session_tui.ui.moments import set_date_format
 from session_tui.ui.screens.help import HelpScreen
-from session_tui.ui.when import set_date_format
 from tests.ui.contacts_helpers import (
     contacts_screen,
     numbered_people,
@@ -221,7 +221,7 @@ async def test_a_small_delete_still_needs_only_y(sqlite_db: Database, tmp_path: 
 
 
 def test_date_format_is_used_where_the_ui_shows_dates(sqlite_db: Database) -> None:
-    from session_tui.ui.when import day, local_time
+    from session_tui.ui.moments import day, local_time
     from session_tui.ui.widgets.contacts.table import joined_text
 
     try:

@@ -23,7 +23,7 @@ from textual.widgets._footer import FooterKey
 
 from session_tui.data.db import Database
 from session_tui.data.repositories.contacts import ContactRow
-from session_tui.ui.safe import literal
+from session_tui.ui.user_text import literal
 from session_tui.ui.widgets.contacts.table import ContactsTable, joined_text
 from tests.ui.contacts_helpers import (
     Person,

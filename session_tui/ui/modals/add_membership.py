@@ -37,8 +37,8 @@ from session_tui.data.validation import (
     strip_controls,
 )
 from session_tui.ui.modals.membership_actions import ApplyModal, parse_expiry
-from session_tui.ui.safe import literal
-from session_tui.ui.when import Clock, relative
+from session_tui.ui.moments import Clock, relative
+from session_tui.ui.user_text import literal
 
 LOOKUP_DEBOUNCE = 0.15
 EMAIL_HELP = "An email that is not a contact yet creates the contact."

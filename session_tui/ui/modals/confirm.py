@@ -5,7 +5,7 @@
 `done(True)` on `y`, or enter / a click on the yes button; `done(False)` on `n`,
 `escape`, or the no button. `body` is a list of lines: plain strings are shown
 literally (never parsed as markup), Rich `Text` as given -- build those with
-`session_tui.ui.safe.literal()` for anything that came from a user or a file.
+`session_tui.ui.user_text.literal()` for anything that came from a user or a file.
 `default_yes` picks the button that has focus first (enter presses it).
 
 `type_to_confirm="1204"`: a big, dangerous answer must be typed -- a text box
@@ -28,7 +28,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from session_tui.ui.safe import literal
+from session_tui.ui.user_text import literal
 
 
 def count_to_type(app: Any, count: int) -> str | None:

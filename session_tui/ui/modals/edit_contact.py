@@ -30,7 +30,7 @@ from session_tui.data.db import Database, describe_error
 from session_tui.data.editing import VersionConflict, update_contact, validation_errors
 from session_tui.data.repositories.contacts import ContactRow
 from session_tui.data.validation import MAX_EMAIL, MAX_NAME, ValidationError
-from session_tui.ui.safe import clean, literal
+from session_tui.ui.user_text import clean, literal
 
 FIELDS = ("first_name", "last_name", "email")
 LABELS = {"first_name": "First name", "last_name": "Last name", "email": "Email"}

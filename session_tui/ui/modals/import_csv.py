@@ -57,7 +57,7 @@ from session_tui.data.csvio import (
 from session_tui.data.csvio.files import TargetError, check_target
 from session_tui.data.db import DatabaseError, describe_error
 from session_tui.ui.modals.worker_dialog import WorkerDialog
-from session_tui.ui.safe import clean, literal
+from session_tui.ui.user_text import clean, literal
 from session_tui.ui.widgets.path_input import PathInput
 
 CSV_EXTENSIONS = (".csv", ".tsv", ".txt")

@@ -31,8 +31,8 @@ from session_tui.data.db import describe_error
 from session_tui.data.models import PaymentType
 from session_tui.data.repositories.memberships import MembershipRow
 from session_tui.data.validation import ValidationError
-from session_tui.ui.safe import clean, literal
-from session_tui.ui.when import Clock, day, relative
+from session_tui.ui.moments import Clock, day, relative
+from session_tui.ui.user_text import clean, literal
 
 R = TypeVar("R")
 

@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, Label, Static
 from session_tui.data.repositories.products import ProductRow
 from session_tui.data.validation import MAX_NAME
 from session_tui.ui.modals.membership_actions import ApplyModal
-from session_tui.ui.safe import clean, literal
+from session_tui.ui.user_text import clean, literal
 
 
 class ProductNameModal(ApplyModal[ProductRow]):

@@ -26,7 +26,7 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, Static
 
-from session_tui.ui.safe import literal
+from session_tui.ui.user_text import literal
 
 
 class ProgressModal(ModalScreen[None]):

@@ -18,7 +18,7 @@ from textual.widgets import Button, Input, Label, Static
 
 from session_tui.data.repositories.segments import SegmentError, normalize_segment_name
 from session_tui.data.validation import MAX_NAME
-from session_tui.ui.safe import clean, literal
+from session_tui.ui.user_text import clean, literal
 
 
 class SegmentNameModal(ModalScreen[str | None]):

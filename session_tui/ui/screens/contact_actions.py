@@ -46,7 +46,7 @@ from session_tui.data.repositories.contacts import ContactRow, ContactsRepositor
 from session_tui.ui.modals.confirm import ConfirmModal, count_to_type
 from session_tui.ui.modals.edit_contact import EditContactModal
 from session_tui.ui.modals.progress import ProgressModal
-from session_tui.ui.safe import escape_markup, literal
+from session_tui.ui.user_text import escape_markup, literal
 from session_tui.ui.widgets.contacts.table import ContactsTable
 
 PREVIEW = 5  # names shown in the confirmation

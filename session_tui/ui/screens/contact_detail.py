@@ -35,9 +35,9 @@ from session_tui.data.repositories.memberships import (
     MembershipRow,
     MembershipsRepository,
 )
-from session_tui.ui.safe import clean, escape_markup, literal
+from session_tui.ui.moments import clock_of, day, local_day, local_time, relative
 from session_tui.ui.screens import membership_flows as flows
-from session_tui.ui.when import clock_of, day, local_day, local_time, relative
+from session_tui.ui.user_text import clean, escape_markup, literal
 
 KIND_LABEL = {
     EventKind.GRANTED: "granted",

@@ -36,7 +36,7 @@ from textual.worker import get_current_worker
 from session_tui.data.db import Database, describe_error
 from session_tui.data.search import normalize_term
 from session_tui.ui.filter_help import FILTER_SYNTAX
-from session_tui.ui.safe import escape_markup
+from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.search_burst import SearchBurst
 

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from session_tui.data.csvio.exporter import default_export_name
 from session_tui.ui.modals.export_csv import ExportCsvModal, ExportOutcome, ExportScope
 from session_tui.ui.modals.import_csv import ImportCsvModal, ImportOutcome
-from session_tui.ui.safe import escape_markup
+from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
 
 

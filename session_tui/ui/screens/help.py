@@ -32,7 +32,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from session_tui.ui.keymap import bindings_of
-from session_tui.ui.safe import clean, literal
+from session_tui.ui.user_text import clean, literal
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,8 @@ from session_tui.ui.modals.membership_actions import (
     ExpiryModal,
     PaymentModal,
 )
-from session_tui.ui.safe import escape_markup
-from session_tui.ui.when import clock_of, day
+from session_tui.ui.moments import clock_of, day
+from session_tui.ui.user_text import escape_markup
 
 Done = Callable[[bool], None]
 

@@ -27,9 +27,9 @@ from session_tui.data.models import PaymentType, Status
 from session_tui.data.repositories.memberships import MembershipQuery, MembershipRow
 from session_tui.data.repositories.products import ProductsRepository
 from session_tui.data.search import normalize_term
-from session_tui.ui.safe import escape_markup, literal
+from session_tui.ui.moments import clock_of
 from session_tui.ui.screens import membership_flows as flows
-from session_tui.ui.when import clock_of
+from session_tui.ui.user_text import escape_markup, literal
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.memberships.table import MembershipsTable
 from session_tui.ui.widgets.search_burst import SearchBurst

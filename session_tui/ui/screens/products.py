@@ -22,8 +22,8 @@ from textual.worker import get_current_worker
 from session_tui.data.db import Database, describe_error
 from session_tui.data.repositories.products import ProductRow, ProductsRepository
 from session_tui.ui.modals.product_name import ProductNameModal
-from session_tui.ui.safe import escape_markup, literal
-from session_tui.ui.when import clock_of, local_day
+from session_tui.ui.moments import clock_of, local_day
+from session_tui.ui.user_text import escape_markup, literal
 
 
 class ProductsTable(DataTable[object]):

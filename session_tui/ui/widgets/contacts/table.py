@@ -79,8 +79,8 @@ from session_tui.data.repositories.contacts import (
     SortKey,
 )
 from session_tui.data.search import normalize_term
-from session_tui.ui.safe import clean, literal
-from session_tui.ui.when import local_day
+from session_tui.ui.moments import local_day
+from session_tui.ui.user_text import clean, literal
 
 PAGE_SIZE = 100
 MAX_CACHED_PAGES = 12

@@ -27,7 +27,7 @@ from session_tui.data.repositories.segments import (
 )
 from session_tui.ui.modals.confirm import ConfirmModal
 from session_tui.ui.modals.segment_name import SegmentNameModal
-from session_tui.ui.safe import clean, escape_markup, literal
+from session_tui.ui.user_text import clean, escape_markup, literal
 from session_tui.ui.widgets.filter_panel.panel import FilterPanel
 
 

@@ -54,7 +54,7 @@ from session_tui.data.filters import (
 )
 from session_tui.data.repositories.segments import SegmentRow
 from session_tui.ui.filter_help import FILTER_SYNTAX
-from session_tui.ui.safe import clean, escape_markup, literal
+from session_tui.ui.user_text import clean, escape_markup, literal
 
 TEXT_DEBOUNCE = 0.3  # seconds after the last keystroke in the text box
 APPLY_DEBOUNCE = 0.15  # seconds after the last change before the table reloads

@@ -30,8 +30,8 @@ from session_tui.data.repositories.memberships import (
     MembershipsRepository,
 )
 from session_tui.data.search import normalize_term
-from session_tui.ui.safe import literal
-from session_tui.ui.when import Clock, day
+from session_tui.ui.moments import Clock, day
+from session_tui.ui.user_text import literal
 from session_tui.ui.widgets.contacts.table import Column, ContactsTable
 
 
