@@ -41,9 +41,11 @@ from textual.screen import ModalScreen, Screen
 
 from session_tui import __version__, locations
 from session_tui.config import ConfigError, Settings, save_theme
+from session_tui.data.clock import utcnow
 from session_tui.data.db import Database, needs_configured_database, open_database
 from session_tui.ui import moments
 from session_tui.ui.keymap import load_settings, normalize_keymap
+from session_tui.ui.moments import Clock
 from session_tui.ui.screens.help import HelpScreen, collect_keys
 from session_tui.ui.user_text import clean, clean_paste, escape_markup
 
@@ -101,6 +103,8 @@ class SessionApp(App[None]):
     ) -> None:
         super().__init__()
         self.db = db
+        # tests freeze time by setting it; screens read it through session(self).clock
+        self.clock: Clock = utcnow
         self._owns_db = owns_db
         self.settings = settings or Settings()
         self.config_error = config_error

@@ -48,13 +48,10 @@ from session_tui.ui.modals.edit_contact import EditContactModal
 from session_tui.ui.modals.progress import ProgressModal
 from session_tui.ui.user_text import escape_markup, literal
 from session_tui.ui.widgets.contacts.table import ContactsTable
+from session_tui.ui.wording import plural
 
 PREVIEW = 5  # names shown in the confirmation
 PROGRESS_FROM = 1_000  # show a progress dialog from this many contacts
-
-
-def plural(n: int, noun: str = "contact") -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 @dataclass

@@ -19,10 +19,7 @@ from session_tui.ui.modals.export_csv import ExportCsvModal, ExportOutcome, Expo
 from session_tui.ui.modals.import_csv import ImportCsvModal, ImportOutcome
 from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
-
-
-def plural(n: int, noun: str = "contact") -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+from session_tui.ui.wording import plural
 
 
 def open_import(screen: Screen[Any], table: ContactsTable) -> None:
