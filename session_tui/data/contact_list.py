@@ -1,4 +1,4 @@
-"""Listing contacts for scripts (`session-tui contacts list`): the export columns (§5),
+"""Listing contacts for scripts (`session-tui contacts list`): the export columns,
 raw values (no spreadsheet escaping), streamed in id order with keyset paging."""
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class ContactListing:
     created_at: datetime
 
     def as_json(self) -> dict[str, Any]:
-        """The §7 JSON shape of a contact: the export columns, with the export's values
+        """The JSON shape of a contact for scripts: the export columns, with the export's values
         (products and payment types joined by "; ", aligned)."""
         return {
             "email": self.email,

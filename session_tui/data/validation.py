@@ -1,4 +1,4 @@
-"""Normalisation and validation of contact fields (§1, §5 of the spec)."""
+"""Normalisation and validation of contact fields: emails, names, lengths."""
 
 from __future__ import annotations
 

@@ -90,7 +90,7 @@ async def help_modal(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
-# Memberships, products, contact detail (issue 6): the app's clock is frozen at
+# Memberships, products, contact detail: the app's clock is frozen at
 # DEMO_NOW (screens read `app.clock`), so statuses and "in 5 days" stay put.
 def _freeze(pilot: Pilot[None]) -> None:
     pilot.app.clock = lambda: DEMO_NOW  # type: ignore[attr-defined]
@@ -130,7 +130,7 @@ async def add_membership(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
-# Filters (issue 4): the filter builder with a group, from its text form.
+# Filters: the filter builder with a group, from its text form.
 async def filter_panel(pilot: Pilot[None]) -> None:
     _freeze(pilot)
     await settle(pilot)
@@ -150,7 +150,7 @@ async def filter_panel(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
-# Import (issue 5): a Mailchimp-style file with new people, two the demo database
+# Import: a Mailchimp-style file with new people, two the demo database
 # already has, a repeated row and invalid ones. Fixed path, so the shot is stable.
 def _import_file(pilot: Pilot[None]) -> str:
     import csv
@@ -211,7 +211,7 @@ async def import_summary(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
-# Delete and edit (issue 3): the dialogs only -- nothing is deleted or saved.
+# Delete and edit: the dialogs only -- nothing is deleted or saved.
 async def delete_confirm(pilot: Pilot[None]) -> None:
     _freeze(pilot)
     await settle(pilot)

@@ -1,4 +1,4 @@
-"""Formula escaping for CSV cells (spec §5).
+"""Formula escaping for CSV cells, so a spreadsheet never runs a cell as a formula.
 
 Spreadsheets run a cell that starts with `=`, `+`, `-` or `@` as a formula
 (and some strip a leading tab or carriage return first). The exporter writes
