@@ -19,9 +19,9 @@ from pathlib import Path
 
 from session_tui.bench.context import Context, NotBuilt
 from session_tui.bench.datasets import remove_db_files
-from session_tui.bench.figures import (
-    _raw_connect,
+from session_tui.bench.raw import (
     baseline_and_project_copies,
+    raw_connect,
     spread_contact_ids,
 )
 from session_tui.bench.report import Figure
@@ -98,7 +98,7 @@ def _baseline(path: Path, ids: Sequence[int], product: int, ctx: Context) -> dic
     from session_tui.data.clock import utcnow
 
     now = utcnow().strftime(_DT)
-    conn = _raw_connect(path)
+    conn = raw_connect(path)
     times: dict[str, float] = {}
     try:
         for name, work in (
