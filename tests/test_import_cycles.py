@@ -132,7 +132,7 @@ def test_the_graph_sees_every_kind_of_import(tmp_path: Path) -> None:
         "__init__.py": "",
         "a.py": "from . import b\nimport pkg.c\n",
         "b.py": "def later():\n    from pkg.sub import d\n",
-        "c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.sub.d import x\n",
+        "c.py": "import typing\nif typing.TYPE_CHECKING:\n    from pkg.sub.d import x\n",
         "sub/__init__.py": "",
         "sub/d.py": "from ..a import thing\nfrom .. import c as see\nimport os\n",
         "sub/e.py": "from . import d, missing\nfrom .d import y\n",
