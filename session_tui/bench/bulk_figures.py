@@ -1,4 +1,4 @@
-"""The bulk membership figures (#15 item 5): grant, extend and cancel a product's
+"""The bulk membership figures: grant, extend and cancel a product's
 membership for N/10 selected contacts (every 10th: a selection spread over the whole
 table, as a filter makes), through `data.bulk_memberships.apply_bulk`, vs a raw
 set-based INSERT…SELECT / UPDATE of the same rows with their history events and the

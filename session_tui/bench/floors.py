@@ -9,7 +9,7 @@
     same work on the same connection settings: `count(*)` over the covering
     ix_membership_product_status, then the first page walking ix_contact_name with a
     per-contact probe of ux_membership_contact_product, then the same products query
-    for those rows. Target: ≤ 2× and ≤ 150 ms (issue #14).
+    for those rows. Target: ≤ 2× and ≤ 150 ms.
 - start-up, each a fresh process timed from its spawn (interpreter start and every
   import included, as a user waits for them):
   - `version_start`: `python -m session_tui --version` against the floor `python -c

@@ -1,6 +1,6 @@
 """Compiling a filter to one SQL WHERE clause over `contact` (never a Python loop over rows).
 
-Semantics (spec §4; README "Filters and segments"):
+Semantics (README "Filters and segments"):
 
 * A filter means what its normalised form (`ast.normalize`, = its text form) means.
 * The conditions of one AND scope -- the root AND group with any nested AND groups
