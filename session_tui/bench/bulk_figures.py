@@ -1,4 +1,4 @@
-"""The bulk membership figures (#15 item 5): grant, extend and cancel a product's
+"""The bulk membership figures: grant, extend and cancel a product's
 membership for N/10 selected contacts (every 10th: a selection spread over the whole
 table, as a filter makes), through `data.bulk_memberships.apply_bulk`, vs a raw
 set-based INSERT…SELECT / UPDATE of the same rows with their history events and the
@@ -19,9 +19,9 @@ from pathlib import Path
 
 from session_tui.bench.context import Context, NotBuilt
 from session_tui.bench.datasets import remove_db_files
-from session_tui.bench.figures import (
-    _raw_connect,
+from session_tui.bench.raw import (
     baseline_and_project_copies,
+    raw_connect,
     spread_contact_ids,
 )
 from session_tui.bench.report import Figure
@@ -98,7 +98,7 @@ def _baseline(path: Path, ids: Sequence[int], product: int, ctx: Context) -> dic
     from session_tui.data.clock import utcnow
 
     now = utcnow().strftime(_DT)
-    conn = _raw_connect(path)
+    conn = raw_connect(path)
     times: dict[str, float] = {}
     try:
         for name, work in (

@@ -30,9 +30,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from session_tui.bench.bulk_figures import figure_bulk
 from session_tui.bench.context import Context, NotBuilt
-from session_tui.bench.datasets import Dataset, copy_dataset, remove_db_files
+from session_tui.bench.datasets import remove_db_files
 from session_tui.bench.floors import figure_filter, figure_startup
+from session_tui.bench.raw import (
+    baseline_and_project_copies,
+    now_text,
+    raw_connect,
+    spread_contact_ids,
+)
 from session_tui.bench.report import Figure, median, p95
 
 
@@ -41,21 +48,6 @@ class FigureSpec:
     key: str
     names: tuple[str, ...]  # the figure lines it prints
     run: Callable[[Context], list[Figure]]
-
-
-def _raw_connect(path: Path) -> sqlite3.Connection:
-    """A stdlib connection set up as `data/db.py` sets up the app's connections."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    for pragma in (
-        "PRAGMA busy_timeout = 10000",
-        "PRAGMA foreign_keys = ON",
-        "PRAGMA synchronous = NORMAL",
-        "PRAGMA cache_size = -65536",
-        "PRAGMA temp_store = MEMORY",
-        "PRAGMA journal_mode = WAL",
-    ):
-        conn.execute(pragma)
-    return conn
 
 
 def _fresh_database(path: Path) -> str:
@@ -72,12 +64,6 @@ def _stopwatch(fn: Callable[[], object]) -> float:
     started = time.perf_counter()
     fn()
     return time.perf_counter() - started
-
-
-def _now_text() -> str:
-    from session_tui.data.clock import utcnow
-
-    return utcnow().strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 # -- export and import ------------------------------------------------------------------
@@ -109,13 +95,13 @@ EXPORT_HEADER = (
 
 def raw_export(db_path: Path, out_path: Path) -> int:
     """The export baseline: stdlib csv writer over one plain SELECT of the same columns."""
-    conn = _raw_connect(db_path)
+    conn = raw_connect(db_path)
     n = 0
     try:
         with open(out_path, "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out, lineterminator="\r\n")
             writer.writerow(EXPORT_HEADER)
-            cursor = conn.execute(EXPORT_SQL, {"now": _now_text()})
+            cursor = conn.execute(EXPORT_SQL, {"now": now_text()})
             while rows := cursor.fetchmany(5000):
                 writer.writerows(rows)
                 n += len(rows)
@@ -147,7 +133,7 @@ def equivalent_contact_table(path: Path) -> None:
         src.close()
     remove_db_files(template)
     remove_db_files(path)
-    conn = _raw_connect(path)
+    conn = raw_connect(path)
     try:
         for sql in ddl:
             conn.execute(sql)
@@ -157,8 +143,8 @@ def equivalent_contact_table(path: Path) -> None:
 
 def raw_import(csv_path: Path, db_path: Path) -> int:
     """The import baseline: stdlib csv + executemany INSERT OR IGNORE, one transaction."""
-    conn = _raw_connect(db_path)
-    now = _now_text()
+    conn = raw_connect(db_path)
+    now = now_text()
 
     def rows() -> object:
         with open(csv_path, encoding="utf-8", newline="") as fh:
@@ -263,7 +249,7 @@ def figure_import(ctx: Context) -> list[Figure]:
 
 def raw_delete(db_path: Path, ids: Sequence[int]) -> None:
     """The delete baseline: DELETE ... WHERE id IN of the ids, their memberships and history."""
-    conn = _raw_connect(db_path)
+    conn = raw_connect(db_path)
     try:
         conn.execute("BEGIN")
         for start in range(0, len(ids), 500):
@@ -279,22 +265,6 @@ def raw_delete(db_path: Path, ids: Sequence[int]) -> None:
         conn.execute("COMMIT")
     finally:
         conn.close()
-
-
-def spread_contact_ids(conn: sqlite3.Connection, n: int) -> list[int]:
-    """Every 10th contact (at most n): a selection spread over the whole table, as a
-    filter makes."""
-    return [r[0] for r in conn.execute("SELECT id FROM contact WHERE id % 10 = 0 LIMIT ?", (n,))]
-
-
-def baseline_and_project_copies(ctx: Context, ds: Dataset, name: str) -> tuple[Dataset, Dataset]:
-    """Two private copies of `ds` (NAME-baseline.db, NAME-project.db) for a benchmark
-    that changes data. Both are on disk before either runs: the write-back of a fresh
-    1 GB copy must not slow down whichever side runs first."""
-    base = copy_dataset(ds, ctx.scratch_dir / f"{name}-baseline.db")
-    proj = copy_dataset(ds, ctx.scratch_dir / f"{name}-project.db")
-    os.sync()
-    return base, proj
 
 
 def figure_delete(ctx: Context) -> list[Figure]:
@@ -431,12 +401,6 @@ def figure_memory(ctx: Context) -> list[Figure]:
         mb[size] = peak_memory_mb(ctx, url)
         ctx.log(f"peak memory {size}: {mb[size]:.1f}MB")
     return [Figure("peak_memory", mb[ctx.large], mb[ctx.small], "MB", max_ratio=1.3)]
-
-
-def figure_bulk(ctx: Context) -> list[Figure]:
-    from session_tui.bench.bulk_figures import figure_bulk as run
-
-    return run(ctx)
 
 
 FIGURES: tuple[FigureSpec, ...] = (

@@ -9,7 +9,7 @@
     same work on the same connection settings: `count(*)` over the covering
     ix_membership_product_status, then the first page walking ix_contact_name with a
     per-contact probe of ux_membership_contact_product, then the same products query
-    for those rows. Target: ≤ 2× and ≤ 150 ms (issue #14).
+    for those rows. Target: ≤ 2× and ≤ 150 ms.
 - start-up, each a fresh process timed from its spawn (interpreter start and every
   import included, as a user waits for them):
   - `version_start`: `python -m session_tui --version` against the floor `python -c
@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable
 
 from session_tui.bench.context import Context, NotBuilt
+from session_tui.bench.raw import now_text, raw_connect
 from session_tui.bench.report import Figure, median
 
 FILTERS: tuple[tuple[str, str], ...] = (
@@ -78,13 +79,12 @@ def figure_filter(ctx: Context) -> list[Figure]:
         from session_tui.data.filters import parse, quote
     except ImportError as exc:
         raise NotBuilt from exc
-    from session_tui.bench.figures import _now_text, _raw_connect
     from session_tui.data.db import open_database
     from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
 
     ds = ctx.dataset(ctx.large)
     db = open_database(ds.url)
-    raw = _raw_connect(ds.path)
+    raw = raw_connect(ds.path)
     repo = ContactsRepository(db)
     project_total = design_total = 0.0
     worst: tuple[float, float] = (0.0, 0.0)  # (project, floor) of the slowest filter
@@ -104,12 +104,12 @@ def figure_filter(ctx: Context) -> list[Figure]:
                 pages["project"] = [r.id for r in rows]
 
             def design(cond: str = cond, product: str = product) -> None:
-                params = {"product": product, "now": _now_text()}
+                params = {"product": product, "now": now_text()}
                 sql = _SEMI_JOIN_COUNT.format(status=cond)
                 counts["design"] = raw.execute(sql, params).fetchone()[0]
 
             def floor(cond: str = cond, product: str = product) -> None:
-                params = {"product": product, "now": _now_text()}
+                params = {"product": product, "now": now_text()}
                 count_sql = _FLOOR_COUNT.format(status=cond)
                 counts["floor"] = raw.execute(count_sql, params).fetchone()[0]
                 rows = raw.execute(_FLOOR_PAGE.format(status=cond), params).fetchall()

@@ -40,9 +40,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import argcomplete
+    from argcomplete.shell_integration import shellcode
 
-    print(argcomplete.shellcode([PROG], shell=args.shell), end="")
+    print(shellcode([PROG], shell=args.shell), end="")
     return 0
 
 

@@ -14,6 +14,7 @@ from session_tui.cli.common import (
     wants_json,
     with_db,
 )
+from session_tui.cli.moments import fmt_moment
 from session_tui.cli.segments import add_filter_arguments, filter_from_args
 from session_tui.cli.selection import (
     add_confirm_arguments,
@@ -26,7 +27,7 @@ from session_tui.cli.selection import (
 )
 from session_tui.data.db import Database
 from session_tui.data.repositories.contacts import ContactQuery, ContactRow, ContactsRepository
-from session_tui.data.repositories.memberships import MembershipsRepository, fmt_moment
+from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.validation import ValidationError, strip_controls
 
 

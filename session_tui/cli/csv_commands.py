@@ -1,4 +1,4 @@
-"""`session-tui import FILE` and `session-tui export FILE` (spec §5, §6, §7)."""
+"""`session-tui import FILE` and `session-tui export FILE`."""
 
 from __future__ import annotations
 

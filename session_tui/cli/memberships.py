@@ -19,6 +19,7 @@ from session_tui.cli.common import (
     wants_json,
     with_db,
 )
+from session_tui.cli.moments import fmt_moment
 from session_tui.cli.selection import (
     add_confirm_arguments,
     add_selector_arguments,
@@ -38,7 +39,6 @@ from session_tui.data.repositories.memberships import (
     MembershipQuery,
     MembershipRow,
     MembershipsRepository,
-    fmt_moment,
 )
 from session_tui.data.repositories.products import ProductsRepository
 

@@ -1,4 +1,4 @@
-"""`session-tui restore BACKUP`: put back the contacts of a deletion backup file (§5)."""
+"""`session-tui restore BACKUP`: put back the contacts of a deletion backup file."""
 
 from __future__ import annotations
 

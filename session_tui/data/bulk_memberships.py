@@ -76,8 +76,8 @@ from session_tui.data.models import (
     membership_t,
     product_t,
 )
+from session_tui.data.repositories.memberships import event_moment as fmt_moment
 from session_tui.data.repositories.memberships import (
-    fmt_moment,
     grant_detail,
     membership_status,
     normalize_payment_type,

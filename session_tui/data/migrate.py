@@ -5,20 +5,32 @@ the stored revision (one small query) and imports Alembic only when it differs f
 `HEAD_REVISION` -- a new or older database. tests/test_migrations.py keeps
 `HEAD_REVISION` equal to the migrations' real head: whoever adds a migration updates
 it (a stale constant would skip the new migration).
+
+The functions take anything with a `url` and an `engine` (a `db.Database`): this
+module is what `db.open_database` calls, so it does not import `db` back.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from session_tui import SCHEMA_VERSION
-from session_tui.data.db import Database
 
 if TYPE_CHECKING:
     from alembic.config import Config
+
+
+class Database(Protocol):
+    """What migrating needs of an open database (`db.Database` has both)."""
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def engine(self) -> Engine: ...
 
 # The newest revision in migrations/versions (see the module doc). One constant,
 # `session_tui.SCHEMA_VERSION`, which `session-tui --version` prints too.

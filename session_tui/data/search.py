@@ -17,6 +17,7 @@ from __future__ import annotations
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Table,
     TextClause,
     and_,
     bindparam,
@@ -29,8 +30,11 @@ from sqlalchemy import (
     true,
 )
 
-from session_tui.data.models import contact_t
+from session_tui.data.models import contact_t as _contact_t
 from session_tui.data.validation import strip_controls
+
+# The contact table typed as a table (models.py hands it over untyped).
+contact_t: Table = _contact_t
 
 # A search that refines the one on screen (the old term, at least this long, lies
 # inside the new one) may take its first rows from the old rows; see `refines`.

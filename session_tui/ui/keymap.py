@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import ModuleType
 
+from textual.app import App
 from textual.binding import Binding, BindingsMap
 from textual.dom import DOMNode
 from textual.keys import format_key
@@ -72,13 +73,22 @@ def bindings_of(cls: type[DOMNode], keymap: Mapping[str, str]) -> BindingsMap:
 
 
 # -- every class of the UI ------------------------------------------------------------------
-def _ui_modules() -> list[ModuleType]:
-    import session_tui.ui as ui
+_UI_PACKAGE = "session_tui.ui"
+_APP_MODULE = "session_tui.ui.app"
 
-    modules: list[ModuleType] = [importlib.import_module("session_tui.ui.app")]
-    for info in pkgutil.walk_packages(ui.__path__, "session_tui.ui."):
-        modules.append(importlib.import_module(info.name))
-    return modules
+
+def _ui_modules() -> list[ModuleType]:
+    """Every module of the UI package, the app's first (its declarations win).
+
+    Found by walking the package when a keymap is checked, not imported by name: the
+    app imports this module to check its settings, so naming the app (or any screen)
+    here would tie the two together."""
+    package = importlib.import_module(_UI_PACKAGE)
+    modules = [
+        importlib.import_module(info.name)
+        for info in pkgutil.walk_packages(package.__path__, f"{_UI_PACKAGE}.")
+    ]
+    return sorted(modules, key=lambda module: module.__name__ != _APP_MODULE)
 
 
 def _classes_in(module: ModuleType) -> Iterable[type[DOMNode]]:
@@ -189,9 +199,8 @@ def _scopes(classes: list[type[DOMNode]]) -> list[Scope]:
     """(name, every binding that can act there): each screen with its widgets and the
     app's keys (only the priority ones behind a modal), and each other widget with
     the app's keys."""
-    from session_tui.ui.app import SessionApp
-
-    app_bindings = _layer("", SessionApp)
+    apps = [cls for cls in classes if issubclass(cls, App)]  # SessionApp
+    app_bindings = [layered for app in apps for layered in _layer("", app)]
     priority = [(layer, b) for layer, b in app_bindings if b.priority]
     scopes: list[Scope] = []
     placed: set[type[DOMNode]] = set()

@@ -22,12 +22,12 @@ from sqlalchemy import func, insert, select
 from textual.widgets import DataTable
 
 from session_tui.cli import main
+from session_tui.cli.moments import fmt_moment
 from session_tui.data.csvio import import_csv
 from session_tui.data.csvio.exporter import export_csv
 from session_tui.data.csvio.importer import Verdict
 from session_tui.data.db import Database
 from session_tui.data.models import contact_t, event_t, membership_t
-from session_tui.data.repositories.memberships import fmt_moment
 from session_tui.data.validation import ValidationError
 from session_tui.ui.modals.membership_actions import parse_expiry
 from session_tui.ui.moments import day, local_day, local_time

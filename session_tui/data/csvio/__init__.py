@@ -19,7 +19,8 @@ from session_tui.data.csvio.importer import (
     preview_csv,
     write_rejects,
 )
-from session_tui.data.csvio.reader import CsvFormatError, CsvLayout, sniff
+from session_tui.data.csvio.inputs import CsvFormatError
+from session_tui.data.csvio.reader import CsvLayout, sniff
 
 __all__ = [
     "VERDICT_LABELS",

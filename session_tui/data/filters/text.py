@@ -19,7 +19,8 @@ product, search or domain (`not product:X` = has no membership of X).
 
 `parse()` raises `FilterSyntaxError` (with a 1-based `column`) for any text it
 does not accept, and never any other exception. `to_text()` prints a filter so
-that `parse(to_text(f)) == normalize(f)`.
+that `parse(to_text(f)) == normalize(f)`; the printing is in `printing.py`
+(importable from here too).
 """
 
 from __future__ import annotations
@@ -27,16 +28,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from session_tui.data.filters.ast import (
-    EMPTY,
+from session_tui.data.filters.ast import EMPTY, Group
+from session_tui.data.filters.conditions import (
     NEGATIONS,
     Condition,
     FieldName,
     FilterError,
-    Group,
     Mode,
     Op,
 )
+from session_tui.data.filters.printing import JOINED_OPS, condition_text, quote, to_text
+
+__all__ = [
+    "FIELD_ALIASES",
+    "MAX_LENGTH",
+    "MAX_PARENS",
+    "FilterSyntaxError",
+    "condition_text",
+    "parse",
+    "quote",
+    "to_text",
+]
 
 MAX_LENGTH = 10_000
 MAX_PARENS = 12
@@ -53,16 +65,6 @@ FIELD_ALIASES: dict[str, FieldName] = {
     "email_domain": FieldName.DOMAIN,
 }
 _FIELD_LIST = "product, status, payment, search, joined, expires, domain"
-
-_JOINED_OPS = (
-    ("<=", Op.ON_OR_BEFORE),
-    (">=", Op.ON_OR_AFTER),
-    ("<", Op.BEFORE),
-    (">", Op.AFTER),
-    ("=", Op.ON),
-)
-_JOINED_PREFIX = {op: prefix for prefix, op in _JOINED_OPS if prefix != "="}
-_JOINED_PREFIX[Op.ON] = ""
 
 _NOT_HINTS: dict[FieldName, str] = {
     FieldName.STATUS: "use status:expired or status:none instead",
@@ -279,7 +281,7 @@ class _Parser:
             op = Op.WITHIN
         elif fld is FieldName.JOINED:
             op = Op.ON
-            for prefix, candidate in _JOINED_OPS:
+            for prefix, candidate in JOINED_OPS:
                 if rest.startswith(prefix):
                     op = candidate
                     rest = rest[len(prefix) :]
@@ -387,35 +389,3 @@ def parse(text: str) -> Group:
         raise FilterSyntaxError("the filter is nested too deeply", 1) from None
     except Exception as exc:  # noqa: BLE001 - the promise: a positioned error, nothing else
         raise FilterSyntaxError(f"cannot read the filter ({type(exc).__name__})", 1) from None
-
-
-# -- printing -------------------------------------------------------------------------
-def quote(value: str) -> str:
-    """`value` as it must be written in the text form (quoted when needed)."""
-    if value and not any(ch.isspace() or ch in '()"\\' for ch in value):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def condition_text(cond: Condition) -> str:
-    fld, op, value = cond.field, cond.op, cond.value
-    if fld is FieldName.JOINED:
-        return f"joined:{_JOINED_PREFIX[op]}{value}"
-    if fld is FieldName.EXPIRES:
-        return f"expires:{value}d"
-    negated = op in (Op.IS_NOT, Op.NOT_CONTAINS)
-    body = f"{fld.value}:{quote(value)}"
-    return f"not {body}" if negated else body
-
-
-def to_text(group: Group) -> str:
-    """The text form of `group` (`""` for the empty filter)."""
-    parts: list[str] = []
-    for item in group.items:
-        if isinstance(item, Group):
-            inner = to_text(item)
-            if inner:
-                parts.append(f"({inner})")
-        else:
-            parts.append(condition_text(item))
-    return f" {group.mode.value} ".join(parts)
