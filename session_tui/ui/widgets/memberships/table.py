@@ -1,26 +1,29 @@
 """MembershipsTable: the virtual, database-backed table of the Memberships screen.
 
-It reuses ContactsTable's machinery (virtual height = count, pages read in thread
-workers around the viewport, page cache, reverse reading for the second half) and
-only changes what is shown: one row per membership, read from
-`MembershipsRepository.page`. No selection and no sorting here (newest start first).
+A `PagedTable` (widgets/paged_table): virtual height = count, pages read in thread
+workers around the viewport, page cache, reverse reading for the second half. One
+row per membership, read from `MembershipsRepository.page`. No selection and no
+sorting here (newest start first).
 
-- `MembershipsTable(db, clock=utcnow)`; `table.membership_query` (a `MembershipQuery`
-  without search) and `table.search` set what is shown; `reload()` after a change;
-  `current_membership -> MembershipRow | None`; `count`, `total`.
-- Messages: ContactsTable's `CountChanged`, `Highlighted` (its `row` is a
-  MembershipRow), `LoadFailed`.
+- `MembershipsTable(db, clock=utcnow)`; `table.table_query` (a `MembershipsTableQuery`:
+  the search box text and the filter row's `MembershipQuery`) sets what is shown;
+  `reload()` after a change; `current_membership -> MembershipRow | None`; `count`,
+  `total`.
+- Messages: PagedTable's `CountChanged`, `Highlighted` (its `row` is a
+  MembershipRow), `LoadFailed` (the same classes as `ContactsTable.CountChanged`…).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.strip import Strip
 
 from session_tui.data.db import Database
 from session_tui.data.models import Status
@@ -32,13 +35,13 @@ from session_tui.data.repositories.memberships import (
 from session_tui.data.search import normalize_term
 from session_tui.ui.moments import Clock, day
 from session_tui.ui.user_text import literal
-from session_tui.ui.widgets.contacts.table import Column, ContactsTable
+from session_tui.ui.widgets.paged_table import Column, PagedTable, Paint
 
 
 @dataclass(frozen=True)
 class MembershipsTableQuery:
-    """What ContactsTable's machinery needs of a query: `search`, `filter` (None = no
-    filter), `sort`, `descending`. `filter` is the MembershipQuery of the filter row."""
+    """What the table shows: the search box text, the filter row's query (None = no
+    filter) and the order (newest start first)."""
 
     search: str = ""
     filter: MembershipQuery | None = None
@@ -49,8 +52,8 @@ class MembershipsTableQuery:
         return replace(self.filter or MembershipQuery(), search=self.search)
 
 
-class _Source:
-    """The repository as ContactsTable calls it (page / count / total / ids)."""
+class MembershipsSource:
+    """`MembershipsRepository` as the table's `PageSource` (it takes a MembershipQuery)."""
 
     def __init__(self, repo: MembershipsRepository) -> None:
         self.repo = repo
@@ -66,9 +69,6 @@ class _Source:
     def total(self) -> int:
         return self.repo.total()
 
-    def ids(self, query: MembershipsTableQuery) -> list[int]:
-        return []  # no selection of memberships
-
     @staticmethod
     def refines(old: MembershipsTableQuery, new: MembershipsTableQuery) -> bool:
         return (
@@ -83,10 +83,15 @@ class _Source:
         return self.repo.refine(query.to_query(), rows)
 
 
-class MembershipsTable(ContactsTable, inherit_bindings=False):
+class MembershipsTable(PagedTable[MembershipRow, MembershipsTableQuery], inherit_bindings=False):
     """Every membership, paged from the database."""
 
     HELP_SECTION = "Memberships table"
+    DEFAULT_CSS = (Path(__file__).with_name("table.tcss")).read_text(encoding="utf-8")
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        f"memberships-table--{status.value}" for status in Status
+    }
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False, id="memberships_table.up"),
@@ -108,27 +113,24 @@ class MembershipsTable(ContactsTable, inherit_bindings=False):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(db, name=name, id=id, classes=classes)
         repo = MembershipsRepository(db, clock) if clock else MembershipsRepository(db)
+        super().__init__(
+            MembershipsSource(repo), MembershipsTableQuery(), name=name, id=id, classes=classes
+        )
+        self.db = db
         self.memberships = repo
-        self.repository = _Source(repo)  # type: ignore[assignment]
-        initial: Any = MembershipsTableQuery()
-        self._query = initial
-        self._shown_query = initial
 
     # -- public ------------------------------------------------------------------------------
     @property
-    def table_query(self) -> MembershipsTableQuery:
-        return self._query  # type: ignore[return-value]
-
-    @table_query.setter
-    def table_query(self, value: MembershipsTableQuery) -> None:
-        self.contact_query = value  # type: ignore[assignment]
-
-    @property
     def current_membership(self) -> MembershipRow | None:
-        row: Any = self.current_row
-        return row if isinstance(row, MembershipRow) else None
+        return self.current_row
+
+    # -- what the rows match -------------------------------------------------------------------
+    def matches_all(self, query: MembershipsTableQuery) -> bool:
+        return not normalize_term(query.search) and query.filter is None
+
+    def same_matches(self, old: MembershipsTableQuery, new: MembershipsTableQuery) -> bool:
+        return replace(new, sort=old.sort, descending=old.descending) == old
 
     # -- rendering -----------------------------------------------------------------------------
     def columns(self, width: int | None = None) -> list[Column]:
@@ -151,9 +153,15 @@ class MembershipsTable(ContactsTable, inherit_bindings=False):
             Column("expires", "Expires", 10),
         ]
 
-    def _row_text(  # type: ignore[override]
-        self, row: MembershipRow, selected: bool, row_style: Style, width: int
-    ) -> Text:
+    def render_row(
+        self, row: MembershipRow, selected: bool, cursor: bool, paint: Paint
+    ) -> Strip:
+        text = self._row_text(row, paint.row_style(selected, cursor), paint.width)
+        return self._strip(text, paint.width, paint.base)
+
+    def _row_text(self, row: MembershipRow, row_style: Style, width: int) -> Text:
+        """The row as a Rich Text, each cell cut by `Text.truncate` (a few hundred
+        memberships are on screen at most, so Text is fast enough here)."""
         text = Text(style=row_style)
         dim = self._component("dim")
         for col in self.columns(width):
@@ -171,24 +179,24 @@ class MembershipsTable(ContactsTable, inherit_bindings=False):
                 cell = literal(row.payment_type)
             elif col.key == "status":
                 label = "cancelled" if row.cancelled else row.status.value
-                cell = Text(label, style=self._component(row.status.value))
+                cell = Text(label, style=self._status_style(row.status))
             elif col.key == "started":
                 cell = Text(day(row.started_at))
             else:
                 cell = Text(day(row.expires_at), style=dim if row.expires_at is None else "")
             cell.truncate(col.width, overflow="ellipsis", pad=True)
             text.append_text(cell)
-            if col.key != "mark":
+            if col.gap:
                 text.append(" ")
         return text
 
     def _status_style(self, status: Status) -> Style:
-        return self._component(status.value)
+        return self.get_component_rich_style(f"memberships-table--{status.value}", partial=True)
 
     def _empty_text(self, y: int, width: int) -> Text:
         if y != 2:
             return Text("")
-        query: Any = self._shown_query
+        query = self._shown_query
         style = self._component("message")
         text = Text("  ", style=style)
         search = normalize_term(query.search)
@@ -203,4 +211,4 @@ class MembershipsTable(ContactsTable, inherit_bindings=False):
         return text
 
 
-__all__ = ["MembershipsTable", "MembershipsTableQuery"]
+__all__ = ["MembershipsSource", "MembershipsTable", "MembershipsTableQuery"]
