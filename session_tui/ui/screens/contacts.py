@@ -26,6 +26,7 @@ Interface for the other features on this screen
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import ClassVar
 
@@ -411,20 +412,21 @@ class ContactsScreen(Screen[None]):
         bar.update(total=DEMO_CONTACTS, progress=0)
         self._demo_worker(bar)
 
-    @work(thread=True, exclusive=True, group="contacts-demo")
-    def _demo_worker(self, bar: ProgressBar) -> None:
+    @work(exclusive=True, group="contacts-demo")
+    async def _demo_worker(self, bar: ProgressBar) -> None:
         worker = get_current_worker()
+        db, app = self.db, self.app
 
-        def progress(done: int, total: int) -> None:
+        def progress(done: int, total: int) -> None:  # in the demo's thread
             if not worker.is_cancelled:
-                self.app.call_from_thread(bar.update, total=total, progress=done)
+                app.call_from_thread(bar.update, total=total, progress=done)
 
         try:
-            generate_demo(self.db, DEMO_CONTACTS, seed=0, progress=progress)
+            await asyncio.to_thread(generate_demo, db, DEMO_CONTACTS, seed=0, progress=progress)
         except Exception as exc:  # noqa: BLE001 - shown to the user
-            self.app.call_from_thread(self._demo_done, describe_error(exc))
+            self._demo_done(describe_error(exc))
             return
-        self.app.call_from_thread(self._demo_done, None)
+        self._demo_done(None)
 
     def _demo_done(self, error: str | None) -> None:
         self._demo_running = False
