@@ -2,15 +2,12 @@
 
 Interface for the other screens
 -------------------------------
-- `SessionApp.db` is the open `Database`; screens and widgets reach it as
-  `self.app.db` (type: `cast(SessionApp, self.app).db`).
-- Top-level screens are Textual *modes*, listed in `TOP_SCREENS` below as
-  `mode: (module, class name, key)`. A module that does not exist yet is skipped,
-  and its key shows a friendly notice instead. So plugging in the Memberships or
-  Products screen needs no change here: create `session_tui/ui/screens/memberships.py`
-  with `class MembershipsScreen(Screen)` (constructible without arguments; read
-  `self.app.db`). A new top-level screen is one line in `TOP_SCREENS` plus a
-  `Binding` in `SessionApp.BINDINGS`.
+- `SessionApp` holds the open `Database` (`db`), the clock (`clock`, tests freeze
+  it) and the undo stack (`undo`); screens and dialogs reach them, typed, through
+  `session(self)` (ui/context.py).
+- Top-level screens are Textual *modes*: `SessionApp.MODES` maps each mode to its
+  screen class, `TOP_SCREENS` to its key, binding id and title. A new top-level
+  screen is one entry in each (its key binding is made from `TOP_SCREENS`).
 - Global keys: `c` / `m` / `p` switch screens, `?` shows the help modal (every
   key of the current screen: see `screens/help.py`), `q` quits anywhere outside
   a text box, `ctrl+q` quits everywhere, `ctrl+p` opens the command palette,
@@ -28,8 +25,7 @@ Interface for the other screens
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
@@ -46,29 +42,22 @@ from session_tui.data.db import Database, needs_configured_database, open_databa
 from session_tui.ui import moments
 from session_tui.ui.keymap import load_settings, normalize_keymap
 from session_tui.ui.moments import Clock
+from session_tui.ui.screens.contacts import ContactsScreen
 from session_tui.ui.screens.help import HelpScreen, collect_keys
+from session_tui.ui.screens.memberships import MembershipsScreen
+from session_tui.ui.screens.products import ProductsScreen
+from session_tui.ui.undo import UndoStack
 from session_tui.ui.user_text import clean, clean_paste, escape_markup
 
-# mode -> (module, class name, title). The first one is the start screen.
+# mode -> (key, binding id, title). The first one is the start screen.
 TOP_SCREENS: dict[str, tuple[str, str, str]] = {
-    "contacts": ("session_tui.ui.screens.contacts", "ContactsScreen", "Contacts"),
-    "memberships": ("session_tui.ui.screens.memberships", "MembershipsScreen", "Memberships"),
-    "products": ("session_tui.ui.screens.products", "ProductsScreen", "Products"),
+    "contacts": ("c", "app.contacts", "Contacts"),
+    "memberships": ("m", "app.memberships", "Memberships"),
+    "products": ("p", "app.products", "Products"),
 }
 
 
 QUIT_HELP = "Quit (q outside text boxes, ctrl+q anywhere)"
-
-
-def _load_screen(module_name: str, class_name: str) -> type[Screen[object]] | None:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:  # not written yet
-            return None
-        raise
-    screen_cls = getattr(module, class_name, None)
-    return screen_cls if isinstance(screen_cls, type) else None
 
 
 class SessionApp(App[None]):
@@ -77,15 +66,21 @@ class SessionApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "session-tui"
     DEFAULT_MODE = "contacts"
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
+        "contacts": ContactsScreen,
+        "memberships": MembershipsScreen,
+        "products": ProductsScreen,
+    }
     HELP_SECTION = "Anywhere"
     # Every screen gets the class -short below 30 rows (e.g. 80x24): dialogs compact
     # themselves there (see app.tcss and the modals' .tcss) so every button fits.
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "goto('contacts')", "Contacts", id="app.contacts"),
-        Binding("m", "goto('memberships')", "Memberships", id="app.memberships"),
-        Binding("p", "goto('products')", "Products", id="app.products"),
+        *(
+            Binding(key, f"goto('{mode}')", title, id=binding_id)
+            for mode, (key, binding_id, title) in TOP_SCREENS.items()
+        ),
         Binding("question_mark", "help", "Help", key_display="?",
                 tooltip="Help: every key of this screen", id="app.help"),
         Binding("q", "quit", "Quit", tooltip=QUIT_HELP, id="app.quit"),
@@ -102,9 +97,10 @@ class SessionApp(App[None]):
         config_error: ConfigError | None = None,
     ) -> None:
         super().__init__()
-        self.db = db
+        self.db: Database = db
         # tests freeze time by setting it; screens read it through session(self).clock
         self.clock: Clock = utcnow
+        self.undo = UndoStack()
         self._owns_db = owns_db
         self.settings = settings or Settings()
         self.config_error = config_error
@@ -118,12 +114,10 @@ class SessionApp(App[None]):
             self.theme = self.settings.theme
         moments.set_date_format(self.settings.date_format)
         self.sub_title = clean(db.display_name())
-        self.available_screens: dict[str, str] = {}
-        for mode, (module_name, class_name, title) in TOP_SCREENS.items():
-            screen_cls = _load_screen(module_name, class_name)
-            if screen_cls is not None:
-                self.add_mode(mode, screen_cls)
-                self.available_screens[mode] = title
+        # mode -> title, of the screens this version has
+        self.available_screens: dict[str, str] = {
+            mode: top[2] for mode, top in TOP_SCREENS.items() if mode in self.MODES
+        }
 
     # -- navigation -------------------------------------------------------------------
     def action_goto(self, mode: str) -> None:

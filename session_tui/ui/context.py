@@ -13,6 +13,7 @@ from textual.message_pump import MessagePump
 
 from session_tui.data.db import Database
 from session_tui.ui.moments import Clock
+from session_tui.ui.undo import UndoStack
 
 
 @runtime_checkable
@@ -21,6 +22,7 @@ class SessionContext(Protocol):
 
     db: Database
     clock: Clock
+    undo: UndoStack
 
 
 def session(node: MessagePump) -> SessionContext:

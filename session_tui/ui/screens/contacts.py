@@ -7,23 +7,28 @@ Interface for the other features on this screen
   `clear_selection()`, `discard_ids()`, messages `CountChanged`, `Highlighted`,
   `SelectionChanged`).
 - `screen.search_input` -> the search `Input` (`/` focuses it).
-- `screen.set_filter(filter_or_None)` -> shows only contacts matching a compiled
-  filter (anything with `.where(dialect, now)`); the search text stays.
+- `screen.set_filter(filter_or_None)` -> shows only contacts matching a filter
+  (`data.filters.Group`); the search text stays.
 - `screen.refresh_contacts()` -> re-read counts and rows after a database change.
 - Keys: add a `Binding(key, action, description, id="contacts.…")` to
   `ContactsScreen.BINDINGS` and an `action_…` method; keys are listed in `?`
   help and the command palette automatically. Reserved for other features:
   `d`/`delete`, `u`, `e`, `enter`, `a`, `f`, `s`, `i`, `x`.
+- Flows: each user flow (delete, undo, edit: contact_actions.py; segments:
+  segment_flows.py; CSV: csv_flows.py) is one coroutine run in a worker the screen
+  owns (`@work`), so its dialogs are awaited with `push_screen_wait`. The filter
+  panel only posts messages (`FilterPanel.Applied`, `Left`, `SaveRequested`…);
+  the screen handles them here.
 - Layout: `#search-row` (the search box), `#contacts-table`, `#empty-state`,
-  `#status-bar` (`#count-line`, `#key-hint`). A side panel (the filter builder) can be mounted into
-  `#contacts-body` (a Horizontal holding `#contacts-main`) with
-  `self.query_one("#contacts-body").mount(panel)`, or before `#contacts-table`.
+  `#status-bar` (`#count-line`, `#key-hint`). The filter builder is mounted into
+  `#contacts-main`, before `#contacts-table`, the first time `f` is pressed.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -34,10 +39,15 @@ from textual.widgets import Footer, Header, Input, ProgressBar, Static, TextArea
 from textual.worker import get_current_worker
 
 from session_tui.data.db import Database, describe_error
+from session_tui.data.demo import generate_demo
+from session_tui.data.filters import Group
 from session_tui.data.search import normalize_term
+from session_tui.ui.context import session
 from session_tui.ui.filter_help import FILTER_SYNTAX
+from session_tui.ui.screens import contact_actions, csv_flows, membership_flows, segment_flows
 from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
+from session_tui.ui.widgets.filter_panel import FilterPanel, panel_of
 from session_tui.ui.widgets.search_burst import SearchBurst
 
 SEARCH_DEBOUNCE = 0.05  # keystrokes closer than this are one burst (one query at its end)
@@ -105,7 +115,7 @@ class ContactsScreen(Screen[None]):
         Binding("a", "add_membership", "Add",
                 tooltip="Add a membership (prefilled with the current contact)",
                 id="contacts.add_membership"),
-        # issue 3, the safety net: screens/contact_actions.py
+        # delete, undo, edit: contact_actions.py
         Binding("d,delete", "delete_contacts", "Delete",
                 tooltip="Delete the selected contacts, or the current one "
                 "(permanent once the app is closed)", id="contacts.delete"),
@@ -114,7 +124,7 @@ class ContactsScreen(Screen[None]):
                 id="contacts.undo"),
         Binding("e", "edit_contact", "Edit",
                 tooltip="Edit the current contact's name and email", id="contacts.edit"),
-        # issue 5, CSV: screens/csv_flows.py
+        # CSV import and export: csv_flows.py
         # (shown in ? help and the command palette; the footer has no room left)
         Binding("i", "import_csv", "Import", show=False,
                 tooltip="Import contacts from a CSV file (preview first)",
@@ -122,7 +132,7 @@ class ContactsScreen(Screen[None]):
         Binding("x", "export_csv", "Export", show=False,
                 tooltip="Export the selection, or the filtered contacts, to CSV",
                 id="contacts.export"),
-        # issue 4, filters and segments: widgets/filter_panel/
+        # filters (widgets/filter_panel/) and segments (segment_flows.py)
         Binding("f", "toggle_filter", "Filter",
                 tooltip="Show/hide the filter builder (the filter stays applied when hidden)",
                 id="contacts.filter"),
@@ -143,7 +153,7 @@ class ContactsScreen(Screen[None]):
 
     @property
     def db(self) -> Database:
-        return self.app.db  # type: ignore[attr-defined, no-any-return]
+        return session(self).db
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -185,7 +195,12 @@ class ContactsScreen(Screen[None]):
     def search_input(self) -> Input:
         return self.query_one("#search", Input)
 
-    def set_filter(self, contact_filter: Any) -> None:
+    @property
+    def filter_panel(self) -> FilterPanel | None:
+        """The filter builder, once `f` opened it."""
+        return panel_of(self)
+
+    def set_filter(self, contact_filter: Group | None) -> None:
         table = self.table
         table.contact_query = replace(table.contact_query, filter=contact_filter)
 
@@ -202,55 +217,96 @@ class ContactsScreen(Screen[None]):
         if self.table.count is not None and not self.table.is_loading:
             self.table.reload()
 
-    # -- delete, undo, edit (issue 3: screens/contact_actions.py) ----------------------------
-    def action_delete_contacts(self) -> None:
-        from session_tui.ui.screens import contact_actions
+    # -- delete, undo, edit: contact_actions.py ------------------------------------------
+    # Delete and undo never cancel each other (the undo stack's `busy` turns the
+    # second one away with a notice); a second edit replaces the first.
+    @work(group="contacts-delete")
+    async def action_delete_contacts(self) -> None:
+        await contact_actions.delete_selected(self, self.table)
 
-        contact_actions.delete_selected(self, self.table)
+    @work(group="contacts-delete")
+    async def action_undo_delete(self) -> None:
+        await contact_actions.undo_last(self, self.table)
 
-    def action_undo_delete(self) -> None:
-        from session_tui.ui.screens import contact_actions
+    @work(exclusive=True, group="contacts-edit")
+    async def action_edit_contact(self) -> None:
+        await contact_actions.edit_current(self, self.table)
 
-        contact_actions.undo_delete(self, self.table)
-
-    def action_edit_contact(self) -> None:
-        from session_tui.ui.screens import contact_actions
-
-        contact_actions.edit_current(self, self.table)
-
-    # -- filters and segments (issue 4: widgets/filter_panel/) -----------------------------
+    # -- filters and segments ------------------------------------------------------------
     async def action_toggle_filter(self) -> None:
-        from session_tui.ui.widgets.filter_panel import toggle_panel
-
-        await toggle_panel(self)
+        """Show the filter builder above the contacts table (focus in its text box), or
+        hide it (focus back to the table). The filter stays applied while hidden."""
+        panel = self.filter_panel
+        if panel is None:
+            panel = FilterPanel()
+            await self.query_one("#contacts-main").mount(panel, before="#contacts-table")
+            self.set_focus(panel.text_input)
+            return
+        if panel.display:
+            panel.display = False
+            self.set_focus(self.table)
+        else:
+            panel.display = True
+            panel.refresh_lists()
+            self.set_focus(panel.text_input)
+        self.update_count_line()
 
     def action_save_segment(self) -> None:
-        from session_tui.ui.widgets.filter_panel import save_segment
+        panel = self.filter_panel
+        if panel is None:
+            self.notify(
+                "There is no filter to save: press f to build one.",
+                title="Segment",
+                severity="warning",
+            )
+            return
+        self._save_segment(panel)
 
-        save_segment(self)
+    @on(FilterPanel.Applied)
+    def _filter_applied(self, event: FilterPanel.Applied) -> None:
+        self.set_filter(event.filter)
 
-    # -- CSV import / export (issue 5: screens/csv_flows.py) --------------------------------
-    def action_import_csv(self) -> None:
-        from session_tui.ui.screens import csv_flows
+    @on(FilterPanel.Left)
+    def _filter_left(self, event: FilterPanel.Left) -> None:
+        self.set_focus(self.table)
 
-        csv_flows.open_import(self, self.table)
+    @on(FilterPanel.SaveRequested)
+    def _segment_save_requested(self, event: FilterPanel.SaveRequested) -> None:
+        if (panel := self.filter_panel) is not None:
+            self._save_segment(panel)
 
-    def action_export_csv(self) -> None:
-        from session_tui.ui.screens import csv_flows
+    @on(FilterPanel.RenameRequested)
+    @work(group="filter-segments")
+    async def _segment_rename_requested(self, event: FilterPanel.RenameRequested) -> None:
+        if (panel := self.filter_panel) is not None:
+            await segment_flows.rename_segment(self, panel)
 
-        csv_flows.open_export(self, self.table)
+    @on(FilterPanel.DeleteRequested)
+    @work(group="filter-segments")
+    async def _segment_delete_requested(self, event: FilterPanel.DeleteRequested) -> None:
+        if (panel := self.filter_panel) is not None:
+            await segment_flows.delete_segment(self, panel)
 
-    # -- memberships (issue 6: screens/membership_flows.py) ---------------------------------
+    @work(group="filter-segments")
+    async def _save_segment(self, panel: FilterPanel) -> None:
+        await segment_flows.save_segment(self, panel)
+
+    # -- CSV import / export: csv_flows.py -----------------------------------------------
+    @work(group="contacts-csv")
+    async def action_import_csv(self) -> None:
+        await csv_flows.import_contacts(self, self.table)
+
+    @work(group="contacts-csv")
+    async def action_export_csv(self) -> None:
+        await csv_flows.export_contacts(self, self.table)
+
+    # -- memberships: membership_flows.py ------------------------------------------------
     def action_open_contact(self) -> None:
-        from session_tui.ui.screens import membership_flows
-
         row = self.table.current_row
         if row is not None:
             membership_flows.open_contact(self, row.id, self._after_membership_change)
 
     def action_add_membership(self) -> None:
-        from session_tui.ui.screens import membership_flows
-
         row = self.table.current_row
         email = row.email if row is not None else ""
         membership_flows.add_membership(self, email, self._after_membership_change)
@@ -330,13 +386,11 @@ class ContactsScreen(Screen[None]):
         self.notify(escape_markup(event.message), title="Database error", severity="error")
 
     def update_count_line(self) -> None:
-        """Also called by the filter panel when it is shown or hidden: while hidden, the
+        """Also called when the filter panel is shown or hidden: while hidden, the
         count line names the segment or filter that is applied."""
-        from session_tui.ui.widgets.filter_panel import panel_of
-
         query = self.table.contact_query
         by = "filter" if query.filter is not None else "search"
-        panel = panel_of(self)
+        panel = self.filter_panel
         applied = ""
         if panel is not None and not panel.display and query.filter is not None:
             applied = panel.description()
@@ -358,22 +412,21 @@ class ContactsScreen(Screen[None]):
         bar.update(total=DEMO_CONTACTS, progress=0)
         self._demo_worker(bar)
 
-    @work(thread=True, exclusive=True, group="contacts-demo")
-    def _demo_worker(self, bar: ProgressBar) -> None:
+    @work(exclusive=True, group="contacts-demo")
+    async def _demo_worker(self, bar: ProgressBar) -> None:
         worker = get_current_worker()
+        db, app = self.db, self.app
 
-        def progress(done: int, total: int) -> None:
+        def progress(done: int, total: int) -> None:  # in the demo's thread
             if not worker.is_cancelled:
-                self.app.call_from_thread(bar.update, total=total, progress=done)
+                app.call_from_thread(bar.update, total=total, progress=done)
 
         try:
-            from session_tui.data.demo import generate_demo
-
-            generate_demo(self.db, DEMO_CONTACTS, seed=0, progress=progress)
+            await asyncio.to_thread(generate_demo, db, DEMO_CONTACTS, seed=0, progress=progress)
         except Exception as exc:  # noqa: BLE001 - shown to the user
-            self.app.call_from_thread(self._demo_done, describe_error(exc))
+            self._demo_done(describe_error(exc))
             return
-        self.app.call_from_thread(self._demo_done, None)
+        self._demo_done(None)
 
     def _demo_done(self, error: str | None) -> None:
         self._demo_running = False

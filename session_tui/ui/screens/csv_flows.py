@@ -1,16 +1,17 @@
-"""CSV import and export on the Contacts screen (issue 5): `i` and `x`.
+"""CSV import and export on the Contacts screen: the flows behind `i` and `x`.
 
-- `open_import(screen, table)` -- the import flow (`ImportCsvModal`); after an
+Each is a coroutine the Contacts screen runs in its own worker: it opens the
+dialog, waits for it to close, then sums up what happened.
+
+- `import_contacts(screen, table)` -- the import dialog (`ImportCsvModal`); after an
   import that added contacts the table reloads and a notification sums it up.
-- `open_export(screen, table)` -- exports the selection (a frozen id list) if
+- `export_contacts(screen, table)` -- exports the selection (a frozen id list) if
   there is one, else the contacts the table shows (search + filter, a loaded
   segment included) to a file the user names (default
   `contacts-YYYY-MM-DD.csv` in the current directory).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from textual.screen import Screen
 
@@ -22,21 +23,18 @@ from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.wording import plural
 
 
-def open_import(screen: Screen[Any], table: ContactsTable) -> None:
+async def import_contacts(screen: Screen[None], table: ContactsTable) -> None:
     app = screen.app
-
-    def done(outcome: ImportOutcome | None) -> None:
-        if outcome is not None:
-            app.notify(
-                f"Added {outcome.added:,} · skipped (already exist) {outcome.skipped:,} · "
-                f"duplicates in file {outcome.duplicates:,} · invalid {outcome.invalid:,}",
-                title="Import finished",
-            )
-            if outcome.added:
-                table.reload()
-        table.focus()
-
-    app.push_screen(ImportCsvModal(), callback=done)
+    outcome: ImportOutcome | None = await app.push_screen_wait(ImportCsvModal())
+    if outcome is not None:
+        app.notify(
+            f"Added {outcome.added:,} · skipped (already exist) {outcome.skipped:,} · "
+            f"duplicates in file {outcome.duplicates:,} · invalid {outcome.invalid:,}",
+            title="Import finished",
+        )
+        if outcome.added:
+            table.reload()
+    table.focus()
 
 
 def export_scope(table: ContactsTable) -> ExportScope:
@@ -58,7 +56,7 @@ def export_scope(table: ContactsTable) -> ExportScope:
     return ExportScope(n, count, query=query)
 
 
-def open_export(screen: Screen[Any], table: ContactsTable) -> None:
+async def export_contacts(screen: Screen[None], table: ContactsTable) -> None:
     app = screen.app
     if table.selection_pending:
         app.notify("Still selecting… try again in a moment.", severity="warning")
@@ -67,13 +65,12 @@ def open_export(screen: Screen[Any], table: ContactsTable) -> None:
     if scope.count == 0:
         app.notify("No contacts to export here.", severity="warning")
         return
-
-    def done(outcome: ExportOutcome | None) -> None:
-        if outcome is not None:
-            app.notify(
-                f"Exported {plural(outcome.exported)} to {escape_markup(outcome.path)}",
-                title="Export finished",
-            )
-        table.focus()
-
-    app.push_screen(ExportCsvModal(scope, default_export_name()), callback=done)
+    outcome: ExportOutcome | None = await app.push_screen_wait(
+        ExportCsvModal(scope, default_export_name())
+    )
+    if outcome is not None:
+        app.notify(
+            f"Exported {plural(outcome.exported)} to {escape_markup(outcome.path)}",
+            title="Export finished",
+        )
+    table.focus()

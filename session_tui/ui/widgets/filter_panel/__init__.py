@@ -1,21 +1,6 @@
-"""The filter builder panel of the Contacts screen (issue 4). See panel.py and flows.py."""
+"""The filter builder panel of the Contacts screen. See panel.py, rows.py and messages.py."""
 
-from session_tui.ui.widgets.filter_panel.flows import (
-    delete_segment,
-    panel_of,
-    rename_segment,
-    save_segment,
-    toggle_panel,
-)
-from session_tui.ui.widgets.filter_panel.panel import ConditionRow, FilterPanel, GroupBox
+from session_tui.ui.widgets.filter_panel.panel import FilterPanel, panel_of
+from session_tui.ui.widgets.filter_panel.rows import ConditionRow, GroupBox
 
-__all__ = [
-    "ConditionRow",
-    "FilterPanel",
-    "GroupBox",
-    "delete_segment",
-    "panel_of",
-    "rename_segment",
-    "save_segment",
-    "toggle_panel",
-]
+__all__ = ["ConditionRow", "FilterPanel", "GroupBox", "panel_of"]

@@ -1,0 +1,72 @@
+"""What `u` can undo while the app runs: one stack per app (`SessionApp.undo`).
+
+A deletion made on the Contacts screen can be undone as long as the app runs,
+whatever screens were visited in between; once the app is closed the stack is
+gone (the backup files stay, for `session-tui restore`).
+
+Entries are small typed records (`Undoable`); today only `Deletion`. A kind of
+change that can be undone adds its own record with a `describe()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from session_tui.data.deletion import DeleteResult
+from session_tui.ui.wording import plural
+
+
+@runtime_checkable
+class Undoable(Protocol):
+    """One change `u` can take back."""
+
+    def describe(self) -> str:
+        """What undoing it does, for a toast: "restores 3 contacts"."""
+        ...
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """Contacts deleted on the Contacts screen; undone from their backup file."""
+
+    result: DeleteResult
+    was_selection: bool  # they were selected: undo selects them again
+
+    def describe(self) -> str:
+        return f"restores {plural(self.result.contacts)}"
+
+
+class UndoStack:
+    """The app's undo history, newest last, plus whether a change or an undo runs.
+
+    Only one undoable change (or undo) runs at a time: `busy` is set by the flow
+    that runs it, for as long as it runs (its dialogs included).
+    """
+
+    def __init__(self) -> None:
+        self._entries: list[Undoable] = []
+        self.busy = False
+
+    def push(self, entry: Undoable) -> None:
+        self._entries.append(entry)
+
+    def peek(self) -> Undoable | None:
+        """The entry `u` undoes next (None: nothing to undo)."""
+        return self._entries[-1] if self._entries else None
+
+    def discard(self, entry: Undoable) -> None:
+        """`entry` was undone: forget it (if it is still the newest)."""
+        if self._entries and self._entries[-1] is entry:
+            self._entries.pop()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[Undoable]:
+        """Oldest first."""
+        return iter(tuple(self._entries))
+
+
+__all__ = ["Deletion", "UndoStack", "Undoable"]
