@@ -169,12 +169,13 @@ async def try_every_write(app: SessionApp, pilot: Any, csv_path: Path) -> Outcom
 
     # delete the current contact
     await settle(pilot, table)
-    before = len(app._notifications)
+    # by identity: an earlier toast may expire meanwhile, so the count can stay the same
+    seen = {n.identity for n in app._notifications}
     await pilot.press("d")
     await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
     await pilot.press("y")
-    await wait_until(pilot, lambda: len(app._notifications) > before)
-    note = list(app._notifications)[-1]
+    await wait_until(pilot, lambda: any(n.identity not in seen for n in app._notifications))
+    note = [n for n in app._notifications if n.identity not in seen][-1]
     out.delete = "" if note.title == "Deleted" else str(note.message)
 
     # add a membership (prefilled with the current contact; the only product)
