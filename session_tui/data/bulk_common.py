@@ -18,7 +18,7 @@ from sqlalchemy import Connection, DateTime, RootTransaction, case, func, litera
 from sqlalchemy.exc import OperationalError
 
 from session_tui.data.db import LOCK_WAIT_MS, Database
-from session_tui.data.deletion import Cancelled, _bulk_connection, _in, _take_write_lock
+from session_tui.data.sqlite_bulk import Cancelled, bulk_connection, in_, take_write_lock
 from session_tui.data.models import contact_t, membership_t
 
 # Ids per round of statements: progress and cancel are checked between rounds.
@@ -82,7 +82,7 @@ def write_transaction(db: Database) -> Iterator[Connection]:
     contact rows first (`lock_contacts`). Kept in this one function so that it
     can switch to a project-wide write-transaction helper in `data/db.py`.
     """
-    with _bulk_connection(db) as conn:
+    with bulk_connection(db) as conn:
         tx = _begin_write(conn, db)
         try:
             yield conn
@@ -101,7 +101,7 @@ def _begin_write(conn: Connection, db: Database) -> RootTransaction:
     while True:
         tx = conn.begin()
         try:
-            _take_write_lock(conn, db)
+            take_write_lock(conn, db)
             return tx
         except OperationalError as exc:
             tx.rollback()
@@ -115,7 +115,7 @@ def lock_contacts(conn: Connection, dialect: str, ids: Sequence[int]) -> list[in
     locked (FOR UPDATE, in id order so that two bulk actions cannot deadlock)
     before any of their memberships is touched."""
     c = contact_t.c
-    stmt = select(c.id).where(_in(dialect, c.id, ids)).order_by(c.id).with_for_update()
+    stmt = select(c.id).where(in_(dialect, c.id, ids)).order_by(c.id).with_for_update()
     return list(conn.execute(stmt).scalars())
 
 
@@ -132,7 +132,7 @@ def membership_rows(
     """The memberships of `product_id` held by these contacts."""
     m = membership_t.c
     stmt = select(*snapshot_columns()).where(
-        _in(dialect, m.contact_id, contact_ids), m.product_id == product_id
+        in_(dialect, m.contact_id, contact_ids), m.product_id == product_id
     )
     if lock:
         stmt = stmt.order_by(m.contact_id).with_for_update()

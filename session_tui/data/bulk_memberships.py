@@ -66,7 +66,7 @@ from session_tui.data.bulk_common import (
 )
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
-from session_tui.data.deletion import _chunks, _in
+from session_tui.data.sqlite_bulk import chunks, in_
 from session_tui.data.models import (
     EventKind,
     PaymentType,
@@ -394,7 +394,7 @@ def plan_bulk(
     tally = _Tally()
     with db.engine.connect() as conn:
         prod = _require_product(conn, action, lock=False)
-        for chunk in _chunks(ids, BULK_CHUNK):
+        for chunk in chunks(ids, BULK_CHUNK):
             found = existing_contacts(conn, db.dialect, chunk)
             tally.gone += len(chunk) - len(found)
             rows = membership_rows(conn, db.dialect, found, prod.id, lock=False) if found else []
@@ -408,7 +408,7 @@ def plan_bulk(
 def existing_contacts(conn: Connection, dialect: str, ids: Sequence[int]) -> list[int]:
     """Those of `ids` that exist (no lock: for counting)."""
     c = contact_t.c
-    return list(conn.execute(select(c.id).where(_in(dialect, c.id, ids)).order_by(c.id)).scalars())
+    return list(conn.execute(select(c.id).where(in_(dialect, c.id, ids)).order_by(c.id)).scalars())
 
 
 # -- apply -----------------------------------------------------------------------------
@@ -480,7 +480,7 @@ def _apply(
     with write_transaction(db) as conn:
         prod = _require_product(conn, action, lock=True)
         done = 0
-        for chunk in _chunks(ids, BULK_CHUNK):
+        for chunk in chunks(ids, BULK_CHUNK):
             if cancelled is not None and cancelled():
                 raise BulkCancelled()
             found = lock_contacts(conn, db.dialect, chunk)
@@ -562,7 +562,7 @@ class _Writer:
         at_expr = dt_param(at) if isinstance(at, datetime) else at
         rows = (
             select(m.id, at_expr, literal(kind.value), detail, literal(actor))
-            .where(_in(self.dialect, m.id, membership_ids))
+            .where(in_(self.dialect, m.id, membership_ids))
             .order_by(m.id)
         )
         stmt = (
@@ -575,7 +575,7 @@ class _Writer:
     def _update(self, membership_ids: Sequence[int], **values: Any) -> None:
         m = membership_t.c
         self.conn.execute(
-            update(membership_t).where(_in(self.dialect, m.id, membership_ids)).values(**values)
+            update(membership_t).where(in_(self.dialect, m.id, membership_ids)).values(**values)
         )
 
     def _grant_new(self, contact_ids: Sequence[int]) -> None:
@@ -591,7 +591,7 @@ class _Writer:
             dt_param(start),
             dt_param(a.expires_at),
             dt_param(None),
-        ).where(_in(self.dialect, c.id, contact_ids))
+        ).where(in_(self.dialect, c.id, contact_ids))
         stmt = (
             insert(membership_t).from_select(snapshot_columns(with_id=False), rows).returning(m.id)
         )
@@ -661,9 +661,9 @@ def contact_ids_for_emails(db: Database, emails: Iterable[str]) -> tuple[list[in
     c = contact_t.c
     found: dict[str, int] = {}
     with db.engine.connect() as conn:
-        for chunk in _chunks(wanted, BULK_CHUNK):
+        for chunk in chunks(wanted, BULK_CHUNK):
             for cid, email in conn.execute(
-                select(c.id, c.email).where(_in(db.dialect, c.email, chunk))
+                select(c.id, c.email).where(in_(db.dialect, c.email, chunk))
             ):
                 found[email] = cid
     return sorted(found.values()), [e for e in wanted if e not in found]

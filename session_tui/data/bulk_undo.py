@@ -29,7 +29,7 @@ from session_tui.data.bulk_common import (
     write_transaction,
 )
 from session_tui.data.db import Database
-from session_tui.data.deletion import _chunks, _in
+from session_tui.data.sqlite_bulk import chunks, in_
 from session_tui.data.models import event_t, membership_t
 from session_tui.data.repositories.memberships import refresh_active_until
 
@@ -78,25 +78,25 @@ def undo_bulk(
     touched = [s.id for s in record.previous] + list(record.created_memberships)
     steps = _Steps(len(touched) + len(record.created_events), progress, cancelled)
     with write_transaction(db) as conn:
-        for chunk in _chunks(record.contact_ids, BULK_CHUNK):
+        for chunk in chunks(record.contact_ids, BULK_CHUNK):
             steps.check()
             lock_contacts(conn, d, chunk)
         _refuse_if_changed(conn, d, record, touched)
         removed_events = 0
-        for chunk in _chunks(record.created_events, BULK_CHUNK):
+        for chunk in chunks(record.created_events, BULK_CHUNK):
             steps.check()
             e_id = event_t.c.id
-            removed_events += conn.execute(delete(event_t).where(_in(d, e_id, chunk))).rowcount
+            removed_events += conn.execute(delete(event_t).where(in_(d, e_id, chunk))).rowcount
             steps.advance(len(chunk))
         removed = 0
-        for chunk in _chunks(record.created_memberships, BULK_CHUNK):
+        for chunk in chunks(record.created_memberships, BULK_CHUNK):
             steps.check()
             m_id = membership_t.c.id
-            removed += conn.execute(delete(membership_t).where(_in(d, m_id, chunk))).rowcount
+            removed += conn.execute(delete(membership_t).where(in_(d, m_id, chunk))).rowcount
             steps.advance(len(chunk))
         restored = 0
         gone = len(record.created_memberships) - removed
-        for chunk in _chunks(record.previous, BULK_CHUNK):
+        for chunk in chunks(record.previous, BULK_CHUNK):
             steps.check()
             n = _restore(conn, d, chunk)
             restored += n
@@ -117,11 +117,11 @@ def _refuse_if_changed(
     newest = max(record.created_events)
     e = event_t.c
     changed = 0
-    for chunk in _chunks(membership_ids, BULK_CHUNK):
+    for chunk in chunks(membership_ids, BULK_CHUNK):
         changed += int(
             conn.execute(
                 select(func.count(func.distinct(e.membership_id))).where(
-                    _in(dialect, e.membership_id, chunk), e.id > newest
+                    in_(dialect, e.membership_id, chunk), e.id > newest
                 )
             ).scalar_one()
         )
@@ -137,7 +137,7 @@ def _restore(conn: Connection, dialect: str, snaps: Sequence[MembershipSnapshot]
     """Put these snapshots back; returns how many memberships still existed."""
     m = membership_t.c
     existing = set(
-        conn.execute(select(m.id).where(_in(dialect, m.id, [s.id for s in snaps]))).scalars()
+        conn.execute(select(m.id).where(in_(dialect, m.id, [s.id for s in snaps]))).scalars()
     )
     params = [
         {

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from session_tui import locations
-from session_tui.data import deletion
+from session_tui.data.deletion import partials as deletion
 from session_tui.data.db import Database, open_database
 from session_tui.data.deletion import (
     PARTIAL_MIN_AGE,

@@ -1,0 +1,340 @@
+"""The deletion backup file: writing its lines and reading them back, validated.
+
+Backup file format (version 1)
+------------------------------
+gzip-compressed JSON Lines (UTF-8), named
+`deleted-YYYYmmdd-HHMMSS-<N>-contacts-<token>.jsonl.gz`, mode 0600 in a 0700
+directory. Read it with `zcat`; a decompressed `.jsonl` restores too.
+
+- line 1, the header:
+  `{"format": "session-tui-deletion-backup", "version": 1, "created_at": ISO,
+  "database": URL without password, "requested": N}`
+- one line per deleted contact, parents before children:
+  `{"contact": {every column of contact},
+    "memberships": [{every column of membership, "events": [{every column of
+    membership_event}, ...]}, ...]}`
+- the last line, the trailer: `{"end": {"contacts": n, "memberships": m, "events": k}}`.
+  A file without it was cut short and is refused.
+
+Datetimes are naive UTC in ISO 8601 (`2026-01-05T14:23:01`), NULL is `null`.
+The file is written and read one contact at a time, so 100,000 contacts never
+need one big in-memory document.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import secrets
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import Connection, DateTime, Table
+
+from session_tui import locations
+from session_tui.data.models import EventKind, contact_t, event_t, membership_t
+from session_tui.data.repositories.memberships import normalize_payment_type
+from session_tui.data.validation import ValidationError, normalize_email, normalize_name
+
+FORMAT = "session-tui-deletion-backup"
+FORMAT_VERSION = 1
+GZIP_LEVEL = 3  # fast; the backup must not make deleting slow
+
+
+class BackupError(Exception):
+    """A backup file is missing, unreadable or corrupt. The message is for the user."""
+
+
+# -- rows <-> JSON ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How one table's rows go into a backup record and come back out of it."""
+
+    table: Table
+    names: tuple[str, ...]
+    datetimes: tuple[str, ...]
+    required: frozenset[str]  # must be in a backup record (others may be missing: added later)
+
+
+def _spec(table: Table) -> TableSpec:
+    return TableSpec(
+        table=table,
+        names=tuple(c.name for c in table.columns),
+        datetimes=tuple(c.name for c in table.columns if isinstance(c.type, DateTime)),
+        required=frozenset(
+            c.name for c in table.columns if not c.nullable and c.server_default is None
+        ),
+    )
+
+
+CONTACT = _spec(contact_t)
+MEMBERSHIP = _spec(membership_t)
+EVENT = _spec(event_t)
+
+
+def fetch_rows(conn: Connection, stmt: Any, spec: TableSpec) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (datetimes as ISO strings)."""
+    result = conn.execute(stmt)
+    keys = list(result.keys())
+    dt_index = [i for i, k in enumerate(keys) if k in spec.datetimes]
+    out: list[dict[str, Any]] = []
+    for row in result:
+        values = list(row)
+        for i in dt_index:
+            v = values[i]
+            if v is not None:
+                values[i] = v.isoformat()
+        out.append(dict(zip(keys, values, strict=True)))
+    return out
+
+
+def _decode(spec: TableSpec, record: Any, where: str) -> dict[str, Any]:
+    """A row dict for the spec's table from a backup record; BackupError if malformed."""
+    if not isinstance(record, dict):
+        raise BackupError(f"{where}: expected an object")
+    name = spec.table.name
+    keys = record.keys()
+    unknown = keys - set(spec.names) - {"events"}
+    if unknown:
+        raise BackupError(
+            f"{where}: unknown {name} column(s) {', '.join(sorted(unknown))} "
+            "(a backup from a newer session-tui?)"
+        )
+    missing = spec.required - keys
+    if missing:
+        raise BackupError(f"{where}: missing {name}.{sorted(missing)[0]}")
+    out = {n: record[n] for n in spec.names if n in record}
+    for n in spec.datetimes:
+        v = out.get(n)
+        if v is not None:
+            try:
+                out[n] = datetime.fromisoformat(v)
+            except (TypeError, ValueError):
+                raise BackupError(f"{where}: {name}.{n} is not a date") from None
+    if not isinstance(out["id"], int):
+        raise BackupError(f"{where}: {name}.id is not a number")
+    return out
+
+
+_EVENT_KINDS = frozenset(k.value for k in EventKind)
+
+
+def _text(record: dict[str, Any], name: str, where: str) -> str:
+    value = record.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise BackupError(f"{where}: {name} is not text")
+    return value
+
+
+def _normalize_contact(contact: dict[str, Any], where: str) -> dict[str, Any]:
+    """The same validation and normalisation as import and edit (a hand-edited
+    backup is input like any other): the email trimmed, lower-cased and valid, names
+    without control characters and at most MAX_NAME long. A genuine backup holds
+    normalised values, so this changes nothing in it. BackupError names the line."""
+    try:
+        contact["email"] = normalize_email(_text(contact, "email", where))
+        for name in ("first_name", "last_name"):
+            contact[name] = normalize_name(_text(contact, name, where), name)
+    except ValidationError as exc:
+        raise BackupError(f"{where}: {exc.message}") from None
+    return contact
+
+
+def _normalize_membership(m: dict[str, Any], where: str) -> dict[str, Any]:
+    try:
+        m["payment_type"] = normalize_payment_type(_text(m, "payment_type", where)).value
+    except ValidationError as exc:
+        raise BackupError(f"{where}: {exc.message}") from None
+    return m
+
+
+# -- writing ------------------------------------------------------------------------
+
+
+def backup_name(count: int, when: datetime) -> str:
+    """The finished backup's file name (the token keeps two deletes in one second apart)."""
+    noun = "contact" if count == 1 else "contacts"
+    return f"deleted-{when:%Y%m%d-%H%M%S}-{count}-{noun}-{secrets.token_hex(3)}.jsonl.gz"
+
+
+def dumps(obj: Any) -> str:
+    """One line of the file (compact JSON, UTF-8 text as it is)."""
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+# -- reading a backup ------------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    contact: dict[str, Any]
+    memberships: list[dict[str, Any]]
+    events: list[dict[str, Any]]  # of all its memberships
+
+
+@dataclass
+class BackupInfo:
+    """What a pass over a backup file learns (it also validates the whole file)."""
+
+    path: Path
+    header: dict[str, Any]
+    contacts: int = 0
+    memberships: int = 0
+    events: int = 0
+    emails: list[str] = field(default_factory=list)
+
+
+def _open_lines(path: Path) -> Iterator[tuple[int, str]]:
+    try:
+        fh: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed below
+    except FileNotFoundError:
+        raise BackupError(f"no such backup file: {path}") from None
+    except IsADirectoryError:
+        raise BackupError(f"{path} is a directory, not a backup file") from None
+    except OSError as exc:
+        raise BackupError(f"cannot read {path}: {exc.strerror or exc}") from None
+    with fh:
+        magic = fh.read(2)
+        fh.seek(0)
+        stream: Any = gzip.GzipFile(fileobj=fh, mode="rb") if magic == b"\x1f\x8b" else fh
+        reader = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
+        try:
+            yield from enumerate(reader, start=1)
+        except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
+            raise BackupError(f"{path} is damaged or not a session-tui backup ({exc})") from None
+
+
+class _Seen:
+    """Duplicate detection and the end marker's counts check while streaming."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sets: dict[str, set[Any]] = {
+            k: set() for k in ("contact id", "email", "membership id", "event id")
+        }
+        self.counts = [0, 0, 0]
+
+    def add(self, entry: Entry) -> None:
+        pairs: list[tuple[str, Any]] = [
+            ("contact id", entry.contact["id"]),
+            ("email", entry.contact["email"]),
+        ]
+        pairs += [("membership id", m["id"]) for m in entry.memberships]
+        pairs += [("event id", e["id"]) for e in entry.events]
+        for label, value in pairs:
+            seen = self.sets[label]
+            if value in seen:
+                raise BackupError(f"{self.path} is damaged: {label} {value} appears twice")
+            seen.add(value)
+        self.counts[0] += 1
+        self.counts[1] += len(entry.memberships)
+        self.counts[2] += len(entry.events)
+
+    def check_end(self, end: dict[str, Any]) -> None:
+        got = [end.get(k) for k in ("contacts", "memberships", "events")]
+        if got != self.counts:
+            raise BackupError(
+                f"{self.path} is damaged: its end marker counts {tuple(got)}, "
+                f"the file holds {tuple(self.counts)}"
+            )
+
+
+def read_entries(path: Path) -> Iterator[tuple[str, Any]]:
+    """("header", dict), then ("entry", Entry) per contact, then ("end", dict).
+
+    Raises BackupError for anything malformed: bad JSON, a duplicate id, a missing
+    end marker or one whose counts disagree with the file.
+    """
+    seen_header = False
+    trailer: dict[str, Any] | None = None
+    seen = _Seen(path)
+    for number, line in _open_lines(path):
+        where = f"{path.name}, line {number}"
+        if not line.strip():
+            continue
+        if trailer is not None:
+            raise BackupError(f"{path} is damaged: data after the end marker (line {number})")
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if not seen_header:
+                raise BackupError(f"{path} is not a session-tui deletion backup") from None
+            raise BackupError(f"{path} is damaged: line {number} is not JSON ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise BackupError(f"{where}: expected an object")
+        if not seen_header:
+            if obj.get("format") != FORMAT:
+                raise BackupError(f"{path} is not a session-tui deletion backup")
+            if obj.get("version") != FORMAT_VERSION:
+                raise BackupError(
+                    f"{path} has backup format version {obj.get('version')!r}; "
+                    f"this session-tui reads version {FORMAT_VERSION}"
+                )
+            seen_header = True
+            yield "header", obj
+            continue
+        if "end" in obj:
+            if not isinstance(obj["end"], dict):
+                raise BackupError(f"{where}: malformed end marker")
+            trailer = obj["end"]
+            continue
+        contact = _normalize_contact(_decode(CONTACT, obj.get("contact"), where), where)
+        memberships: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        raw_memberships = obj.get("memberships", [])
+        if not isinstance(raw_memberships, list):
+            raise BackupError(f"{where}: memberships is not a list")
+        for raw_m in raw_memberships:
+            m = _normalize_membership(_decode(MEMBERSHIP, raw_m, where), where)
+            if m["contact_id"] != contact["id"]:
+                raise BackupError(f"{where}: a membership belongs to another contact")
+            memberships.append(m)
+            raw_events = raw_m.get("events", [])
+            if not isinstance(raw_events, list):
+                raise BackupError(f"{where}: events is not a list")
+            for raw_e in raw_events:
+                e = _decode(EVENT, raw_e, where)
+                if e["kind"] not in _EVENT_KINDS:
+                    raise BackupError(f"{where}: unknown history event kind {e['kind']!r}")
+                if e["membership_id"] != m["id"]:
+                    raise BackupError(f"{where}: an event belongs to another membership")
+                events.append(e)
+        entry = Entry(contact, memberships, events)
+        seen.add(entry)
+        yield "entry", entry
+    if not seen_header:
+        raise BackupError(f"{path} is empty: not a session-tui deletion backup")
+    if trailer is None:
+        raise BackupError(f"{path} is incomplete: it ends before its end marker (cut short?)")
+    seen.check_end(trailer)
+    yield "end", trailer
+
+
+def inspect_backup(path: str | Path) -> BackupInfo:
+    """Read and validate a whole backup file (without touching any database)."""
+    p = Path(path)
+    info = BackupInfo(path=p, header={})
+    for kind, item in read_entries(p):
+        if kind == "header":
+            info.header = item
+        elif kind == "entry":
+            info.contacts += 1
+            info.memberships += len(item.memberships)
+            info.events += len(item.events)
+            info.emails.append(item.contact["email"])
+    return info
+
+
+def list_backups(folder: Path | None = None) -> list[Path]:
+    """Backup files in the backups directory, newest first."""
+    base = folder if folder is not None else locations.backups_dir()
+    return sorted(base.glob("deleted-*.jsonl*"), key=lambda p: p.stat().st_mtime, reverse=True)

@@ -1,0 +1,286 @@
+"""Restoring deleted contacts from their backup file (backup_format.py).
+
+`restore_backup(db, path)` puts the rows back exactly (same ids) in one
+transaction, or refuses without writing anything: when a contact id or an email
+is taken by now, or a product is gone. Memberships and history events whose id
+was handed out again meanwhile get a new id (counted in `renumbered`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from session_tui.data.db import Database
+from session_tui.data.deletion.backup_format import (
+    CONTACT,
+    EVENT,
+    MEMBERSHIP,
+    Entry,
+    TableSpec,
+    read_entries,
+)
+from session_tui.data.models import contact_t, event_t, membership_t, product_t
+from session_tui.data.repositories.memberships import refresh_active_until
+from session_tui.data.sqlite_bulk import CHUNK, INSERT, BulkWrite, Cancelled, bulk_write, in_
+
+ProgressFn = Callable[[int, int], None]
+CancelFn = Callable[[], bool]
+
+
+class RestoreCancelled(Cancelled):
+    """The user cancelled before the restore committed: nothing was restored."""
+
+
+class RestoreConflict(Exception):
+    """The backup cannot be restored into this database as it is now.
+
+    `problems` lists the reasons (at most a few examples); nothing was written.
+    """
+
+    def __init__(self, message: str, problems: Sequence[str]) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    backup_path: Path
+    contacts: int
+    memberships: int
+    events: int
+    # Memberships/history events whose id had been reused meanwhile (SQLite hands
+    # out max(id)+1 again) got a new id; everything else is identical.
+    renumbered: int = 0
+
+
+class _Restorer:
+    """One restore transaction, fed chunk by chunk while the file is read."""
+
+    def __init__(self, bulk: BulkWrite, path: Path) -> None:
+        self.bulk = bulk
+        self.conn = conn = bulk.conn
+        self.dialect = bulk.dialect
+        self.path = path
+        self.products = set(conn.execute(select(product_t.c.id)).scalars())
+        self.id_taken: list[tuple[int, str]] = []
+        self.email_taken: list[str] = []
+        self.missing_products: set[int] = set()
+        self.deferred_m: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+        self.deferred_e: list[dict[str, Any]] = []
+        self.taken_event_ids: set[int] = set()
+        self.renumbered = 0
+        self.contact_ids: list[int] = []
+
+    @property
+    def refused(self) -> bool:
+        return bool(self.id_taken or self.email_taken or self.missing_products)
+
+    def _taken(self, column: Any, values: Sequence[Any], *extra: Any) -> list[Any]:
+        if not values:
+            return []
+        return list(
+            self.conn.execute(select(column, *extra).where(in_(self.dialect, column, values))).all()
+        )
+
+    def _insert(self, spec: TableSpec, rows: list[dict[str, Any]]) -> None:
+        """Bulk insert on the driver: SQLite executemany, PostgreSQL COPY (SQLAlchemy's
+        per-row parameter processing, or psycopg's executemany, would be 2-3x slower).
+        Rows with the same columns go together. SQLite gets datetimes as the text
+        SQLAlchemy's DateTime stores there: "YYYY-MM-DD HH:MM:SS.ffffff"."""
+        sqlite = self.dialect == "sqlite"
+        quote = self.conn.dialect.identifier_preparer.quote
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(n for n in spec.names if n in row), []).append(row)
+        for cols, group in groups.items():
+            target = f"{quote(spec.table.name)} ({', '.join(quote(c) for c in cols)})"
+            if not sqlite:
+                driver: Any = self.conn.connection.driver_connection
+                with driver.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:
+                    for row in group:
+                        copy.write_row([row[c] for c in cols])
+                continue
+            dts = [i for i, c in enumerate(cols) if c in spec.datetimes]
+            params = []
+            for row in group:
+                values = [row[c] for c in cols]
+                for i in dts:
+                    if values[i] is not None:
+                        values[i] = values[i].isoformat(" ", "microseconds")
+                params.append(tuple(values))
+            marks = ", ".join("?" * len(cols))
+            self.conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({marks})", params)
+
+    def add(self, entries: list[Entry]) -> None:
+        c = contact_t.c
+        ids = [e.contact["id"] for e in entries]
+        emails = [e.contact["email"] for e in entries]
+        clash = self._taken(c.id, ids, c.email)
+        self.id_taken.extend((r[0], r[1]) for r in clash)
+        clash_ids = {r[0] for r in clash}
+        self.email_taken.extend(
+            r[0] for r in self._taken(c.email, emails, c.id) if r[1] not in clash_ids
+        )
+        for e in entries:
+            self.missing_products.update(
+                m["product_id"] for m in e.memberships if m["product_id"] not in self.products
+            )
+        if self.refused:
+            return  # keep reading to report every problem; nothing will be committed
+        memberships = [m for e in entries for m in e.memberships]
+        events = [ev for e in entries for ev in e.events]
+        taken_m = {r[0] for r in self._taken(membership_t.c.id, [m["id"] for m in memberships])}
+        taken_e = {r[0] for r in self._taken(event_t.c.id, [ev["id"] for ev in events])}
+        self.taken_event_ids |= taken_e
+        keep_m: list[dict[str, Any]] = []
+        keep_e: list[dict[str, Any]] = []
+        events_of: dict[int, list[dict[str, Any]]] = {}
+        for ev in events:
+            events_of.setdefault(ev["membership_id"], []).append(ev)
+        for m in memberships:
+            its_events = events_of.get(m["id"], [])
+            if m["id"] in taken_m:
+                self.deferred_m.append((m, its_events))
+                continue
+            keep_m.append(m)
+            for ev in its_events:
+                (self.deferred_e if ev["id"] in taken_e else keep_e).append(ev)
+        self._insert(CONTACT, [e.contact for e in entries])
+        self.contact_ids.extend(ids)
+        self.bulk.index(ids)
+        if keep_m:
+            self._insert(MEMBERSHIP, keep_m)
+        if keep_e:
+            self._insert(EVENT, keep_e)
+
+    def finish(self, total_contacts: int) -> None:
+        if self.refused:
+            problems: list[str] = []
+            if self.id_taken:
+                examples = ", ".join(f"id {i} ({e})" for i, e in self.id_taken[:3])
+                problems.append(f"{len(self.id_taken)} contact id(s) are in use by now: {examples}")
+            if self.email_taken:
+                examples = ", ".join(self.email_taken[:3])
+                problems.append(
+                    f"{len(self.email_taken)} email(s) belong to another contact by now: {examples}"
+                )
+            if self.missing_products:
+                listed = ", ".join(map(str, sorted(self.missing_products)[:5]))
+                problems.append(f"product id(s) {listed} no longer exist")
+            raise RestoreConflict(
+                f"cannot restore {self.path.name}: "
+                + "; ".join(problems)
+                + "; nothing was restored",
+                problems,
+            )
+        # Rows whose id was reused meanwhile get a new one, after every row with
+        # an explicit id is in (so a new id cannot take a backed-up one).
+        late_events: list[dict[str, Any]] = []
+        taken_e = self.taken_event_ids
+        for m, its_events in self.deferred_m:
+            values = {k: v for k, v in m.items() if k != "id"}
+            new_id = self.conn.execute(
+                membership_t.insert().values(**values).returning(membership_t.c.id)
+            ).scalar_one()
+            self.renumbered += 1
+            for ev in its_events:
+                moved = {**ev, "membership_id": new_id}
+                (self.deferred_e if ev["id"] in taken_e else late_events).append(moved)
+        if late_events:
+            self._insert(EVENT, late_events)
+        if self.deferred_e:
+            self.renumbered += len(self.deferred_e)
+            self.conn.execute(
+                event_t.insert(),
+                [{k: v for k, v in ev.items() if k != "id"} for ev in self.deferred_e],
+            )
+        # The status comes from the memberships, never from the file: a contact the
+        # file calls active with no (or only ended) memberships is not.
+        refresh_active_until(self.conn, self.contact_ids)
+        if self.dialect == "postgresql":
+            _fix_sequences(self.conn)
+
+
+def _fix_sequences(conn: Connection) -> None:
+    """PostgreSQL: explicit ids don't advance a serial's sequence; move it past max(id)
+    (never backwards, so deleted ids are not handed out again)."""
+    for table in (contact_t, membership_t, event_t):
+        seq = conn.execute(
+            text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table.name}
+        ).scalar()
+        if not seq:
+            continue
+        top = conn.execute(select(func.max(table.c.id))).scalar()
+        last = conn.execute(text(f"SELECT last_value FROM {seq}")).scalar()
+        if top is not None and (last is None or top > last):
+            conn.execute(text("SELECT setval(:s, :v)"), {"s": seq, "v": top})
+
+
+def restore_backup(
+    db: Database,
+    path: str | Path,
+    *,
+    progress: ProgressFn | None = None,
+    cancelled: CancelFn | None = None,
+) -> RestoreResult:
+    """Put back the rows of a deletion backup, exactly, in one transaction.
+
+    The file is read once, chunk by chunk, inside the transaction. Raises
+    BackupError (file missing/corrupt, end marker absent or wrong) or
+    RestoreConflict (a contact id or email is taken by now, or a product is
+    gone); in both cases the transaction is rolled back and nothing is written.
+    `cancelled()` is polled between chunks and before the commit (RestoreCancelled).
+    """
+    p = Path(path)
+    entries = read_entries(p)
+    _kind, header = next(entries)  # a file that is not a backup fails before the database
+    expected = int(header.get("requested") or 0)
+    done = memberships = events = 0
+    try:
+        with bulk_write(db, pause=(INSERT,)) as bulk:
+            restorer = _Restorer(bulk, p)
+            batch: list[Entry] = []
+            for kind, item in entries:
+                if kind != "entry":
+                    continue
+                batch.append(item)
+                done += 1
+                memberships += len(item.memberships)
+                events += len(item.events)
+                if len(batch) >= CHUNK:
+                    if cancelled is not None and cancelled():
+                        raise RestoreCancelled()
+                    restorer.add(batch)
+                    batch = []
+                    if progress is not None:
+                        progress(done, max(expected, done))
+            if batch:
+                restorer.add(batch)
+            restorer.finish(done)
+            if cancelled is not None and cancelled():
+                raise RestoreCancelled()
+            if progress is not None:
+                progress(done, done)
+            bulk.commit()
+    except IntegrityError as exc:
+        # Someone else wrote a clashing row between our check and our insert.
+        first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise RestoreConflict(
+            f"cannot restore {p.name}: the database changed while restoring ({first}); "
+            "nothing was restored",
+            [first],
+        ) from exc
+    db.analyze(done)  # PostgreSQL statistics after a bulk restore
+    return RestoreResult(
+        backup_path=p,
+        contacts=done,
+        memberships=memberships,
+        events=events,
+        renumbered=restorer.renumbered,
+    )

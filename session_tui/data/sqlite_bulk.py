@@ -1,0 +1,287 @@
+"""Bulk writes: the connection, the transaction and the search index set up for
+many rows at once. Used by import, delete, restore, the demo data and the bulk
+membership actions.
+
+    with bulk_write(db, pause=(INSERT,), cache_kib=LOAD_CACHE_KIB) as bulk:
+        ... write rows on bulk.conn (or bulk.cursor()) ...
+        bulk.index_from(first_new_id)      # or bulk.index(ids) / bulk.unindex(ids)
+        bulk.commit()                      # the paused triggers are back first
+
+What it does on SQLite:
+
+- a larger page cache for the connection while the work runs (the indexes of a
+  million-contact database do not fit the default, and a full cache spills into
+  the WAL mid-transaction); reset afterwards, as the pool reuses the connection;
+- BEGIN IMMEDIATE: the write lock at once, so that what the work reads is what it
+  changes, and another writer waits (busy_timeout) instead of failing half-way;
+- the per-row FTS5 triggers named in `pause` are dropped inside the transaction
+  and replaced by set-based statements (`index`, `unindex`, `index_from`): the
+  per-row trigger is several times slower. They are back before the commit, and
+  a rollback brings them back as well, so a crash or a kill leaves the database
+  as it was.
+
+The triggers' SQL comes from `data/fts.py`; the bulk statements are derived from
+it (the trigger's INSERT, reading the contact rows instead of `new`/`old`), so
+they index exactly what the triggers index.
+
+PostgreSQL has no triggers to pause (its search index is a GIN index): there the
+same calls give a writing transaction on a plain connection, and the index calls
+do nothing.
+
+Also here: `in_` and `chunks`, how bulk code sends long id lists to the database.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    RootTransaction,
+    any_,
+    bindparam,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from session_tui.data import fts
+from session_tui.data.db import Database, mark_writer
+
+CHUNK = 500  # ids per statement in delete and restore: progress and cancel between chunks
+# Page cache of a bulk connection (the app's connections use 16 MiB). Loading rows
+# in id order (import, demo) keeps fewer pages hot than changing rows spread over
+# the whole table (delete, restore, bulk membership actions).
+LOAD_CACHE_KIB = 128 * 1024
+CHANGE_CACHE_KIB = 256 * 1024
+FTS_HASHSIZE = 64 << 20  # FTS5 pending-terms buffer for `index_from` (default 1 MB)
+
+# Which rows a paused trigger would have indexed: the names of its events.
+INSERT = "contact_fts_ai"
+DELETE = "contact_fts_ad"
+UPDATE = "contact_fts_au"
+
+
+class Cancelled(Exception):
+    """The user cancelled before the commit: nothing was changed."""
+
+
+# -- long id lists ----------------------------------------------------------------
+
+
+def chunks(values: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    """`values` in consecutive slices of at most `size`."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def in_(dialect: str, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """`column IN values`, sent as ONE parameter whatever the number of values
+    (SQLite `json_each`, PostgreSQL `= ANY(array)`): well clear of SQLite's
+    bound-parameter limit, and one statement plan for every length."""
+    if dialect == "postgresql":
+        item = Integer() if isinstance(column.type, Integer) else column.type
+        return column == any_(bindparam(None, list(values), type_=ARRAY(item)))  # type: ignore[no-any-return]
+    each = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")
+    return column.in_(select(each.c.value))  # type: ignore[no-any-return]
+
+
+# -- the connection ---------------------------------------------------------------
+
+
+@contextmanager
+def bulk_connection(db: Database, *, cache_kib: int = CHANGE_CACHE_KIB) -> Iterator[Connection]:
+    """A connection for one big WRITING transaction (`mark_writer`: SQLite's BEGIN
+    IMMEDIATE). SQLite: a page cache of `cache_kib` for its duration, reset
+    afterwards. The caller begins and ends the transaction (see `bulk_write`)."""
+    with db.engine.connect() as conn:
+        if not db.is_sqlite:
+            mark_writer(conn)
+            yield conn
+            return
+        previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
+        conn.commit()
+        mark_writer(conn)
+
+        def reset() -> None:
+            conn.rollback()  # also ends a transaction that a failed commit left invalid
+            mark_writer(conn, False)
+            conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous or -2000)}")
+            conn.commit()
+
+        try:
+            yield conn
+        except BaseException:
+            # The first error is the one to report (e.g. "disk is full" at the
+            # commit), never a failure of this clean-up: a connection that cannot
+            # be reset is dropped instead of going back to the pool.
+            try:
+                reset()
+            except Exception:  # noqa: BLE001
+                conn.invalidate()
+            raise
+        reset()
+
+
+def take_write_lock(conn: Connection, db: Database) -> None:
+    """SQLite: take the write lock now, so that what we read is what we change
+    (a deferred transaction cannot upgrade after another writer committed).
+    Redundant after `bulk_connection`'s BEGIN IMMEDIATE; harmless."""
+    if db.is_sqlite:
+        conn.exec_driver_sql("DELETE FROM contact WHERE 0")
+
+
+# -- the search index -------------------------------------------------------------
+
+
+def trigger_sql(name: str) -> str:
+    """The CREATE TRIGGER statement of the FTS trigger `name` (data/fts.py)."""
+    for statement in fts.FTS_TRIGGERS:
+        if f"TRIGGER {name} " in statement:
+            return statement
+    raise LookupError(name)
+
+
+_TRIGGER_INSERT = re.compile(
+    r"\bBEGIN\s+INSERT INTO\s+(?P<target>.+?)\s+VALUES\s*\((?P<values>.*)\)\s*;\s*END\s*\Z",
+    re.DOTALL,
+)
+_ROW_REF = re.compile(r"\b(?:new|old)\.")
+
+
+def _bulk_from_trigger(name: str) -> str:
+    """The trigger's one INSERT, reading every contact row that `{where}` selects
+    instead of the one `new`/`old` row: `INSERT INTO contact_fts(…) SELECT … FROM
+    contact WHERE {where}`."""
+    found = _TRIGGER_INSERT.search(trigger_sql(name))
+    if found is None:
+        raise LookupError(f"{name}: not one INSERT … VALUES (…) in its body")
+    values = _ROW_REF.sub("", found["values"])
+    return f"INSERT INTO {found['target']} SELECT {values} FROM contact WHERE {{where}}"
+
+
+INDEX_SQL = _bulk_from_trigger(INSERT)
+UNINDEX_SQL = _bulk_from_trigger(DELETE)
+_IDS = "id IN (SELECT value FROM json_each(?))"
+
+
+class BulkWrite:
+    """One bulk transaction (made by `bulk_write`). `conn` is its SQLAlchemy
+    connection; `cursor()` a DBAPI cursor in the same transaction, for the
+    driver's own fast paths (executemany, COPY)."""
+
+    def __init__(self, conn: Connection, db: Database, tx: RootTransaction) -> None:
+        self.conn = conn
+        self.dialect = db.dialect
+        self.is_sqlite = db.is_sqlite
+        self._tx = tx
+        self._paused: list[str] = []
+
+    def cursor(self) -> Any:
+        return self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+    def pause(self, triggers: Sequence[str]) -> None:
+        """SQLite: drop those of these FTS triggers that exist, for this transaction."""
+        if not self.is_sqlite:
+            return
+        for name in triggers:
+            exists = self.conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
+            ).first()
+            if exists is not None and name not in self._paused:
+                self.conn.exec_driver_sql(f"DROP TRIGGER {name}")
+                self._paused.append(name)
+
+    def index(self, ids: Sequence[int]) -> None:
+        """Add these contacts (inserted meanwhile) to the search index, in place of
+        the paused INSERT trigger."""
+        if INSERT in self._paused and ids:
+            self.conn.exec_driver_sql(INDEX_SQL.format(where=_IDS), (json.dumps(list(ids)),))
+
+    def unindex(self, ids: Sequence[int]) -> None:
+        """Remove these contacts from the search index, in place of the paused
+        DELETE trigger: before their rows are deleted (the index reads them)."""
+        if DELETE in self._paused and ids:
+            self.conn.exec_driver_sql(UNINDEX_SQL.format(where=_IDS), (json.dumps(list(ids)),))
+
+    def index_from(self, first_id: int) -> None:
+        """Add every contact from id `first_id` on to the search index in ONE
+        statement (FTS5 flushes its pending terms at every statement boundary, so
+        one statement per batch would write many small segments), with a large
+        FTS5 `hashsize` so the index is written in few, large segments (2-3x
+        faster at a million rows); the setting is restored afterwards."""
+        if INSERT not in self._paused:
+            return
+        conn = self.conn
+        old = conn.exec_driver_sql(
+            "SELECT v FROM contact_fts_config WHERE k = 'hashsize'"
+        ).first()
+        hashsize = int(old[0]) if old is not None else 1 << 20
+        conn.exec_driver_sql(
+            "INSERT INTO contact_fts(contact_fts, rank) VALUES ('hashsize', ?)", (FTS_HASHSIZE,)
+        )
+        conn.exec_driver_sql(INDEX_SQL.format(where="id >= ?"), (first_id,))
+        conn.exec_driver_sql(
+            "INSERT INTO contact_fts(contact_fts, rank) VALUES ('hashsize', ?)", (hashsize,)
+        )
+
+    def resume(self) -> None:
+        """The paused triggers back (still inside the transaction)."""
+        while self._paused:
+            self.conn.exec_driver_sql(trigger_sql(self._paused.pop(0)))
+
+    def commit(self) -> None:
+        self.resume()
+        self._tx.commit()
+
+    def rollback(self) -> None:
+        """Nothing written; the paused triggers come back with the rollback."""
+        self._paused.clear()
+        self._tx.rollback()
+
+
+@contextmanager
+def bulk_write(
+    db: Database, *, pause: Sequence[str] = (), cache_kib: int = CHANGE_CACHE_KIB
+) -> Iterator[BulkWrite]:
+    """One bulk writing transaction (see the module docstring), with the FTS
+    triggers `pause` (INSERT, DELETE, UPDATE) dropped until `commit()`. Nothing
+    is committed unless the block calls `commit()`: leaving it otherwise, or by
+    an exception, rolls everything back."""
+    with bulk_connection(db, cache_kib=cache_kib) as conn:
+        tx = conn.begin()
+        # After an exception `bulk_connection` rolls back (and resets the connection).
+        take_write_lock(conn, db)
+        bulk = BulkWrite(conn, db, tx)
+        bulk.pause(pause)
+        yield bulk
+        if tx.is_active:
+            tx.rollback()
+
+
+__all__ = [
+    "CHANGE_CACHE_KIB",
+    "CHUNK",
+    "DELETE",
+    "FTS_HASHSIZE",
+    "INDEX_SQL",
+    "INSERT",
+    "LOAD_CACHE_KIB",
+    "UNINDEX_SQL",
+    "UPDATE",
+    "BulkWrite",
+    "Cancelled",
+    "bulk_connection",
+    "bulk_write",
+    "chunks",
+    "in_",
+    "take_write_lock",
+    "trigger_sql",
+]
