@@ -220,9 +220,7 @@ class BulkWrite:
         if INSERT not in self._paused:
             return
         conn = self.conn
-        old = conn.exec_driver_sql(
-            "SELECT v FROM contact_fts_config WHERE k = 'hashsize'"
-        ).first()
+        old = conn.exec_driver_sql("SELECT v FROM contact_fts_config WHERE k = 'hashsize'").first()
         hashsize = int(old[0]) if old is not None else 1 << 20
         conn.exec_driver_sql(
             "INSERT INTO contact_fts(contact_fts, rank) VALUES ('hashsize', ?)", (FTS_HASHSIZE,)

@@ -1,0 +1,126 @@
+"""The database side of an import: the rows of one batch into `contact`, in one
+statement on the driver's own cursor, and which emails were there before.
+
+Each batch goes in with ONE `executemany` (SQLite) / `INSERT … SELECT FROM
+unnest(…)` (PostgreSQL) `ON CONFLICT (email) DO NOTHING`; rows repeated inside a
+batch were folded by the caller. When a batch inserts fewer rows than it offered,
+`lookup` of the batch's emails gives their ids: an id up to `max_before` (the
+largest id when the import began) existed before the import, a larger one came
+from an earlier batch of this import. Writers are kept out for the duration
+(SQLite `BEGIN IMMEDIATE`, `sqlite_bulk.bulk_write`; PostgreSQL `LOCK TABLE
+contact IN SHARE ROW EXCLUSIVE MODE`), so every id above that mark is ours.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from session_tui.data.csvio.row_parser import Parsed, stored_text
+from session_tui.data.sqlite_bulk import BulkWrite
+
+_LOOKUP_CHUNK = 2_000
+_INSERT_COLS = "contact (email, first_name, last_name, created_at, updated_at, version)"
+
+
+class ContactWriter(Protocol):
+    max_before: int
+
+    def begin(self) -> None: ...
+    def max_id(self) -> int: ...
+    def insert(self, rows: list[Parsed]) -> int: ...
+    def lookup(self, emails: list[str]) -> dict[str, int]: ...
+    def finish(self) -> None: ...
+
+
+def contact_writer(bulk: BulkWrite, now: datetime, dry_run: bool) -> ContactWriter:
+    """The writer for the bulk transaction's database."""
+    if bulk.is_sqlite:
+        return SqliteWriter(bulk, now, dry_run)
+    return PostgresWriter(bulk, now)
+
+
+class SqliteWriter:
+    """SQLite: the FTS insert trigger is paused (`bulk_write`); the search index
+    gets the new contacts in one statement at the end (`BulkWrite.index_from`),
+    except in a dry run, which is rolled back anyway."""
+
+    def __init__(self, bulk: BulkWrite, now: datetime, dry_run: bool) -> None:
+        self.bulk = bulk
+        self.cur = bulk.cursor()
+        self.max_before = 0
+        self.now = stored_text(now)
+        self.dry_run = dry_run
+
+    def begin(self) -> None:
+        self.max_before = self.max_id()
+
+    def max_id(self) -> int:
+        return int(self.cur.execute("SELECT coalesce(max(id), 0) FROM contact").fetchone()[0])
+
+    def insert(self, rows: list[Parsed]) -> int:
+        now = self.now
+        cur = self.cur
+        cur.executemany(
+            # OR IGNORE: only the unique email can conflict (every column is given)
+            f"INSERT OR IGNORE INTO {_INSERT_COLS} VALUES (?, ?, ?, ?, ?, 1)",
+            [(e, f, la, c or now, now) for e, f, la, c in rows],
+        )
+        return int(cur.rowcount)
+
+    def lookup(self, emails: list[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for i in range(0, len(emails), _LOOKUP_CHUNK):
+            chunk = emails[i : i + _LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                self.cur.execute(
+                    f"SELECT email, id FROM contact WHERE email IN ({marks})", chunk
+                ).fetchall()
+            )
+        return out
+
+    def finish(self) -> None:
+        if not self.dry_run:
+            self.bulk.index_from(self.max_before + 1)
+
+
+class PostgresWriter:
+    def __init__(self, bulk: BulkWrite, now: datetime) -> None:
+        self.cur = bulk.cursor()
+        self.max_before = 0
+        self.now = now
+
+    def begin(self) -> None:
+        # Blocks other writers of `contact` (readers go on) until commit/rollback.
+        self.cur.execute("LOCK TABLE contact IN SHARE ROW EXCLUSIVE MODE")
+        self.max_before = self.max_id()
+
+    def max_id(self) -> int:
+        self.cur.execute("SELECT coalesce(max(id), 0) FROM contact")
+        return int(self.cur.fetchone()[0])
+
+    def insert(self, rows: list[Parsed]) -> int:
+        now = self.now
+        now_text = stored_text(now)
+        self.cur.execute(
+            f"INSERT INTO {_INSERT_COLS} "
+            "SELECT e, f, l, c, %s, 1 FROM unnest(%s::text[], %s::text[], %s::text[], "
+            "%s::timestamp[]) WITH ORDINALITY AS t(e, f, l, c, n) ORDER BY n "
+            "ON CONFLICT (email) DO NOTHING",
+            (
+                now,
+                [r[0] for r in rows],
+                [r[1] for r in rows],
+                [r[2] for r in rows],
+                [r[3] or now_text for r in rows],
+            ),
+        )
+        return int(self.cur.rowcount)
+
+    def lookup(self, emails: list[str]) -> dict[str, int]:
+        self.cur.execute("SELECT email, id FROM contact WHERE email = ANY(%s)", (emails,))
+        return dict(self.cur.fetchall())
+
+    def finish(self) -> None:
+        pass

@@ -1,0 +1,165 @@
+"""Parsing one CSV row: its cells to (email, first name, last name, created_at),
+or the reason it is invalid. Whether a row is invalid depends on the row alone."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from unicodedata import is_normalized
+
+from session_tui.data.clock import MAX_YEAR, MIN_YEAR, SUPPORTED_DATES
+from session_tui.data.csvio.escaping import unescape_cell
+from session_tui.data.csvio.reader import ColumnMap
+from session_tui.data.validation import (
+    MAX_NAME,
+    ValidationError,
+    clean_email,
+    email_problem,
+    normalize_name,
+    strip_controls,
+)
+
+
+def _name(raw: str, label: str) -> str:
+    """normalize_name of an (escaped) cell, with a fast path for the common case.
+
+    A printable string has no control, format (bidi) or separator characters
+    but the ASCII space, so NFC + strip_controls + whitespace folding reduce to
+    folding the spaces -- same result as normalize_name. Raises ValidationError.
+    """
+    if raw and raw[0] == "'":
+        raw = unescape_cell(raw)
+    if raw.isprintable() and (raw.isascii() or is_normalized("NFC", raw)):
+        if "  " in raw or raw[:1] == " " or raw[-1:] == " ":
+            raw = " ".join(raw.split())
+        if len(raw) > MAX_NAME:
+            raise ValidationError(
+                label, f"{label.replace('_', ' ')} is longer than {MAX_NAME} characters"
+            )
+        return raw
+    return normalize_name(raw, label)
+
+
+def stored_text(value: datetime) -> str:
+    # The text SQLAlchemy's SQLite DateTime type stores (PostgreSQL casts it).
+    return value.isoformat(sep=" ", timespec="microseconds")
+
+
+_UTC_SECOND = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}[Zz]")
+
+
+def parse_created(raw: str) -> str | None:
+    """A created_at cell as stored text (naive UTC, second precision:
+    `2023-04-12 09:15:32.000000`), or None if it is not a date.
+
+    ISO 8601 (`2023-04-12`, `2023-04-12 09:15:32`, `2023-04-12T09:15:32.000Z`,
+    `…+02:00`, `… UTC`); without a zone it is taken as UTC.
+    """
+    text = raw.strip()
+    if not text:
+        return None
+    if text[0] == "'":
+        text = unescape_cell(text)
+    if len(text) == 26 and text[10] == " " and text.endswith(".000000"):
+        # Already in the stored form (session-tui's own database dumps): check only.
+        try:
+            datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return text
+    if len(text) == 20 and _UTC_SECOND.fullmatch(text):
+        # UTC to the second (session-tui's own export: `2023-04-12T09:15:32Z`): the
+        # stored form is the same digits; check that they are a real moment.
+        try:
+            datetime.fromisoformat(text[:19])
+        except ValueError:
+            return None
+        return f"{text[:10]} {text[11:19]}.000000"
+    if text[-4:].upper() in (" UTC", " GMT"):  # Kit writes "2023-07-04 08:30:00 UTC"
+        text = text[:-4] + "+00:00"
+    try:
+        value = datetime.fromisoformat(text)
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+    except (ValueError, OverflowError):
+        return None
+    if value.microsecond:
+        value = value.replace(microsecond=0)
+    return stored_text(value)
+
+
+# (email, first name, last name, created_at as stored text or None)
+Parsed = tuple[str, str, str, str | None]
+
+
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def not_utf8_reason(cells: list[str]) -> str | None:
+    """`not valid UTF-8 (byte 0x81 at column 2)` for a row read with "surrogateescape"
+    that holds a byte that is not UTF-8 (column = the CSV column, from 1), else None."""
+    for index, cell in enumerate(cells):
+        found = _ESCAPED_BYTE.search(cell)
+        if found is not None:
+            byte = ord(found.group()) - 0xDC00
+            return f"not valid UTF-8 (byte 0x{byte:02x} at column {index + 1})"
+    return None
+
+
+def printable(text: str) -> str:
+    """`text` with bytes that were not UTF-8 shown as U+FFFD (safe to print)."""
+    if _ESCAPED_BYTE.search(text) is None:
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+class RowParser:
+    """Turns a row's cells into a `Parsed` tuple, or a reason why the row is invalid."""
+
+    def __init__(self, columns: ColumnMap, lenient: bool = False) -> None:
+        self.columns = columns
+        self.lenient = lenient  # the file may hold bytes that are not UTF-8 (see reader)
+        self.dates_defaulted = 0  # created_at cells that are not dates
+
+    def raw_email(self, cells: list[str]) -> str:
+        i = self.columns.email
+        return strip_controls(cells[i]).strip() if i < len(cells) else ""
+
+    def parse(self, cells: list[str]) -> Parsed | str:
+        if self.lenient:
+            reason = not_utf8_reason(cells)
+            if reason is not None:
+                return reason
+        c = self.columns
+        n = len(cells)
+        raw = cells[c.email] if c.email < n else ""
+        if raw and raw[0] == "'":
+            raw = unescape_cell(raw)
+        email = raw.strip().lower()
+        if not (email.isascii() and email.isprintable()):
+            email = clean_email(email)  # NFC, controls removed, domain NFKC
+        problem = email_problem(email)
+        if problem is not None:
+            return problem
+        try:
+            if c.full_name is not None:
+                full = _name(cells[c.full_name] if c.full_name < n else "", "name")
+                first, _, last = full.partition(" ")
+            else:
+                i = c.first_name
+                first = _name(cells[i], "first_name") if i is not None and i < n else ""
+                i = c.last_name
+                last = _name(cells[i], "last_name") if i is not None and i < n else ""
+        except ValidationError as exc:
+            return exc.message
+        created = None
+        i = c.created_at
+        if i is not None and i < n and cells[i]:
+            created = parse_created(cells[i])
+            if created is None and cells[i].strip():
+                self.dates_defaulted += 1
+            elif created is not None and not MIN_YEAR <= int(created[:4]) <= MAX_YEAR:
+                return (
+                    f"created_at {created[:10]} is outside the supported dates ({SUPPORTED_DATES})"
+                )
+        return (email, first, last, created)
