@@ -2,8 +2,9 @@
 
 Bulk inserts (the raw DBAPI cursor's executemany on SQLite, COPY on PostgreSQL),
 never ORM objects one by one: a million contacts generate in well under two minutes.
-On SQLite the FTS5 search triggers are dropped for the load and the index is
-rebuilt once at the end, all inside the same transaction.
+One bulk transaction (`sqlite_bulk.bulk_write`): on SQLite the FTS5 insert trigger
+is paused for the load and the search index filled once at the end, all inside
+the same transaction.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sqlalchemy import func, select
 
 from session_tui.data.clock import FAR_FUTURE, utcnow
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t, product_t
+from session_tui.data.models import contact_t, event_t, membership_t, product_t
+from session_tui.data.sqlite_bulk import INSERT, LOAD_CACHE_KIB, BulkWrite, bulk_write
 
 # (display, ascii handle for the email address)
 FIRST_NAMES: tuple[tuple[str, str], ...] = (
@@ -328,8 +330,6 @@ EVENT_COLS = ("id", "membership_id", "at", "kind", "detail", "actor")
 
 
 def _next_ids(conn: Any) -> tuple[int, int, int]:
-    from session_tui.data.models import event_t, membership_t
-
     def nxt(table: Any) -> int:
         return int(conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
 
@@ -353,12 +353,10 @@ def generate_demo(
         raise ValueError("the number of contacts cannot be negative")
     now = now or utcnow()
     n_members = n_events = 0
-    with db.engine.begin() as conn:
-        product_ids = _ensure_products(conn, now)
-        cid, mid, eid = _next_ids(conn)
-        raw = conn.connection.dbapi_connection
-        writer = _SqliteWriter(raw) if db.is_sqlite else _PostgresWriter(raw)
-        writer.start()
+    with bulk_write(db, pause=(INSERT,), cache_kib=LOAD_CACHE_KIB) as bulk:
+        product_ids = _ensure_products(bulk.conn, now)
+        cid, mid, eid = _next_ids(bulk.conn)
+        writer = _SqliteWriter(bulk) if db.is_sqlite else _PostgresWriter(bulk)
         buf_c: list[tuple[Any, ...]] = []
         buf_m: list[tuple[Any, ...]] = []
         buf_e: list[tuple[Any, ...]] = []
@@ -381,6 +379,7 @@ def generate_demo(
             n_members += len(buf_m)
             n_events += len(buf_e)
         writer.finish(cid)
+        bulk.commit()
         if progress:
             progress(done, contacts)
     db.analyze(done)  # PostgreSQL: statistics for the planner after the bulk load
@@ -388,15 +387,9 @@ def generate_demo(
 
 
 class _SqliteWriter:
-    def __init__(self, raw: Any) -> None:
-        self.cur = raw.cursor()
-
-    def start(self) -> None:
-        from session_tui.data import fts as fts_triggers
-
-        self._triggers = fts_triggers.FTS_TRIGGERS
-        for name in ("contact_fts_ai", "contact_fts_ad", "contact_fts_au"):
-            self.cur.execute(f"DROP TRIGGER IF EXISTS {name}")
+    def __init__(self, bulk: BulkWrite) -> None:
+        self.bulk = bulk
+        self.cur = bulk.cursor()
 
     def write(self, cs: list[Any], ms: list[Any], es: list[Any]) -> None:
         def ins(table: str, cols: tuple[str, ...], rows: list[Any]) -> None:
@@ -412,13 +405,7 @@ class _SqliteWriter:
         ins("membership_event", EVENT_COLS, es)
 
     def finish(self, first_new_id: int) -> None:
-        self.cur.execute(
-            "INSERT INTO contact_fts(rowid, first_name, last_name, email) "
-            "SELECT id, first_name, last_name, email FROM contact WHERE id >= ?",
-            (first_new_id,),
-        )
-        for statement in self._triggers:
-            self.cur.execute(statement)
+        self.bulk.index_from(first_new_id)
 
 
 def _sqlite_value(v: Any) -> Any:
@@ -429,14 +416,11 @@ def _sqlite_value(v: Any) -> Any:
 
 
 class _PostgresWriter:
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-
-    def start(self) -> None:
-        pass
+    def __init__(self, bulk: BulkWrite) -> None:
+        self.bulk = bulk
 
     def write(self, cs: list[Any], ms: list[Any], es: list[Any]) -> None:
-        with self.raw.cursor() as cur:
+        with self.bulk.cursor() as cur:
             for table, cols, rows in (
                 ("contact", CONTACT_COLS, cs),
                 ("membership", MEMBERSHIP_COLS, ms),
@@ -449,7 +433,7 @@ class _PostgresWriter:
                         copy.write_row(r)
 
     def finish(self, first_new_id: int) -> None:
-        with self.raw.cursor() as cur:
+        with self.bulk.cursor() as cur:
             for table in ("contact", "membership", "membership_event"):
                 cur.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
