@@ -101,27 +101,27 @@ def bulk_connection(db: Database, *, cache_kib: int = CHANGE_CACHE_KIB) -> Itera
     IMMEDIATE). SQLite: a page cache of `cache_kib` for its duration, reset
     afterwards. The caller begins and ends the transaction (see `bulk_write`)."""
     with db.engine.connect() as conn:
-        if not db.is_sqlite:
-            mark_writer(conn)
-            yield conn
-            return
-        previous = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-        conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
-        conn.commit()
+        previous: int | None = None
+        if db.is_sqlite:
+            previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
+            conn.commit()
         mark_writer(conn)
 
         def reset() -> None:
             conn.rollback()  # also ends a transaction that a failed commit left invalid
             mark_writer(conn, False)
-            conn.exec_driver_sql(f"PRAGMA cache_size = {int(previous or -2000)}")
-            conn.commit()
+            if previous is not None:
+                conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")
+                conn.commit()
 
         try:
             yield conn
         except BaseException:
             # The first error is the one to report (e.g. "disk is full" at the
-            # commit), never a failure of this clean-up: a connection that cannot
-            # be reset is dropped instead of going back to the pool.
+            # commit, or the server gone), never a failure of this clean-up: a
+            # connection that cannot be reset is dropped instead of going back
+            # to the pool.
             try:
                 reset()
             except Exception:  # noqa: BLE001
