@@ -62,7 +62,7 @@ LOAD_CACHE_KIB = 128 * 1024
 CHANGE_CACHE_KIB = 256 * 1024
 FTS_HASHSIZE = 64 << 20  # FTS5 pending-terms buffer for `index_from` (default 1 MB)
 
-# Which rows a paused trigger would have indexed: the names of its events.
+# The FTS triggers of data/fts.py, by the change of a contact row that fires them.
 INSERT = "contact_fts_ai"
 DELETE = "contact_fts_ad"
 UPDATE = "contact_fts_au"
@@ -185,7 +185,9 @@ class BulkWrite:
         self._paused: list[str] = []
 
     def cursor(self) -> Any:
-        return self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        raw = self.conn.connection.dbapi_connection
+        assert raw is not None  # the connection is open for the whole transaction
+        return raw.cursor()
 
     def pause(self, triggers: Sequence[str]) -> None:
         """SQLite: drop those of these FTS triggers that exist, for this transaction."""
