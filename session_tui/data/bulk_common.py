@@ -18,8 +18,8 @@ from sqlalchemy import Connection, DateTime, RootTransaction, case, func, litera
 from sqlalchemy.exc import OperationalError
 
 from session_tui.data.db import LOCK_WAIT_MS, Database
-from session_tui.data.sqlite_bulk import Cancelled, bulk_connection, in_, take_write_lock
 from session_tui.data.models import contact_t, membership_t
+from session_tui.data.sqlite_bulk import Cancelled, bulk_connection, in_, take_write_lock
 
 # Ids per round of statements: progress and cancel are checked between rounds.
 BULK_CHUNK = 5_000

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 
 from session_tui import locations
-from session_tui.data.deletion import partials as deletion
 from session_tui.data.db import Database, open_database
 from session_tui.data.deletion import (
     PARTIAL_MIN_AGE,
@@ -27,6 +26,7 @@ from session_tui.data.deletion import (
     inspect_backup,
     remove_stale_partials,
 )
+from session_tui.data.deletion import partials as deletion
 from tests.helpers import add_contacts, expect_line, spawn
 
 OLD = PARTIAL_MIN_AGE + 3600  # seconds: how far files are aged (os.utime), no sleeping
