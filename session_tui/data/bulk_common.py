@@ -140,7 +140,7 @@ def membership_rows(
 
 
 def moment_sql(dialect: str, column: Any) -> Any:
-    """SQL for `repositories.memberships.fmt_moment(column)`: 'never', the date, or the
+    """SQL for `repositories.memberships.event_moment(column)`: 'never', the date, or the
     date and time when the time is not midnight (history event details)."""
     if dialect == "postgresql":
         midnight = func.to_char(column, "HH24:MI:SS") == "00:00:00"
