@@ -83,6 +83,7 @@ from sqlalchemy.exc import IntegrityError
 from session_tui import locations
 from session_tui.data import fts
 from session_tui.data.clock import utcnow
+from session_tui.data.collation import DERIVED_COLUMNS, derived_columns
 from session_tui.data.db import Database, mark_writer, retry_transient
 from session_tui.data.models import EventKind, contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships import (
@@ -248,6 +249,7 @@ def _normalize_contact(contact: dict[str, Any], where: str) -> dict[str, Any]:
             contact[name] = normalize_name(_text(contact, name, where), name)
     except ValidationError as exc:
         raise BackupError(f"{where}: {exc.message}") from None
+    contact.update(derived_columns(contact["first_name"], contact["last_name"], contact["email"]))
     return contact
 
 
@@ -354,11 +356,11 @@ class _FtsBulk:
         if not self.active or not ids:
             return
         if remove:
-            target = "contact_fts(contact_fts, rowid, first_name, last_name, email)"
-            values = "'delete', id, first_name, last_name, email"
+            target = "contact_fts(contact_fts, rowid, search_text)"
+            values = "'delete', id, search_text"
         else:
-            target = "contact_fts(rowid, first_name, last_name, email)"
-            values = "id, first_name, last_name, email"
+            target = "contact_fts(rowid, search_text)"
+            values = "id, search_text"
         self.conn.exec_driver_sql(
             f"INSERT INTO {target} SELECT {values} FROM contact "
             "WHERE id IN (SELECT value FROM json_each(?))",
@@ -632,7 +634,7 @@ def _backup_and_delete_chunk(
     # history to these contacts between the backup and the delete.
     contacts = _fetch(
         conn,
-        select(contact_t)
+        select(*(col for col in contact_t.columns if col.name not in DERIVED_COLUMNS))
         .where(_in(dialect, contact_t.c.id, chunk))
         .order_by(contact_t.c.id)
         .with_for_update(),

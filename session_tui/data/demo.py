@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from session_tui.data.clock import FAR_FUTURE, utcnow
+from session_tui.data.collation import name_key, search_text
 from session_tui.data.db import Database
 from session_tui.data.models import contact_t, product_t
 
@@ -301,7 +302,8 @@ def generate_rows(
             active_until = end if active_until is None else max(active_until, end)
             memberships.append((mid, cid, pid, payment, started, expires, cancelled))
             mid += 1
-        contact = (cid, email, first, last, created, created, 1, active_until)
+        derived = (name_key(first, last), search_text(first, last, email))
+        contact = (cid, email, first, last, created, created, 1, active_until, *derived)
         yield contact, memberships, events
 
 
@@ -314,6 +316,8 @@ CONTACT_COLS = (
     "updated_at",
     "version",
     "active_until",
+    "name_key",
+    "search_text",
 )
 MEMBERSHIP_COLS = (
     "id",
@@ -413,8 +417,8 @@ class _SqliteWriter:
 
     def finish(self, first_new_id: int) -> None:
         self.cur.execute(
-            "INSERT INTO contact_fts(rowid, first_name, last_name, email) "
-            "SELECT id, first_name, last_name, email FROM contact WHERE id >= ?",
+            "INSERT INTO contact_fts(rowid, search_text) "
+            "SELECT id, search_text FROM contact WHERE id >= ?",
             (first_new_id,),
         )
         for statement in self._triggers:

@@ -44,6 +44,7 @@ from typing import IO, Any, Protocol
 from unicodedata import is_normalized
 
 from session_tui.data.clock import MAX_YEAR, MIN_YEAR, SUPPORTED_DATES, utcnow
+from session_tui.data.collation import name_key, search_text
 from session_tui.data.csvio.escaping import unescape_cell
 from session_tui.data.csvio.files import OutputFile, TargetError, open_output
 from session_tui.data.csvio.reader import (
@@ -420,7 +421,10 @@ class _Writer(Protocol):
     def release(self) -> None: ...
 
 
-_INSERT_COLS = "contact (email, first_name, last_name, created_at, updated_at, version)"
+_INSERT_COLS = (
+    "contact (email, first_name, last_name, created_at, updated_at, version, "
+    "name_key, search_text)"
+)
 
 
 _FTS_HASHSIZE = 64 << 20  # FTS5 pending-terms buffer during an import (default 1 MB)
@@ -474,8 +478,11 @@ class _SqliteWriter:
         cur = self.cur
         cur.executemany(
             # OR IGNORE: only the unique email can conflict (every column is given)
-            f"INSERT OR IGNORE INTO {_INSERT_COLS} VALUES (?, ?, ?, ?, ?, 1)",
-            [(e, f, la, c or now, now) for e, f, la, c in rows],
+            f"INSERT OR IGNORE INTO {_INSERT_COLS} VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+            [
+                (e, f, la, c or now, now, name_key(f, la), search_text(f, la, e))
+                for e, f, la, c in rows
+            ],
         )
         return int(cur.rowcount)
 
@@ -496,8 +503,8 @@ class _SqliteWriter:
             # One statement: FTS5 flushes its pending terms at every statement
             # boundary, so one INSERT per batch would write many small segments.
             self.cur.execute(
-                "INSERT INTO contact_fts(rowid, first_name, last_name, email) "
-                "SELECT id, first_name, last_name, email FROM contact WHERE id > ?",
+                "INSERT INTO contact_fts(rowid, search_text) "
+                "SELECT id, search_text FROM contact WHERE id > ?",
                 (self.max_before,),
             )
             self.cur.execute(
@@ -533,15 +540,17 @@ class _PostgresWriter:
         now_text = _stored(now)
         self.cur.execute(
             f"INSERT INTO {_INSERT_COLS} "
-            "SELECT e, f, l, c, %s, 1 FROM unnest(%s::text[], %s::text[], %s::text[], "
-            "%s::timestamp[]) WITH ORDINALITY AS t(e, f, l, c, n) ORDER BY n "
-            "ON CONFLICT (email) DO NOTHING",
+            "SELECT e, f, l, c, %s, 1, k, s FROM unnest(%s::text[], %s::text[], %s::text[], "
+            "%s::timestamp[], %s::bytea[], %s::text[]) WITH ORDINALITY AS t(e, f, l, c, k, s, n) "
+            "ORDER BY n ON CONFLICT (email) DO NOTHING",
             (
                 now,
                 [r[0] for r in rows],
                 [r[1] for r in rows],
                 [r[2] for r in rows],
                 [r[3] or now_text for r in rows],
+                [name_key(r[1], r[2]) for r in rows],
+                [search_text(r[1], r[2], r[0]) for r in rows],
             ),
         )
         return int(self.cur.rowcount)
