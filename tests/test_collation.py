@@ -50,6 +50,12 @@ def test_fold_is_idempotent(text: str) -> None:
     assert fold(once) == once
 
 
+@settings(max_examples=300)
+@given(st.text(), st.text())
+def test_folding_two_names_apart_is_folding_them_together(first: str, last: str) -> None:
+    assert search_text(first, last, "").removesuffix(SEARCH_SEPARATOR) == fold(f"{first} {last}")
+
+
 def test_search_text_is_folded_name_then_email() -> None:
     assert search_text("María", "López", "ml@exämple.com") == (
         f"maria lopez{SEARCH_SEPARATOR}ml@example.com"
