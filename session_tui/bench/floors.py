@@ -7,7 +7,7 @@
     membership WHERE …)` (the count the app itself used to run).
   - `filter_change_floor`: the slowest of the six against the best raw SQL doing the
     same work on the same connection settings: `count(*)` over the covering
-    ix_membership_product_status, then the first page walking ix_contact_name with a
+    ix_membership_product_status, then the first page walking ix_contact_name_key with a
     per-contact probe of ux_membership_contact_product, then the same products query
     for those rows. Target: ≤ 2× and ≤ 150 ms.
 - start-up, each a fresh process timed from its spawn (interpreter start and every
@@ -59,7 +59,7 @@ SELECT c.id, c.email, c.first_name, c.last_name, c.created_at, c.updated_at, c.v
 FROM contact c WHERE EXISTS (
     SELECT 1 FROM membership m
     WHERE m.contact_id = c.id AND m.product_id = {_PRODUCT} AND {{status}})
-ORDER BY c.last_name, c.first_name, c.id LIMIT 100
+ORDER BY c.name_key, c.id LIMIT 100
 """
 _FLOOR_PRODUCTS = """
 SELECT m.contact_id, p.name, m.expires_at, m.cancelled_at

@@ -41,13 +41,14 @@ def run(args: argparse.Namespace) -> int:
         print_json(report.as_json())
     else:
         _print(report)
-    return 1 if report.remaining else 0
+    return 1 if report.remaining or report.derived.remaining else 0
 
 
 def _print(report: Any) -> None:
     from session_tui.data.validation import strip_controls
 
     contacts = f"{report.contacts:,} contact{'' if report.contacts == 1 else 's'}"
+    _print_derived(report.derived)
     if not report.differences:
         print(f"checked {contacts}: every status is right")
         return
@@ -65,6 +66,27 @@ def _print(report: Any) -> None:
     if report.remaining:
         hint = "" if report.repaired else "; run 'session-tui check --repair' to fix them"
         print(f"{report.remaining:,} still wrong{hint}")
+
+
+def _print_derived(derived: Any) -> None:
+    """The contacts whose sort key or search text is not what their names give."""
+    from session_tui.data.validation import strip_controls
+
+    if not derived.differences:
+        return
+    print(
+        f"{derived.differences:,} with a wrong sort key or search text "
+        "(they sort out of place or are not found by search)"
+    )
+    for email in derived.examples:
+        print(f"  {strip_controls(email)}")
+    if derived.differences > len(derived.examples):
+        print(f"  … and {derived.differences - len(derived.examples):,} more")
+    if derived.repaired:
+        print(f"repaired the sort key and search text of {derived.repaired:,}")
+    if derived.remaining:
+        hint = "" if derived.repaired else "; run 'session-tui check --repair' to fix them"
+        print(f"{derived.remaining:,} still wrong{hint}")
 
 
 def _when(value: Any, expected: bool = False) -> str:

@@ -1,11 +1,18 @@
-"""`session-tui check`: is every contact's stored status what its memberships say?
+"""`session-tui check`: is every contact's stored status what its memberships say,
+and are its sort key and search text what its names and email give?
 
 `contact.active_until` is denormalised (models.Contact): the table, the
 `status:` filters and the export read it instead of the memberships. A past bug
-(issue #13: concurrent membership changes on PostgreSQL) could leave it wrong.
+(concurrent membership changes on PostgreSQL) could leave it wrong.
 `check_statuses` recomputes it for every contact (`expected_active_until`, the
 same expression every membership change uses) and reports the differences;
 `repair_statuses` rewrites the wrong ones in one transaction.
+
+`contact.name_key` and `contact.search_text` are derived from the names and email
+(data/collation.py); a writer that forgot them, or a newer Unicode in Python, would
+leave a contact out of place in the name order or unfound by search. Both functions
+recompute them too (in Python, in batches by id) and report or rewrite the contacts
+where they differ (`DerivedReport`).
 
 Set-based: one statement finds the wrong contacts (`_wrong_ids`). The repair
 runs it locking them (PostgreSQL: `SELECT … ORDER BY id FOR UPDATE OF contact`,
@@ -19,8 +26,9 @@ import heapq
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select, update
 
+from session_tui.data.collation import name_key, search_text
 from session_tui.data.db import Database
 from session_tui.data.models import contact_t, membership_t
 from session_tui.data.repositories.memberships import (
@@ -31,6 +39,7 @@ from session_tui.data.repositories.memberships import (
 
 EXAMPLES = 5  # emails listed in a report
 _CHUNK = 500  # ids per statement
+_SCAN_BATCH = 5000  # contacts read per statement when recomputing the derived columns
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,26 @@ class StatusDifference:
     email: str
     stored: Any  # datetime | None
     expected: Any  # datetime | None
+
+
+@dataclass(frozen=True)
+class DerivedReport:
+    """Contacts whose stored sort key or search text is not what their names and email
+    give: `differences` of them (`examples`: the first emails, by id); `repaired`
+    rewritten; `remaining` wrong now."""
+
+    differences: int = 0
+    examples: list[str] = field(default_factory=list)
+    repaired: int = 0
+    remaining: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "differences": self.differences,
+            "repaired": self.repaired,
+            "remaining": self.remaining,
+            "examples": list(self.examples),
+        }
 
 
 @dataclass(frozen=True)
@@ -51,6 +80,8 @@ class StatusReport:
     examples: list[StatusDifference] = field(default_factory=list)
     repaired: int = 0
     remaining: int = 0
+    # the sort keys and search texts (name_key, search_text)
+    derived: DerivedReport = field(default_factory=DerivedReport)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +89,7 @@ class StatusReport:
             "differences": self.differences,
             "repaired": self.repaired,
             "remaining": self.remaining,
+            "derived_columns": self.derived.as_json(),
             "examples": [
                 {
                     "email": d.email,
@@ -118,19 +150,86 @@ def _survey(
     return report, ids
 
 
+# One wrong contact: (id, email, first name, last name, expected name_key, expected search_text).
+_Derived = tuple[int, str, str, str, bytes, str]
+
+
+def _wrong_derived(conn: Connection) -> list[_Derived]:
+    """The contacts whose name_key or search_text differs from the recomputed one,
+    by id, reading BATCH contacts per statement (keyset on the primary key)."""
+    c = contact_t.c
+    cols = (c.id, c.email, c.first_name, c.last_name, c.name_key, c.search_text)
+    wrong: list[_Derived] = []
+    after = 0
+    while True:
+        rows = conn.execute(
+            select(*cols).where(c.id > after).order_by(c.id).limit(_SCAN_BATCH)
+        ).all()
+        if not rows:
+            return wrong
+        after = rows[-1].id
+        for r in rows:
+            key = name_key(r.first_name, r.last_name)
+            text = search_text(r.first_name, r.last_name, r.email)
+            if bytes(r.name_key) != key or r.search_text != text:
+                wrong.append((r.id, r.email, r.first_name, r.last_name, key, text))
+
+
+def _derived_report(wrong: list[_Derived], examples: int) -> DerivedReport:
+    shown = [w[1] for w in wrong[: max(examples, 0)]]
+    return DerivedReport(differences=len(wrong), examples=shown, remaining=len(wrong))
+
+
+def _repair_derived(conn: Connection, wrong: list[_Derived]) -> int:
+    """Rewrite the derived columns of these contacts -- only where the names and email
+    are still the ones they were computed from (an edit meanwhile wrote its own)."""
+    c = contact_t.c
+    stmt = (
+        update(contact_t)
+        .where(
+            c.id == bindparam("w_id"),
+            c.email == bindparam("w_email"),
+            c.first_name == bindparam("w_first"),
+            c.last_name == bindparam("w_last"),
+        )
+        .values(name_key=bindparam("w_key"), search_text=bindparam("w_text"))
+    )
+    done = 0
+    for start in range(0, len(wrong), _CHUNK):
+        params = [
+            {"w_id": i, "w_email": e, "w_first": f, "w_last": la, "w_key": k, "w_text": t}
+            for i, e, f, la, k, t in wrong[start : start + _CHUNK]
+        ]
+        done += int(conn.execute(stmt, params).rowcount)
+    return done
+
+
 def check_statuses(db: Database, examples: int = EXAMPLES) -> StatusReport:
     """Count (and show the first `examples` of) the contacts whose stored status
-    differs from the one their memberships give. Writes nothing."""
+    differs from the one their memberships give, and those whose sort key or search
+    text differs from what their names and email give. Writes nothing."""
     with db.engine.connect() as conn:
-        return _survey(conn, examples)[0]
+        report = _survey(conn, examples)[0]
+        derived = _derived_report(_wrong_derived(conn), examples)
+    return replace(report, derived=derived)
 
 
 def repair_statuses(db: Database, examples: int = EXAMPLES) -> StatusReport:
-    """Find the wrong statuses and rewrite them, in one transaction (all or
-    nothing). The report's `repaired` counts the contacts fixed, `remaining`
-    those of them still wrong after it (0: checked again on PostgreSQL)."""
+    """Find the wrong statuses, sort keys and search texts and rewrite them, in one
+    transaction (all or nothing). The report's `repaired` counts the contacts fixed,
+    `remaining` those of them still wrong after it (0: checked again on PostgreSQL);
+    `derived` the same for the sort keys and search texts."""
 
     def work(conn: Connection) -> StatusReport:
+        statuses = _repair_statuses(conn)
+        wrong = _wrong_derived(conn)
+        derived = _derived_report(wrong, examples)
+        if wrong:
+            repaired = _repair_derived(conn, wrong)
+            derived = replace(derived, repaired=repaired, remaining=len(wrong) - repaired)
+        return replace(statuses, derived=derived)
+
+    def _repair_statuses(conn: Connection) -> StatusReport:
         # SQLite: BEGIN IMMEDIATE already keeps every other writer out.
         found, ids = _survey(conn, examples, lock=not db.is_sqlite)
         if not ids:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from session_tui.data.clock import FAR_FUTURE, utcnow
+from session_tui.data.collation import name_key, search_text
 from session_tui.data.db import Database
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from session_tui.data.sqlite_bulk import INSERT, LOAD_CACHE_KIB, BulkWrite, bulk_write
@@ -303,7 +304,8 @@ def generate_rows(
             active_until = end if active_until is None else max(active_until, end)
             memberships.append((mid, cid, pid, payment, started, expires, cancelled))
             mid += 1
-        contact = (cid, email, first, last, created, created, 1, active_until)
+        derived = (name_key(first, last), search_text(first, last, email))
+        contact = (cid, email, first, last, created, created, 1, active_until, *derived)
         yield contact, memberships, events
 
 
@@ -316,6 +318,8 @@ CONTACT_COLS = (
     "updated_at",
     "version",
     "active_until",
+    "name_key",
+    "search_text",
 )
 MEMBERSHIP_COLS = (
     "id",

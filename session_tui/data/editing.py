@@ -1,4 +1,4 @@
-"""Editing one contact: validation (§5) and optimistic locking on `contact.version`."""
+"""Editing one contact: validation and optimistic locking on `contact.version`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from session_tui.data.clock import utcnow
+from session_tui.data.collation import derived_columns
 from session_tui.data.db import Database
 from session_tui.data.models import contact_t
 from session_tui.data.repositories.contacts import ContactRow, ContactsRepository
@@ -110,6 +111,8 @@ def update_contact(
                     first_name=values.first_name,
                     last_name=values.last_name,
                     email=values.email,
+                    # the sort key and folded search text follow the names and email
+                    **derived_columns(values.first_name, values.last_name, values.email),
                     version=c.version + 1,
                     updated_at=utcnow(),
                 )

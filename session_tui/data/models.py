@@ -11,8 +11,20 @@ from __future__ import annotations
 from enum import StrEnum
 
 from pydantic import NaiveDatetime
-from sqlalchemy import Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    FetchedValue,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlmodel import Field, SQLModel
+
+from session_tui.data.collation import name_key, search_text
 
 
 class PaymentType(StrEnum):
@@ -36,10 +48,29 @@ class EventKind(StrEnum):
     EXPIRED = "expired"
 
 
+def _inserted(context: DefaultExecutionContext) -> tuple[str, str, str]:
+    params: dict[str, str | None] = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return (
+        params.get("first_name") or "",
+        params.get("last_name") or "",
+        params.get("email") or "",
+    )
+
+
+def _name_key_default(context: DefaultExecutionContext) -> bytes:
+    first, last, _email = _inserted(context)
+    return name_key(first, last)
+
+
+def _search_text_default(context: DefaultExecutionContext) -> str:
+    return search_text(*_inserted(context))
+
+
 class Contact(SQLModel, table=True):
     __tablename__ = "contact"
     __table_args__ = (
-        Index("ix_contact_name", "last_name", "first_name", "id"),
+        # The alphabetical order: by name_key, id as the tie-break.
+        Index("ix_contact_name_key", "name_key", "id"),
         Index("ix_contact_created", "created_at", "id"),
         Index("ix_contact_active_until", "active_until", "id"),
         {"sqlite_autoincrement": True},
@@ -57,6 +88,23 @@ class Contact(SQLModel, table=True):
     # cancelled_at, else expires_at, else FAR_FUTURE). NULL = no membership.
     # status = none if NULL, active if > now, else expired.
     active_until: NaiveDatetime | None = Field(default=None, nullable=True)
+    # Derived from the names and email (data/collation.py): the UCA sort key of
+    # (last, first) and the accent- and case-folded text search looks in. A Core
+    # insert that does not give them gets them computed from its own values (the
+    # defaults); raw bulk writers and every UPDATE of the names or email pass them.
+    # The server default only serves the migration that added them.
+    name_key: bytes = Field(
+        default=b"",
+        sa_column=Column(
+            LargeBinary, nullable=False, default=_name_key_default, server_default=FetchedValue()
+        ),
+    )
+    search_text: str = Field(
+        default="",
+        sa_column=Column(
+            Text, nullable=False, default=_search_text_default, server_default=FetchedValue()
+        ),
+    )
 
 
 class Product(SQLModel, table=True):

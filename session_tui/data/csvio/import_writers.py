@@ -16,11 +16,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from session_tui.data.collation import name_key, search_text
 from session_tui.data.csvio.row_parser import Parsed, stored_text
 from session_tui.data.sqlite_bulk import BulkWrite
 
 _LOOKUP_CHUNK = 2_000
-_INSERT_COLS = "contact (email, first_name, last_name, created_at, updated_at, version)"
+_INSERT_COLS = (
+    "contact (email, first_name, last_name, created_at, updated_at, version, name_key, search_text)"
+)
 
 
 class ContactWriter(Protocol):
@@ -63,8 +66,11 @@ class SqliteWriter:
         cur = self.cur
         cur.executemany(
             # OR IGNORE: only the unique email can conflict (every column is given)
-            f"INSERT OR IGNORE INTO {_INSERT_COLS} VALUES (?, ?, ?, ?, ?, 1)",
-            [(e, f, la, c or now, now) for e, f, la, c in rows],
+            f"INSERT OR IGNORE INTO {_INSERT_COLS} VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+            [
+                (e, f, la, c or now, now, name_key(f, la), search_text(f, la, e))
+                for e, f, la, c in rows
+            ],
         )
         return int(cur.rowcount)
 
@@ -105,15 +111,17 @@ class PostgresWriter:
         now_text = stored_text(now)
         self.cur.execute(
             f"INSERT INTO {_INSERT_COLS} "
-            "SELECT e, f, l, c, %s, 1 FROM unnest(%s::text[], %s::text[], %s::text[], "
-            "%s::timestamp[]) WITH ORDINALITY AS t(e, f, l, c, n) ORDER BY n "
-            "ON CONFLICT (email) DO NOTHING",
+            "SELECT e, f, l, c, %s, 1, k, s FROM unnest(%s::text[], %s::text[], %s::text[], "
+            "%s::timestamp[], %s::bytea[], %s::text[]) WITH ORDINALITY AS t(e, f, l, c, k, s, n) "
+            "ORDER BY n ON CONFLICT (email) DO NOTHING",
             (
                 now,
                 [r[0] for r in rows],
                 [r[1] for r in rows],
                 [r[2] for r in rows],
                 [r[3] or now_text for r in rows],
+                [name_key(r[1], r[2]) for r in rows],
+                [search_text(r[1], r[2], r[0]) for r in rows],
             ),
         )
         return int(self.cur.rowcount)

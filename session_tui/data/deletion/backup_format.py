@@ -37,6 +37,7 @@ from typing import IO, Any
 from sqlalchemy import Connection, DateTime, Table
 
 from session_tui import locations
+from session_tui.data.collation import derived_columns
 from session_tui.data.models import EventKind, contact_t, event_t, membership_t
 from session_tui.data.repositories.memberships import normalize_payment_type
 from session_tui.data.validation import ValidationError, normalize_email, normalize_name
@@ -146,6 +147,7 @@ def _normalize_contact(contact: dict[str, Any], where: str) -> dict[str, Any]:
             contact[name] = normalize_name(_text(contact, name, where), name)
     except ValidationError as exc:
         raise BackupError(f"{where}: {exc.message}") from None
+    contact.update(derived_columns(contact["first_name"], contact["last_name"], contact["email"]))
     return contact
 
 

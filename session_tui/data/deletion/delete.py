@@ -26,6 +26,7 @@ from sqlalchemy import delete, select
 
 from session_tui import locations
 from session_tui.data.clock import utcnow
+from session_tui.data.collation import DERIVED_COLUMNS
 from session_tui.data.db import Database, retry_transient
 from session_tui.data.deletion.backup_format import (
     CONTACT,
@@ -203,7 +204,7 @@ def _backup_and_delete_chunk(
     # history to these contacts between the backup and the delete.
     contacts = fetch_rows(
         conn,
-        select(contact_t)
+        select(*(col for col in contact_t.columns if col.name not in DERIVED_COLUMNS))
         .where(in_(dialect, contact_t.c.id, chunk))
         .order_by(contact_t.c.id)
         .with_for_update(),

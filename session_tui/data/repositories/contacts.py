@@ -86,7 +86,9 @@ def _order_by(sort: SortKey, descending: bool, dialect: str, columns: Any = None
     c = contact_t.c if columns is None else columns
     cols: list[Any]
     if sort is SortKey.NAME:
-        cols = [c.last_name, c.first_name, c.id]
+        # Last name, then first name, in the Unicode Collation Algorithm's order
+        # (data/collation.py): bytes both databases compare alike (ix_contact_name_key).
+        cols = [c.name_key, c.id]
     elif sort is SortKey.EMAIL:
         cols = [c.email]
     elif sort is SortKey.JOINED:
@@ -235,7 +237,12 @@ class ContactsRepository:
             if self._fence_search(query, total):
                 # PostgreSQL: the matches first (MATERIALIZED: the planner may not fold
                 # it back into a walk of the sort index), then sorted.
-                fenced = select(*columns).where(where).cte("matches").prefix_with("MATERIALIZED")
+                fenced = (
+                    select(*columns, c.name_key)
+                    .where(where)
+                    .cte("matches")
+                    .prefix_with("MATERIALIZED")
+                )
                 stmt = select(fenced).order_by(
                     *_order_by(query.sort, descending, self.db.dialect, fenced.c)
                 )

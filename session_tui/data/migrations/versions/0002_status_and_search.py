@@ -10,7 +10,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from session_tui.data.fts import FTS_TRIGGERS
+from session_tui.data.fts import fts_triggers
 
 revision = "0002"
 down_revision = "0001"
@@ -39,7 +39,7 @@ def upgrade() -> None:
             "content='contact', content_rowid='id', tokenize='trigram')"
         )
         op.execute("INSERT INTO contact_fts(contact_fts) VALUES ('rebuild')")
-        for statement in FTS_TRIGGERS:
+        for statement in fts_triggers("first_name", "last_name", "email"):
             op.execute(statement)
     else:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
