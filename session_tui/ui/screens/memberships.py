@@ -34,13 +34,14 @@ from session_tui.ui.user_text import escape_markup, literal
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.memberships.table import MembershipsTable
 from session_tui.ui.widgets.search_burst import SearchBurst
+from session_tui.ui.wording import plural
 
 
 def memberships_count_line(count: int | None, total: int | None) -> str:
     if count is None or total is None:
         return "Counting memberships…"
     if count == total:
-        return f"{total:,} membership{'s' if total != 1 else ''}"
+        return plural(total, "membership")
     return f"{count:,} of {total:,} memberships"
 
 

@@ -26,6 +26,7 @@ from session_tui.ui.modals.product_name import ProductNameModal
 from session_tui.ui.moments import local_day
 from session_tui.ui.screens.memberships import MembershipsScreen
 from session_tui.ui.user_text import escape_markup, literal
+from session_tui.ui.wording import plural
 
 
 class ProductsTable(DataTable[object]):
@@ -126,7 +127,7 @@ class ProductsScreen(Screen[None]):
         table.display = bool(rows)
         archived = sum(1 for p in rows if p.archived)
         self.query_one("#products-count-line", Static).update(
-            f"{len(rows):,} product{'s' if len(rows) != 1 else ''}"
+            plural(len(rows), "product")
             + (f" · {archived} archived" if archived else "")
         )
         self.refresh_bindings()

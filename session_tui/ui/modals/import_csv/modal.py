@@ -76,6 +76,7 @@ from session_tui.ui.modals.import_csv.texts import (
 )
 from session_tui.ui.user_text import literal
 from session_tui.ui.widgets.path_input import PathInput
+from session_tui.ui.wording import plural
 
 
 class ImportCsvModal(Dialog[ImportOutcome]):
@@ -347,7 +348,7 @@ class ImportCsvModal(Dialog[ImportOutcome]):
         else:
             self._message("No new contacts in this file: nothing to import.", error=True)
         confirm = self.query_one("#import-confirm", Button)
-        confirm.label = f"Import {report.added:,} new contact{'s' if report.added != 1 else ''} (y)"
+        confirm.label = f"Import {plural(report.added, 'new contact')} (y)"
         self.stage = Stage.PREVIEW
         self._show_stage()
         # The new label is wider: lay the button row out again once the stage shows
@@ -473,9 +474,7 @@ class ImportCsvModal(Dialog[ImportOutcome]):
         self._set_busy(False)
         if self.outcome is not None:
             self.outcome = replace(self.outcome, rejects_written=shown)
-        self._rejects_message(
-            f"Wrote {count:,} rejected row{'s' if count != 1 else ''} to {shown}."
-        )
+        self._rejects_message(f"Wrote {plural(count, 'rejected row')} to {shown}.")
         self.query_one("#import-write-rejects", Button).disabled = True
         self.set_focus(self.query_one("#import-close", Button))
 
