@@ -54,12 +54,12 @@ class Dialog(ModalScreen[ResultT | None], Generic[ResultT]):
     WRAP_ERRORS: ClassVar[bool] = False
 
     _busy = False  # a write is running: escape waits for it
-    _closed = False
+    _dialog_closed = False
 
     @property
     def is_open(self) -> bool:
         """Not closed yet: results of its work may still be shown."""
-        return not self._closed and self.is_attached
+        return not self._dialog_closed and self.is_attached
 
     @property
     def is_short(self) -> bool:
@@ -67,9 +67,9 @@ class Dialog(ModalScreen[ResultT | None], Generic[ResultT]):
 
     def close(self, result: ResultT | None) -> None:
         """Dismiss with `result` (once: later calls do nothing)."""
-        if self._closed:
+        if self._dialog_closed:
             return
-        self._closed = True
+        self._dialog_closed = True
         self.dismiss(result)
 
     def action_cancel(self) -> None:
