@@ -19,7 +19,7 @@ config.toml (`count_to_type`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -32,7 +32,7 @@ from session_tui.ui.modals.base import Dialog, cancel_binding
 from session_tui.ui.user_text import literal
 
 
-def count_to_type(app: Any, count: int) -> str | None:
+def count_to_type(app: object, count: int) -> str | None:
     """The count to type before deleting `count` items, or None when y/enter do.
 
     Above `confirm_large_delete_above` of the app's settings (config.toml).
