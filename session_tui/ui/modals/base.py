@@ -15,8 +15,9 @@ nothing. What every dialog shares lives here:
 - The error lines: `clear_errors()`, `show_error(field, message)` (beside the field,
   `#<field>-error`, else in `#general-error`), `hide_error(field)`.
 - `focus_input(box)`: the focus in a text box, the cursor at the end of its text.
-- `is_short`: under 30 rows (80x24), where the app gives every screen the class
-  `-short` and the dialogs' stylesheets compact them.
+
+Under 30 rows (80x24) the app gives every screen the class `-short`; each dialog's
+stylesheet compacts it there (`ImportCsvModal.-short …`, `ApplyModal.-short …`).
 """
 
 from __future__ import annotations
@@ -60,10 +61,6 @@ class Dialog(ModalScreen[ResultT | None], Generic[ResultT]):
     def is_open(self) -> bool:
         """Not closed yet: results of its work may still be shown."""
         return not self._dialog_closed and self.is_attached
-
-    @property
-    def is_short(self) -> bool:
-        return self.has_class("-short")
 
     def close(self, result: ResultT | None) -> None:
         """Dismiss with `result` (once: later calls do nothing)."""
