@@ -28,6 +28,7 @@ file is never the input, the database, a backup or a link.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
@@ -53,7 +54,6 @@ from session_tui.data.csvio import (
     write_rejects,
 )
 from session_tui.data.csvio.files import TargetError, check_target
-from session_tui.data.csvio.importer import ProgressFn
 from session_tui.data.db import DatabaseError, describe_error
 from session_tui.ui.context import session
 from session_tui.ui.modals.base import Dialog, cancel_binding
@@ -223,7 +223,7 @@ class ImportCsvModal(Dialog[ImportOutcome]):
                 + (" · cancelling…" if self._cancel.is_set() else "")
             )
 
-    def _reporter(self, verb: str) -> ProgressFn:
+    def _reporter(self, verb: str) -> Callable[[Progress], None]:
         """A progress callback for the thread: posts `Progressed` (never blocks it)."""
 
         def progress(p: Progress) -> None:
