@@ -18,9 +18,9 @@ from textual.widgets import Button, DataTable, Static
 from session_tui.data.csvio import importer
 from session_tui.data.db import Database
 from session_tui.data.models import contact_t
-from session_tui.ui.modals import import_csv as import_modal
 from session_tui.ui.modals.export_csv import ExportCsvModal
 from session_tui.ui.modals.import_csv import ImportCsvModal
+from session_tui.ui.modals.import_csv import modal as import_modal
 from session_tui.ui.widgets.path_input import PathInput, complete_path
 from tests.ui.contacts_helpers import (
     Person,

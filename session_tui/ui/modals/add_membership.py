@@ -1,6 +1,6 @@
 """The add-membership modal (`a` on Contacts, Memberships and Contact detail).
 
-`AddMembershipModal(db, email="", clock=utcnow)` is a `ModalScreen[GrantResult | None]`:
+`AddMembershipModal(db, email="", clock=utcnow)` is a `Dialog[GrantResult]`:
 email (completes existing contacts as you type: `right` accepts the suggestion;
 prefilled with the current contact), product (non-archived products), payment type
 and an optional expiry date (YYYY-MM-DD). Beside the email it says whether this is
@@ -23,7 +23,6 @@ from textual.containers import Horizontal, Vertical
 from textual.suggester import Suggester
 from textual.timer import Timer
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
-from textual.worker import get_current_worker
 
 from session_tui.data.db import Database, describe_error
 from session_tui.data.models import PaymentType
@@ -124,21 +123,19 @@ class AddMembershipModal(ApplyModal[GrantResult]):
 
     def on_mount(self) -> None:
         self.clear_errors()
-        email = self.query_one("#email", Input)
-        email.focus()
-        email.cursor_position = len(email.value)
+        self.focus_input(self.query_one("#email", Input))
         self._load_products()
         self._schedule_lookup()
 
     # -- products ------------------------------------------------------------------------
-    @work(thread=True, exclusive=True, group="add-membership-products")
-    def _load_products(self) -> None:
+    @work(exclusive=True, group="add-membership-products")
+    async def _load_products(self) -> None:
         try:
-            rows = self.products.all(include_archived=False)
+            rows = await self.in_thread(self.products.all, include_archived=False)
         except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(self.show_error, "general", describe_error(exc))
+            self.show_error("general", describe_error(exc))
             return
-        self.app.call_from_thread(self._set_products, [(r.name, r.id) for r in rows])
+        self._set_products([(r.name, r.id) for r in rows])
 
     def _set_products(self, options: list[tuple[str, int]]) -> None:
         if not self.is_attached:
@@ -167,40 +164,38 @@ class AddMembershipModal(ApplyModal[GrantResult]):
     def _start_lookup(self) -> None:
         self._lookup_worker(self.query_one("#email", Input).value, self._selected_product())
 
-    @work(thread=True, exclusive=True, group="add-membership-lookup")
-    def _lookup_worker(self, email: str, product_id: int | None) -> None:
-        worker = get_current_worker()
-        normal = clean_email(email)
-        email_hint = product_hint = ""
+    @work(exclusive=True, group="add-membership-lookup")
+    async def _lookup_worker(self, email: str, product_id: int | None) -> None:
         try:
-            if normal and email_problem(normal) is None:
-                contact = self.contacts.get_by_email(normal)
-                if contact is None:
-                    email_hint = "New contact: it will be created."
-                else:
-                    name = contact.full_name or "(no name)"
-                    email_hint = f"Existing contact: {name} · {contact.status.value}"
-                    if product_id is not None:
-                        existing = self.memberships.find(normal, product_id)
-                        if existing is not None:
-                            state = (
-                                "cancelled" if existing.cancelled
-                                else existing.status.value
-                            )
-                            then = (
-                                "adding again sets the payment type and expiry below."
-                                if state == "active"
-                                else "adding reactivates it with the values below."
-                            )
-                            product_hint = (
-                                f"Already has it ({state}, {existing.payment_type}): {then}"
-                            )
+            lookup = await self.in_thread(self._lookup, email, product_id)
         except Exception:  # noqa: BLE001 - hints are optional
             return
-        if not worker.is_cancelled:
-            self.app.call_from_thread(
-                self._show_lookup, _Lookup(email, product_id, email_hint, product_hint)
-            )
+        self._show_lookup(lookup)
+
+    def _lookup(self, email: str, product_id: int | None) -> _Lookup:
+        """(In a thread.) Whether the email is a contact, and has the product already."""
+        normal = clean_email(email)
+        email_hint = product_hint = ""
+        if normal and email_problem(normal) is None:
+            contact = self.contacts.get_by_email(normal)
+            if contact is None:
+                email_hint = "New contact: it will be created."
+            else:
+                name = contact.full_name or "(no name)"
+                email_hint = f"Existing contact: {name} · {contact.status.value}"
+                if product_id is not None:
+                    existing = self.memberships.find(normal, product_id)
+                    if existing is not None:
+                        state = "cancelled" if existing.cancelled else existing.status.value
+                        then = (
+                            "adding again sets the payment type and expiry below."
+                            if state == "active"
+                            else "adding reactivates it with the values below."
+                        )
+                        product_hint = (
+                            f"Already has it ({state}, {existing.payment_type}): {then}"
+                        )
+        return _Lookup(email, product_id, email_hint, product_hint)
 
     def _show_lookup(self, lookup: _Lookup) -> None:
         if not self.is_attached:

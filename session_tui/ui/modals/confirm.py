@@ -1,9 +1,10 @@
-"""A reusable yes/no confirmation: `ConfirmModal(...)` is a `ModalScreen[bool]`.
+"""A reusable yes/no confirmation: `ConfirmModal(...)` is a `Dialog[bool]`.
 
-    app.push_screen(ConfirmModal("Delete 3 contacts?", body, yes="Delete"), callback=done)
+    if await app.push_screen_wait(ConfirmModal("Delete 3 contacts?", body, yes="Delete")):
+        ...
 
-`done(True)` on `y`, or enter / a click on the yes button; `done(False)` on `n`,
-`escape`, or the no button. `body` is a list of lines: plain strings are shown
+True on `y`, or enter / a click on the yes button; False on `n`, `escape`, or the
+no button. `body` is a list of lines: plain strings are shown
 literally (never parsed as markup), Rich `Text` as given -- build those with
 `session_tui.ui.user_text.literal()` for anything that came from a user or a file.
 `default_yes` picks the button that has focus first (enter presses it).
@@ -18,20 +19,20 @@ config.toml (`count_to_type`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from session_tui.ui.modals.base import Dialog, cancel_binding
 from session_tui.ui.user_text import literal
 
 
-def count_to_type(app: Any, count: int) -> str | None:
+def count_to_type(app: object, count: int) -> str | None:
     """The count to type before deleting `count` items, or None when y/enter do.
 
     Above `confirm_large_delete_above` of the app's settings (config.toml).
@@ -47,7 +48,7 @@ def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch not in ", _.'\u00a0\u202f")
 
 
-class ConfirmModal(ModalScreen[bool]):
+class ConfirmModal(Dialog[bool]):
     """Ask a yes/no question; dismisses with True (yes) or False (no / escape)."""
 
     CSS_PATH = "confirm.tcss"
@@ -56,7 +57,7 @@ class ConfirmModal(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n", "answer(False)", "No", id="confirm.no"),
-        Binding("escape", "answer(False)", "Cancel", show=False, id="confirm.cancel"),
+        cancel_binding("confirm.cancel", action="answer(False)", show=False),
         Binding("left,right", "switch_button", "Other button", show=False, id="confirm.switch"),
     ]
 
@@ -129,7 +130,7 @@ class ConfirmModal(ModalScreen[bool]):
     def _count_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if self._typed_ok():
-            self.dismiss(True)
+            self.close(True)
         else:
             self.notify(
                 f"Type {self._type_to_confirm} to confirm, or press escape to cancel.",
@@ -140,7 +141,7 @@ class ConfirmModal(ModalScreen[bool]):
     def action_answer(self, answer: bool) -> None:
         if answer and not self._typed_ok():
             return
-        self.dismiss(answer)
+        self.close(answer)
 
     def action_switch_button(self) -> None:
         yes = self.query_one("#confirm-yes", Button)
@@ -151,9 +152,9 @@ class ConfirmModal(ModalScreen[bool]):
     def _pressed_yes(self, event: Button.Pressed) -> None:
         event.stop()
         if self._typed_ok():
-            self.dismiss(True)
+            self.close(True)
 
     @on(Button.Pressed, "#confirm-no")
     def _pressed_no(self, event: Button.Pressed) -> None:
         event.stop()
-        self.dismiss(False)
+        self.close(False)

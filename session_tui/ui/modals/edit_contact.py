@@ -1,6 +1,6 @@
 """Edit one contact: first name, last name, email (`e` on the Contacts table).
 
-`EditContactModal(db, row)` is a `ModalScreen[ContactRow | None]`: it dismisses
+`EditContactModal(db, row)` is a `Dialog[ContactRow]`: it dismisses
 with the saved contact, or None on `escape` / Cancel (nothing written).
 
 - Saving normalises (trim, lower-case email, control characters removed) and
@@ -23,25 +23,26 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from session_tui.data.db import Database, describe_error
 from session_tui.data.editing import VersionConflict, update_contact, validation_errors
 from session_tui.data.repositories.contacts import ContactRow
 from session_tui.data.validation import MAX_EMAIL, MAX_NAME, ValidationError
+from session_tui.ui.modals.base import Dialog, cancel_binding
 from session_tui.ui.user_text import clean, literal
 
 FIELDS = ("first_name", "last_name", "email")
 LABELS = {"first_name": "First name", "last_name": "Last name", "email": "Email"}
 
 
-class EditContactModal(ModalScreen[ContactRow | None]):
+class EditContactModal(Dialog[ContactRow]):
     CSS_PATH = "edit_contact.tcss"
     HELP_SECTION = "Edit contact"
+    WRAP_ERRORS = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel (nothing is written)", id="edit.cancel"),
+        cancel_binding("edit.cancel", "Cancel (nothing is written)"),
         Binding("ctrl+s", "save", "Save", id="edit.save"),
     ]
 
@@ -50,7 +51,6 @@ class EditContactModal(ModalScreen[ContactRow | None]):
         self.db = db
         self.row = row
         self.version = row.version
-        self._busy = False
         self._current: ContactRow | None = None  # the other user's version, after a conflict
 
     # -- layout --------------------------------------------------------------------------
@@ -90,28 +90,14 @@ class EditContactModal(ModalScreen[ContactRow | None]):
         return text
 
     def on_mount(self) -> None:
-        self._clear_errors()
+        self.clear_errors()
         self.query_one("#conflict").display = False
-        first = self.query_one("#edit-first_name", Input)
-        first.focus()
-        first.cursor_position = len(first.value)
+        self.focus_input(self.query_one("#edit-first_name", Input))
 
     # -- state ---------------------------------------------------------------------------
     def values(self) -> tuple[str, str, str]:
         first, last, email = (self.query_one(f"#edit-{f}", Input).value for f in FIELDS)
         return first, last, email
-
-    def _clear_errors(self) -> None:
-        for error in self.query(".field-error").results(Static):
-            error.update("")
-            error.display = False
-
-    def show_error(self, field: str, message: str) -> None:
-        target = self.query_one(f"#{field}-error" if field in FIELDS else "#general-error", Static)
-        text = literal(message)
-        text.no_wrap = False
-        target.update(text)
-        target.display = True
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -121,15 +107,9 @@ class EditContactModal(ModalScreen[ContactRow | None]):
     def _field_changed(self, event: Input.Changed) -> None:
         field = (event.input.id or "").removeprefix("edit-")
         if field in FIELDS:
-            error = self.query_one(f"#{field}-error", Static)
-            error.update("")
-            error.display = False
+            self.hide_error(field)
 
     # -- actions -------------------------------------------------------------------------
-    def action_cancel(self) -> None:
-        if not self._busy:
-            self.dismiss(None)
-
     @on(Button.Pressed, "#edit-cancel")
     def _cancel_pressed(self, event: Button.Pressed) -> None:
         event.stop()
@@ -148,7 +128,7 @@ class EditContactModal(ModalScreen[ContactRow | None]):
     def action_save(self) -> None:
         if self._busy or self.query_one("#edit-save", Button).disabled:
             return
-        self._clear_errors()
+        self.clear_errors()
         first, last, email = self.values()
         errors = validation_errors(first, last, email)
         if errors:
@@ -162,24 +142,23 @@ class EditContactModal(ModalScreen[ContactRow | None]):
     def _focus_field(self, field: str) -> None:
         self.query_one(f"#edit-{field}", Input).focus()
 
-    @work(thread=True, exclusive=True, group="edit-contact")
-    def _save_worker(
+    @work(exclusive=True, group="edit-contact")
+    async def _save_worker(
         self, contact_id: int, version: int, first: str, last: str, email: str
     ) -> None:
         try:
-            saved = update_contact(self.db, contact_id, version, first, last, email)
+            saved = await self.in_thread(
+                update_contact, self.db, contact_id, version, first, last, email
+            )
         except ValidationError as exc:
-            self.app.call_from_thread(self._failed, exc.field, exc.message)
+            self._failed(exc.field, exc.message)
         except VersionConflict as exc:
-            self.app.call_from_thread(self._conflict, exc)
+            self._conflict(exc)
         except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
-            self.app.call_from_thread(self._failed, "", f"Not saved: {describe_error(exc)}")
+            self._failed("", f"Not saved: {describe_error(exc)}")
         else:
-            self.app.call_from_thread(self._saved, saved)
-
-    def _saved(self, saved: ContactRow) -> None:
-        self._busy = False
-        self.dismiss(saved)
+            self._busy = False
+            self.close(saved)
 
     def _failed(self, field: str, message: str) -> None:
         self._set_busy(False)
@@ -231,5 +210,5 @@ class EditContactModal(ModalScreen[ContactRow | None]):
         self._current = None
         self.query_one("#conflict").display = False
         self.query_one("#edit-subtitle", Static).update(self._subtitle())
-        self._clear_errors()
+        self.clear_errors()
         self._focus_field("first_name")

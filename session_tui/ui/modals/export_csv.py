@@ -1,7 +1,7 @@
-"""The export flow (spec §5): name a file, export with progress and cancel.
+"""The export dialog: name a file, export with progress and cancel.
 
-    app.push_screen(ExportCsvModal(scope, default_name), callback=done)
-    # done(ExportOutcome | None); None = cancelled, no file written
+    outcome = await app.push_screen_wait(ExportCsvModal(scope, default_name))
+    # ExportOutcome | None; None = cancelled, no file written
 
 `scope` says what is exported: a frozen list of selected ids, or the query of
 the Contacts table (its search and filter, a loaded segment included). The
@@ -24,8 +24,9 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import Button, Input, Label, ProgressBar, Static
 
 from session_tui.data.csvio.exporter import (
@@ -38,7 +39,8 @@ from session_tui.data.csvio.exporter import (
 from session_tui.data.csvio.files import TargetError, check_target
 from session_tui.data.db import DatabaseError, describe_error
 from session_tui.data.repositories.contacts import ContactQuery
-from session_tui.ui.modals.worker_dialog import WorkerDialog
+from session_tui.ui.context import session
+from session_tui.ui.modals.base import Dialog, cancel_binding
 from session_tui.ui.user_text import literal
 from session_tui.ui.widgets.path_input import PathInput
 
@@ -59,22 +61,27 @@ class ExportOutcome:
     exported: int
 
 
-class ExportCsvModal(WorkerDialog[ExportOutcome | None]):
+class ExportCsvModal(Dialog[ExportOutcome]):
     CSS_PATH = "export_csv.tcss"
     HELP_SECTION = "Export"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "escape", "Cancel", id="export.cancel"),
+        cancel_binding("export.cancel", action="escape"),
     ]
+
+    class Progressed(Message):
+        """From the thread: how many contacts are written."""
+
+        def __init__(self, progress: ExportProgress) -> None:
+            super().__init__()
+            self.progress = progress
 
     def __init__(self, scope: ExportScope, default_name: str) -> None:
         super().__init__()
         self.scope = scope
         self._default = default_name
         self._cancel = threading.Event()
-        self._busy = False
         self._replace: str | None = None
-
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-dialog"):
@@ -119,7 +126,7 @@ class ExportCsvModal(WorkerDialog[ExportOutcome | None]):
                     "Cancelling… no file will be written"
                 )
             return
-        self._close_dialog(None)
+        self.close(None)
 
     @on(Button.Pressed, "#export-cancel")
     def _cancel_pressed(self, event: Button.Pressed) -> None:
@@ -141,7 +148,7 @@ class ExportCsvModal(WorkerDialog[ExportOutcome | None]):
             self._message(f"{value} is a directory: type a file name.", error=True)
             return
         try:
-            check_target(target, db_url=self.db.url)
+            check_target(target, db_url=session(self).db.url)
         except TargetError as exc:
             self._message(f"Not exported: {exc}.", error=True)
             return
@@ -161,7 +168,11 @@ class ExportCsvModal(WorkerDialog[ExportOutcome | None]):
         self.set_focus(self.query_one("#export-cancel", Button))
         self._export_worker(str(target), value)
 
-    def _on_progress(self, p: ExportProgress) -> None:
+    @on(Progressed)
+    def _on_progress(self, message: Progressed) -> None:
+        if not self._busy:
+            return  # a late report: the export is over
+        p = message.progress
         self.query_one("#export-progress", ProgressBar).update(
             total=max(p.total, 1), progress=p.done
         )
@@ -170,16 +181,17 @@ class ExportCsvModal(WorkerDialog[ExportOutcome | None]):
                 f"Exporting… {p.done:,} of {p.total:,} contacts"
             )
 
-    @work(thread=True, exclusive=True, group="csv-export")
-    def _export_worker(self, target: str, shown: str) -> None:
+    @work(exclusive=True, group="csv-export")
+    async def _export_worker(self, target: str, shown: str) -> None:
         cancel = self._cancel
 
         def progress(p: ExportProgress) -> None:
-            self._to_ui(self._on_progress, p)
+            self.post_message(self.Progressed(p))
 
         try:
-            n = export_csv(
-                self.db,
+            n = await self.in_thread(
+                export_csv,
+                session(self).db,
                 target,
                 query=self.scope.query,
                 ids=sorted(self.scope.ids) if self.scope.ids is not None else None,
@@ -188,17 +200,20 @@ class ExportCsvModal(WorkerDialog[ExportOutcome | None]):
                 wait_for_reader=False,  # a FIFO nobody reads is refused, never waited on
             )
         except ExportCancelled:
-            self._to_ui(self._failed, "Export cancelled: no file was written.")
+            self._failed("Export cancelled: no file was written.")
             return
         except (ExportError, DatabaseError) as exc:
-            self._to_ui(self._failed, f"Nothing was exported: {exc}")
+            self._failed(f"Nothing was exported: {exc}")
             return
         except Exception as exc:  # noqa: BLE001 - the TUI never crashes
-            self._to_ui(self._failed, f"Nothing was exported: {describe_error(exc)}")
+            self._failed(f"Nothing was exported: {describe_error(exc)}")
             return
-        self._to_ui(self._close_dialog, ExportOutcome(shown, n))
+        self._busy = False
+        self.close(ExportOutcome(shown, n))
 
     def _failed(self, message: str) -> None:
+        if not self.is_open:
+            return
         self._busy = False
         self.query_one("#export-busy").display = False
         self.query_one("#export-start", Button).disabled = False

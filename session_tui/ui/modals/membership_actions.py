@@ -1,14 +1,13 @@
 """Modals that change one membership: new expiry date, payment type, cancel (confirm).
 
-Each modal is a typed `ModalScreen[MembershipRow | None]`: it shows the membership,
+Each modal is a typed `Dialog[MembershipRow]` (None: cancelled): it shows the membership,
 asks for the change, runs `apply(value)` (a repository call given by the caller) in a
 worker thread, and dismisses with the changed row. A `ValidationError` is shown
 inside the modal and nothing is written; `escape` cancels and writes nothing.
 
 `ApplyModal` is the shared base (also used by the add-membership and product-name
-modals): `self.apply_in_thread(fn)` runs `fn()`; `on_applied(result)` dismisses;
-`show_error(field, message)` shows a message beside a field (`#<field>-error`) or
-in `#error`.
+modals): `self.apply_in_thread(fn)` runs `fn()` in a thread; `on_applied(result)`
+dismisses; a failure is shown beside its field (`Dialog.show_error`).
 """
 
 from __future__ import annotations
@@ -16,13 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -31,6 +29,7 @@ from session_tui.data.db import describe_error
 from session_tui.data.models import PaymentType
 from session_tui.data.repositories.memberships import MembershipRow
 from session_tui.data.validation import ValidationError
+from session_tui.ui.modals.base import Dialog, cancel_binding
 from session_tui.ui.moments import Clock, day, relative
 from session_tui.ui.user_text import clean, literal
 
@@ -41,33 +40,14 @@ R = TypeVar("R")
 MODAL_CSS = str(Path(__file__).with_name("membership_modals.tcss"))
 
 
-class ApplyModal(ModalScreen[R | None], Generic[R]):
-    """A modal that applies its change in a worker and dismisses with the result."""
+class ApplyModal(Dialog[R]):
+    """A dialog that applies its change in a thread and dismisses with the result."""
 
     CSS_PATH = MODAL_CSS
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel (nothing is written)", id="modal.cancel"),
+        cancel_binding("modal.cancel", "Cancel (nothing is written)"),
     ]
-
-    _busy = False
-
-    def action_cancel(self) -> None:
-        if not self._busy:
-            self.dismiss(None)
-
-    def clear_errors(self) -> None:
-        for error in self.query(".field-error"):
-            assert isinstance(error, Static)
-            error.update("")
-            error.display = False
-
-    def show_error(self, field: str, message: str) -> None:
-        targets = self.query(f"#{field}-error")
-        target = targets.first() if targets else self.query_one("#error")
-        assert isinstance(target, Static)
-        target.update(literal(message))
-        target.display = True
 
     def apply_in_thread(self, fn: Callable[[], R]) -> None:
         if self._busy:
@@ -76,17 +56,17 @@ class ApplyModal(ModalScreen[R | None], Generic[R]):
         self.clear_errors()
         self._apply_worker(fn)
 
-    @work(thread=True, exclusive=True, group="modal-apply")
-    def _apply_worker(self, fn: Callable[[], R]) -> None:
+    @work(exclusive=True, group="modal-apply")
+    async def _apply_worker(self, fn: Callable[[], R]) -> None:
         try:
-            result = fn()
+            result = await self.in_thread(fn)
         except ValidationError as exc:
-            self.app.call_from_thread(self._failed, exc.field, exc.message)
+            self._failed(exc.field, exc.message)
             return
         except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
-            self.app.call_from_thread(self._failed, "", describe_error(exc))
+            self._failed("", describe_error(exc))
             return
-        self.app.call_from_thread(self.on_applied, result)
+        self.on_applied(result)
 
     def _failed(self, field: str, message: str) -> None:
         self._busy = False
@@ -94,7 +74,7 @@ class ApplyModal(ModalScreen[R | None], Generic[R]):
 
     def on_applied(self, result: R) -> None:
         self._busy = False
-        self.dismiss(result)
+        self.close(result)
 
 
 def membership_summary(row: MembershipRow, now: datetime) -> str:
@@ -155,8 +135,7 @@ class ExpiryModal(ApplyModal[MembershipRow]):
     def on_mount(self) -> None:
         self.clear_errors()
         box = self.query_one("#expires", Input)
-        box.focus()
-        box.cursor_position = len(box.value)
+        self.focus_input(box)
         self._update_hint(box.value)
 
     @on(Input.Changed, "#expires")
@@ -250,7 +229,7 @@ class PaymentModal(ApplyModal[MembershipRow]):
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         value = PaymentType(str(event.option.id))
         if value.value == self.row.payment_type:
-            self.dismiss(None)  # the current type: nothing to change, nothing written
+            self.close(None)  # the current type: nothing to change, nothing written
             return
         apply = self._apply
         self.apply_in_thread(lambda: apply(value))

@@ -1,6 +1,6 @@
 """Product name modal: add a product or rename one (Products screen `a` / `r`).
 
-`ProductNameModal(title, apply, initial="")` is a `ModalScreen[ProductRow | None]`:
+`ProductNameModal(title, apply, initial="")` is a `Dialog[ProductRow]`:
 `apply(name)` (ProductsRepository.add or .rename) runs in a worker; its
 ValidationError (empty, too long, duplicate ignoring case) is shown beside the field
 and nothing is written; `escape` cancels.
@@ -48,9 +48,7 @@ class ProductNameModal(ApplyModal[ProductRow]):
 
     def on_mount(self) -> None:
         self.clear_errors()
-        name = self.query_one("#name", Input)
-        name.focus()
-        name.cursor_position = len(name.value)
+        self.focus_input(self.query_one("#name", Input))
 
     @on(Input.Submitted, "#name")
     @on(Button.Pressed, "#save")

@@ -5,7 +5,7 @@
     # in the worker thread (non-blocking, thread-safe):
     modal.report(done, total)
     if modal.cancel_requested.is_set(): ...  # thread-safe
-    # when done (UI thread): modal.dismiss(None)
+    # when done (UI thread): modal.close(None)
 
 `escape` or the Cancel button (when `cancellable`) only *requests* cancellation;
 the worker decides when it is safe to stop (e.g. before its commit). The UI stays
@@ -20,21 +20,21 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, ProgressBar, Static
 
+from session_tui.ui.modals.base import Dialog, cancel_binding
 from session_tui.ui.user_text import literal
 
 
-class ProgressModal(ModalScreen[None]):
+class ProgressModal(Dialog[None]):
     CSS_PATH = "progress.tcss"
     HELP_SECTION = "Progress"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "request_cancel", "Cancel", id="progress.cancel"),
+        cancel_binding("progress.cancel", action="request_cancel"),
     ]
 
     def __init__(self, title: str, *, cancellable: bool = True, unit: str = "contacts") -> None:

@@ -1,4 +1,4 @@
-"""Segment name modal: `SegmentNameModal(title, initial="")` is a `ModalScreen[str | None]`.
+"""Segment name modal: `SegmentNameModal(title, initial="")` is a `Dialog[str]`.
 
 Dismisses with the normalised name (the save / rename flow then asks before
 replacing an existing segment); an empty or too long name is refused beside the
@@ -11,22 +11,22 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from session_tui.data.repositories.segments import SegmentError, normalize_segment_name
 from session_tui.data.validation import MAX_NAME
+from session_tui.ui.modals.base import Dialog, cancel_binding
 from session_tui.ui.user_text import clean, literal
 
 
-class SegmentNameModal(ModalScreen[str | None]):
+class SegmentNameModal(Dialog[str]):
     CSS_PATH = "segment_name.tcss"
     HELP_SECTION = "Segment name"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel", id="segment_name.cancel"),
+        cancel_binding("segment_name.cancel"),
     ]
 
     def __init__(self, title: str, initial: str = "", summary: str = "") -> None:
@@ -55,26 +55,22 @@ class SegmentNameModal(ModalScreen[str | None]):
                 yield Button("Cancel", id="segment-cancel")
 
     def on_mount(self) -> None:
-        name = self.query_one("#segment-name", Input)
-        name.focus()
-        name.cursor_position = len(name.value)
+        self.focus_input(self.query_one("#segment-name", Input))
 
     @on(Input.Submitted, "#segment-name")
     @on(Button.Pressed, "#segment-ok")
     def _ok(self) -> None:
-        error = self.query_one("#segment-name-error", Static)
         try:
             name = normalize_segment_name(self.query_one("#segment-name", Input).value)
         except SegmentError as exc:
-            error.update(literal(str(exc)))
-            error.display = True
+            self.show_error("segment-name", str(exc))
             return
-        self.dismiss(name)
+        self.close(name)
 
     @on(Input.Changed, "#segment-name")
     def _typing(self) -> None:
         self.query_one("#segment-name-error", Static).display = False
 
     @on(Button.Pressed, "#segment-cancel")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()

@@ -14,6 +14,7 @@ expiry date, `d` / `delete` cancel, `t` payment type.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -23,9 +24,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Label, Static
-from textual.worker import get_current_worker
 
 from session_tui.data.db import describe_error
 from session_tui.data.models import EventKind, Status
@@ -35,8 +34,9 @@ from session_tui.data.repositories.memberships import (
     MembershipRow,
     MembershipsRepository,
 )
-from session_tui.ui.moments import clock_of, day, local_day, local_time, relative
-from session_tui.ui.screens import membership_flows as flows
+from session_tui.ui.context import session
+from session_tui.ui.moments import day, local_day, local_time, relative
+from session_tui.ui.screens.membership_changes import MembershipChanges
 from session_tui.ui.user_text import clean, escape_markup, literal
 
 KIND_LABEL = {
@@ -79,7 +79,7 @@ def when_text(moment: datetime | None, now: datetime, never: str = "never") -> T
     return Text.assemble(day(moment), ("  " + relative(moment, now), "dim"))
 
 
-class ContactDetailScreen(Screen[bool]):
+class ContactDetailScreen(MembershipChanges[bool]):
     """One contact: memberships and history."""
 
     CSS_PATH = "contact_detail.tcss"
@@ -127,26 +127,25 @@ class ContactDetailScreen(Screen[bool]):
     def load(self) -> None:
         self._load_worker(self.contact_id)
 
-    @work(thread=True, exclusive=True, group="contact-detail-load")
-    def _load_worker(self, contact_id: int) -> None:
-        worker = get_current_worker()
-        db = self.app.db  # type: ignore[attr-defined]
-        clock = clock_of(self.app)
+    @work(exclusive=True, group="contact-detail-load")
+    async def _load_worker(self, contact_id: int) -> None:
         try:
-            repo = MembershipsRepository(db, clock)
-            contact = ContactsRepository(db).get(contact_id)
-            memberships = repo.for_contact(contact_id) if contact else []
-            history = repo.history(contact_id) if contact else []
+            data = await asyncio.to_thread(self._read, contact_id)
         except Exception as exc:  # noqa: BLE001 - shown, never a crash
-            self.app.call_from_thread(
-                self.notify, escape_markup(describe_error(exc)), title="Database error",
-                severity="error",
+            self.notify(
+                escape_markup(describe_error(exc)), title="Database error", severity="error"
             )
             return
-        if not worker.is_cancelled:
-            self.app.call_from_thread(
-                self._show, DetailData(contact, memberships, history, clock())
-            )
+        self._show(data)
+
+    def _read(self, contact_id: int) -> DetailData:
+        """(In a thread.) The contact, its memberships and their history."""
+        app = session(self)
+        repo = MembershipsRepository(app.db, app.clock)
+        contact = ContactsRepository(app.db).get(contact_id)
+        memberships = repo.for_contact(contact_id) if contact else []
+        history = repo.history(contact_id) if contact else []
+        return DetailData(contact, memberships, history, app.clock())
 
     def _show(self, data: DetailData) -> None:
         if not self.is_attached:
@@ -226,7 +225,7 @@ class ContactDetailScreen(Screen[bool]):
             return self.data is not None and self.data.contact is not None
         return True
 
-    def _done(self, changed: bool) -> None:
+    def after_membership_change(self, changed: bool) -> None:
         if changed:
             self.changed = True
             self.load()
@@ -236,19 +235,19 @@ class ContactDetailScreen(Screen[bool]):
 
     def action_add(self) -> None:
         if self.data is not None and self.data.contact is not None:
-            flows.add_membership(self, self.data.contact.email, self._done)
+            self.add_membership(self.data.contact.email)
 
     def action_extend(self) -> None:
         row = self.current_membership()
         if row is not None:
-            flows.extend_membership(self, row, self._done)
+            self.extend_membership(row)
 
     def action_cancel_membership(self) -> None:
         row = self.current_membership()
         if row is not None:
-            flows.cancel_membership(self, row, self._done)
+            self.cancel_membership(row)
 
     def action_payment(self) -> None:
         row = self.current_membership()
         if row is not None:
-            flows.change_payment(self, row, self._done)
+            self.change_payment(row)

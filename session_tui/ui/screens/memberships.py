@@ -12,38 +12,40 @@ fast at millions of memberships.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Select, Static
 
-from session_tui.data.db import Database, describe_error
+from session_tui.data.db import describe_error
 from session_tui.data.models import PaymentType, Status
 from session_tui.data.repositories.memberships import MembershipQuery, MembershipRow
 from session_tui.data.repositories.products import ProductsRepository
 from session_tui.data.search import normalize_term
-from session_tui.ui.moments import clock_of
-from session_tui.ui.screens import membership_flows as flows
+from session_tui.ui.context import session
+from session_tui.ui.screens.contact_detail import ContactDetailScreen
+from session_tui.ui.screens.membership_changes import MembershipChanges
 from session_tui.ui.user_text import escape_markup, literal
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.memberships.table import MembershipsTable
 from session_tui.ui.widgets.search_burst import SearchBurst
+from session_tui.ui.wording import plural
 
 
 def memberships_count_line(count: int | None, total: int | None) -> str:
     if count is None or total is None:
         return "Counting memberships…"
     if count == total:
-        return f"{total:,} membership{'s' if total != 1 else ''}"
+        return plural(total, "membership")
     return f"{count:,} of {total:,} memberships"
 
 
-class MembershipsScreen(Screen[None]):
+class MembershipsScreen(MembershipChanges[None]):
     """Every membership: email, name, product, payment type, status, started, expires."""
 
     CSS_PATH = "memberships.tcss"
@@ -80,10 +82,6 @@ class MembershipsScreen(Screen[None]):
         self._pending_product: int | None = None
         self._products_loaded = False
 
-    @property
-    def db(self) -> Database:
-        return self.app.db  # type: ignore[attr-defined, no-any-return]
-
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="memberships-search-row"):
@@ -104,7 +102,8 @@ class MembershipsScreen(Screen[None]):
                 prompt="Any payment type",
                 id="filter-payment",
             )
-        yield MembershipsTable(self.db, clock_of(self.app), id="memberships-table")
+        app = session(self)
+        yield MembershipsTable(app.db, app.clock, id="memberships-table")
         yield Static("Counting memberships…", id="memberships-count-line", markup=False)
         yield Footer(compact=True)
 
@@ -144,19 +143,16 @@ class MembershipsScreen(Screen[None]):
             self.table.reload()
         self._load_products()
 
-    @work(thread=True, exclusive=True, group="memberships-products")
-    def _load_products(self) -> None:
+    @work(exclusive=True, group="memberships-products")
+    async def _load_products(self) -> None:
         try:
-            products = ProductsRepository(self.db).all()
+            products = await asyncio.to_thread(ProductsRepository(session(self).db).all)
         except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(
-                self.notify, escape_markup(describe_error(exc)), severity="error"
-            )
+            self.notify(escape_markup(describe_error(exc)), severity="error")
             return
-        options = [
-            (p.name + ("  (archived)" if p.archived else ""), p.id) for p in products
-        ]
-        self.app.call_from_thread(self._set_products, options)
+        self._set_products(
+            [(p.name + ("  (archived)" if p.archived else ""), p.id) for p in products]
+        )
 
     def _set_products(self, options: list[tuple[str, int]]) -> None:
         select = self.query_one("#filter-product", Select)
@@ -222,7 +218,7 @@ class MembershipsScreen(Screen[None]):
         if event.select.id in ("filter-product", "filter-status", "filter-payment"):
             self._apply_filters()
 
-    def _apply_filters(self, product_id: Any = None) -> None:
+    def _apply_filters(self, product_id: int | None = None) -> None:
         product = self.query_one("#filter-product", Select).value
         if product_id is not None:
             product = product_id
@@ -263,31 +259,37 @@ class MembershipsScreen(Screen[None]):
             self.notify("No membership here.", severity="warning")
         return row
 
-    def _done(self, changed: bool) -> None:
+    def after_membership_change(self, changed: bool) -> None:
         if changed:
             self.table.reload()
         self.table.focus()
 
     def action_add(self) -> None:
         row = self.table.current_membership
-        flows.add_membership(self, row.email if row else "", self._done)
+        self.add_membership(row.email if row else "")
 
     def action_extend(self) -> None:
         row = self._current()
         if row is not None:
-            flows.extend_membership(self, row, self._done)
+            self.extend_membership(row)
 
     def action_cancel_membership(self) -> None:
         row = self._current()
         if row is not None:
-            flows.cancel_membership(self, row, self._done)
+            self.cancel_membership(row)
 
     def action_payment(self) -> None:
         row = self._current()
         if row is not None:
-            flows.change_payment(self, row, self._done)
+            self.change_payment(row)
 
     def action_open_contact(self) -> None:
         row = self._current()
         if row is not None:
-            flows.open_contact(self, row.contact_id, self._done)
+            self.open_contact(row.contact_id)
+
+    @work(group="open-contact")
+    async def open_contact(self, contact_id: int) -> None:
+        """The contact's detail; back here, reload when something was changed there."""
+        changed = await self.app.push_screen_wait(ContactDetailScreen(contact_id))
+        self.after_membership_change(bool(changed))

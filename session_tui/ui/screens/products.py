@@ -8,6 +8,7 @@ the message inside the modal.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -17,13 +18,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
-from textual.worker import get_current_worker
 
-from session_tui.data.db import Database, describe_error
+from session_tui.data.db import describe_error
 from session_tui.data.repositories.products import ProductRow, ProductsRepository
+from session_tui.ui.context import session
 from session_tui.ui.modals.product_name import ProductNameModal
-from session_tui.ui.moments import clock_of, local_day
+from session_tui.ui.moments import local_day
+from session_tui.ui.screens.memberships import MembershipsScreen
 from session_tui.ui.user_text import escape_markup, literal
+from session_tui.ui.wording import plural
 
 
 class ProductsTable(DataTable[object]):
@@ -58,10 +61,6 @@ class ProductsScreen(Screen[None]):
         self.products: list[ProductRow] = []
         self._loaded = False
 
-    @property
-    def db(self) -> Database:
-        return self.app.db  # type: ignore[attr-defined, no-any-return]
-
     def compose(self) -> ComposeResult:
         yield Header()
         yield ProductsTable(id="products-table", cursor_type="row", zebra_stripes=True)
@@ -84,26 +83,22 @@ class ProductsScreen(Screen[None]):
 
     # -- data -------------------------------------------------------------------------------
     def repository(self) -> ProductsRepository:
-        return ProductsRepository(self.db, clock_of(self.app))
+        app = session(self)
+        return ProductsRepository(app.db, app.clock)
 
     def load(self, select_id: int | None = None) -> None:
         self._load_worker(select_id)
 
-    @work(thread=True, exclusive=True, group="products-load")
-    def _load_worker(self, select_id: int | None) -> None:
-        worker = get_current_worker()
+    @work(exclusive=True, group="products-load")
+    async def _load_worker(self, select_id: int | None) -> None:
         try:
-            rows = self.repository().all()
+            rows = await asyncio.to_thread(self.repository().all)
         except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(
-                self.notify,
-                escape_markup(describe_error(exc)),
-                title="Database error",
-                severity="error",
+            self.notify(
+                escape_markup(describe_error(exc)), title="Database error", severity="error"
             )
             return
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self._show, rows, select_id)
+        self._show(rows, select_id)
 
     def _show(self, rows: list[ProductRow], select_id: int | None) -> None:
         self._loaded = True
@@ -132,7 +127,7 @@ class ProductsScreen(Screen[None]):
         table.display = bool(rows)
         archived = sum(1 for p in rows if p.archived)
         self.query_one("#products-count-line", Static).update(
-            f"{len(rows):,} product{'s' if len(rows) != 1 else ''}"
+            plural(len(rows), "product")
             + (f" · {archived} archived" if archived else "")
         )
         self.refresh_bindings()
@@ -206,15 +201,15 @@ class ProductsScreen(Screen[None]):
             return
         self._archive_worker(product.id, archived)
 
-    @work(thread=True, exclusive=True, group="products-archive")
-    def _archive_worker(self, product_id: int, archived: bool) -> None:
+    @work(exclusive=True, group="products-archive")
+    async def _archive_worker(self, product_id: int, archived: bool) -> None:
         repo = self.repository()
         try:
-            row = repo.archive(product_id) if archived else repo.unarchive(product_id)
-        except Exception as exc:  # noqa: BLE001
-            self.app.call_from_thread(
-                self.notify, escape_markup(describe_error(exc)), severity="error"
+            row = await asyncio.to_thread(
+                repo.archive if archived else repo.unarchive, product_id
             )
+        except Exception as exc:  # noqa: BLE001
+            self.notify(escape_markup(describe_error(exc)), severity="error")
             return
         message = (
             f"Archived “{escape_markup(row.name)}”: it keeps its memberships and is no "
@@ -222,8 +217,8 @@ class ProductsScreen(Screen[None]):
             if archived
             else f"“{escape_markup(row.name)}” is offered for new memberships again."
         )
-        self.app.call_from_thread(self.notify, message, title="Products")
-        self.app.call_from_thread(self.load, row.id)
+        self.notify(message, title="Products")
+        self.load(row.id)
 
     def action_show_memberships(self) -> None:
         product = self.current_product()
@@ -233,8 +228,6 @@ class ProductsScreen(Screen[None]):
         if "memberships" not in getattr(app, "available_screens", {}):
             return
         app.switch_mode("memberships")
-        from session_tui.ui.screens.memberships import MembershipsScreen
-
         screen = app.screen
         if isinstance(screen, MembershipsScreen):
             screen.show_product(product.id)
