@@ -22,9 +22,10 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import Select, String, and_, case, func, literal, or_, select, true
+from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from session_tui.data.clock import utcnow
@@ -42,6 +43,7 @@ EXPORT_COLUMNS = (
     "products",
     "payment_types",
     "created_at",
+    "memberships",
 )
 LIST_SEPARATOR = "; "
 _YIELD = 5_000
@@ -116,46 +118,152 @@ def sql_escape(value: ColumnElement[Any], dialect: str) -> ColumnElement[str]:
     )
 
 
-def export_statement(db: Database, where: ColumnElement[bool]) -> Select[Any]:
-    """The export query: one row per contact matching `where`, in id order."""
+def _moment_text(value: ColumnElement[Any], dialect: str) -> ColumnElement[str]:
+    """A timestamp as `2026-01-31T09:30:00Z` (NULL stays NULL)."""
+    if dialect == "postgresql":
+        return func.to_char(value, 'YYYY-MM-DD"T"HH24:MI:SS"Z"', type_=String)
+    return func.strftime("%Y-%m-%dT%H:%M:%SZ", value, type_=String)
+
+
+def _json_text(value: ColumnElement[Any], dialect: str) -> ColumnElement[str]:
+    """`value` as a JSON string literal; both databases escape the same characters."""
+    if dialect == "postgresql":
+        return cast(func.to_json(value), String)
+    return func.json_quote(value, type_=String)
+
+
+def _membership_object(dialect: str, now: datetime) -> ColumnElement[str]:
+    """One membership as a JSON object (NULL for a contact without memberships:
+    the concatenation with its NULL start is NULL, and the aggregate skips it)."""
+    m = membership_t.c
+    active = and_(m.cancelled_at.is_(None), or_(m.expires_at.is_(None), m.expires_at > now))
+    status = case((active, literal('"active"', String)), else_=literal('"expired"', String))
+
+    def moment_or_null(value: ColumnElement[Any]) -> ColumnElement[str]:
+        quoted = literal('"', String) + _moment_text(value, dialect) + literal('"', String)
+        return func.coalesce(quoted, literal("null", String), type_=String)
+
+    parts: list[ColumnElement[str]] = [
+        literal('{"product":', String),
+        _json_text(product_t.c.name, dialect),
+        literal(',"payment_type":', String),
+        _json_text(m.payment_type, dialect),
+        literal(',"status":', String),
+        status,
+        literal(',"started":"', String),
+        _moment_text(m.started_at, dialect),
+        literal('","expires":', String),
+        moment_or_null(m.expires_at),
+        literal(',"cancelled":', String),
+        moment_or_null(m.cancelled_at),
+        literal("}", String),
+    ]
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + part
+    return out
+
+
+def _export_cells(db: Database, now: datetime) -> list[tuple[ColumnElement[Any], bool]]:
+    """The export's columns as SQL: (value, whether it needs formula escaping),
+    NULL for none. Aggregates over the contact's joined memberships."""
     c = contact_t.c
     m = membership_t.c
     p = product_t.c
-    now = utcnow()
     status = case(
         (c.active_until.is_(None), literal("none", String)),
         (c.active_until > now, literal("active", String)),
         else_=literal("expired", String),
     )
+    member = _membership_object(db.dialect, now)
     if db.dialect == "postgresql":
         products = func.string_agg(p.name, aggregate_order_by_name(LIST_SEPARATOR))
         payments = func.string_agg(m.payment_type, aggregate_order_by_name(LIST_SEPARATOR))
+        objects = func.string_agg(member, aggregate_order_by_name(","))
     else:
-        # Both aggregates see the same joined rows in the same order: aligned lists.
+        # The aggregates see the same joined rows in the same order: aligned lists.
         products = func.group_concat(p.name, LIST_SEPARATOR)
         payments = func.group_concat(m.payment_type, LIST_SEPARATOR)
-    joined = contact_t.outerjoin(membership_t, m.contact_id == c.id).outerjoin(
-        product_t, p.id == m.product_id
+        objects = func.group_concat(member, ",")
+    memberships = literal("[", String) + objects + literal("]", String)
+    return [
+        (c.email, True),
+        (c.first_name, True),
+        (c.last_name, True),
+        (status, False),
+        (products, True),
+        (payments, False),
+        (_created_text(db.dialect), False),
+        (memberships, False),
+    ]
+
+
+def _joined() -> Any:
+    m = membership_t.c
+    return contact_t.outerjoin(membership_t, m.contact_id == contact_t.c.id).outerjoin(
+        product_t, product_t.c.id == m.product_id
     )
-    return (
-        select(
-            sql_escape(c.email, db.dialect),
-            sql_escape(c.first_name, db.dialect),
-            sql_escape(c.last_name, db.dialect),
-            status,
-            sql_escape(products, db.dialect).label("products"),
-            payments.label("payment_types"),
-            _created_text(db.dialect),
-        )
-        .select_from(joined)
-        .where(where)
-        .group_by(c.id)
-        .order_by(c.id)
+
+
+def export_statement(db: Database, where: ColumnElement[bool]) -> Select[Any]:
+    """The export's cells: one row per contact matching `where`, in id order
+    (formula-escaped; NULL for an empty list)."""
+    cells = [
+        sql_escape(value, db.dialect) if escape else value
+        for value, escape in _export_cells(db, utcnow())
+    ]
+    c = contact_t.c
+    return select(*cells).select_from(_joined()).where(where).group_by(c.id).order_by(c.id)
+
+
+# What makes the csv module quote a cell (QUOTE_MINIMAL, "," as delimiter, CRLF).
+_SPECIAL_GLOB = '*[",\r\n]*'
+_SPECIAL_REGEX = '[",\r\n]'
+
+
+def _csv_cell(value: ColumnElement[Any], escape: bool, dialect: str) -> ColumnElement[str]:
+    """The cell as `csv.writer` writes it: quoted (inner quotes doubled) when it
+    holds a quote, comma, CR or LF; formula-escaped when `escape`. The tests are
+    on the raw value (escaping only adds a leading apostrophe, which changes
+    neither), so the escape is computed once per branch."""
+    text = func.coalesce(value, literal("", String), type_=String)
+
+    def esc(v: ColumnElement[Any]) -> ColumnElement[str]:
+        return sql_escape(v, dialect) if escape else v
+
+    if dialect == "postgresql":
+        special = text.op("~")(literal(_SPECIAL_REGEX, String))
+        has_quote = func.strpos(text, '"') > 0
+    else:
+        special = text.op("GLOB")(literal(_SPECIAL_GLOB, String))
+        has_quote = func.instr(text, '"') > 0
+    quote = literal('"', String)
+    return case(
+        (
+            special,
+            case(
+                (has_quote, quote + esc(func.replace(text, '"', '""', type_=String)) + quote),
+                else_=quote + esc(text) + quote,
+            ),
+        ),
+        else_=esc(text),
     )
+
+
+def export_lines_statement(db: Database, where: ColumnElement[bool]) -> Select[Any]:
+    """`export_statement` with each row built by the database into its finished
+    CSV line (CRLF included), byte for byte what `csv.writer` makes of the cells."""
+    cells = [_csv_cell(v, escape, db.dialect) for v, escape in _export_cells(db, utcnow())]
+    line = cells[0]
+    for cell in cells[1:]:
+        line = line + literal(",", String) + cell
+    line = line + literal("\r\n", String)
+    c = contact_t.c
+    return select(line).select_from(_joined()).where(where).group_by(c.id).order_by(c.id)
 
 
 def aggregate_order_by_name(separator: str) -> Any:
-    """`'; ' ORDER BY product.name` inside string_agg (PostgreSQL)."""
+    """`SEPARATOR ORDER BY product.name` inside string_agg (PostgreSQL)."""
     from sqlalchemy.dialects.postgresql import aggregate_order_by
 
     return aggregate_order_by(literal(separator), product_t.c.name)
@@ -231,8 +339,8 @@ def export_csv(
         try:
             with db.engine.connect() as conn:
                 for where in wheres:
-                    for chunk in _chunks(db, conn, export_statement(db, where)):
-                        writer.writerows(chunk)
+                    for chunk in _chunks(db, conn, export_lines_statement(db, where)):
+                        out.write("".join([row[0] for row in chunk]))
                         done += len(chunk)
                         if cancel is not None and cancel():
                             raise ExportCancelled()
