@@ -164,9 +164,11 @@ def _membership_object(dialect: str, now: datetime) -> ColumnElement[str]:
     return out
 
 
-def _export_cells(db: Database, now: datetime) -> list[tuple[ColumnElement[Any], bool]]:
-    """The export's columns as SQL: (value, whether it needs formula escaping),
-    NULL for none. Aggregates over the contact's joined memberships."""
+def _export_cells(db: Database, now: datetime) -> list[tuple[ColumnElement[Any], str]]:
+    """The export's columns as SQL, NULL for none, each with what it may need:
+    "escape" (formula escaping, and CSV quoting if it holds a quote, comma or
+    line break), "csv" (that quoting only), "plain" (none: fixed words and
+    dates) or "quote" (always CSV quoting: the JSON list is full of quotes)."""
     c = contact_t.c
     m = membership_t.c
     p = product_t.c
@@ -187,14 +189,14 @@ def _export_cells(db: Database, now: datetime) -> list[tuple[ColumnElement[Any],
         objects = func.group_concat(member, ",")
     memberships = literal("[", String) + objects + literal("]", String)
     return [
-        (c.email, True),
-        (c.first_name, True),
-        (c.last_name, True),
-        (status, False),
-        (products, True),
-        (payments, False),
-        (_created_text(db.dialect), False),
-        (memberships, False),
+        (c.email, "escape"),
+        (c.first_name, "escape"),
+        (c.last_name, "escape"),
+        (status, "plain"),
+        (products, "escape"),
+        (payments, "csv"),
+        (_created_text(db.dialect), "plain"),
+        (memberships, "quote"),
     ]
 
 
@@ -209,57 +211,50 @@ def export_statement(db: Database, where: ColumnElement[bool]) -> Select[Any]:
     """The export's cells: one row per contact matching `where`, in id order
     (formula-escaped; NULL for an empty list)."""
     cells = [
-        sql_escape(value, db.dialect) if escape else value
-        for value, escape in _export_cells(db, utcnow())
+        sql_escape(value, db.dialect) if kind == "escape" else value
+        for value, kind in _export_cells(db, utcnow())
     ]
     c = contact_t.c
     return select(*cells).select_from(_joined()).where(where).group_by(c.id).order_by(c.id)
 
 
-# What makes the csv module quote a cell (QUOTE_MINIMAL, "," as delimiter, CRLF).
-_SPECIAL_GLOB = '*[",\r\n]*'
-_SPECIAL_REGEX = '[",\r\n]'
-
-
-def _csv_cell(value: ColumnElement[Any], escape: bool, dialect: str) -> ColumnElement[str]:
-    """The cell as `csv.writer` writes it: quoted (inner quotes doubled) when it
-    holds a quote, comma, CR or LF; formula-escaped when `escape`. The tests are
-    on the raw value (escaping only adds a leading apostrophe, which changes
-    neither), so the escape is computed once per branch."""
-    text = func.coalesce(value, literal("", String), type_=String)
-
-    def esc(v: ColumnElement[Any]) -> ColumnElement[str]:
-        return sql_escape(v, dialect) if escape else v
-
-    if dialect == "postgresql":
-        special = text.op("~")(literal(_SPECIAL_REGEX, String))
-        has_quote = func.strpos(text, '"') > 0
-    else:
-        special = text.op("GLOB")(literal(_SPECIAL_GLOB, String))
-        has_quote = func.instr(text, '"') > 0
-    quote = literal('"', String)
-    return case(
-        (
-            special,
-            case(
-                (has_quote, quote + esc(func.replace(text, '"', '""', type_=String)) + quote),
-                else_=quote + esc(text) + quote,
-            ),
-        ),
-        else_=esc(text),
-    )
+def _csv_cell(value: ColumnElement[Any], kind: str, dialect: str) -> ColumnElement[str]:
+    """A cell (NULL: empty) as `csv.writer` writes it: in quotes, inner quotes
+    doubled, when it holds a quote, comma, CR or LF (QUOTE_MINIMAL)."""
+    if kind == "plain":
+        return value
+    find = func.strpos if dialect == "postgresql" else func.instr
+    doubled = func.replace(value, '"', '""', type_=String)
+    quoted = literal('"', String) + doubled + literal('"', String)
+    if kind == "quote":
+        return quoted
+    special = (find(value, '"') + find(value, ",") + find(value, "\n") + find(value, "\r")) > 0
+    return case((special, quoted), else_=value)
 
 
 def export_lines_statement(db: Database, where: ColumnElement[bool]) -> Select[Any]:
     """`export_statement` with each row built by the database into its finished
-    CSV line (CRLF included), byte for byte what `csv.writer` makes of the cells."""
-    cells = [_csv_cell(v, escape, db.dialect) for v, escape in _export_cells(db, utcnow())]
-    line = cells[0]
-    for cell in cells[1:]:
-        line = line + literal(",", String) + cell
-    line = line + literal("\r\n", String)
-    c = contact_t.c
-    return select(line).select_from(_joined()).where(where).group_by(c.id).order_by(c.id)
+    CSV line (CRLF included): byte for byte what `csv.writer` makes of the cells.
+
+    The cells come from a subquery that cannot be merged into the outer query
+    (OFFSET 0), so SQLite computes each cell once, however often the line uses
+    it; it streams (a co-routine), and its rows arrive in its id order.
+    """
+    inner = export_statement(db, where)
+    columns = list(inner.selected_columns)
+    labelled = inner.with_only_columns(
+        contact_t.c.id.label("id"), *(col.label(f"c{i}") for i, col in enumerate(columns))
+    )
+    cells = labelled.offset(0).subquery()
+    kinds = [kind for _, kind in _export_cells(db, utcnow())]
+    parts = [_csv_cell(cells.c[f"c{i}"], kind, db.dialect) for i, kind in enumerate(kinds)]
+    template = ",".join(["%s"] * len(parts)) + "\r\n"
+    # printf / format write NULL as nothing and build the line in one piece.
+    build = func.format if db.dialect == "postgresql" else func.printf
+    line = select(build(template, *parts, type_=String)).select_from(cells)
+    if db.dialect == "postgresql":
+        line = line.order_by(cells.c.id)  # SQLite would sort again; its co-routine keeps order
+    return line
 
 
 def aggregate_order_by_name(separator: str) -> Any:
