@@ -1,18 +1,23 @@
-"""Exporting contacts to CSV (spec §5).
+"""Exporting contacts to CSV.
 
 Columns: `email, first_name, last_name, status, products, payment_types,
-created_at`. One row per contact, in id (creation) order. `products` lists the
-products of all the contact's memberships, separated by `"; "`, and
-`payment_types` the payment type of each of those memberships in the same
-order. `created_at` is UTC, ISO 8601 (`2026-01-31T09:30:00Z`). Cells that
+created_at, memberships`. One row per contact, in id (creation) order.
+`products` lists the products of all the contact's memberships, separated by
+`"; "`, and `payment_types` the payment type of each of those memberships in
+the same order. `created_at` is UTC, ISO 8601 (`2026-01-31T09:30:00Z`).
+`memberships` is the lossless list: a JSON array with one object per
+membership (product, payment_type, status, started, expires, cancelled), in the
+same order; empty without memberships (docs/import-export.md). Cells that
 could run as a spreadsheet formula are escaped (see `escaping`).
 
-The rows are streamed from one SQL query (the products aggregated in SQL), so
-memory stays flat at any size; a file is written under a temporary name and
-renamed at the end, so a cancelled or failed export leaves nothing behind. A
-new file is created 0600 (owner only); a replaced file keeps its mode. The
-target is checked first: never the database, its sidecar files, a backup, or a
-symbolic link unless asked; devices and FIFOs are streamed into (`files`).
+The database builds every finished CSV line (aggregates, formula escaping,
+quoting), byte for byte what the csv module writes of the same cells; Python
+only writes them. The rows are streamed from one SQL query, so memory stays
+flat at any size; a file is written under a temporary name and renamed at the
+end, so a cancelled or failed export leaves nothing behind. A new file is
+created 0600 (owner only); a replaced file keeps its mode. The target is
+checked first: never the database, its sidecar files, a backup, or a symbolic
+link unless asked; devices and FIFOs are streamed into (`files`).
 """
 
 from __future__ import annotations
