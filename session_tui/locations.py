@@ -64,3 +64,9 @@ def config_path(override: str | os.PathLike[str] | None = None) -> Path:
     if explicit:
         return Path(explicit).expanduser()
     return user_config_path(APP_NAME) / "config.toml"
+
+
+def column_mappings_path() -> Path:
+    """The CSV column mappings remembered per header set (a JSON file in the data
+    directory; the directory is created 0700, the file is not created here)."""
+    return data_dir() / "column-mappings.json"

@@ -48,7 +48,12 @@ def rows_of(path: Path) -> list[tuple[int, list[str]]]:
             "mailchimp.csv",
             "UTF-8",
             "comma",
-            {"email": "Email Address", "first_name": "First Name", "last_name": "Last Name"},
+            {
+                "email": "Email Address",
+                "first_name": "First Name",
+                "last_name": "Last Name",
+                "created_at": "OPTIN_TIME",
+            },
             None,
         ),
         (

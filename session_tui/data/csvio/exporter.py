@@ -1,18 +1,23 @@
-"""Exporting contacts to CSV (spec §5).
+"""Exporting contacts to CSV.
 
 Columns: `email, first_name, last_name, status, products, payment_types,
-created_at`. One row per contact, in id (creation) order. `products` lists the
-products of all the contact's memberships, separated by `"; "`, and
-`payment_types` the payment type of each of those memberships in the same
-order. `created_at` is UTC, ISO 8601 (`2026-01-31T09:30:00Z`). Cells that
+created_at, memberships`. One row per contact, in id (creation) order.
+`products` lists the products of all the contact's memberships, separated by
+`"; "`, and `payment_types` the payment type of each of those memberships in
+the same order. `created_at` is UTC, ISO 8601 (`2026-01-31T09:30:00Z`).
+`memberships` is the lossless list: a JSON array with one object per
+membership (product, payment_type, status, started, expires, cancelled), in the
+same order; empty without memberships (docs/import-export.md). Cells that
 could run as a spreadsheet formula are escaped (see `escaping`).
 
-The rows are streamed from one SQL query (the products aggregated in SQL), so
-memory stays flat at any size; a file is written under a temporary name and
-renamed at the end, so a cancelled or failed export leaves nothing behind. A
-new file is created 0600 (owner only); a replaced file keeps its mode. The
-target is checked first: never the database, its sidecar files, a backup, or a
-symbolic link unless asked; devices and FIFOs are streamed into (`files`).
+The database builds every finished CSV line (aggregates, formula escaping,
+quoting), byte for byte what the csv module writes of the same cells; Python
+only writes them. The rows are streamed from one SQL query, so memory stays
+flat at any size; a file is written under a temporary name and renamed at the
+end, so a cancelled or failed export leaves nothing behind. A new file is
+created 0600 (owner only); a replaced file keeps its mode. The target is
+checked first: never the database, its sidecar files, a backup, or a symbolic
+link unless asked; devices and FIFOs are streamed into (`files`).
 """
 
 from __future__ import annotations
@@ -22,9 +27,10 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import Select, String, and_, case, func, literal, or_, select, true
+from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from session_tui.data.clock import utcnow
@@ -42,6 +48,7 @@ EXPORT_COLUMNS = (
     "products",
     "payment_types",
     "created_at",
+    "memberships",
 )
 LIST_SEPARATOR = "; "
 _YIELD = 5_000
@@ -116,46 +123,147 @@ def sql_escape(value: ColumnElement[Any], dialect: str) -> ColumnElement[str]:
     )
 
 
-def export_statement(db: Database, where: ColumnElement[bool]) -> Select[Any]:
-    """The export query: one row per contact matching `where`, in id order."""
+def _moment_text(value: ColumnElement[Any], dialect: str) -> ColumnElement[str]:
+    """A timestamp as `2026-01-31T09:30:00Z` (NULL stays NULL)."""
+    if dialect == "postgresql":
+        return func.to_char(value, 'YYYY-MM-DD"T"HH24:MI:SS"Z"', type_=String)
+    return func.strftime("%Y-%m-%dT%H:%M:%SZ", value, type_=String)
+
+
+def _json_text(value: ColumnElement[Any], dialect: str) -> ColumnElement[str]:
+    """`value` as a JSON string literal; both databases escape the same characters."""
+    if dialect == "postgresql":
+        return cast(func.to_json(value), String)
+    return func.json_quote(value, type_=String)
+
+
+def _membership_object(dialect: str, now: datetime) -> ColumnElement[str]:
+    """One membership as a JSON object (NULL for a contact without memberships:
+    the concatenation with its NULL start is NULL, and the aggregate skips it)."""
+    m = membership_t.c
+    active = and_(m.cancelled_at.is_(None), or_(m.expires_at.is_(None), m.expires_at > now))
+    status = case((active, literal('"active"', String)), else_=literal('"expired"', String))
+
+    def moment_or_null(value: ColumnElement[Any]) -> ColumnElement[str]:
+        quoted = literal('"', String) + _moment_text(value, dialect) + literal('"', String)
+        return func.coalesce(quoted, literal("null", String), type_=String)
+
+    parts: list[ColumnElement[str]] = [
+        literal('{"product":', String),
+        _json_text(product_t.c.name, dialect),
+        literal(',"payment_type":', String),
+        _json_text(m.payment_type, dialect),
+        literal(',"status":', String),
+        status,
+        literal(',"started":"', String),
+        _moment_text(m.started_at, dialect),
+        literal('","expires":', String),
+        moment_or_null(m.expires_at),
+        literal(',"cancelled":', String),
+        moment_or_null(m.cancelled_at),
+        literal("}", String),
+    ]
+    out = parts[0]
+    for part in parts[1:]:
+        out = out + part
+    return out
+
+
+def _export_cells(db: Database, now: datetime) -> list[tuple[ColumnElement[Any], str]]:
+    """The export's columns as SQL, NULL for none, each with what it may need:
+    "escape" (formula escaping, and CSV quoting if it holds a quote, comma or
+    line break), "csv" (that quoting only), "plain" (none: fixed words and
+    dates) or "quote" (always CSV quoting: the JSON list is full of quotes)."""
     c = contact_t.c
     m = membership_t.c
     p = product_t.c
-    now = utcnow()
     status = case(
         (c.active_until.is_(None), literal("none", String)),
         (c.active_until > now, literal("active", String)),
         else_=literal("expired", String),
     )
+    member = _membership_object(db.dialect, now)
     if db.dialect == "postgresql":
         products = func.string_agg(p.name, aggregate_order_by_name(LIST_SEPARATOR))
         payments = func.string_agg(m.payment_type, aggregate_order_by_name(LIST_SEPARATOR))
+        objects = func.string_agg(member, aggregate_order_by_name(","))
     else:
-        # Both aggregates see the same joined rows in the same order: aligned lists.
+        # The aggregates see the same joined rows in the same order: aligned lists.
         products = func.group_concat(p.name, LIST_SEPARATOR)
         payments = func.group_concat(m.payment_type, LIST_SEPARATOR)
-    joined = contact_t.outerjoin(membership_t, m.contact_id == c.id).outerjoin(
-        product_t, p.id == m.product_id
+        objects = func.group_concat(member, ",")
+    memberships = literal("[", String) + objects + literal("]", String)
+    return [
+        (c.email, "escape"),
+        (c.first_name, "escape"),
+        (c.last_name, "escape"),
+        (status, "plain"),
+        (products, "escape"),
+        (payments, "csv"),
+        (_created_text(db.dialect), "plain"),
+        (memberships, "quote"),
+    ]
+
+
+def _joined() -> Any:
+    m = membership_t.c
+    return contact_t.outerjoin(membership_t, m.contact_id == contact_t.c.id).outerjoin(
+        product_t, product_t.c.id == m.product_id
     )
-    return (
-        select(
-            sql_escape(c.email, db.dialect),
-            sql_escape(c.first_name, db.dialect),
-            sql_escape(c.last_name, db.dialect),
-            status,
-            sql_escape(products, db.dialect).label("products"),
-            payments.label("payment_types"),
-            _created_text(db.dialect),
-        )
-        .select_from(joined)
-        .where(where)
-        .group_by(c.id)
-        .order_by(c.id)
+
+
+def export_statement(db: Database, where: ColumnElement[bool]) -> Select[Any]:
+    """The export's cells: one row per contact matching `where`, in id order
+    (formula-escaped; NULL for an empty list)."""
+    cells = [
+        sql_escape(value, db.dialect) if kind == "escape" else value
+        for value, kind in _export_cells(db, utcnow())
+    ]
+    c = contact_t.c
+    return select(*cells).select_from(_joined()).where(where).group_by(c.id).order_by(c.id)
+
+
+def _csv_cell(value: ColumnElement[Any], kind: str, dialect: str) -> ColumnElement[str]:
+    """A cell (NULL: empty) as `csv.writer` writes it: in quotes, inner quotes
+    doubled, when it holds a quote, comma, CR or LF (QUOTE_MINIMAL)."""
+    if kind == "plain":
+        return value
+    find = func.strpos if dialect == "postgresql" else func.instr
+    doubled = func.replace(value, '"', '""', type_=String)
+    quoted = literal('"', String) + doubled + literal('"', String)
+    if kind == "quote":
+        return quoted
+    special = (find(value, '"') + find(value, ",") + find(value, "\n") + find(value, "\r")) > 0
+    return case((special, quoted), else_=value)
+
+
+def export_lines_statement(db: Database, where: ColumnElement[bool]) -> Select[Any]:
+    """`export_statement` with each row built by the database into its finished
+    CSV line (CRLF included): byte for byte what `csv.writer` makes of the cells.
+
+    The cells come from a subquery that cannot be merged into the outer query
+    (OFFSET 0), so SQLite computes each cell once, however often the line uses
+    it; it streams (a co-routine), and its rows arrive in its id order.
+    """
+    inner = export_statement(db, where)
+    columns = list(inner.selected_columns)
+    labelled = inner.with_only_columns(
+        contact_t.c.id.label("id"), *(col.label(f"c{i}") for i, col in enumerate(columns))
     )
+    cells = labelled.offset(0).subquery()
+    kinds = [kind for _, kind in _export_cells(db, utcnow())]
+    parts = [_csv_cell(cells.c[f"c{i}"], kind, db.dialect) for i, kind in enumerate(kinds)]
+    template = ",".join(["%s"] * len(parts)) + "\r\n"
+    # printf / format write NULL as nothing and build the line in one piece.
+    build = func.format if db.dialect == "postgresql" else func.printf
+    line = select(build(template, *parts, type_=String)).select_from(cells)
+    if db.dialect == "postgresql":
+        line = line.order_by(cells.c.id)  # SQLite would sort again; its co-routine keeps order
+    return line
 
 
 def aggregate_order_by_name(separator: str) -> Any:
-    """`'; ' ORDER BY product.name` inside string_agg (PostgreSQL)."""
+    """`SEPARATOR ORDER BY product.name` inside string_agg (PostgreSQL)."""
     from sqlalchemy.dialects.postgresql import aggregate_order_by
 
     return aggregate_order_by(literal(separator), product_t.c.name)
@@ -231,8 +339,8 @@ def export_csv(
         try:
             with db.engine.connect() as conn:
                 for where in wheres:
-                    for chunk in _chunks(db, conn, export_statement(db, where)):
-                        writer.writerows(chunk)
+                    for chunk in _chunks(db, conn, export_lines_statement(db, where)):
+                        out.write("".join([row[0] for row in chunk]))
                         done += len(chunk)
                         if cancel is not None and cancel():
                             raise ExportCancelled()

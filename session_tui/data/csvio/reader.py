@@ -1,9 +1,11 @@
-"""Reading contact CSV files: encoding, delimiter, header mapping, rows (spec §6).
+"""Reading contact CSV files: encoding, delimiter, header mapping, rows.
 
 `sniff(path)` looks at a file and returns its `CsvLayout` (encoding, delimiter,
 which column became email / first name / last name / full name / created_at,
 which columns are ignored, notes for the user) or raises `CsvFormatError` with
-a message for the user. `RowSource(layout)` then streams the data rows as
+a message for the user (`NoEmailColumn`, with a proposed `ColumnMapping`, when
+no header names the email; `sniff(path, mapping=...)` then reads the file as
+the user mapped it). `RowSource(layout)` then streams the data rows as
 `(line, cells)` pairs, where `line` is the physical line of the file on which
 the row starts (1-based, as an editor shows it).
 """
@@ -29,6 +31,16 @@ from session_tui.data.csvio.inputs import (
     open_regular,
     scan,
 )
+from session_tui.data.csvio.mapping import (
+    CONTACT_FIELDS,
+    ColumnMapping,
+    MappingError,
+    auto_mapping,
+    propose_email,
+)
+from session_tui.data.csvio.mapping import FIELD_LABELS as MAPPING_LABELS
+from session_tui.data.csvio.mapping import HEADER_ALIASES as HEADER_ALIASES  # re-exported
+from session_tui.data.csvio.mapping import normalize_header as normalize_header  # re-exported
 from session_tui.data.validation import strip_controls
 
 SAMPLE_BYTES = 64 * 1024
@@ -42,34 +54,9 @@ DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
-# Header names, normalised (lower case, without spaces, "_" and "-"), per field.
-HEADER_ALIASES: dict[str, str] = {}
-for _field, _names in {
-    "email": ("email", "emailaddress", "mail", "emailaddr"),
-    "first_name": ("firstname", "givenname", "first", "fname", "forename"),
-    "last_name": ("lastname", "surname", "familyname", "last", "lname"),
-    "full_name": ("name", "fullname"),
-    "created_at": ("createdat", "created", "joined", "joinedat", "dateadded"),
-}.items():
-    for _name in _names:
-        HEADER_ALIASES[_name] = _field
-
-FIELD_LABELS = {
-    "email": "email",
-    "first_name": "first name",
-    "last_name": "last name",
-    "full_name": "name (split into first and last name)",
-    "created_at": "joined (created_at)",
-}
-
-_HEADER_JUNK = re.compile(r"[\s_\-]+")
 _SEP_LINE = re.compile(r"^sep=(.)\s*$", re.IGNORECASE)
-
-
-def normalize_header(name: str) -> str:
-    """`E-Mail Address` -> `emailaddress`: case, spaces, `_` and `-` ignored."""
-    text = strip_controls(name.replace("\ufeff", "")).strip().strip('"').lower()
-    return _HEADER_JUNK.sub("", text)
+# The contact fields, as the preview names them.
+FIELD_LABELS = {name: MAPPING_LABELS[name] for name in CONTACT_FIELDS}
 
 
 @dataclass(frozen=True)
@@ -111,6 +98,9 @@ class CsvLayout:
     encoding_reason: str = ""  # why this encoding (the preview shows it)
     fingerprint: Fingerprint | None = None  # what the preview read (size, mtime, sha256)
     source: str = ""  # the name the user gave (`-` for standard input), if not `path`
+    # Every column's field, membership columns included (`columns` and `ignored`
+    # are about the contact fields only).
+    column_mapping: ColumnMapping | None = None
 
     @property
     def shown_name(self) -> str:
@@ -229,23 +219,44 @@ def detect_encoding(path: str | os.PathLike[str], head: bytes, name: str = "") -
     return Encoding(codec, label, f"{why}; read as {label}", (note,), "strict", fp)
 
 
-def _map_header(header: list[str]) -> tuple[ColumnMap | None, tuple[str, ...]]:
-    found: dict[str, int] = {}
-    for index, name in enumerate(header):
-        fld = HEADER_ALIASES.get(normalize_header(name))
-        if fld is not None and fld not in found:
-            found[fld] = index
-    if "email" not in found:
+class NoEmailColumn(CsvFormatError):
+    """No header is recognised as the email. `proposal` maps the columns that
+    were recognised, plus the column whose values look like emails if there is
+    one (`mapping.propose_email`): a preview offers it to the user, who then
+    reads the file again with `sniff(path, mapping=...)`."""
+
+    def __init__(self, message: str, proposal: ColumnMapping, delimiter: str) -> None:
+        super().__init__(message)
+        self.proposal = proposal
+        self.delimiter = delimiter
+
+
+def _contact_columns(mapping: ColumnMapping) -> tuple[ColumnMap | None, tuple[str, ...]]:
+    """The contact fields of `mapping`, and the headers of every other column."""
+    used = {name: index for name, index in mapping.used().items() if name in CONTACT_FIELDS}
+    if "email" not in used:
         return None, ()
-    if "full_name" in found and ("first_name" in found or "last_name" in found):
-        del found["full_name"]  # separate name columns win over a full-name column
-    used = set(found.values())
-    ignored = []
-    for index, name in enumerate(header):
-        if index not in used:
-            clean = strip_controls(name.replace("\ufeff", "")).strip()
-            ignored.append(clean or f"(column {index + 1})")
-    return ColumnMap(**found), tuple(ignored)
+    taken = set(used.values())
+    ignored = tuple(
+        strip_controls(name.replace("\ufeff", "")).strip() or f"(column {index + 1})"
+        for index, name in enumerate(mapping.header)
+        if index not in taken
+    )
+    return ColumnMap(**used), ignored
+
+
+def _sample_rows(text: str, delimiter: str, complete: bool) -> list[list[str]]:
+    """The data rows of a sample `text` (after its header); a broken quote ends them.
+    `complete`: `text` is the whole file (else its last row may be cut short)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    try:
+        for cells in reader:
+            if not is_blank(cells):
+                rows.append(cells)
+    except csv.Error:
+        complete = False
+    return rows[1:] if complete else rows[1:-1]
 
 
 def _first_record(text: str, delimiter: str) -> tuple[int, list[str]] | None:
@@ -270,10 +281,15 @@ def _has_header_line(head: bytes) -> bool:
     return len(lines) > needed
 
 
-def sniff(path: str | os.PathLike[str], *, source: str = "") -> CsvLayout:
-    """Detect encoding, delimiter and column mapping; CsvFormatError if impossible.
+def sniff(
+    path: str | os.PathLike[str], *, source: str = "", mapping: ColumnMapping | None = None
+) -> CsvLayout:
+    """Detect encoding, delimiter and column mapping; CsvFormatError if impossible
+    (NoEmailColumn, with a proposed mapping, when no header names the email).
 
     `source`: the name the user gave when `path` is a copy of it (a spooled pipe).
+    `mapping`: the columns as the user mapped them (its header must be the file's;
+    the delimiter that splits the header into those columns is used).
     Only regular files are read (`inputs.open_regular`)."""
     name = _display(source or path)
     with open_regular(path) as f:
@@ -304,36 +320,62 @@ def sniff(path: str | os.PathLike[str], *, source: str = "") -> CsvLayout:
         sample = rest
         offset_lines = 1
 
-    best: tuple[int, str, int, list[str], ColumnMap, tuple[str, ...]] | None = None
-    widest: tuple[int, list[str]] | None = None
+    best: tuple[int, str, int, list[str], ColumnMapping] | None = None
+    widest: tuple[int, str, list[str]] | None = None
     for delimiter in candidates:
         record = _first_record(sample, delimiter)
         if record is None:
             continue
         line, cells = record
-        if widest is None or len(cells) > len(widest[1]):
-            widest = (line, cells)
-        columns, ignored = _map_header(cells)
-        if columns is None:
+        if widest is None or len(cells) > len(widest[2]):
+            widest = (line, delimiter, cells)
+        if mapping is not None:
+            chosen: ColumnMapping | None = mapping if tuple(cells) == mapping.header else None
+        else:
+            chosen = auto_mapping(cells)
+            if chosen.index("email") is None:
+                continue
+        if chosen is None:
             continue
         # More columns = the more plausible split; ties go to the earlier delimiter.
         if best is None or len(cells) > best[0]:
-            best = (len(cells), delimiter, line, cells, columns, ignored)
+            best = (len(cells), delimiter, line, cells, chosen)
     if best is None:
         if widest is None:
             raise CsvFormatError(f"{name} has no header line: nothing to import")
-        cells = [c for c in widest[1] if c.strip()]
+        if mapping is not None:
+            raise CsvFormatError(
+                f"{name}: its columns are not the ones the mapping was made for; "
+                "preview the file again"
+            )
+        cells = [c for c in widest[2] if c.strip()]
         if any("@" in c for c in cells):
             raise CsvFormatError(
                 f"{name}: the first line holds data, not column names; add a header line "
                 "with an email column (e.g. email,first_name,last_name)"
             )
         shown = _snippet(", ".join(cells))
-        raise CsvFormatError(
-            f"{name} has no email column (first line: {shown!r}); name the column "
-            "'email', 'e-mail' or 'email address'"
+        _, delimiter, header = widest
+        proposal = auto_mapping(header)
+        proposed = propose_email(
+            header, _sample_rows(sample, delimiter, complete=len(head) >= size)
         )
-    _, delimiter, line, header, columns, ignored = best
+        if proposed is not None:
+            proposal = proposal.with_field(proposed, "email")
+        raise NoEmailColumn(
+            f"{name} has no email column (first line: {shown!r}); name the column "
+            "'email', 'e-mail' or 'email address'",
+            proposal,
+            delimiter,
+        )
+    _, delimiter, line, header, chosen = best
+    if mapping is not None:
+        try:
+            mapping.check()
+        except MappingError as exc:
+            raise CsvFormatError(f"{name}: {exc}") from None
+    columns, ignored = _contact_columns(chosen)
+    assert columns is not None  # an email column is mapped (checked above)
     return CsvLayout(
         path=os.fspath(path),
         size=found.fingerprint.size,
@@ -349,6 +391,7 @@ def sniff(path: str | os.PathLike[str], *, source: str = "") -> CsvLayout:
         encoding_reason=found.reason,
         fingerprint=found.fingerprint,
         source=source,
+        column_mapping=chosen,
     )
 
 
