@@ -1,4 +1,4 @@
-"""Measure CSV import and export against SQLite itself (issue 5 / issue 7 figures).
+"""Measure CSV import and export against SQLite itself (the import and export figures).
 
     .venv/bin/python -m session_tui.bench.csv_ab [--rows 1000000] [--dir /tmp/csv-bench]
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -178,10 +179,11 @@ class Segment(SQLModel, table=True):
     updated_at: NaiveDatetime = Field(nullable=False)
 
 
-contact_t = Contact.__table__  # type: ignore[attr-defined]
-product_t = Product.__table__  # type: ignore[attr-defined]
-membership_t = Membership.__table__  # type: ignore[attr-defined]
-event_t = MembershipEvent.__table__  # type: ignore[attr-defined]
-segment_t = Segment.__table__  # type: ignore[attr-defined]
-
 metadata = SQLModel.metadata
+
+# The Core tables, typed (the bulk paths and the repositories build SQL on them).
+contact_t: Table = metadata.tables[Contact.__tablename__]
+product_t: Table = metadata.tables[Product.__tablename__]
+membership_t: Table = metadata.tables[Membership.__tablename__]
+event_t: Table = metadata.tables[MembershipEvent.__tablename__]
+segment_t: Table = metadata.tables[Segment.__tablename__]

@@ -1,4 +1,4 @@
-"""CSV import and export of contacts (spec §5, §6). No Textual here.
+"""CSV import and export of contacts and their memberships. No Textual here.
 
 - `reader`: encoding/delimiter detection, header mapping, streaming rows;
 - `importer`: preview (dry run), verdicts, rejects file, the one-transaction import;
