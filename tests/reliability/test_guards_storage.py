@@ -47,7 +47,7 @@ def test_disk_full_at_a_deletes_commit_says_disk_is_full(
                 pytest.skip("cannot mount a tmpfs here (needs root)")
             path = mount / "full.db"
             db = open_database(str(path))
-            people = [(f"p{i}@example.org", "A" * 50, "B" * 50) for i in range(1000)]
+            people = [(f"p{i}@example.org", "A" * 50, "B" * 50) for i in range(400)]
             ids = add_contacts(db, people)
             with db.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
