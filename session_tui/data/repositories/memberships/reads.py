@@ -42,13 +42,14 @@ def _orders(sort: MembershipSort) -> tuple[Any, list[_Part]]:
     part, or None for all; the sort keys, the last one a tie-break that makes the
     order total). Each order walks an index on SQLite:
     - started: ix_membership_started (started_at, id);
-    - expires: ix_membership_expires (expires_at, …, id), then the "never" rows by id;
+    - expires: ix_membership_expires (expires_at, cancelled_at, contact_id, id: the
+      whole index, so equal expiries need no sort), then the "never" rows by id;
     - email: the contact's email index, then ux_membership_contact_product;
     - product: ux_product_name_lower, then ix_membership_product (product, contact)."""
     m, c, p = membership_t.c, contact_t.c, product_t.c
     if sort is MembershipSort.EXPIRES:
         return membership_t, [
-            (m.expires_at.is_not(None), [m.expires_at, m.id]),
+            (m.expires_at.is_not(None), [m.expires_at, m.cancelled_at, m.contact_id, m.id]),
             (m.expires_at.is_(None), [m.id]),
         ]
     if sort is MembershipSort.EMAIL:
