@@ -119,7 +119,9 @@ class MembershipsTable(
         Binding("home,g", "first", "First membership", show=False,
                 id="memberships_table.first"),
         Binding("end,G", "last", "Last membership", show=False, id="memberships_table.last"),
-        Binding("space", "toggle_select", "Select", key_display="space",
+        # Not in the footer (no room at 80 columns beside the screen's keys): in ? and
+        # the command palette.
+        Binding("space", "toggle_select", "Select", key_display="space", show=False,
                 tooltip="Select / unselect the membership, move down",
                 id="memberships_table.select"),
         Binding("shift+down", "extend_down", "Extend selection down", show=False,
@@ -134,7 +136,7 @@ class MembershipsTable(
                 id="memberships_table.invert"),
         Binding("escape", "clear_selection", "Clear selection", show=False,
                 id="memberships_table.clear_selection"),
-        Binding("o", "cycle_sort", "Sort", tooltip="Sort by the next column: email, "
+        Binding("o", "cycle_sort", "Sort", show=False, tooltip="Sort by the next column: email, "
                 "product, started, expires", id="memberships_table.sort"),
         Binding("O", "reverse_sort", "Reverse sort", show=False,
                 tooltip="Reverse the sort order", id="memberships_table.reverse_sort"),
@@ -178,12 +180,13 @@ class MembershipsTable(
     def columns(self, width: int | None = None) -> list[Column]:
         if width is None:
             width = self.scrollable_content_region.width
-        fixed = 2 + 7 + 9 + 10 + 10
+        fixed = 7 + 9 + 10 + 10
         gaps = 7
-        flexible = max(30, width - fixed - gaps)
+        flexible = max(30, width - fixed - gaps - 1)
         email_w = max(10, flexible * 38 // 100)
         name_w = max(8, flexible * 30 // 100)
-        product_w = max(8, flexible - email_w - name_w)
+        # the selection mark takes one more cell than the margin it replaced
+        product_w = max(8, flexible - email_w - name_w - 1)
         return [
             Column("mark", "", 2),
             Column("email", "Email", email_w, MembershipSort.EMAIL),
