@@ -1,10 +1,16 @@
-"""The Memberships screen (`m`): every membership, searchable and filterable.
+"""The Memberships screen (`m`): every membership, searchable, filterable, sortable
+and selectable.
 
 Search by email or name (`/`), filters by product, status and payment type (`f`
-focuses them); from the current row: `a` add (prefilled with its email), `x` new
-expiry date, `d` / `delete` cancel (confirmation), `t` payment type, `enter` the
-contact's detail. The table is virtual (see widgets/memberships/table.py): it stays
-fast at millions of memberships.
+focuses them); select with `space`, shift+up/down, `ctrl+a` (every match), `*`
+(invert), `escape` (clear); sort with `o` / `O` or a header click. From the current
+row: `a` add (prefilled with its email), `x` new expiry date, `d` / `delete` cancel
+(confirmation), `t` payment type, `enter` the contact's detail. With a selection,
+`x`, `t` and `d` change every selected membership (counts first, then one
+transaction: membership_bulk.py), and `A` opens the menu of those changes (on the
+current row when nothing is selected); `u` undoes the last such change. The table
+is virtual (see widgets/memberships/table.py): it stays fast at millions of
+memberships.
 
 `screen.show_product(product_id)` shows one product's memberships (Products screen's
 `enter`).
@@ -22,12 +28,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Select, Static
 
+from session_tui.data.bulk_common import BulkKind
 from session_tui.data.db import describe_error
 from session_tui.data.models import PaymentType, Status
 from session_tui.data.repositories.memberships import MembershipQuery, MembershipRow
 from session_tui.data.repositories.products import ProductsRepository
 from session_tui.data.search import normalize_term
 from session_tui.ui.context import session
+from session_tui.ui.screens import membership_bulk
 from session_tui.ui.screens.contact_detail import ContactDetailScreen
 from session_tui.ui.screens.membership_changes import MembershipChanges
 from session_tui.ui.user_text import escape_markup, literal
@@ -37,12 +45,30 @@ from session_tui.ui.widgets.search_burst import SearchBurst
 from session_tui.ui.wording import plural
 
 
-def memberships_count_line(count: int | None, total: int | None) -> str:
+def memberships_count_line(
+    count: int | None,
+    total: int | None,
+    selected: int = 0,
+    hidden: int | None = 0,
+    *,
+    pending: bool = False,
+) -> str:
+    """E.g. "1,204 of 52,310 memberships · 3 selected (1 hidden by the search/filters)"."""
     if count is None or total is None:
-        return "Counting memberships…"
-    if count == total:
-        return plural(total, "membership")
-    return f"{count:,} of {total:,} memberships"
+        text = "Counting memberships…"
+    elif count == total:
+        text = plural(total, "membership")
+    else:
+        text = f"{count:,} of {total:,} memberships"
+    if pending:
+        text += " · selecting…"
+    elif selected:
+        text += f" · {selected:,} selected"
+        if hidden is None:
+            text += " (…)"
+        elif hidden:
+            text += f" ({hidden:,} hidden by the search/filters)"
+    return text
 
 
 class MembershipsScreen(MembershipChanges[None]):
@@ -66,12 +92,21 @@ class MembershipsScreen(MembershipChanges[None]):
         Binding("a", "add", "Add",
                 tooltip="Add a membership (prefilled with this row's email)",
                 id="memberships.add"),
-        Binding("x", "extend", "Expiry", tooltip="Set a new expiry date (extend)",
-                id="memberships.extend"),
+        Binding("A", "actions", "Actions",
+                tooltip="Extend, change payment type or cancel the selected memberships "
+                "(or the current one)", id="memberships.actions"),
+        Binding("x", "extend", "Expiry",
+                tooltip="Set a new expiry date (extend): the selected memberships, "
+                "or the current one", id="memberships.extend"),
         Binding("d,delete", "cancel_membership", "Cancel", key_display="d",
-                tooltip="Cancel the membership (asks first)", id="memberships.cancel"),
-        Binding("t", "payment", "Payment", tooltip="Change the payment type",
+                tooltip="Cancel the selected memberships, or the current one (asks first)",
+                id="memberships.cancel"),
+        Binding("t", "payment", "Payment",
+                tooltip="Change the payment type: the selected memberships, or the current one",
                 id="memberships.payment"),
+        Binding("u", "undo", "Undo", show=False,
+                tooltip="Undo the last change made to several memberships here",
+                id="memberships.undo"),
         Binding("enter", "open_contact", "Contact",
                 tooltip="Open the contact: memberships and history", id="memberships.open_contact"),
     ]
@@ -81,6 +116,11 @@ class MembershipsScreen(MembershipChanges[None]):
         self._search_burst = SearchBurst(self, self._apply_search)
         self._pending_product: int | None = None
         self._products_loaded = False
+        self._count: int | None = None
+        self._total: int | None = None
+        self._selected = 0
+        self._hidden: int | None = 0
+        self._pending = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -194,7 +234,9 @@ class MembershipsScreen(MembershipChanges[None]):
             if isinstance(focused, Select):
                 return not focused.expanded  # escape first closes an open dropdown
             return focused is self.search_input
-        if action in ("extend", "cancel_membership", "payment", "open_contact"):
+        if action in ("extend", "cancel_membership", "payment", "actions"):
+            return self.table.current_membership is not None or bool(self._selected)
+        if action == "open_contact":
             return self.table.current_membership is not None
         return True
 
@@ -239,10 +281,25 @@ class MembershipsScreen(MembershipChanges[None]):
     def _count_changed(self, event: ContactsTable.CountChanged) -> None:
         # While `counting`, the first rows are shown and the real count is on its way
         # (event.count is only how many rows have arrived).
-        self.query_one("#memberships-count-line", Static).update(
-            memberships_count_line(None if event.counting else event.count, event.total)
-        )
+        self._count = None if event.counting else event.count
+        self._total = event.total
+        self._update_count_line()
         self.refresh_bindings()
+
+    @on(MembershipsTable.SelectionChanged)
+    def _selection_changed(self, event: MembershipsTable.SelectionChanged) -> None:
+        had = bool(self._selected)
+        self._selected, self._hidden, self._pending = event.selected, event.hidden, event.pending
+        self._update_count_line()
+        if had != bool(self._selected):
+            self.refresh_bindings()
+
+    def _update_count_line(self) -> None:
+        self.query_one("#memberships-count-line", Static).update(
+            memberships_count_line(
+                self._count, self._total, self._selected, self._hidden, pending=self._pending
+            )
+        )
 
     @on(ContactsTable.Highlighted)
     def _highlighted(self) -> None:
@@ -268,20 +325,43 @@ class MembershipsScreen(MembershipChanges[None]):
         row = self.table.current_membership
         self.add_membership(row.email if row else "")
 
+    # With a selection, x / t / d change every selected membership (counts first);
+    # without one, the current membership through its own dialog.
     def action_extend(self) -> None:
+        if self.table.selected_ids():
+            self._bulk(BulkKind.EXTEND)
+            return
         row = self._current()
         if row is not None:
             self.extend_membership(row)
 
     def action_cancel_membership(self) -> None:
+        if self.table.selected_ids():
+            self._bulk(BulkKind.CANCEL)
+            return
         row = self._current()
         if row is not None:
             self.cancel_membership(row)
 
     def action_payment(self) -> None:
+        if self.table.selected_ids():
+            self._bulk(BulkKind.PAYMENT)
+            return
         row = self._current()
         if row is not None:
             self.change_payment(row)
+
+    @work(group="membership-bulk")
+    async def _bulk(self, kind: BulkKind) -> None:
+        await membership_bulk.change_selected(self, self.table, kind)
+
+    @work(group="membership-bulk")
+    async def action_actions(self) -> None:
+        await membership_bulk.choose_action(self, self.table)
+
+    @work(group="membership-bulk")
+    async def action_undo(self) -> None:
+        await membership_bulk.undo_last(self, self.table)
 
     def action_open_contact(self) -> None:
         row = self._current()

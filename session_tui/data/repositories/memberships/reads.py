@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, select, true
+from sqlalchemy import ColumnElement, Connection, and_, func, select, true
 
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
@@ -18,6 +18,7 @@ from session_tui.data.repositories.memberships.rows import (
     HistoryEvent,
     MembershipQuery,
     MembershipRow,
+    MembershipSort,
     get_row,
     joined,
     row_columns,
@@ -31,6 +32,33 @@ from session_tui.data.validation import ValidationError, clean_email, strip_cont
 
 # SQLite paging: from this many matching rows on, walk ix_membership_started.
 WALK_ORDER_FROM = 20_000
+
+
+_Part = tuple[ColumnElement[bool] | None, list[Any]]
+
+
+def _orders(sort: MembershipSort) -> tuple[Any, list[_Part]]:
+    """What an order reads from, and its parts in ascending order: (the rows of the
+    part, or None for all; the sort keys, the last one a tie-break that makes the
+    order total). Each order walks an index on SQLite:
+    - started: ix_membership_started (started_at, id);
+    - expires: ix_membership_expires (expires_at, cancelled_at, contact_id, id: the
+      whole index, so equal expiries need no sort), then the "never" rows by id;
+    - email: the contact's email index, then ux_membership_contact_product;
+    - product: ux_product_name_lower, then ix_membership_product (product, contact)."""
+    m, c, p = membership_t.c, contact_t.c, product_t.c
+    if sort is MembershipSort.EXPIRES:
+        return membership_t, [
+            (m.expires_at.is_not(None), [m.expires_at, m.cancelled_at, m.contact_id, m.id]),
+            (m.expires_at.is_(None), [m.id]),
+        ]
+    if sort is MembershipSort.EMAIL:
+        source = membership_t.join(contact_t, c.id == m.contact_id)
+        return source, [(None, [c.email, m.product_id])]
+    if sort is MembershipSort.PRODUCT:
+        source = membership_t.join(product_t, p.id == m.product_id)
+        return source, [(None, [func.lower(p.name), m.contact_id])]
+    return membership_t, [(None, [m.started_at, m.id])]
 
 
 class MembershipReads:
@@ -86,9 +114,17 @@ class MembershipReads:
             return int(conn.execute(select(func.count()).select_from(membership_t)).scalar_one())
 
     def page(
-        self, query: MembershipQuery, offset: int, limit: int, total: int | None = None
+        self,
+        query: MembershipQuery,
+        offset: int,
+        limit: int,
+        total: int | None = None,
+        *,
+        sort: MembershipSort = MembershipSort.STARTED,
+        descending: bool = True,
     ) -> list[MembershipRow]:
-        """Rows [offset, offset+limit), newest start first (started_at desc, id desc).
+        """Rows [offset, offset+limit) in the order `sort` (newest start first by
+        default); see `_orders` for each order and its tie-break.
 
         With `total` known and the window in the second half, the database walks the
         order backwards so that it skips at most half of the rows.
@@ -99,21 +135,15 @@ class MembershipReads:
         offset, limit, reverse = window
         now = self.clock()
         m = membership_t.c
-        order = [m.started_at.asc(), m.id.asc()] if reverse else [m.started_at.desc(), m.id.desc()]
-        # Step 1 walks the order over `membership` alone (index ix_membership_started)
-        # and skips `offset` rows without joining; step 2 joins just the page's rows.
-        # A small result is cheapest read from the filter's index and sorted; a large
-        # one by walking the order (see `where`). Unknown size: walk (page 0 stops early).
+        # Step 1 walks the order over `membership` (and, for email or product, the one
+        # table it sorts by) and skips `offset` rows without reading the others;
+        # step 2 joins just the page's rows. A small result is cheapest read from the
+        # filter's index and sorted; a large one by walking the order's index (see
+        # `where`). Unknown size: walk (page 0 stops early).
         walk = self.db.is_sqlite and (total is None or total >= WALK_ORDER_FROM)
-        ids_stmt = (
-            select(m.id)
-            .where(self.where(query, now, walk_order=walk))
-            .order_by(*order)
-            .limit(limit)
-            .offset(offset)
-        )
+        where = self.where(query, now, walk_order=walk)
         with self.db.engine.connect() as conn:
-            ids = list(conn.execute(ids_stmt).scalars())
+            ids = self._ids_in_order(conn, where, sort, descending != reverse, offset, limit)
             if not ids:
                 return []
             rows = {
@@ -125,6 +155,50 @@ class MembershipReads:
         if reverse:
             ids.reverse()
         return [to_row(rows[i], now) for i in ids if i in rows]
+
+    def _ids_in_order(
+        self,
+        conn: Connection,
+        where: ColumnElement[bool],
+        sort: MembershipSort,
+        descending: bool,
+        offset: int,
+        limit: int,
+    ) -> list[int]:
+        """The ids of rows [offset, offset+limit) of the order, read part by part
+        (an order made of parts, like expiry's dated then "never", reads each part
+        from its own index range: no sort of every row)."""
+        m = membership_t.c
+        source, parts = _orders(sort)
+        if descending:
+            parts = [(cond, [k.desc() for k in keys]) for cond, keys in reversed(parts)]
+        else:
+            parts = [(cond, [k.asc() for k in keys]) for cond, keys in parts]
+        ids: list[int] = []
+        for cond, keys in parts:
+            if limit <= 0:
+                break
+            clause = where if cond is None else and_(where, cond)
+            stmt = (
+                select(m.id).select_from(source).where(clause)
+                .order_by(*keys).limit(limit).offset(offset)
+            )
+            got = list(conn.execute(stmt).scalars())
+            if got:
+                ids += got
+                limit -= len(got)
+                offset = 0
+            elif offset:  # the window starts after this part: skip all of it
+                count = select(func.count()).select_from(source).where(clause)
+                offset = max(0, offset - int(conn.execute(count).scalar_one()))
+        return ids
+
+    def ids(self, query: MembershipQuery) -> list[int]:
+        """The id of every membership matching the query (select-all), in no order:
+        one read of the membership table (or of an index covering the filter)."""
+        stmt = select(membership_t.c.id).where(self.where(query, self.clock()))
+        with self.db.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
 
     @staticmethod
     def refines(old: MembershipQuery, new: MembershipQuery) -> bool:

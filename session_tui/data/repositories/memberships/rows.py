@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -91,6 +92,16 @@ class MembershipQuery:
     product_id: int | None = None
     status: Status | None = None  # ACTIVE or EXPIRED; None = all
     payment_type: PaymentType | None = None
+
+
+class MembershipSort(StrEnum):
+    """The orders of the Memberships screen (ascending; `descending` reverses them):
+    email (then product), product name (then contact), start, expiry ("never" last)."""
+
+    EMAIL = "email"
+    PRODUCT = "product"
+    STARTED = "started"
+    EXPIRES = "expires"
 
 
 def row_columns() -> list[Any]:

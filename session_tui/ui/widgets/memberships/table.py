@@ -1,16 +1,23 @@
 """MembershipsTable: the virtual, database-backed table of the Memberships screen.
 
-A `PagedTable` (widgets/paged_table): virtual height = count, pages read in thread
-workers around the viewport, page cache, reverse reading for the second half. One
-row per membership, read from `MembershipsRepository.page`. No selection and no
-sorting here (newest start first).
+A `SelectablePagedTable` (widgets/paged_table): virtual height = count, pages read in
+thread workers around the viewport, page cache, reverse reading for the second half.
+One row per membership, read from `MembershipsRepository.page`.
 
 - `MembershipsTable(db, clock=utcnow)`; `table.table_query` (a `MembershipsTableQuery`:
-  the search box text and the filter row's `MembershipQuery`) sets what is shown;
-  `reload()` after a change; `current_membership -> MembershipRow | None`; `count`,
-  `total`.
+  the search box text, the filter row's `MembershipQuery`, the order) sets what is
+  shown; `reload()` after a change; `current_membership -> MembershipRow | None`;
+  `count`, `total`; `sort_by(MembershipSort, descending=None)`.
+- Selection, by membership id, exactly as on the Contacts table: `selection`,
+  `selected_ids()`, `ids_for_action()` (the selection, or the current row), `clear_selection()`,
+  `select_ids(ids)`, `discard_ids(ids)`, `hidden_selected`, `selection_pending`.
 - Messages: PagedTable's `CountChanged`, `Highlighted` (its `row` is a
-  MembershipRow), `LoadFailed` (the same classes as `ContactsTable.CountChanged`…).
+  MembershipRow), `LoadFailed`, `SelectionChanged` (the same classes as
+  `ContactsTable.CountChanged`…).
+- Keys: `space` selects and moves down, shift+up/down extend, `ctrl+a` selects every
+  membership matching the search and filters (their ids read in one query, in a
+  worker), `*` inverts within them, `escape` clears; `o` cycles the order (email,
+  product, started, expires), `O` reverses it; a click on a header sorts by it.
 """
 
 from __future__ import annotations
@@ -32,20 +39,23 @@ from session_tui.data.repositories.memberships import (
     MembershipRow,
     MembershipsRepository,
 )
+from session_tui.data.repositories.memberships.rows import MembershipSort
 from session_tui.data.search import normalize_term
 from session_tui.ui.moments import Clock, day
 from session_tui.ui.user_text import literal
-from session_tui.ui.widgets.paged_table import Column, PagedTable, Paint
+from session_tui.ui.widgets.paged_table import Column, Paint, SelectablePagedTable
+
+SORT_CYCLE: tuple[MembershipSort, ...] = tuple(MembershipSort)
 
 
 @dataclass(frozen=True)
 class MembershipsTableQuery:
     """What the table shows: the search box text, the filter row's query (None = no
-    filter) and the order (newest start first)."""
+    filter) and the order (by default newest start first)."""
 
     search: str = ""
     filter: MembershipQuery | None = None
-    sort: str = "started"
+    sort: MembershipSort = MembershipSort.STARTED
     descending: bool = True
 
     def to_query(self) -> MembershipQuery:
@@ -61,7 +71,12 @@ class MembershipsSource:
     def page(
         self, query: MembershipsTableQuery, offset: int, limit: int, total: int | None = None
     ) -> list[MembershipRow]:
-        return self.repo.page(query.to_query(), offset, limit, total)
+        return self.repo.page(
+            query.to_query(), offset, limit, total, sort=query.sort, descending=query.descending
+        )
+
+    def ids(self, query: MembershipsTableQuery) -> list[int]:
+        return self.repo.ids(query.to_query())
 
     def count(self, query: MembershipsTableQuery) -> int:
         return self.repo.count(query.to_query())
@@ -83,7 +98,9 @@ class MembershipsSource:
         return self.repo.refine(query.to_query(), rows)
 
 
-class MembershipsTable(PagedTable[MembershipRow, MembershipsTableQuery], inherit_bindings=False):
+class MembershipsTable(
+    SelectablePagedTable[MembershipRow, MembershipsTableQuery], inherit_bindings=False
+):
     """Every membership, paged from the database."""
 
     HELP_SECTION = "Memberships table"
@@ -102,6 +119,27 @@ class MembershipsTable(PagedTable[MembershipRow, MembershipsTableQuery], inherit
         Binding("home,g", "first", "First membership", show=False,
                 id="memberships_table.first"),
         Binding("end,G", "last", "Last membership", show=False, id="memberships_table.last"),
+        # Not in the footer (no room at 80 columns beside the screen's keys): in ? and
+        # the command palette.
+        Binding("space", "toggle_select", "Select", key_display="space", show=False,
+                tooltip="Select / unselect the membership, move down",
+                id="memberships_table.select"),
+        Binding("shift+down", "extend_down", "Extend selection down", show=False,
+                id="memberships_table.extend_down"),
+        Binding("shift+up", "extend_up", "Extend selection up", show=False,
+                id="memberships_table.extend_up"),
+        Binding("ctrl+a", "select_all", "Select all", show=False,
+                tooltip="Select every membership matching the search / filters",
+                id="memberships_table.select_all"),
+        Binding("asterisk", "invert_selection", "Invert selection", show=False,
+                tooltip="Invert the selection within the search / filters",
+                id="memberships_table.invert"),
+        Binding("escape", "clear_selection", "Clear selection", show=False,
+                id="memberships_table.clear_selection"),
+        Binding("o", "cycle_sort", "Sort", show=False, tooltip="Sort by the next column: email, "
+                "product, started, expires", id="memberships_table.sort"),
+        Binding("O", "reverse_sort", "Reverse sort", show=False,
+                tooltip="Reverse the sort order", id="memberships_table.reverse_sort"),
     ]
 
     def __init__(
@@ -125,6 +163,12 @@ class MembershipsTable(PagedTable[MembershipRow, MembershipsTableQuery], inherit
     def current_membership(self) -> MembershipRow | None:
         return self.current_row
 
+    def sort_by(self, key: MembershipSort, descending: bool | None = None) -> None:
+        query = self.table_query
+        if descending is None:
+            descending = query.descending if key == query.sort else False
+        self.table_query = replace(query, sort=key, descending=descending)
+
     # -- what the rows match -------------------------------------------------------------------
     def matches_all(self, query: MembershipsTableQuery) -> bool:
         return not normalize_term(query.search) and query.filter is None
@@ -141,32 +185,35 @@ class MembershipsTable(PagedTable[MembershipRow, MembershipsTableQuery], inherit
         flexible = max(30, width - fixed - gaps - 1)
         email_w = max(10, flexible * 38 // 100)
         name_w = max(8, flexible * 30 // 100)
-        product_w = max(8, flexible - email_w - name_w)
+        # the selection mark takes one more cell than the margin it replaced
+        product_w = max(8, flexible - email_w - name_w - 1)
         return [
-            Column("mark", "", 1),
-            Column("email", "Email", email_w),
+            Column("mark", "", 2),
+            Column("email", "Email", email_w, MembershipSort.EMAIL),
             Column("name", "Name", name_w),
-            Column("product", "Product", product_w),
+            Column("product", "Product", product_w, MembershipSort.PRODUCT),
             Column("payment", "Payment", 7),
             Column("status", "Status", 9),
-            Column("started", "Started", 10),
-            Column("expires", "Expires", 10),
+            Column("started", "Started", 10, MembershipSort.STARTED),
+            Column("expires", "Expires", 10, MembershipSort.EXPIRES),
         ]
 
     def render_row(
         self, row: MembershipRow, selected: bool, cursor: bool, paint: Paint
     ) -> Strip:
-        text = self._row_text(row, paint.row_style(selected, cursor), paint.width)
+        text = self._row_text(row, paint.row_style(selected, cursor), paint.width, selected)
         return self._strip(text, paint.width, paint.base)
 
-    def _row_text(self, row: MembershipRow, row_style: Style, width: int) -> Text:
+    def _row_text(
+        self, row: MembershipRow, row_style: Style, width: int, selected: bool = False
+    ) -> Text:
         """The row as a Rich Text, each cell cut by `Text.truncate` (a few hundred
         memberships are on screen at most, so Text is fast enough here)."""
         text = Text(style=row_style)
         dim = self._component("dim")
         for col in self.columns(width):
             if col.key == "mark":
-                cell = Text(" ")
+                cell = Text("● " if selected else "  ", style=self._component("mark"))
             elif col.key == "email":
                 cell = literal(row.email)
             elif col.key == "name":
@@ -193,6 +240,25 @@ class MembershipsTable(PagedTable[MembershipRow, MembershipsTableQuery], inherit
     def _status_style(self, status: Status) -> Style:
         return self.get_component_rich_style(f"memberships-table--{status.value}", partial=True)
 
+    # -- sorting --------------------------------------------------------------------------------
+    def _sort_state(self) -> tuple[str | None, bool]:
+        return self._shown_query.sort, self._shown_query.descending
+
+    def _header_clicked(self, column: Column) -> None:
+        if column.sort is None:
+            return
+        key = MembershipSort(column.sort)
+        query = self.table_query
+        self.sort_by(key, descending=not query.descending if key == query.sort else False)
+
+    def action_cycle_sort(self) -> None:
+        current = self.table_query.sort
+        self.sort_by(SORT_CYCLE[(SORT_CYCLE.index(current) + 1) % len(SORT_CYCLE)], False)
+
+    def action_reverse_sort(self) -> None:
+        query = self.table_query
+        self.sort_by(query.sort, descending=not query.descending)
+
     def _empty_text(self, y: int, width: int) -> Text:
         if y != 2:
             return Text("")
@@ -211,4 +277,4 @@ class MembershipsTable(PagedTable[MembershipRow, MembershipsTableQuery], inherit
         return text
 
 
-__all__ = ["MembershipsSource", "MembershipsTable", "MembershipsTableQuery"]
+__all__ = ["SORT_CYCLE", "MembershipsSource", "MembershipsTable", "MembershipsTableQuery"]
