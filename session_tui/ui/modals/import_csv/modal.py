@@ -236,8 +236,7 @@ class ImportCsvModal(ImportDialogBase):
             self._request_cancel()
         elif self.stage == Stage.MAPPING and self.report is not None and not self._busy:
             self.stage = Stage.PREVIEW  # back to the preview, its mapping unchanged
-            self._message(preview_message(self.report, shown_rows(self.report)))
-            self.set_focus(self.query_one("#import-confirm", Button))
+            self._show_preview(self.report)
         else:
             self._cancel.set()  # a preview still running stops; it wrote nothing
             self.close(None)
@@ -354,7 +353,8 @@ class ImportCsvModal(ImportDialogBase):
         elif has_work(report):
             self._message(opened_message(self._opened, "No new contacts: y grants memberships."))
         else:
-            self._message("No new contacts in this file: nothing to import.", error=True)
+            nothing = "No new contacts in this file: nothing to import."
+            self._message(opened_message(self._opened, nothing), error=True)
         confirm = self.query_one("#import-confirm", Button)
         confirm.label = confirm_label(report)
         self.stage = Stage.PREVIEW
