@@ -297,7 +297,8 @@ async def test_ghost_tiers_show_products_to_create_and_the_choice_works(
         await wait_until(
             pilot,
             lambda: any(
-                "2 memberships granted" in str(n.message) for n in app._notifications
+                "2 memberships granted · 1 product created" in str(n.message)
+                for n in app._notifications
             ),
         )
     assert products(sqlite_db) == {"Coaching Circle", "[bold]Inner[/bold] Circle"}

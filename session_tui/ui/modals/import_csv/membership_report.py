@@ -12,7 +12,7 @@ Everything the dialog reads from the importer about memberships goes through the
 few functions here, so the dialog never depends on more than this contract:
 `import_csv(..., create_products=, update_memberships=)` and the report's
 `memberships_granted`, `memberships_reactivated`, `memberships_skipped`,
-`products_to_create` and `headline()`. A report without them (an importer that
+`products_to_create`, `products_created` and `headline()`. A report without them (an importer that
 reads no memberships) counts none and its headline is the contacts added.
 """
 
@@ -77,6 +77,7 @@ class MembershipCounts:
     reactivated: int = 0
     skipped: int = 0
     products_to_create: tuple[str, ...] = ()
+    products_created: int = 0
 
     @property
     def any(self) -> bool:
@@ -95,6 +96,7 @@ def membership_counts(report: ImportReport) -> MembershipCounts:
         reactivated=_count(report, "memberships_reactivated"),
         skipped=_count(report, "memberships_skipped"),
         products_to_create=tuple(str(name) for name in names),
+        products_created=_count(report, "products_created"),
     )
 
 
@@ -113,7 +115,8 @@ def reads_memberships(layout: CsvLayout) -> bool:
 
 
 def memberships_summary(counts: MembershipCounts) -> str:
-    """For the toast: "164 memberships granted · 2 reactivated · 3 skipped" (or "")."""
+    """For the toast: "164 memberships granted · 2 reactivated · 3 skipped · 1 product
+    created" (or "")."""
     parts = []
     if counts.granted:
         parts.append(f"{plural(counts.granted, 'membership')} granted")
@@ -121,4 +124,6 @@ def memberships_summary(counts: MembershipCounts) -> str:
         parts.append(f"{counts.reactivated:,} reactivated")
     if counts.skipped:
         parts.append(f"{counts.skipped:,} skipped")
+    if counts.products_created:
+        parts.append(f"{plural(counts.products_created, 'product')} created")
     return " · ".join(parts)
