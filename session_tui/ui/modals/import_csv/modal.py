@@ -7,20 +7,19 @@ with progress and cancel, then the summary with an offer to write the rejects fi
 which parts each one shows:
 
 1. **choose** -- a path box with completion (`tab`); `enter` previews.
-2. **mapping** -- when no column is named as the email (and no mapping is
-   remembered for the file's header set), or on `m` in the preview: one line per
-   column with its header, first values and a list of fields (mapping_editor.py).
-   `p` previews with it, refused with the reason when two columns hold one field
-   or none holds the email; the mapping is remembered for that header set, and
-   recalled the next time ("Using your mapping from last time · m to change").
+2. **mapping** -- when no column is named as the email (and none is remembered for
+   the file's header set), or on `m` in the preview: each column with its header,
+   first values and field (mapping_editor.py). `p` previews with it (refused when
+   two columns hold one field or none the email) and remembers it for that header
+   set ("Using your mapping from last time · m to change" the next time).
 3. **preview** -- encoding, delimiter, which header became which field, the
    ignored columns, notes; the four counts and a table of the first rows and
-   every later row that is not `new` (line, verdict, email, name, reason). When
-   the file holds memberships: the importer's headline, the products to create
-   and the two choices (membership_choices.py); changing one previews again. The
-   preview is a dry run in a thread: it writes nothing (progress bar and cancel on
-   big files). `y` (or the Import button) imports with the choices shown, `escape`
-   cancels and writes nothing; editing the path and `enter` previews another file.
+   every later row that is not `new` (line, verdict, email, name, reason); for a
+   file with memberships, the importer's headline and the two choices
+   (membership_choices.py: changing one previews again). The preview is a dry run
+   in a thread: it writes nothing (progress bar and cancel on big files). `y` (or
+   the Import button) imports with the choices shown, `escape` cancels and writes
+   nothing; editing the path and `enter` previews another file.
 4. **importing** -- progress bar; `escape` / Cancel rolls the whole import back.
 5. **summary** -- added / skipped / duplicates / invalid; when rows were invalid,
    a path box (default `<file>-rejects.csv` beside the input) and a button write
@@ -70,11 +69,7 @@ from session_tui.ui.modals.import_csv.layouts import (
 )
 from session_tui.ui.modals.import_csv.mapping_editor import MappingEditor
 from session_tui.ui.modals.import_csv.membership_choices import MembershipChoices
-from session_tui.ui.modals.import_csv.membership_report import (
-    MembershipOptions,
-    importer,
-    membership_counts,
-)
+from session_tui.ui.modals.import_csv.membership_report import MembershipOptions, importer
 from session_tui.ui.modals.import_csv.preview_table import (
     fill_table,
     shown_rows,
@@ -172,7 +167,9 @@ class ImportCsvModal(ImportDialogBase):
                     yield Button("Write rejects file", id="import-write-rejects")
                 yield Static("", id="import-rejects-message", markup=False)
             with Horizontal(id="import-buttons"):
-                yield Button("Preview with this mapping (p)", id="import-apply-mapping")
+                yield Button(
+                    "Preview with this mapping (p)", variant="primary", id="import-apply-mapping"
+                )
                 yield Button("Import (y)", variant="primary", id="import-confirm")
                 yield Button("Cancel (escape)", id="import-cancel")
                 yield Button("Close (escape)", variant="primary", id="import-close")
@@ -276,6 +273,7 @@ class ImportCsvModal(ImportDialogBase):
         if not isinstance(value, Opened):
             self.report = None
             self.csv_layout = None
+            self._opened = None
             self._table.clear()
             self.query_one(MembershipChoices).reset()
         self._message("")
@@ -368,7 +366,8 @@ class ImportCsvModal(ImportDialogBase):
     @on(MembershipChoices.Changed)
     def _choices_changed(self, event: MembershipChoices.Changed) -> None:
         event.stop()
-        if self._opened is not None and self.stage == Stage.PREVIEW and not self._busy:
+        # (while a preview runs, this one replaces it: the choices shown are the ones used)
+        if self._opened is not None and self.report is not None and self.stage == Stage.PREVIEW:
             self._start_preview(self._opened)
 
     # -- mapping -------------------------------------------------------------------------
@@ -475,13 +474,7 @@ class ImportCsvModal(ImportDialogBase):
         if not self.is_open:
             return
         self.report = report
-        self.outcome = ImportOutcome(
-            report.added,
-            report.skipped,
-            report.duplicates,
-            report.invalid,
-            memberships=membership_counts(report),
-        )
+        self.outcome = ImportOutcome.of(report)
         self._set_busy(False)
         self.query_one("#import-summary-counts", Static).update(summary_text(report))
         self.query_one("#import-rejects-row").display = report.invalid > 0

@@ -44,6 +44,16 @@ class ImportOutcome:
     rejects_written: str | None = None
     memberships: MembershipCounts = MembershipCounts()
 
+    @classmethod
+    def of(cls, report: ImportReport) -> ImportOutcome:
+        return cls(
+            report.added,
+            report.skipped,
+            report.duplicates,
+            report.invalid,
+            memberships=membership_counts(report),
+        )
+
     def memberships_text(self) -> str:
         """E.g. "164 memberships granted · 2 reactivated" (empty when none were)."""
         return memberships_summary(self.memberships)
