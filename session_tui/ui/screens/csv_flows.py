@@ -4,7 +4,8 @@ Each is a coroutine the Contacts screen runs in its own worker: it opens the
 dialog, waits for it to close, then sums up what happened.
 
 - `import_contacts(screen, table)` -- the import dialog (`ImportCsvModal`); after an
-  import that added contacts the table reloads and a notification sums it up.
+  import that added contacts (or granted memberships) the table reloads and a
+  notification sums it up, the memberships granted included.
 - `export_contacts(screen, table)` -- exports the selection (a frozen id list) if
   there is one, else the contacts the table shows (search + filter, a loaded
   segment included) to a file the user names (default
@@ -27,12 +28,14 @@ async def import_contacts(screen: Screen[None], table: ContactsTable) -> None:
     app = screen.app
     outcome: ImportOutcome | None = await app.push_screen_wait(ImportCsvModal())
     if outcome is not None:
+        memberships = outcome.memberships_text()
         app.notify(
             f"Added {outcome.added:,} · skipped (already exist) {outcome.skipped:,} · "
-            f"duplicates in file {outcome.duplicates:,} · invalid {outcome.invalid:,}",
+            f"duplicates in file {outcome.duplicates:,} · invalid {outcome.invalid:,}"
+            + (f" · {memberships}" if memberships else ""),
             title="Import finished",
         )
-        if outcome.added:
+        if outcome.added or outcome.memberships.any:
             table.reload()
     table.focus()
 

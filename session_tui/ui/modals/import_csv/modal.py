@@ -3,18 +3,25 @@ with progress and cancel, then the summary with an offer to write the rejects fi
 
     outcome = await app.push_screen_wait(ImportCsvModal())  # ImportOutcome | None
 
-`stage` (a reactive `Stage`) says which of the four is on screen; `SHOWN_IN` says
+`stage` (a reactive `Stage`) says which one is on screen; `SHOWN_IN` says
 which parts each one shows:
 
 1. **choose** -- a path box with completion (`tab`); `enter` previews.
-2. **preview** -- encoding, delimiter, which header became which field, the
+2. **mapping** -- when no column is named as the email (and none is remembered for
+   the file's header set), or on `m` in the preview: each column with its header,
+   first values and field (mapping_editor.py). `p` previews with it (refused when
+   two columns hold one field or none the email) and remembers it for that header
+   set ("Using your mapping from last time · m to change" the next time).
+3. **preview** -- encoding, delimiter, which header became which field, the
    ignored columns, notes; the four counts and a table of the first rows and
-   every later row that is not `new` (line, verdict, email, name, reason). The
-   preview is a dry run in a thread: it writes nothing (progress bar and cancel on
-   big files). `y` (or the Import button) imports, `escape` cancels and writes
+   every later row that is not `new` (line, verdict, email, name, reason); for a
+   file with memberships, the importer's headline and the two choices
+   (membership_choices.py: changing one previews again). The preview is a dry run
+   in a thread: it writes nothing (progress bar and cancel on big files). `y` (or
+   the Import button) imports with the choices shown, `escape` cancels and writes
    nothing; editing the path and `enter` previews another file.
-3. **importing** -- progress bar; `escape` / Cancel rolls the whole import back.
-4. **summary** -- added / skipped / duplicates / invalid; when rows were invalid,
+4. **importing** -- progress bar; `escape` / Cancel rolls the whole import back.
+5. **summary** -- added / skipped / duplicates / invalid; when rows were invalid,
    a path box (default `<file>-rejects.csv` beside the input) and a button write
    the rejects file. `escape` / Close dismisses with an `ImportOutcome`.
 
@@ -28,17 +35,14 @@ file is never the input, the database, a backup or a link.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Static
 from textual.worker import get_current_worker
@@ -48,38 +52,47 @@ from session_tui.data.csvio import (
     CsvLayout,
     ImportCancelled,
     ImportReport,
-    Progress,
     import_csv,
-    sniff,
-    write_rejects,
 )
-from session_tui.data.csvio.files import TargetError, check_target
+from session_tui.data.csvio.mapping import ColumnMapping
+from session_tui.data.csvio.reader import NoEmailColumn
 from session_tui.data.db import DatabaseError, describe_error
 from session_tui.ui.context import session
-from session_tui.ui.modals.base import Dialog, cancel_binding
+from session_tui.ui.modals.base import cancel_binding
+from session_tui.ui.modals.import_csv.dialog_base import ImportDialogBase
+from session_tui.ui.modals.import_csv.layouts import (
+    Opened,
+    Unmapped,
+    column_samples,
+    mapped_layout,
+    open_layout,
+)
+from session_tui.ui.modals.import_csv.mapping_editor import MappingEditor
+from session_tui.ui.modals.import_csv.membership_choices import MembershipChoices
+from session_tui.ui.modals.import_csv.membership_report import MembershipOptions, importer
 from session_tui.ui.modals.import_csv.preview_table import (
     fill_table,
-    set_columns,
     shown_rows,
-    widths_for,
 )
 from session_tui.ui.modals.import_csv.stages import HINTS, SHOWN_IN, Stage
 from session_tui.ui.modals.import_csv.texts import (
     CSV_EXTENSIONS,
     ImportOutcome,
+    confirm_label,
     counts_text,
     default_rejects_path,
+    has_work,
     layout_lines,
+    mapping_message,
+    opened_message,
     preview_message,
     row_detail,
     summary_text,
 )
-from session_tui.ui.user_text import literal
 from session_tui.ui.widgets.path_input import PathInput
-from session_tui.ui.wording import plural
 
 
-class ImportCsvModal(Dialog[ImportOutcome]):
+class ImportCsvModal(ImportDialogBase):
     CSS_PATH = "import_csv.tcss"
     HELP_SECTION = "Import"
 
@@ -92,17 +105,23 @@ class ImportCsvModal(Dialog[ImportOutcome]):
             tooltip="Import the new contacts of the preview",
             id="import.confirm",
         ),
+        Binding(
+            "m",
+            "map_columns",
+            "Map columns",
+            tooltip="Say which column of the file holds which field",
+            id="import.map_columns",
+        ),
+        Binding(
+            "p",
+            "apply_mapping",
+            "Preview with this mapping",
+            tooltip="Read the file again with the columns as mapped",
+            id="import.apply_mapping",
+        ),
     ]
 
     stage: reactive[Stage] = reactive(Stage.CHOOSE, init=False, repaint=False)
-
-    class Progressed(Message):
-        """From the thread: how far the preview or the import got."""
-
-        def __init__(self, progress: Progress, verb: str) -> None:
-            super().__init__()
-            self.progress = progress
-            self.verb = verb
 
     def __init__(self, path: str = "") -> None:
         super().__init__()
@@ -113,6 +132,9 @@ class ImportCsvModal(Dialog[ImportOutcome]):
         self._cancel = threading.Event()
         self._replace_rejects: str | None = None
         self._column_widths: list[int] = []
+        self._opened: Opened | None = None  # the preview's file, as mapped
+        self._unmapped: Unmapped | None = None  # the file the mapping step is about
+        self._options = MembershipOptions()  # the choices the preview shown was made with
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -127,12 +149,14 @@ class ImportCsvModal(Dialog[ImportOutcome]):
                     id="import-path",
                 )
             yield Static("", id="import-message", markup=False)
+            yield MappingEditor(id="import-mapping")
             with Vertical(id="import-busy"):
                 yield ProgressBar(id="import-progress", show_eta=False)
                 yield Static("", id="import-progress-text", markup=False)
             with Vertical(id="import-details"):
                 yield Static("", id="import-format", markup=False)
                 yield Static("", id="import-counts", markup=False)
+                yield MembershipChoices(id="import-memberships")
                 yield DataTable(id="import-rows", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="import-row-detail", markup=False)
             with Vertical(id="import-summary"):
@@ -143,6 +167,9 @@ class ImportCsvModal(Dialog[ImportOutcome]):
                     yield Button("Write rejects file", id="import-write-rejects")
                 yield Static("", id="import-rejects-message", markup=False)
             with Horizontal(id="import-buttons"):
+                yield Button(
+                    "Preview with this mapping (p)", variant="primary", id="import-apply-mapping"
+                )
                 yield Button("Import (y)", variant="primary", id="import-confirm")
                 yield Button("Cancel (escape)", id="import-cancel")
                 yield Button("Close (escape)", variant="primary", id="import-close")
@@ -156,21 +183,6 @@ class ImportCsvModal(Dialog[ImportOutcome]):
         self.set_focus(self.query_one("#import-path", PathInput))
         if self._initial:
             self._start_preview(self._initial)
-
-    @property
-    def _table(self) -> DataTable[Text]:
-        return self.query_one("#import-rows", DataTable)
-
-    def _set_columns(self, screen_width: int) -> None:
-        self._column_widths = widths_for(screen_width)
-        set_columns(self._table, self._column_widths)
-
-    def on_resize(self, event: events.Resize) -> None:
-        if widths_for(event.size.width) == self._column_widths:
-            return
-        self._set_columns(event.size.width)
-        if self.report is not None:
-            fill_table(self._table, self.report)
 
     def watch_stage(self) -> None:
         self._show_stage()
@@ -188,48 +200,10 @@ class ImportCsvModal(Dialog[ImportOutcome]):
         for selector, stages in SHOWN_IN.items():
             self.query_one(selector).display = stage in stages
         self.query_one("#import-confirm", Button).disabled = (
-            self.report is None or self.report.added == 0 or self._busy
+            self.report is None or not has_work(self.report) or self._busy
         )
         self.query_one("#import-hint", Static).update(HINTS[stage])
         self.refresh_bindings()
-
-    def _message(self, text: str | Text, *, error: bool = False) -> None:
-        widget = self.query_one("#import-message", Static)
-        widget.set_class(error, "error")
-        widget.display = bool(str(text))
-        widget.update(literal(text) if isinstance(text, str) else text)
-
-    def _set_busy(self, busy: bool, text: str = "") -> None:
-        self._busy = busy
-        bar = self.query_one("#import-progress", ProgressBar)
-        bar.update(total=None if busy else 1, progress=0)
-        self.query_one("#import-progress-text", Static).update(text)
-        self._show_stage()
-
-    @on(Progressed)
-    def _on_progress(self, message: Progressed) -> None:
-        if not self._busy:
-            return  # a late report: the work is over
-        p = message.progress
-        bar = self.query_one("#import-progress", ProgressBar)
-        label = self.query_one("#import-progress-text", Static)
-        if p.stage == "indexing":
-            bar.update(total=None)
-            label.update(f"{p.rows:,} rows read · building the search index…")
-        else:
-            bar.update(total=max(p.total, 1), progress=p.done)
-            label.update(
-                f"{message.verb}… {p.rows:,} rows ({p.fraction:.0%} of the file)"
-                + (" · cancelling…" if self._cancel.is_set() else "")
-            )
-
-    def _reporter(self, verb: str) -> Callable[[Progress], None]:
-        """A progress callback for the thread: posts `Progressed` (never blocks it)."""
-
-        def progress(p: Progress) -> None:
-            self.post_message(self.Progressed(p, verb))
-
-        return progress
 
     # -- keys ----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -238,9 +212,18 @@ class ImportCsvModal(Dialog[ImportOutcome]):
                 self.stage == Stage.PREVIEW
                 and not self._busy
                 and self.report is not None
-                and self.report.added > 0
+                and has_work(self.report)
                 and not isinstance(self.focused, Input)
             )
+        if action == "map_columns":
+            return (
+                self.stage == Stage.PREVIEW
+                and not self._busy
+                and self.csv_layout is not None
+                and not isinstance(self.focused, Input)
+            )
+        if action == "apply_mapping":
+            return self.stage == Stage.MAPPING and not self._busy
         return True
 
     def action_escape(self) -> None:
@@ -248,6 +231,9 @@ class ImportCsvModal(Dialog[ImportOutcome]):
             self.close(self.outcome)
         elif self.stage == Stage.IMPORTING:
             self._request_cancel()
+        elif self.stage == Stage.MAPPING and self.report is not None and not self._busy:
+            self.stage = Stage.PREVIEW  # back to the preview, its mapping unchanged
+            self._show_preview(self.report)
         else:
             self._cancel.set()  # a preview still running stops; it wrote nothing
             self.close(None)
@@ -255,14 +241,6 @@ class ImportCsvModal(Dialog[ImportOutcome]):
     def action_confirm(self) -> None:
         if self.check_action("confirm", ()) and self.csv_layout is not None:
             self._start_import(self.csv_layout)
-
-    def _request_cancel(self) -> None:
-        if not self._cancel.is_set():
-            self._cancel.set()
-            self.query_one("#import-progress-text", Static).update(
-                "Cancelling… nothing will be imported"
-            )
-            self.query_one("#import-cancel", Button).disabled = True
 
     @on(Button.Pressed, "#import-confirm")
     def _confirm_pressed(self, event: Button.Pressed) -> None:
@@ -288,33 +266,50 @@ class ImportCsvModal(Dialog[ImportOutcome]):
             return
         self._start_preview(value)
 
-    def _start_preview(self, value: str) -> None:
+    def _start_preview(self, value: str | Opened, mapping: ColumnMapping | None = None) -> None:
+        """Preview the file at `value` (as its header says, or as `mapping` maps it), or
+        the file already previewed (an `Opened`) again, with the choices now made."""
         self._cancel = threading.Event()
-        self.report = None
-        self.csv_layout = None
-        self._table.clear()
+        if not isinstance(value, Opened):
+            self.report = None
+            self.csv_layout = None
+            self._opened = None
+            self._table.clear()
+            self.query_one(MembershipChoices).reset()
         self._message("")
         self.stage = Stage.PREVIEW
         self._set_busy(True, "Reading the file…")
-        self._preview(value)
+        self._preview(value, mapping)
 
     @work(exclusive=True, group="csv-import")
-    async def _preview(self, value: str) -> None:
+    async def _preview(self, value: str | Opened, mapping: ColumnMapping | None) -> None:
         """The dry run: every row's verdict, nothing written."""
         worker = get_current_worker()
         cancel = self._cancel
+        options = self.query_one(MembershipChoices).options
 
-        def dry_run(path: str) -> ImportReport:
-            return import_csv(
+        def dry_run() -> tuple[Opened, ImportReport] | Unmapped:
+            if isinstance(value, Opened):
+                opened = value
+            else:
+                path = str(Path(value).expanduser())
+                try:
+                    opened = open_layout(path) if mapping is None else mapped_layout(path, mapping)
+                except NoEmailColumn as exc:
+                    samples = column_samples(path, exc.proposal.header)
+                    return Unmapped(path, exc.proposal, samples)
+            report = importer(import_csv)(
                 session(self).db,
-                sniff(path),
+                opened.layout,
                 dry_run=True,
                 progress=self._reporter("Checking every row"),
                 cancel=lambda: cancel.is_set() or worker.is_cancelled,
+                **options.keywords(),
             )
+            return opened, report
 
         try:
-            report = await self.in_thread(dry_run, str(Path(value).expanduser()))
+            result = await self.in_thread(dry_run)
         except ImportCancelled:
             return
         except (CsvFormatError, DatabaseError) as exc:
@@ -323,8 +318,14 @@ class ImportCsvModal(Dialog[ImportOutcome]):
         except Exception as exc:  # noqa: BLE001 - the TUI never crashes
             self._preview_failed(describe_error(exc))
             return
-        if self.is_open and not cancel.is_set():
-            self._show_preview(report)
+        if not self.is_open or cancel.is_set():
+            return
+        if isinstance(result, Unmapped):
+            await self._show_mapping(result, asked=False)
+        else:
+            self._opened, report = result
+            self._options = options
+            self._show_preview(report, keep_focus=isinstance(value, Opened))
 
     def _preview_failed(self, message: str) -> None:
         if not self.is_open:
@@ -334,7 +335,7 @@ class ImportCsvModal(Dialog[ImportOutcome]):
         self._message(message, error=True)
         self.set_focus(self.query_one("#import-path", PathInput))
 
-    def _show_preview(self, report: ImportReport) -> None:
+    def _show_preview(self, report: ImportReport, *, keep_focus: bool = False) -> None:
         self.report = report
         self.csv_layout = report.layout
         self._set_busy(False)
@@ -342,19 +343,80 @@ class ImportCsvModal(Dialog[ImportOutcome]):
             Text("\n").join(layout_lines(report.layout, report))
         )
         self.query_one("#import-counts", Static).update(counts_text(report, done=False))
+        self.query_one(MembershipChoices).show(report)
         fill_table(self._table, report)
         if report.added:
-            self._message(preview_message(report, shown_rows(report)))
+            shown = preview_message(report, shown_rows(report))
+            self._message(opened_message(self._opened, shown))
+        elif has_work(report):
+            self._message(opened_message(self._opened, "No new contacts: y grants memberships."))
         else:
-            self._message("No new contacts in this file: nothing to import.", error=True)
+            nothing = "No new contacts in this file: nothing to import."
+            self._message(opened_message(self._opened, nothing), error=True)
         confirm = self.query_one("#import-confirm", Button)
-        confirm.label = f"Import {plural(report.added, 'new contact')} (y)"
+        confirm.label = confirm_label(report)
         self.stage = Stage.PREVIEW
         self._show_stage()
         # The new label is wider: lay the button row out again once the stage shows
         # (a label set while its row was hidden kept the old width: "Import …").
         self.call_after_refresh(confirm.refresh, layout=True)
-        self.set_focus(confirm if report.added else self._table)
+        if not keep_focus:
+            self.set_focus(confirm if has_work(report) else self._table)
+
+    @on(MembershipChoices.Changed)
+    def _choices_changed(self, event: MembershipChoices.Changed) -> None:
+        event.stop()
+        # (while a preview runs, this one replaces it: the choices shown are the ones used)
+        if self._opened is not None and self.report is not None and self.stage == Stage.PREVIEW:
+            self._start_preview(self._opened)
+
+    # -- mapping -------------------------------------------------------------------------
+    def action_map_columns(self) -> None:
+        layout = self.csv_layout
+        if self.check_action("map_columns", ()) and layout is not None:
+            self._remap(layout)
+
+    @work(exclusive=True, group="csv-import")
+    async def _remap(self, layout: CsvLayout) -> None:
+        """The mapping step for the file previewed, its columns as they are mapped now."""
+        mapping = layout.column_mapping or ColumnMapping.empty(layout.header)
+        self._set_busy(True, "Reading the first rows…")
+        try:
+            samples = await self.in_thread(column_samples, layout.path, layout.header, layout)
+        except CsvFormatError as exc:
+            self._preview_failed(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - the TUI never crashes
+            self._preview_failed(describe_error(exc))
+            return
+        if self.is_open:
+            await self._show_mapping(Unmapped(layout.path, mapping, samples), asked=True)
+
+    async def _show_mapping(self, unmapped: Unmapped, *, asked: bool) -> None:
+        self._unmapped = unmapped
+        editor = self.query_one(MappingEditor)
+        await editor.load(unmapped.proposal, unmapped.samples)
+        self._set_busy(False)
+        self.stage = Stage.MAPPING
+        self._message(mapping_message(Path(unmapped.path).name, unmapped.proposal, asked=asked))
+        first = editor.first_field()
+        if first is not None:
+            self.set_focus(first)
+
+    def action_apply_mapping(self) -> None:
+        if not self.check_action("apply_mapping", ()) or self._unmapped is None:
+            return
+        mapping = self.query_one(MappingEditor).mapping()
+        problem = mapping.problem()
+        if problem is not None:
+            self._message(f"Not used: {problem}.", error=True)
+            return
+        self._start_preview(self._unmapped.path, mapping)
+
+    @on(Button.Pressed, "#import-apply-mapping")
+    def _apply_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_apply_mapping()
 
     @on(DataTable.RowHighlighted, "#import-rows")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -382,11 +444,12 @@ class ImportCsvModal(Dialog[ImportOutcome]):
         cancel = self._cancel
         try:
             report = await self.in_thread(
-                import_csv,
+                importer(import_csv),
                 session(self).db,
                 layout,
                 progress=self._reporter("Importing"),
                 cancel=cancel.is_set,
+                **self._options.keywords(),
             )
         except ImportCancelled:
             self._import_failed("Import cancelled: nothing was imported.")
@@ -411,9 +474,7 @@ class ImportCsvModal(Dialog[ImportOutcome]):
         if not self.is_open:
             return
         self.report = report
-        self.outcome = ImportOutcome(
-            report.added, report.skipped, report.duplicates, report.invalid
-        )
+        self.outcome = ImportOutcome.of(report)
         self._set_busy(False)
         self.query_one("#import-summary-counts", Static).update(summary_text(report))
         self.query_one("#import-rejects-row").display = report.invalid > 0
@@ -426,66 +487,3 @@ class ImportCsvModal(Dialog[ImportOutcome]):
         self.set_focus(
             self.query_one("#import-write-rejects" if report.invalid else "#import-close", Button)
         )
-
-    # -- rejects -------------------------------------------------------------------------
-    @on(Button.Pressed, "#import-write-rejects")
-    @on(Input.Submitted, "#import-rejects-path")
-    def _write_rejects(self, event: Button.Pressed | Input.Submitted) -> None:
-        event.stop()
-        if self._busy or self.csv_layout is None:
-            return
-        value = self.query_one("#import-rejects-path", PathInput).value.strip()
-        if not value:
-            self._rejects_message("Type a file name for the rejects.", error=True)
-            return
-        target = Path(value).expanduser()
-        if target.is_dir():
-            self._rejects_message(f"{value} is a directory: type a file name.", error=True)
-            return
-        db_url = session(self).db.url
-        try:
-            check_target(target, db_url=db_url, inputs=[self.csv_layout.path])
-        except TargetError as exc:
-            self._rejects_message(f"Not written: {exc}.", error=True)
-            return
-        if target.is_file() and self._replace_rejects != value:
-            self._replace_rejects = value
-            self._rejects_message(f"{value} exists: press enter again to replace it.", error=True)
-            return
-        self._set_busy(True, "Writing the rejects file…")
-        self._rejects(self.csv_layout, str(target), value)
-
-    @work(exclusive=True, group="csv-import")
-    async def _rejects(self, layout: CsvLayout, target: str, shown: str) -> None:
-        """The invalid rows to `target`: the file's own columns plus 'reason'."""
-        db_url = session(self).db.url
-        try:
-            count = await self.in_thread(
-                write_rejects, layout, target, db_url=db_url, wait_for_reader=False
-            )
-        except CsvFormatError as exc:
-            self._rejects_failed(str(exc))
-            return
-        except Exception as exc:  # noqa: BLE001 - the TUI never crashes
-            self._rejects_failed(describe_error(exc))
-            return
-        if not self.is_open:
-            return
-        self._set_busy(False)
-        if self.outcome is not None:
-            self.outcome = replace(self.outcome, rejects_written=shown)
-        self._rejects_message(f"Wrote {plural(count, 'rejected row')} to {shown}.")
-        self.query_one("#import-write-rejects", Button).disabled = True
-        self.set_focus(self.query_one("#import-close", Button))
-
-    def _rejects_failed(self, reason: str) -> None:
-        if not self.is_open:
-            return
-        self._set_busy(False)
-        self._rejects_message(f"The rejects file was not written: {reason}", error=True)
-
-    def _rejects_message(self, text: str, *, error: bool = False) -> None:
-        widget = self.query_one("#import-rejects-message", Static)
-        widget.set_class(error, "error")
-        widget.display = bool(text)
-        widget.update(literal(text))

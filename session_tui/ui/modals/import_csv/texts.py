@@ -11,7 +11,17 @@ from pathlib import Path
 from rich.text import Text
 
 from session_tui.data.csvio import VERDICT_LABELS, CsvLayout, ImportReport, RowVerdict, Verdict
+from session_tui.data.csvio.mapping import FIELD_LABELS, ColumnMapping
+from session_tui.ui.modals.import_csv.layouts import Opened
+from session_tui.ui.modals.import_csv.membership_report import (
+    MembershipCounts,
+    headline,
+    membership_counts,
+    memberships_summary,
+    reads_memberships,
+)
 from session_tui.ui.user_text import clean, literal
+from session_tui.ui.wording import plural
 
 CSV_EXTENSIONS = (".csv", ".tsv", ".txt")
 
@@ -32,6 +42,21 @@ class ImportOutcome:
     duplicates: int
     invalid: int
     rejects_written: str | None = None
+    memberships: MembershipCounts = MembershipCounts()
+
+    @classmethod
+    def of(cls, report: ImportReport) -> ImportOutcome:
+        return cls(
+            report.added,
+            report.skipped,
+            report.duplicates,
+            report.invalid,
+            memberships=membership_counts(report),
+        )
+
+    def memberships_text(self) -> str:
+        """E.g. "164 memberships granted · 2 reactivated" (empty when none were)."""
+        return memberships_summary(self.memberships)
 
 
 def counts_text(report: ImportReport, *, done: bool) -> Text:
@@ -64,7 +89,7 @@ def layout_lines(layout: CsvLayout, report: ImportReport | None = None) -> list[
     lines.append(head)
     mapping = Text()
     mapping.append("Columns ", style="bold")
-    for i, (label, header) in enumerate(layout.mapping()):
+    for i, (label, header) in enumerate(mapped_columns(layout)):
         if i:
             mapping.append(" · ", style="dim")
         mapping.append(f"{label} = ")
@@ -72,8 +97,10 @@ def layout_lines(layout: CsvLayout, report: ImportReport | None = None) -> list[
     lines.append(mapping)
     ignored = Text()
     ignored.append("Ignored ", style="bold")
-    if layout.ignored:
-        shown = ", ".join(f'"{clean(h)}"' for h in layout.ignored)
+    columns = layout.column_mapping
+    left_out = columns.ignored() if columns is not None else layout.ignored
+    if left_out:
+        shown = ", ".join(f'"{clean(h)}"' for h in left_out)
         ignored.append_text(literal(shown, style="dim"))
     else:
         ignored.append("no other columns", style="dim")
@@ -88,6 +115,51 @@ def layout_lines(layout: CsvLayout, report: ImportReport | None = None) -> list[
         line.no_wrap = False
         line.overflow = "fold"
     return lines
+
+
+def mapped_columns(layout: CsvLayout) -> list[tuple[str, str]]:
+    """(field, header) for every mapped column, membership columns included."""
+    columns = layout.column_mapping
+    if columns is None:
+        return layout.mapping()
+    used = columns.used().items()
+    return [(FIELD_LABELS[name], layout.header_name(index)) for name, index in used]
+
+
+def mapping_message(name: str, proposal: ColumnMapping, *, asked: bool) -> str:
+    """The line above the mapping step."""
+    if asked:
+        return f"Say which column of {name} holds what; p previews with it."
+    found = (
+        "the email is proposed from the values that look like emails"
+        if proposal.index("email") is not None
+        else "no column looks like emails: choose the one that holds them"
+    )
+    return f"No column of {name} is named email: say which column holds what ({found})."
+
+
+def opened_message(opened: Opened | None, text: str) -> str:
+    """`text`, after how the columns were mapped when the user mapped them."""
+    if opened is not None and opened.recalled:
+        return f"Using your mapping from last time · m to change. {text}"
+    if opened is not None and opened.remembered:
+        return f"Your mapping is kept for files with these columns · m to change. {text}"
+    if opened is not None and opened.note:
+        return f"{opened.note}. {text}"
+    return text
+
+
+def has_work(report: ImportReport) -> bool:
+    """Whether importing would change anything: new contacts, or memberships."""
+    counts = membership_counts(report)
+    return report.added > 0 or counts.granted > 0 or counts.reactivated > 0
+
+
+def confirm_label(report: ImportReport) -> str:
+    if report.added or not has_work(report):
+        return f"Import {plural(report.added, 'new contact')} (y)"
+    counts = membership_counts(report)
+    return f"Grant {plural(counts.granted + counts.reactivated, 'membership')} (y)"
 
 
 def preview_message(report: ImportReport, shown: int) -> str:
@@ -110,6 +182,9 @@ def summary_text(report: ImportReport) -> Text:
     summary.append_text(literal(Path(report.layout.path).name, style="bold cyan"))
     summary.append("\n\n")
     summary.append_text(counts_text(report, done=True))
+    if reads_memberships(report.layout):
+        summary.append("\nMemberships ", style="bold")
+        summary.append_text(literal(headline(report)))
     for note in report.notes():
         summary.append("\nNote: ", style="bold yellow")
         summary.append_text(literal(note))
