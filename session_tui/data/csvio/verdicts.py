@@ -131,6 +131,8 @@ class ImportReport:
             parts.append(f"{_n(self.memberships_granted, 'membership')} granted")
             if self.memberships_reactivated:
                 parts.append(f"{self.memberships_reactivated:,} reactivated")
+            if self.memberships_unchanged:
+                parts.append(f"{self.memberships_unchanged:,} unchanged")
             if self.memberships_skipped:
                 parts.append(f"{_n(self.memberships_skipped, 'membership')} skipped")
         if self.products_created:
