@@ -104,14 +104,21 @@ class ImportReport:
 
     def summary(self) -> dict[str, int]:
         """The counts, under the keys `session-tui import --json` prints: the four of
-        the contacts, plus those of the memberships when the file named any."""
+        the contacts, plus `membership_summary()` once the import grants, reactivates
+        or keeps a membership (a file whose memberships are all skipped, or that
+        names none, keeps the four keys; the CLI's --json always has them all)."""
         out = {
             "added": self.added,
             "skipped": self.skipped,
             "duplicates": self.duplicates,
             "invalid": self.invalid,
         }
-        if self.memberships_read or self.products_to_create:
+        if (
+            self.memberships_granted
+            or self.memberships_reactivated
+            or self.memberships_unchanged
+            or self.products_created
+        ):
             out.update(self.membership_summary())
         return out
 
