@@ -183,12 +183,18 @@ class MembershipWriter:
             }
             for cid, pid, spec in new
         ]
-        ids = list(
-            self.conn.execute(
-                insert(membership_t).returning(membership_t.c.id, sort_by_parameter_order=True),
-                params,
-            ).scalars()
-        )
+        # A plain executemany (RETURNING would send the rows one by one on SQLite),
+        # then the new rows' ids by their unique (contact, product).
+        self.conn.execute(insert(membership_t), params)
+        m = membership_t.c
+        contacts = sorted({cid for cid, _, _ in new})
+        found: dict[tuple[int, int], int] = {}
+        for part in chunks(contacts, 5_000):
+            stmt = select(m.contact_id, m.product_id, m.id).where(
+                in_(self.dialect, m.contact_id, part)
+            )
+            found.update(((cid, pid), mid) for cid, pid, mid in self.conn.execute(stmt))
+        ids = [found[(cid, pid)] for cid, pid, _ in new]
         events: list[dict[str, Any]] = []
         for mid, (_cid, _pid, spec) in zip(ids, new, strict=True):
             events.append(
