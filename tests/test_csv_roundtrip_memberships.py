@@ -40,6 +40,10 @@ _contact = st.tuples(
 )
 
 
+Held = tuple[str, datetime, timedelta | None, timedelta | None]
+Person = tuple[str, str, datetime, dict[str, Held]]
+
+
 def snapshot(db: Database) -> tuple[set[tuple[object, ...]], set[tuple[object, ...]]]:
     c, m, p = contact_t.c, membership_t.c, product_t.c
     with db.engine.connect() as conn:
@@ -70,7 +74,7 @@ def wipe_contacts(db: Database) -> None:
 )
 @given(people=st.lists(_contact, max_size=6))
 def test_export_then_import_gives_back_the_same_memberships(
-    db: Database, tmp_path: Path, people: list[tuple[str, str, datetime, dict[str, object]]]
+    db: Database, tmp_path: Path, people: list[Person]
 ) -> None:
     wipe_contacts(db)
     products = ProductsRepository(db)
@@ -92,7 +96,7 @@ def test_export_then_import_gives_back_the_same_memberships(
                 )
                 .returning(contact_t.c.id)
             ).scalar_one()
-            for product, (payment, started, expires, cancelled) in held.items():  # type: ignore[misc]
+            for product, (payment, started, expires, cancelled) in held.items():
                 conn.execute(
                     insert(membership_t).values(
                         contact_id=cid,
