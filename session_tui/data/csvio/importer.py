@@ -225,7 +225,11 @@ def import_csv(
     now = utcnow()
     lenient = layout.errors != "strict"
     parser = RowParser(
-        layout.columns, lenient=lenient, mapping=layout.column_mapping, comp_product=comp_product
+        layout.columns,
+        lenient=lenient,
+        mapping=layout.column_mapping,
+        comp_product=comp_product,
+        now=now,
     )
     with_members = parser.memberships is not None
     report.has_membership_columns = with_members
