@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from typing import Any
 
@@ -48,6 +49,36 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         action="store_true",
         help="let --rejects FILE be a symbolic link (the file it points to is written)",
     )
+    p.add_argument(
+        "--map",
+        metavar="FIELD=COLUMN",
+        action="append",
+        default=[],
+        help="read FIELD from COLUMN (a header, or a column number from 1); repeatable, "
+        "e.g. --map email=correo_electronico --map first_name=nombre. Fields: email, "
+        "first_name, last_name, full_name, created_at, products, payment_types, tiers, "
+        "complimentary, memberships, ignore",
+    )
+    p.add_argument(
+        "--create-products",
+        action="store_true",
+        help="create the products the file names that do not exist (without it, "
+        "their memberships are skipped and the products listed)",
+    )
+    p.add_argument(
+        "--update-memberships",
+        action="store_true",
+        help="also grant the file's memberships to contacts that already exist "
+        "(their contact details are left alone; a cancelled or expired membership "
+        "is reactivated)",
+    )
+    p.add_argument(
+        "--comp-product",
+        metavar="NAME",
+        default=None,
+        help="the product of a Ghost complimentary_plan that names no tier "
+        "(default: 'Complimentary')",
+    )
 
     e = add_command(
         sub,
@@ -55,7 +86,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "export",
         run_export,
         "export contacts to CSV (email, first_name, last_name, status, products, "
-        "payment_types, created_at); formula-like cells are escaped with a leading '",
+        "payment_types, created_at, memberships -- the lossless JSON list of each "
+        "contact's memberships: product, payment type, status, started, expires, "
+        "cancelled); formula-like cells are escaped with a leading '",
     )
     e.add_argument("file", metavar="FILE", help="the CSV file to write; '-' writes to stdout")
     which = e.add_mutually_exclusive_group()
@@ -95,16 +128,13 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace, path: str, source: str) -> int:
-    from session_tui.data.csvio import CsvFormatError, Verdict, import_csv, sniff
+    from session_tui.data.csvio import CsvFormatError, Verdict, import_csv
     from session_tui.data.csvio.importer import Progress
     from session_tui.data.csvio.inputs import CHANGED
     from session_tui.data.db import DatabaseError
     from session_tui.data.validation import strip_controls
 
-    try:
-        layout = sniff(path, source=source)
-    except CsvFormatError as exc:
-        raise CliError(str(exc)) from None
+    layout = _sniff(args, path, source)
     expected = (args.expect_hash or "").strip().lower()
     if expected and expected != layout.sha256:
         raise CliError(
@@ -126,6 +156,9 @@ def _import(args: argparse.Namespace, path: str, source: str) -> int:
             rejects=args.rejects,
             follow_symlinks=args.follow_symlinks,
             progress=progress,
+            create_products=args.create_products,
+            update_memberships=args.update_memberships,
+            **({"comp_product": args.comp_product} if args.comp_product else {}),
         )
     except (CsvFormatError, DatabaseError) as exc:
         raise CliError(f"{exc}; nothing was imported") from None
@@ -139,9 +172,14 @@ def _import(args: argparse.Namespace, path: str, source: str) -> int:
         print_json(
             {
                 **report.summary(),
+                **report.membership_summary(),
+                "products_to_create": list(report.products_to_create),
+                "products_archived": list(report.products_archived),
+                "headline": report.headline(),
                 "data_rows": report.data_rows,
                 "dry_run": report.dry_run,
                 **layout.describe(),
+                **_mapping_json(layout),
                 "notes": report.notes(),
                 "rejects": args.rejects,
                 "invalid_rows": [
@@ -160,9 +198,10 @@ def _import(args: argparse.Namespace, path: str, source: str) -> int:
         f"encoding: {layout.encoding_name} ({layout.encoding_reason}); "
         f"delimiter: {layout.delimiter_name}"
     )
-    print("columns: " + ", ".join(f"{label} <- {q(header)}" for label, header in layout.mapping()))
-    if layout.ignored:
-        print("ignored columns: " + ", ".join(q(h) for h in layout.ignored))
+    print("columns: " + ", ".join(f"{label} <- {q(header)}" for label, header in _columns(layout)))
+    ignored = _ignored(layout)
+    if ignored:
+        print("ignored columns: " + ", ".join(q(h) for h in ignored))
     for note in report.notes():
         print(f"note: {note}")
     if invalid_rows:
@@ -181,11 +220,97 @@ def _import(args: argparse.Namespace, path: str, source: str) -> int:
         f"duplicates in file {report.duplicates:,} · invalid {report.invalid:,} "
         f"({report.data_rows:,} data rows)"
     )
+    if report.has_membership_columns or report.products_to_create:
+        print(report.headline())
+        _print_products(report, args)
     if args.rejects:
         print(f"rejects: {report.invalid:,} rows written to {strip_controls(args.rejects)}")
     if report.dry_run:
         print("dry run: nothing was written")
     return 0
+
+
+def _sniff(args: argparse.Namespace, path: str, source: str) -> Any:
+    """The file's layout, with the `--map` options applied; CliError if it cannot be read
+    (no email column: the error names the column that looks like emails)."""
+    from session_tui.data.csvio import CsvFormatError, sniff
+    from session_tui.data.csvio.mapping import MappingError, parse_map_options, shown_header
+    from session_tui.data.csvio.reader import NoEmailColumn
+    from session_tui.data.validation import strip_controls
+
+    options: list[str] = args.map or []
+    try:
+        try:
+            layout = sniff(path, source=source)
+        except NoEmailColumn as exc:
+            if options:
+                mapping = parse_map_options(options, exc.proposal.header)
+                return sniff(path, source=source, mapping=mapping)
+            column = exc.proposal.index("email")
+            if column is None:
+                raise
+            name = shown_header(exc.proposal.header, column)
+            raise CliError(
+                f"{strip_controls(args.file)}: no email column; `{name}` looks like emails: "
+                f"--map email={shlex.quote(name)}"
+            ) from None
+        if options:
+            mapping = parse_map_options(options, layout.header, base=layout.column_mapping)
+            layout = sniff(path, source=source, mapping=mapping)
+        return layout
+    except MappingError as exc:
+        raise CliError(str(exc)) from None
+    except CsvFormatError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _columns(layout: Any) -> list[tuple[str, str]]:
+    """(field label, header) of every mapped column, membership columns included."""
+    from session_tui.data.csvio.mapping import FIELD_LABELS, MEMBERSHIP_FIELDS
+
+    out: list[tuple[str, str]] = list(layout.mapping())
+    mapping = layout.column_mapping
+    if mapping is not None:
+        for name, index in mapping.used().items():
+            if name in MEMBERSHIP_FIELDS:
+                out.append((FIELD_LABELS[name], layout.header_name(index)))
+    return out
+
+
+def _ignored(layout: Any) -> tuple[str, ...]:
+    mapping = layout.column_mapping
+    return tuple(layout.ignored) if mapping is None else tuple(mapping.ignored())
+
+
+def _mapping_json(layout: Any) -> dict[str, Any]:
+    mapping = layout.column_mapping
+    if mapping is None:
+        return {}
+    return {
+        "mapping": {name: layout.header_name(i) for name, i in mapping.used().items()},
+        "ignored_columns": list(mapping.ignored()),
+    }
+
+
+def _print_products(report: Any, args: argparse.Namespace) -> None:
+    from session_tui.data.validation import strip_controls
+
+    if report.products_to_create:
+        names = ", ".join(f'"{strip_controls(n)}"' for n in report.products_to_create)
+        if report.products_created:
+            print(f"products created: {names}")
+        elif args.create_products:
+            print(f"products to create: {names} (--create-products creates them)")
+        else:
+            print(
+                f"products not found: {names}: their memberships are skipped "
+                "(--create-products creates them)"
+            )
+    if report.has_membership_columns and not args.update_memberships and report.skipped:
+        print(
+            "existing contacts keep their memberships "
+            "(--update-memberships grants the file's to them too)"
+        )
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -27,7 +27,9 @@ exit codes:
 EXAMPLES: dict[str, str] = {
     "demo": "session-tui demo --contacts 5000 --db demo.db",
     "import": "session-tui import members.csv --dry-run\n"
-    "session-tui import members.csv --rejects fix-me.csv --json",
+    "session-tui import members.csv --rejects fix-me.csv --json\n"
+    "session-tui import ghost-members.csv --create-products --update-memberships\n"
+    "session-tui import socios.csv --map email=correo_electronico --map first_name=nombre",
     "export": "session-tui export active.csv --filter 'status:active product:\"1:1 Coaching\"'\n"
     "session-tui export - --segment 'Lapsed' > lapsed.csv",
     "segments": "session-tui segments list",

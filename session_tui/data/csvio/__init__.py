@@ -2,6 +2,7 @@
 
 - `reader`: encoding/delimiter detection, header mapping, streaming rows;
 - `importer`: preview (dry run), verdicts, rejects file, the one-transaction import;
+- `import_memberships`: the memberships a file names, written in that transaction;
 - `exporter`: the current filter / selection / segment to a file or stdout;
 - `escaping`: the formula-escaping scheme shared by both directions;
 - `files`: how export and rejects files are created (0600, or the replaced file's mode).

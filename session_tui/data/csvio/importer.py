@@ -25,11 +25,23 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from session_tui.data.clock import utcnow
 from session_tui.data.csvio.files import OutputFile
+from session_tui.data.csvio.import_memberships import (
+    COMP_PRODUCT,
+    MembershipCounts,
+    MembershipWriter,
+    Work,
+)
 from session_tui.data.csvio.import_writers import ContactWriter, contact_writer
 from session_tui.data.csvio.inputs import CsvFormatError
 from session_tui.data.csvio.reader import CsvLayout, RowSource, is_blank, sniff
 from session_tui.data.csvio.rejects import RejectsWriter, open_rejects, write_rejects
-from session_tui.data.csvio.row_parser import Parsed, RowParser, parse_created, printable
+from session_tui.data.csvio.row_parser import (
+    Parsed,
+    RowParser,
+    Specs,
+    parse_created,
+    printable,
+)
 from session_tui.data.csvio.verdicts import (
     VERDICT_LABELS,
     CancelFn,
@@ -61,9 +73,13 @@ class _Run:
         writer: ContactWriter,
         sample_rows: int,
         problem_rows: int,
+        memberships: MembershipWriter | None = None,
+        update_memberships: bool = False,
     ) -> None:
         self.report = report
         self.writer = writer
+        self.memberships = memberships
+        self.update_memberships = update_memberships
         self.sample_rows = sample_rows
         self.problem_rows = problem_rows
         self.seen_rows = 0
@@ -84,12 +100,14 @@ class _Run:
         first_index: dict[str, int],
         unique: list[Parsed],
         n_invalid: int,
+        specs: dict[int, Specs] | None = None,
     ) -> None:
         """Write one batch and give each of its rows its verdict.
 
         `batch`: every data row in file order as (line, parsed, reason); invalid
         rows have a reason and (raw email, "", "", None). `unique`: the valid rows
         whose email is new to this batch; `first_index`: email -> index in batch.
+        `specs`: index in batch -> the memberships of that row (rows naming some).
         """
         if not batch:
             return
@@ -100,6 +118,8 @@ class _Run:
         ids: dict[str, int] | None = None
         if inserted != len(unique):
             ids = writer.lookup([u[0] for u in unique])
+        if specs:
+            self._memberships(batch, first_index, specs, ids, max_batch)
         want_sample = self.seen_rows < self.sample_rows or self.problems_kept < self.problem_rows
         if ids is None and not want_sample and len(unique) + n_invalid == len(batch):
             # The common case: every valid row was new.
@@ -135,6 +155,37 @@ class _Run:
             else:
                 self.seen_rows += 1
 
+    def _memberships(
+        self,
+        batch: list[tuple[int, Parsed, str]],
+        first_index: dict[str, int],
+        specs: dict[int, Specs],
+        ids: dict[str, int] | None,
+        max_batch: int,
+    ) -> None:
+        """The memberships of the batch's new contacts (and, with
+        `update_memberships`, of its existing ones), written in the same transaction.
+        The verdicts are those `flush` gives (a repeated row's memberships are not
+        read: the first row of an email wins)."""
+        writer = self.writer
+        if ids is None:  # every valid row was new: their ids
+            ids = writer.lookup([batch[i][1][0] for i in specs])
+        max_before = writer.max_before
+        work: list[Work] = []
+        for i, row_specs in specs.items():
+            email = batch[i][1][0]
+            if first_index[email] != i:
+                continue  # repeated in the file
+            cid = ids.get(email)
+            if cid is None:
+                continue
+            if cid > max_batch:
+                work.append((cid, True, row_specs))
+            elif cid <= max_before and self.update_memberships:
+                work.append((cid, False, row_specs))
+        if work and self.memberships is not None:
+            self.memberships.write(work)
+
 
 def import_csv(
     db: Database,
@@ -148,8 +199,17 @@ def import_csv(
     batch_size: int = BATCH,
     sample_rows: int = PREVIEW_ROWS,
     problem_rows: int = PROBLEM_ROWS,
+    create_products: bool = False,
+    update_memberships: bool = False,
+    comp_product: str = COMP_PRODUCT,
 ) -> ImportReport:
     """Import (or, with `dry_run`, preview) a CSV file in one transaction.
+
+    Memberships named by the file (import_memberships.py) go in with the contacts:
+    those of new contacts, and with `update_memberships` those of existing ones
+    too; a product that does not exist is created with `create_products`, else
+    its memberships are skipped (`ImportReport.products_to_create` lists it).
+    `comp_product`: the product of a complimentary plan that names no tier.
 
     Raises CsvFormatError (file problems), DatabaseError (database problems),
     ImportCancelled (`cancel()` returned true): in every such case nothing was
@@ -164,7 +224,15 @@ def import_csv(
     report = ImportReport(layout=layout, dry_run=dry_run)
     now = utcnow()
     lenient = layout.errors != "strict"
-    parser = RowParser(layout.columns, lenient=lenient)
+    parser = RowParser(
+        layout.columns,
+        lenient=lenient,
+        mapping=layout.column_mapping,
+        comp_product=comp_product,
+        now=now,
+    )
+    with_members = parser.memberships is not None
+    report.has_membership_columns = with_members
     email_col = layout.columns.email
     rejects_out: OutputFile | None = None
     rejects_writer: RejectsWriter | None = None
@@ -181,19 +249,47 @@ def import_csv(
                 )
                 writer = contact_writer(bulk, now, dry_run)
                 writer.begin()
+                members = None
+                if with_members:
+                    members = MembershipWriter(
+                        bulk.conn,
+                        bulk.dialect,
+                        now,
+                        create_products=create_products,
+                        dry_run=dry_run,
+                    )
             except Exception as exc:
                 raise DatabaseError(describe_error(exc, db.url)) from exc
-            run = _Run(report, writer, sample_rows, problem_rows)
+            run = _Run(
+                report,
+                writer,
+                sample_rows,
+                problem_rows,
+                memberships=members,
+                update_memberships=update_memberships,
+            )
             parse = parser.parse
+            parse_full = parser.parse_full
             rows = 0
             batch: list[tuple[int, Parsed, str]] = []
             first_index: dict[str, int] = {}
             unique: list[Parsed] = []
             n_invalid = 0
+            specs: dict[int, Specs] = {}
+            result: Parsed | str
             src = stack.enter_context(RowSource(layout))
             try:
                 for line, cells in src:
-                    result = parse(cells)
+                    if with_members:
+                        full = parse_full(cells)
+                        if isinstance(full, str):
+                            result = full
+                        else:
+                            result, row_specs = full
+                            if row_specs:
+                                specs[len(batch)] = row_specs
+                    else:
+                        result = parse(cells)
                     if result.__class__ is tuple:
                         email = result[0]
                         if email not in first_index:
@@ -214,14 +310,16 @@ def import_csv(
                         n_invalid += 1
                     rows += 1
                     if len(batch) >= batch_size:
-                        run.flush(batch, first_index, unique, n_invalid)
-                        batch, first_index, unique, n_invalid = [], {}, [], 0
+                        run.flush(batch, first_index, unique, n_invalid, specs)
+                        batch, first_index, unique, n_invalid, specs = [], {}, [], 0, {}
                         if cancel is not None and cancel():
                             raise ImportCancelled()
                         if progress is not None:
                             progress(Progress(src.bytes_read(), layout.size, rows))
-                run.flush(batch, first_index, unique, n_invalid)
+                run.flush(batch, first_index, unique, n_invalid, specs)
                 report.dates_defaulted = parser.dates_defaulted
+                if members is not None:
+                    _count_memberships(report, members.counts)
                 if cancel is not None and cancel():
                     raise ImportCancelled()
                 if progress is not None:
@@ -250,6 +348,21 @@ def import_csv(
     return report
 
 
+def _count_memberships(report: ImportReport, counts: MembershipCounts) -> None:
+    report.memberships_read = counts.read
+    report.memberships_granted = counts.granted
+    report.memberships_reactivated = counts.reactivated
+    report.memberships_unchanged = counts.unchanged
+    report.memberships_skipped = counts.skipped
+    report.products_created = counts.created
+    report.products_to_create = tuple(sorted(counts.to_create.values(), key=_sort_key))
+    report.products_archived = tuple(sorted(counts.archived.values(), key=_sort_key))
+
+
+def _sort_key(name: str) -> tuple[str, str]:
+    return (name.casefold(), name)
+
+
 def _is_db_error(exc: BaseException) -> bool:
     if isinstance(exc, SQLAlchemyError | sqlite3.Error):
         return True
@@ -266,9 +379,19 @@ def preview_csv(
     *,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
+    create_products: bool = False,
+    update_memberships: bool = False,
 ) -> ImportReport:
-    """The dry run: every row's verdict and the four counts; writes nothing."""
-    return import_csv(db, source, dry_run=True, progress=progress, cancel=cancel)
+    """The dry run: every row's verdict and the counts; writes nothing."""
+    return import_csv(
+        db,
+        source,
+        dry_run=True,
+        progress=progress,
+        cancel=cancel,
+        create_products=create_products,
+        update_memberships=update_memberships,
+    )
 
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""The rejects file of an import: the invalid rows, as they were read, plus why."""
+"""The rejects file of an import: the invalid rows (contact or membership cells),
+as they were read, plus why."""
 
 from __future__ import annotations
 
@@ -81,6 +82,7 @@ def write_rejects(
     db_url: str | None = None,
     follow_symlinks: bool = False,
     wait_for_reader: bool = True,
+    comp_product: str | None = None,
 ) -> int:
     """Re-read the input and write its invalid rows to `path`; returns how many.
 
@@ -88,7 +90,12 @@ def write_rejects(
     rows as the import reported -- provided the file is still the one the import
     read: it is checked (size, mtime, SHA-256) and refused when it changed.
     """
-    parser = RowParser(layout.columns, lenient=layout.errors != "strict")
+    parser = RowParser(
+        layout.columns,
+        lenient=layout.errors != "strict",
+        mapping=layout.column_mapping,
+        comp_product=comp_product,
+    )
     output = open_rejects(
         path,
         layout,
@@ -100,8 +107,8 @@ def write_rejects(
         with RowSource(layout) as source:
             writer = RejectsWriter(output.stream, layout)
             for _line, cells in source:
-                result = parser.parse(cells)
-                if isinstance(result, str):
+                result = parser.reason(cells)
+                if result is not None:
                     if not parser.raw_email(cells) and is_blank(cells):
                         continue
                     writer.write(cells, result)

@@ -1,5 +1,6 @@
 """Parsing one CSV row: its cells to (email, first name, last name, created_at),
-or the reason it is invalid. Whether a row is invalid depends on the row alone."""
+plus the memberships it names (when the file has membership columns), or the
+reason it is invalid. Whether a row is invalid depends on the row alone."""
 
 from __future__ import annotations
 
@@ -7,8 +8,14 @@ import re
 from datetime import UTC, datetime
 from unicodedata import is_normalized
 
-from session_tui.data.clock import MAX_YEAR, MIN_YEAR, SUPPORTED_DATES
+from session_tui.data.clock import MAX_YEAR, MIN_YEAR, SUPPORTED_DATES, utcnow
 from session_tui.data.csvio.escaping import unescape_cell
+from session_tui.data.csvio.mapping import ColumnMapping
+from session_tui.data.csvio.membership_cells import (
+    Invalid,
+    MembershipCells,
+    MembershipSpec,
+)
 from session_tui.data.csvio.reader import ColumnMap
 from session_tui.data.validation import (
     MAX_NAME,
@@ -113,13 +120,74 @@ def printable(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-class RowParser:
-    """Turns a row's cells into a `Parsed` tuple, or a reason why the row is invalid."""
+Specs = tuple[MembershipSpec, ...]
 
-    def __init__(self, columns: ColumnMap, lenient: bool = False) -> None:
+
+def membership_problem(spec: MembershipSpec, now: datetime) -> str | None:
+    """Why a membership the file gives cannot be stored: its expiry is not after
+    its start (the import time when the file gives no start)."""
+    if spec.expires is None:
+        return None
+    if spec.started is not None:
+        if spec.expires <= spec.started:
+            return (
+                f"memberships: '{spec.product}' expires {spec.expires:%Y-%m-%d %H:%M:%S}, "
+                "not after it started"
+            )
+        return None
+    if spec.expires <= now:
+        return (
+            f"memberships: '{spec.product}' expires {spec.expires:%Y-%m-%d %H:%M:%S}, "
+            "in the past, and the file gives no start"
+        )
+    return None
+
+
+class RowParser:
+    """Turns a row's cells into a `Parsed` tuple, or a reason why the row is invalid.
+
+    With a `mapping` that has membership columns, `parse_full` also reads the
+    memberships the row names (membership_cells.py); `comp_product` is the
+    product of a complimentary plan that names no tier."""
+
+    def __init__(
+        self,
+        columns: ColumnMap,
+        lenient: bool = False,
+        *,
+        mapping: ColumnMapping | None = None,
+        comp_product: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
         self.columns = columns
         self.lenient = lenient  # the file may hold bytes that are not UTF-8 (see reader)
         self.dates_defaulted = 0  # created_at cells that are not dates
+        cells = None
+        if mapping is not None:
+            cells = MembershipCells(mapping, comp_product=comp_product)
+        self.memberships = cells if cells is not None and cells.any else None
+        self.now = now or utcnow()
+
+    def parse_full(self, cells: list[str]) -> tuple[Parsed, Specs] | str:
+        """`parse`, plus the row's memberships (none without membership columns)."""
+        result = self.parse(cells)
+        if isinstance(result, str):
+            return result
+        if self.memberships is None:
+            return result, ()
+        specs = self.memberships.parse(cells)
+        if isinstance(specs, Invalid):
+            return specs.reason
+        for spec in specs:
+            problem = membership_problem(spec, self.now)
+            if problem is not None:
+                return problem
+        return result, specs
+
+    def reason(self, cells: list[str]) -> str | None:
+        """Why the row is invalid (contact or memberships), or None."""
+        result = self.parse_full(cells)
+        return result if isinstance(result, str) else None
 
     def raw_email(self, cells: list[str]) -> str:
         i = self.columns.email

@@ -11,6 +11,12 @@ Every data row gets one verdict:
 
 added + skipped + duplicates + invalid = the data rows (blank lines and rows of
 empty cells are not data rows).
+
+Memberships the file names (importer's membership columns) are counted apart:
+granted (new memberships), reactivated (an existing contact's cancelled or
+expired membership, with `update_memberships`), unchanged (an existing
+contact's membership left as it is: already active, or the file's one is over),
+skipped (their product does not exist and is not created, or is archived).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from session_tui.data.csvio.reader import CsvLayout
+from session_tui.data.validation import strip_controls
 
 
 class Verdict(StrEnum):
@@ -80,19 +87,66 @@ class ImportReport:
     invalid: int = 0
     dates_defaulted: int = 0  # rows whose created_at could not be read: import time used
     rows: list[RowVerdict] = field(default_factory=list)  # sample for the preview
+    has_membership_columns: bool = False  # the file has a column memberships come from
+    memberships_read: int = 0  # memberships named by the rows that were acted on
+    memberships_granted: int = 0
+    memberships_reactivated: int = 0
+    memberships_unchanged: int = 0
+    memberships_skipped: int = 0
+    # Products the file names that do not exist, as first written in the file, sorted.
+    products_to_create: tuple[str, ...] = ()
+    products_created: int = 0  # created by this import (0 in a dry run: to create)
+    products_archived: tuple[str, ...] = ()  # archived products the file names: skipped
 
     @property
     def data_rows(self) -> int:
         return self.added + self.skipped + self.duplicates + self.invalid
 
     def summary(self) -> dict[str, int]:
-        """The four counts, under the keys `session-tui import --json` prints."""
-        return {
+        """The counts, under the keys `session-tui import --json` prints: the four of
+        the contacts, plus `membership_summary()` once the import grants, reactivates
+        or keeps a membership (a file whose memberships are all skipped, or that
+        names none, keeps the four keys; the CLI's --json always has them all)."""
+        out = {
             "added": self.added,
             "skipped": self.skipped,
             "duplicates": self.duplicates,
             "invalid": self.invalid,
         }
+        if (
+            self.memberships_granted
+            or self.memberships_reactivated
+            or self.memberships_unchanged
+            or self.products_created
+        ):
+            out.update(self.membership_summary())
+        return out
+
+    def membership_summary(self) -> dict[str, int]:
+        return {
+            "memberships_granted": self.memberships_granted,
+            "memberships_reactivated": self.memberships_reactivated,
+            "memberships_unchanged": self.memberships_unchanged,
+            "memberships_skipped": self.memberships_skipped,
+            "products_created": self.products_created,
+        }
+
+    def headline(self) -> str:
+        """One line: `added 120 contacts · 164 memberships granted · 3 products to create`."""
+        parts = [f"added {_n(self.added, 'contact')}"]
+        if self.has_membership_columns:
+            parts.append(f"{_n(self.memberships_granted, 'membership')} granted")
+            if self.memberships_reactivated:
+                parts.append(f"{self.memberships_reactivated:,} reactivated")
+            if self.memberships_unchanged:
+                parts.append(f"{self.memberships_unchanged:,} unchanged")
+            if self.memberships_skipped:
+                parts.append(f"{_n(self.memberships_skipped, 'membership')} skipped")
+        if self.products_created:
+            parts.append(f"{_n(self.products_created, 'product')} created")
+        elif self.products_to_create:
+            parts.append(f"{_n(len(self.products_to_create), 'product')} to create")
+        return " · ".join(parts)
 
     def notes(self) -> list[str]:
         notes = list(self.layout.notes)
@@ -101,4 +155,14 @@ class ImportReport:
                 f"{self.dates_defaulted:,} rows had a created_at that is not a date "
                 "(YYYY-MM-DD[THH:MM:SS]); they get the import time as their joined date"
             )
+        if self.products_archived:
+            names = ", ".join(f"'{strip_controls(n)}'" for n in self.products_archived)
+            notes.append(
+                f"memberships of archived products are skipped ({names}): "
+                "unarchive them first to import those"
+            )
         return notes
+
+
+def _n(count: int, one: str) -> str:
+    return f"{count:,} {one if count == 1 else one + 's'}"
