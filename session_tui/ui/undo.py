@@ -1,11 +1,12 @@
 """What `u` can undo while the app runs: one stack per app (`SessionApp.undo`).
 
-A deletion made on the Contacts screen can be undone as long as the app runs,
-whatever screens were visited in between; once the app is closed the stack is
-gone (the backup files stay, for `session-tui restore`).
+A deletion or a bulk membership action (the actions menu) made on the Contacts
+screen can be undone as long as the app runs, whatever screens were visited in
+between; `u` takes back the newest entry of any kind. Once the app is closed the
+stack is gone (deletion backup files stay, for `session-tui restore`).
 
-Entries are small typed records (`Undoable`); today only `Deletion`. A kind of
-change that can be undone adds its own record with a `describe()`.
+Entries are small typed records (`Undoable`): `Deletion` and `BulkChange`. A kind
+of change that can be undone adds its own record with `describe()` and `what()`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from session_tui.data.bulk_common import BulkKind, UndoRecord
 from session_tui.data.deletion import DeleteResult
 from session_tui.ui.wording import plural
 
@@ -26,6 +28,10 @@ class Undoable(Protocol):
         """What undoing it does, for a toast: "restores 3 contacts"."""
         ...
 
+    def what(self) -> str:
+        """The change itself, for "press u to undo …": "the deletion of 3 contacts"."""
+        ...
+
 
 @dataclass(frozen=True)
 class Deletion:
@@ -36,6 +42,34 @@ class Deletion:
 
     def describe(self) -> str:
         return f"restores {plural(self.result.contacts)}"
+
+    def what(self) -> str:
+        return f"the deletion of {plural(self.result.contacts)}"
+
+
+_BULK_NOUN = {
+    BulkKind.GRANT: ("the grant of", "to"),
+    BulkKind.EXTEND: ("the extension of", "for"),
+    BulkKind.PAYMENT: ("the payment type change of", "for"),
+    BulkKind.CANCEL: ("the cancellation of", "for"),
+}
+
+
+@dataclass(frozen=True)
+class BulkChange:
+    """A bulk membership action from the actions menu; undone from its `UndoRecord`
+    (`data.bulk_undo.undo_bulk`)."""
+
+    record: UndoRecord
+    product: str  # the product's name
+    memberships: int  # memberships created or changed
+
+    def describe(self) -> str:
+        return f"takes back {self.what()}"
+
+    def what(self) -> str:
+        noun, prep = _BULK_NOUN[self.record.kind]
+        return f"{noun} “{self.product}” {prep} {plural(self.memberships)}"
 
 
 class UndoStack:
@@ -69,4 +103,4 @@ class UndoStack:
         return iter(tuple(self._entries))
 
 
-__all__ = ["Deletion", "UndoStack", "Undoable"]
+__all__ = ["BulkChange", "Deletion", "UndoStack", "Undoable"]

@@ -9,10 +9,14 @@ thread (awaited), then say what happened.
   first few names/emails, then deletes exactly those ids
   (`data.deletion.delete_contacts`: backup file first). Large deletes show a
   `ProgressModal` with Cancel (cancelling before the commit deletes nothing).
-- `undo_last(screen, table)` -- restores the last deletion of this session
-  from its backup (same ids, memberships, history); pressing `u` again undoes
-  the one before. The backups stay on disk (`session-tui restore`), but once the
-  app is closed `u` cannot reach them: deletion is then permanent.
+- `undo_last(screen, table)` -- takes back the newest undoable change of this
+  session, of any kind: a deletion is restored from its backup (same ids,
+  memberships, history); a bulk membership action of the actions menu
+  (bulk_flows.py) is undone from its undo record (`data.bulk_undo.undo_bulk`),
+  refused with the reason when someone changed those memberships since. Pressing
+  `u` again undoes the one before. Deletion backups stay on disk (`session-tui
+  restore`), but once the app is closed `u` cannot reach them: deletion is then
+  permanent.
 - `edit_current(screen, table)` -- re-reads the current contact and opens
   `EditContactModal`.
 
@@ -30,6 +34,8 @@ from rich.text import Text
 from textual.screen import Screen
 
 from session_tui import locations
+from session_tui.data.bulk_common import BulkCancelled
+from session_tui.data.bulk_undo import UndoConflict, undo_bulk
 from session_tui.data.db import describe_error
 from session_tui.data.deletion import (
     BackupError,
@@ -45,7 +51,7 @@ from session_tui.ui.context import SessionContext, session
 from session_tui.ui.modals.confirm import ConfirmModal, count_to_type
 from session_tui.ui.modals.edit_contact import EditContactModal
 from session_tui.ui.modals.progress import ProgressModal
-from session_tui.ui.undo import Deletion
+from session_tui.ui.undo import BulkChange, Deletion, Undoable
 from session_tui.ui.user_text import escape_markup, literal
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.wording import plural
@@ -116,18 +122,21 @@ def confirm_body(ids: frozenset[int], rows: list[PreviewRow]) -> list[str | Text
     return body
 
 
-def _error(screen: Screen[None], message: str) -> None:
+def show_error(screen: Screen[None], message: str) -> None:
     screen.app.notify(escape_markup(message), title="Error", severity="error", timeout=10)
 
 
-def _busy(screen: Screen[None]) -> bool:
+def undo_busy(screen: Screen[None]) -> bool:
+    """A change or an undo is running (says so): start no other."""
     if session(screen).undo.busy:
-        screen.app.notify("A deletion or undo is still running.", severity="warning")
+        screen.app.notify(
+            "A deletion, a bulk action or an undo is still running.", severity="warning"
+        )
         return True
     return False
 
 
-def _progress(screen: Screen[None], title: str, size: int) -> ProgressModal | None:
+def show_progress(screen: Screen[None], title: str, size: int) -> ProgressModal | None:
     """A progress dialog, shown from `PROGRESS_FROM` contacts on."""
     if size < PROGRESS_FROM:
         return None
@@ -136,22 +145,34 @@ def _progress(screen: Screen[None], title: str, size: int) -> ProgressModal | No
     return modal
 
 
-def _close(modal: ProgressModal | None) -> None:
+def close_progress(modal: ProgressModal | None) -> None:
     if modal is not None and modal.is_attached:
         modal.dismiss(None)
+
+
+def next_undo(app: SessionContext) -> str:
+    """What `u` undoes now, as a sentence to append to a toast (empty: nothing)."""
+    entry = app.undo.peek()
+    return "" if entry is None else f" u now undoes {entry.what()}."
+
 
 
 # -- delete ---------------------------------------------------------------------------
 
 
-async def delete_selected(screen: Screen[None], table: ContactsTable) -> None:
+async def delete_selected(
+    screen: Screen[None], table: ContactsTable, ids: frozenset[int] | None = None
+) -> None:
+    """Delete `ids` (frozen by the caller: the actions menu), else the selected
+    contacts or the current one."""
     app = screen.app
-    if _busy(screen):
+    if undo_busy(screen):
         return
-    if table.selection_pending:
-        app.notify("Still selecting… try again in a moment.", severity="warning")
-        return
-    ids = table.ids_for_action()  # frozen here: exactly these are shown and deleted
+    if ids is None:
+        if table.selection_pending:
+            app.notify("Still selecting… try again in a moment.", severity="warning")
+            return
+        ids = table.ids_for_action()  # frozen here: exactly these are shown and deleted
     if not ids:
         app.notify("No contact to delete here.", severity="warning")
         return
@@ -173,7 +194,7 @@ async def _confirm_and_delete(
             seen = {r.id for r in rows}
             rows += await asyncio.to_thread(preview, db, ids - seen, PREVIEW - len(rows))
     except Exception as exc:  # noqa: BLE001 - shown to the user
-        _error(screen, f"Nothing was deleted: {describe_error(exc)}")
+        show_error(screen, f"Nothing was deleted: {describe_error(exc)}")
         return
     n = len(ids)
     confirm = ConfirmModal(
@@ -189,7 +210,7 @@ async def _confirm_and_delete(
         table.focus()
         return
 
-    progress = _progress(screen, f"Deleting {plural(n)}", n)
+    progress = show_progress(screen, f"Deleting {plural(n)}", n)
     try:
         result = await asyncio.to_thread(
             delete_contacts,
@@ -199,15 +220,15 @@ async def _confirm_and_delete(
             cancelled=progress.cancel_requested.is_set if progress else None,
         )
     except Cancelled:
-        _close(progress)
+        close_progress(progress)
         app.notify("Cancelled: nothing was deleted.")
         table.focus()
         return
     except Exception as exc:  # noqa: BLE001 - shown to the user
-        _close(progress)
-        _error(screen, f"Nothing was deleted: {describe_error(exc)}")
+        close_progress(progress)
+        show_error(screen, f"Nothing was deleted: {describe_error(exc)}")
         return
-    _close(progress)
+    close_progress(progress)
     session(screen).undo.push(Deletion(result, was_selection))
     table.discard_ids(result.ids)
     table.reload()
@@ -224,26 +245,36 @@ async def _confirm_and_delete(
 
 
 async def undo_last(screen: Screen[None], table: ContactsTable) -> None:
-    if _busy(screen):
+    if undo_busy(screen):
         return
     undo = session(screen).undo
     entry = undo.peek()
-    if not isinstance(entry, Deletion):
+    if entry is None:
         screen.app.notify(
-            "Nothing to undo: no contacts were deleted since session-tui started."
+            "Nothing to undo: no contacts were deleted and no bulk action was made "
+            "since session-tui started."
         )
         return
     undo.busy = True
     try:
-        await _restore(screen, table, entry)
+        await _undo_entry(screen, table, entry)
     finally:
         undo.busy = False
+
+
+async def _undo_entry(screen: Screen[None], table: ContactsTable, entry: Undoable) -> None:
+    if isinstance(entry, Deletion):
+        await _restore(screen, table, entry)
+    elif isinstance(entry, BulkChange):
+        await _undo_bulk(screen, table, entry)
+    else:  # a kind this screen cannot take back: leave it for the screen that can
+        screen.app.notify(f"u cannot undo {entry.what()} here.", severity="warning")
 
 
 async def _restore(screen: Screen[None], table: ContactsTable, deletion: Deletion) -> None:
     app, ctx = screen.app, session(screen)
     n = deletion.result.contacts
-    progress = _progress(screen, f"Restoring {plural(n)}", n)
+    progress = show_progress(screen, f"Restoring {plural(n)}", n)
     try:
         await asyncio.to_thread(
             restore_backup,
@@ -253,28 +284,67 @@ async def _restore(screen: Screen[None], table: ContactsTable, deletion: Deletio
             cancelled=progress.cancel_requested.is_set if progress else None,
         )
     except Cancelled:
-        _close(progress)
+        close_progress(progress)
         app.notify("Cancelled: nothing was restored; u tries again.")
         table.focus()
         return
     except (RestoreConflict, BackupError) as exc:
-        _close(progress)
-        _error(screen, f"Undo failed: {exc}")
+        close_progress(progress)
+        show_error(screen, f"Undo failed: {exc}")
         return
     except Exception as exc:  # noqa: BLE001 - shown to the user
-        _close(progress)
-        _error(screen, f"Undo failed: {describe_error(exc)}")
+        close_progress(progress)
+        show_error(screen, f"Undo failed: {describe_error(exc)}")
         return
-    _close(progress)
+    close_progress(progress)
     ctx.undo.discard(deletion)
     if deletion.was_selection:
         table.select_ids(deletion.result.ids)
     table.reload()
     table.focus()
-    left = len(ctx.undo)
-    more = f" ({left} earlier deletion(s) can be undone too)" if left else ""
     app.notify(
-        f"Restored {plural(deletion.result.contacts)} with their memberships and history.{more}",
+        f"Restored {plural(deletion.result.contacts)} with their memberships and history."
+        + escape_markup(next_undo(ctx)),
+        title="Undone",
+    )
+
+
+async def _undo_bulk(screen: Screen[None], table: ContactsTable, change: BulkChange) -> None:
+    app, ctx = screen.app, session(screen)
+    n = change.memberships
+    progress = show_progress(screen, f"Undoing {change.what()}", n)
+    try:
+        result = await asyncio.to_thread(
+            undo_bulk,
+            ctx.db,
+            change.record,
+            progress=progress.report if progress else None,
+            cancelled=progress.cancel_requested.is_set if progress else None,
+        )
+    except BulkCancelled:
+        close_progress(progress)
+        app.notify("Cancelled: nothing was undone; u tries again.")
+        table.focus()
+        return
+    except UndoConflict as exc:
+        # Those memberships changed since: this entry can never be undone as it
+        # stands, so it leaves the stack and `u` reaches the older ones.
+        close_progress(progress)
+        ctx.undo.discard(change)
+        show_error(screen, f"Undo refused: {exc}.{next_undo(ctx)}")
+        table.focus()
+        return
+    except Exception as exc:  # noqa: BLE001 - shown to the user
+        close_progress(progress)
+        show_error(screen, f"Undo failed: {describe_error(exc)}")
+        return
+    close_progress(progress)
+    ctx.undo.discard(change)
+    table.reload()
+    table.focus()
+    gone = f" ({plural(result.gone, 'membership')} no longer existed)" if result.gone else ""
+    app.notify(
+        escape_markup(f"Took back {change.what()}{gone}.{next_undo(ctx)}"),
         title="Undone",
     )
 

@@ -13,12 +13,12 @@ Interface for the other features on this screen
 - Keys: add a `Binding(key, action, description, id="contacts.…")` to
   `ContactsScreen.BINDINGS` and an `action_…` method; keys are listed in `?`
   help and the command palette automatically. Reserved for other features:
-  `d`/`delete`, `u`, `e`, `enter`, `a`, `f`, `s`, `i`, `x`.
-- Flows: each user flow (delete, undo, edit: contact_actions.py; segments:
-  segment_flows.py; CSV: csv_flows.py) is one coroutine run in a worker the screen
-  owns (`@work`), so its dialogs are awaited with `push_screen_wait`. The filter
-  panel only posts messages (`FilterPanel.Applied`, `Left`, `SaveRequested`…);
-  the screen handles them here.
+  `d`/`delete`, `u`, `e`, `enter`, `a`, `A`, `f`, `s`, `i`, `x`.
+- Flows: each user flow (delete, undo, edit: contact_actions.py; the actions menu:
+  bulk_flows.py; segments: segment_flows.py; CSV: csv_flows.py) is one coroutine run
+  in a worker the screen owns (`@work`), so its dialogs are awaited with
+  `push_screen_wait`. The filter panel only posts messages (`FilterPanel.Applied`,
+  `Left`, `SaveRequested`…); the screen handles them here.
 - Layout: `#search-row` (the search box), `#contacts-table`, `#empty-state`,
   `#status-bar` (`#count-line`, `#key-hint`). The filter builder is mounted into
   `#contacts-main`, before `#contacts-table`, the first time `f` is pressed.
@@ -44,7 +44,13 @@ from session_tui.data.filters import Group
 from session_tui.data.search import normalize_term
 from session_tui.ui.context import session
 from session_tui.ui.filter_help import FILTER_SYNTAX
-from session_tui.ui.screens import contact_actions, csv_flows, membership_flows, segment_flows
+from session_tui.ui.screens import (
+    bulk_flows,
+    contact_actions,
+    csv_flows,
+    membership_flows,
+    segment_flows,
+)
 from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.filter_panel import FilterPanel, panel_of
@@ -115,12 +121,18 @@ class ContactsScreen(Screen[None]):
         Binding("a", "add_membership", "Add",
                 tooltip="Add a membership (prefilled with the current contact)",
                 id="contacts.add_membership"),
+        # the actions menu: bulk_flows.py
+        Binding("A", "actions_menu", "Actions",
+                tooltip="Actions on the selected contacts, or the current one: grant, "
+                "extend, change payment type or cancel a membership; export; delete",
+                id="contacts.actions"),
         # delete, undo, edit: contact_actions.py
         Binding("d,delete", "delete_contacts", "Delete",
                 tooltip="Delete the selected contacts, or the current one "
                 "(permanent once the app is closed)", id="contacts.delete"),
-        Binding("u", "undo_delete", "Undo delete", show=False,
-                tooltip="Undo the last deletion (until the app is closed)",
+        Binding("u", "undo_last", "Undo", show=False,
+                tooltip="Undo the last deletion or bulk membership action "
+                "(until the app is closed)",
                 id="contacts.undo"),
         Binding("e", "edit_contact", "Edit",
                 tooltip="Edit the current contact's name and email", id="contacts.edit"),
@@ -225,8 +237,14 @@ class ContactsScreen(Screen[None]):
         await contact_actions.delete_selected(self, self.table)
 
     @work(group="contacts-delete")
-    async def action_undo_delete(self) -> None:
+    async def action_undo_last(self) -> None:
         await contact_actions.undo_last(self, self.table)
+
+    # -- the actions menu: bulk_flows.py -------------------------------------------------
+    # Its membership actions and delete share the undo stack's `busy` with delete/undo.
+    @work(group="contacts-actions")
+    async def action_actions_menu(self) -> None:
+        await bulk_flows.open_actions(self, self.table)
 
     @work(exclusive=True, group="contacts-edit")
     async def action_edit_contact(self) -> None:
@@ -335,7 +353,7 @@ class ContactsScreen(Screen[None]):
             return self._total != 0 and not isinstance(self.focused, Input | TextArea)
         if action == "fill_demo":
             return self._total == 0 and not self._demo_running
-        if action in ("delete_contacts", "edit_contact", "open_contact"):
+        if action in ("delete_contacts", "edit_contact", "open_contact", "actions_menu"):
             if self._total == 0:
                 return False  # nothing to act on in the empty state (u still works)
             # They act on the table's contacts: not while focus is in the filter panel
