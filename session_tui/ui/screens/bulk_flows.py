@@ -1,9 +1,9 @@
 """The actions menu of the Contacts screen (`A`): the flow behind it.
 
-`open_actions(screen, table)` is one coroutine the Contacts screen runs in its own
-worker (`@work`). It freezes the ids the menu acts on when the menu opens -- the
-selected contacts, or the current one when nothing is selected -- and every action
-works on exactly those ids:
+`open_menu(screen, table, then)` freezes the ids the menu acts on -- the selected
+contacts, or the current one when nothing is selected -- and opens the menu;
+`run_choice(screen, table, request, choice)`, one coroutine the Contacts screen runs
+in its own worker (`@work`), then does the chosen action on exactly those ids:
 
 - grant, extend, payment type, cancel: the action's dialog (`BulkActionDialog`,
   which counts the action: `data.bulk_memberships.plan_bulk`), then a confirmation
@@ -23,6 +23,8 @@ History events name the actor as every change made in the TUI does: the OS user.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from textual.screen import Screen
 
@@ -75,7 +77,21 @@ def menu_subject(table: ContactsTable, ids: frozenset[int]) -> str:
     return clean(row.full_name or row.email)
 
 
-async def open_actions(screen: Screen[None], table: ContactsTable) -> None:
+@dataclass(frozen=True)
+class MenuRequest:
+    """What the menu acts on, frozen when it opens."""
+
+    ids: frozenset[int]
+    subject: str  # "3 selected contacts" / "Ann Smith"
+
+
+def open_menu(
+    screen: Screen[None],
+    table: ContactsTable,
+    then: Callable[[MenuRequest, BulkChoice], object],
+) -> None:
+    """Freeze the ids and open the menu at once -- keys typed right after `A` go to
+    it -- then `then(request, choice)` (the screen runs `run_choice` in a worker)."""
     app = screen.app
     if table.selection_pending:
         app.notify("Still selecting… try again in a moment.", severity="warning")
@@ -84,16 +100,27 @@ async def open_actions(screen: Screen[None], table: ContactsTable) -> None:
     if not ids:
         app.notify("No contact to act on here.", severity="warning")
         return
-    subject = menu_subject(table, ids)
-    choice: BulkChoice | None = await app.push_screen_wait(ActionsMenu(subject))
-    if choice is None:
-        table.focus()
-    elif choice is BulkChoice.EXPORT:
-        await export_ids(screen, table, ids, subject)
+    request = MenuRequest(ids, menu_subject(table, ids))
+
+    def chosen(choice: BulkChoice | None) -> None:
+        if choice is None:
+            table.focus()
+        else:
+            then(request, choice)
+
+    app.push_screen(ActionsMenu(request.subject), chosen)
+
+
+async def run_choice(
+    screen: Screen[None], table: ContactsTable, request: MenuRequest, choice: BulkChoice
+) -> None:
+    """The chosen action on the frozen ids."""
+    if choice is BulkChoice.EXPORT:
+        await export_ids(screen, table, request.ids, request.subject)
     elif choice is BulkChoice.DELETE:
-        await contact_actions.delete_selected(screen, table, ids)
+        await contact_actions.delete_selected(screen, table, request.ids)
     else:
-        await run_bulk(screen, table, KINDS[choice], ids, subject)
+        await run_bulk(screen, table, KINDS[choice], request.ids, request.subject)
 
 
 # -- export ------------------------------------------------------------------------------
@@ -238,4 +265,4 @@ def _done(screen: Screen[None], result: BulkResult) -> None:
     )
 
 
-__all__ = ["menu_subject", "open_actions", "run_bulk"]
+__all__ = ["MenuRequest", "menu_subject", "open_menu", "run_bulk", "run_choice"]

@@ -44,6 +44,7 @@ from session_tui.data.filters import Group
 from session_tui.data.search import normalize_term
 from session_tui.ui.context import session
 from session_tui.ui.filter_help import FILTER_SYNTAX
+from session_tui.ui.modals.actions_menu import BulkChoice
 from session_tui.ui.screens import (
     bulk_flows,
     contact_actions,
@@ -241,10 +242,17 @@ class ContactsScreen(Screen[None]):
         await contact_actions.undo_last(self, self.table)
 
     # -- the actions menu: bulk_flows.py -------------------------------------------------
-    # Its membership actions and delete share the undo stack's `busy` with delete/undo.
+    # The menu opens at once (keys typed right after `A` reach it); the chosen action
+    # runs in a worker. Its membership actions and delete share the undo stack's
+    # `busy` with delete and undo.
+    def action_actions_menu(self) -> None:
+        bulk_flows.open_menu(self, self.table, self._run_action)
+
     @work(group="contacts-actions")
-    async def action_actions_menu(self) -> None:
-        await bulk_flows.open_actions(self, self.table)
+    async def _run_action(
+        self, request: bulk_flows.MenuRequest, choice: BulkChoice
+    ) -> None:
+        await bulk_flows.run_choice(self, self.table, request, choice)
 
     @work(exclusive=True, group="contacts-edit")
     async def action_edit_contact(self) -> None:
