@@ -231,6 +231,45 @@ async def edit_contact(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
+# The actions menu (A) on a selection, and a bulk grant's confirmation: nothing is
+# written (the confirmation is the last step).
+async def actions_menu(pilot: Pilot[None]) -> None:
+    _freeze(pilot)
+    await settle(pilot)
+    await pilot.press("down", "space", "space", "space", "A")
+    await settle(pilot)
+
+
+async def _until(pilot: Pilot[None], ready: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait for `ready()` (the flows' workers run while their dialogs are open, so
+    `settle` would wait for them forever)."""
+    deadline = time.monotonic() + timeout
+    while not ready() and time.monotonic() < deadline:
+        await pilot.pause(0.05)
+    await pilot.pause(0.2)
+
+
+async def bulk_confirm(pilot: Pilot[None]) -> None:
+    from textual.widgets import RadioButton, Select
+
+    from session_tui.ui.modals.bulk_dialogs import BulkActionDialog
+    from session_tui.ui.modals.confirm import ConfirmModal
+
+    await actions_menu(pilot)
+    await pilot.press("g")
+    app = pilot.app
+    await _until(pilot, lambda: isinstance(app.screen, BulkActionDialog))
+    dialog = app.screen
+    assert isinstance(dialog, BulkActionDialog)
+    select = dialog.query_one("#product", Select)
+    await _until(pilot, lambda: select.prompt == "Choose a product")
+    options = [value for _, value in select._options if isinstance(value, int)]
+    select.value = options[0]
+    dialog.query_one("#payment-comped", RadioButton).value = True
+    await pilot.press("ctrl+s")
+    await _until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+
+
 SHOTS: list[Shot] = [
     Shot("contacts", "Contacts", contacts),
     Shot("contacts-search", "Contacts: search as you type", contacts_search),
@@ -242,6 +281,8 @@ SHOTS: list[Shot] = [
     Shot("filter", "Filter builder (f)", filter_panel),
     Shot("delete-confirm", "Delete: confirmation (d)", delete_confirm),
     Shot("edit-contact", "Edit contact (e)", edit_contact),
+    Shot("actions-menu", "Actions menu (A)", actions_menu),
+    Shot("bulk-confirm", "Actions menu: a bulk grant's confirmation", bulk_confirm),
     # last: the summary shot imports into the shared demo database
     Shot("import-preview", "Import: preview (i)", import_preview),
     Shot("import-summary", "Import: summary", import_summary),
