@@ -5,8 +5,9 @@ screen can be undone as long as the app runs, whatever screens were visited in
 between; `u` takes back the newest entry of any kind. Once the app is closed the
 stack is gone (deletion backup files stay, for `session-tui restore`).
 
-Entries are small typed records (`Undoable`): `Deletion` and `BulkChange`. A kind
-of change that can be undone adds its own record with `describe()` and `what()`.
+Entries are small typed records (`Undoable`): `Deletion` and `BulkChange` here,
+`MembershipBulkChange` of the Memberships screen (screens/membership_bulk.py). A
+kind of change that can be undone adds its own record with a `describe()`.
 """
 
 from __future__ import annotations
@@ -25,11 +26,8 @@ class Undoable(Protocol):
     """One change `u` can take back."""
 
     def describe(self) -> str:
-        """What undoing it does, for a toast: "restores 3 contacts"."""
-        ...
-
-    def what(self) -> str:
-        """The change itself, for "press u to undo …": "the deletion of 3 contacts"."""
+        """What undoing it does, for a toast ("Next, u restores 3 contacts."):
+        "restores 3 contacts", "undoes the grant of “Course” to 12 contacts"."""
         ...
 
 
@@ -42,9 +40,6 @@ class Deletion:
 
     def describe(self) -> str:
         return f"restores {plural(self.result.contacts)}"
-
-    def what(self) -> str:
-        return f"the deletion of {plural(self.result.contacts)}"
 
 
 _BULK_NOUN = {
@@ -65,9 +60,10 @@ class BulkChange:
     memberships: int  # memberships created or changed
 
     def describe(self) -> str:
-        return f"takes back {self.what()}"
+        return f"undoes {self.what()}"
 
     def what(self) -> str:
+        """The change, for "press u to undo …": "the grant of “Course” to 12 contacts"."""
         noun, prep = _BULK_NOUN[self.record.kind]
         return f"{noun} “{self.product}” {prep} {plural(self.memberships)}"
 

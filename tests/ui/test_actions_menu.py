@@ -480,7 +480,7 @@ async def test_u_undoes_the_newest_change_of_any_kind(sqlite_db: Database) -> No
         await wait_until(pilot, lambda: len(app.undo) == 2 and idle(app))
         await undo(pilot, app)  # the grant first
         assert snapshot(sqlite_db) == after_delete
-        assert any("u now undoes the deletion of 1 contact" in m for m in messages(app))
+        assert any("Next, u restores 1 contact" in m for m in messages(app))
         await undo(pilot, app)  # then the deletion
         await wait_until(pilot, lambda: not app.undo.busy)
     assert snapshot(sqlite_db) == before

@@ -153,7 +153,7 @@ def close_progress(modal: ProgressModal | None) -> None:
 def next_undo(app: SessionContext) -> str:
     """What `u` undoes now, as a sentence to append to a toast (empty: nothing)."""
     entry = app.undo.peek()
-    return "" if entry is None else f" u now undoes {entry.what()}."
+    return "" if entry is None else f" Next, u {entry.describe()}."
 
 
 
@@ -267,8 +267,13 @@ async def _undo_entry(screen: Screen[None], table: ContactsTable, entry: Undoabl
         await _restore(screen, table, entry)
     elif isinstance(entry, BulkChange):
         await _undo_bulk(screen, table, entry)
-    else:  # a kind this screen cannot take back: leave it for the screen that can
-        screen.app.notify(f"u cannot undo {entry.what()} here.", severity="warning")
+    else:  # a change of the Memberships screen: undone there
+        screen.app.notify(
+            escape_markup(
+                f"The last change ({entry.describe()}) is undone on the Memberships "
+                "screen (m, then u)."
+            ),
+        )
 
 
 async def _restore(screen: Screen[None], table: ContactsTable, deletion: Deletion) -> None:
