@@ -124,16 +124,14 @@ class ContactsScreen(Screen[None]):
                 id="contacts.add_membership"),
         # the actions menu: bulk_flows.py
         Binding("A", "actions_menu", "Actions",
-                tooltip="Actions on the selected contacts, or the current one: grant, "
-                "extend, change payment type or cancel a membership; export; delete",
+                tooltip="Actions: grant, extend, payment, cancel, export, delete",
                 id="contacts.actions"),
         # delete, undo, edit: contact_actions.py
         Binding("d,delete", "delete_contacts", "Delete",
                 tooltip="Delete the selected contacts, or the current one "
                 "(permanent once the app is closed)", id="contacts.delete"),
         Binding("u", "undo_last", "Undo", show=False,
-                tooltip="Undo the last deletion or bulk membership action "
-                "(until the app is closed)",
+                tooltip="Undo the last deletion or bulk action (this session)",
                 id="contacts.undo"),
         Binding("e", "edit_contact", "Edit",
                 tooltip="Edit the current contact's name and email", id="contacts.edit"),
