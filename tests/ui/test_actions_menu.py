@@ -8,9 +8,10 @@ Grant with undo also runs on PostgreSQL (SESSION_TUI_TEST_POSTGRES).
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from textual.widgets import Input, RadioButton, Select, Static
 
 from session_tui.data import clock as clock_mod
@@ -23,9 +24,16 @@ from session_tui.ui.modals.actions_menu import ActionsMenu
 from session_tui.ui.modals.bulk_dialogs import BulkActionDialog
 from session_tui.ui.modals.confirm import ConfirmModal
 from session_tui.ui.modals.export_csv import ExportCsvModal
+from session_tui.ui.modals.progress import ProgressModal
 from session_tui.ui.undo import BulkChange, Deletion
 from session_tui.ui.widgets.path_input import PathInput
-from tests.ui.contacts_helpers import contacts_screen, settle, wait_until
+from tests.ui.contacts_helpers import (
+    contacts_screen,
+    numbered_people,
+    seed,
+    settle,
+    wait_until,
+)
 from tests.ui.memberships_helpers import NOW, FrozenClock, make_frozen_app, seed_memberships
 
 SIZE = (120, 40)
@@ -66,6 +74,12 @@ def new_events(db: Database, before: dict[str, list[tuple[Any, ...]]]) -> list[A
 
 def messages(app: SessionApp) -> list[str]:
     return [str(n.message) for n in app._notifications]
+
+
+async def said(pilot: Any, app: SessionApp, text: str) -> None:
+    """Wait for a toast containing `text` (a notification is a message: it arrives a
+    moment after the flow that sent it ends)."""
+    await wait_until(pilot, lambda: any(text in m for m in messages(app)))
 
 
 def idle(app: SessionApp) -> bool:
@@ -192,10 +206,7 @@ async def test_grant_to_the_selection_then_undo(db: Database) -> None:
         assert {e.actor for e in events if e.kind != "expired"} == {clock_mod.actor()}
         entry = app.undo.peek()
         assert isinstance(entry, BulkChange)
-        assert any(
-            "to undo the grant of “Course: Mindset Reset” to 3 contacts" in m
-            for m in messages(app)
-        )
+        await said(pilot, app, "to undo the grant of “Course: Mindset Reset” to 3 contacts")
         # the table shows the change
         table = contacts_screen(app).table
         await settle(pilot, table)
@@ -204,7 +215,7 @@ async def test_grant_to_the_selection_then_undo(db: Database) -> None:
 
         await undo(pilot, app)
         assert snapshot(db) == before
-        assert any("Took back the grant of “Course: Mindset Reset”" in m for m in messages(app))
+        await said(pilot, app, "Took back the grant of “Course: Mindset Reset”")
 
 
 async def test_extend_the_current_contact_then_undo(sqlite_db: Database) -> None:
@@ -231,8 +242,7 @@ async def test_extend_the_current_contact_then_undo(sqlite_db: Database) -> None
         assert m is not None and m.expires_at is not None and m.expires_at.year == 2027
         events = new_events(sqlite_db, before)
         assert [(e.kind, e.detail) for e in events] == [("extended", "2026-03-15 -> 2027-01-01")]
-        assert any("to undo the extension of “1:1 Coaching” for 1 contact" in m
-                   for m in messages(app))
+        await said(pilot, app, "to undo the extension of “1:1 Coaching” for 1 contact")
         await undo(pilot, app)
         assert snapshot(sqlite_db) == before
 
@@ -350,7 +360,7 @@ async def test_escape_anywhere_before_the_commit_writes_nothing(sqlite_db: Datab
         await submit(pilot, app)
         await pilot.press("escape")  # the confirmation
         await wait_until(pilot, lambda: idle(app))
-        assert any("nothing was changed" in m for m in messages(app))
+        await said(pilot, app, "nothing was changed")
         assert len(app.undo) == 0
     assert snapshot(sqlite_db) == before
 
@@ -381,9 +391,8 @@ async def test_an_archived_product_is_refused_with_the_reason(sqlite_db: Databas
         ProductsRepository(sqlite_db).archive(COACHING)
         before = snapshot(sqlite_db)
         await pilot.press("y")
-        await wait_until(pilot, lambda: idle(app) and any("is archived" in m
-                                                           for m in messages(app)))
-        assert any("Nothing was changed" in m for m in messages(app))
+        await said(pilot, app, "Nothing was changed: “1:1 Coaching” is archived")
+        await wait_until(pilot, lambda: idle(app))
         assert snapshot(sqlite_db) == before
         assert len(app.undo) == 0
     assert RETREAT  # the seed's archived product is never offered
@@ -451,7 +460,7 @@ async def test_a_contact_deleted_meanwhile_is_counted_gone_and_skipped(
             conn.execute(delete(contact_t).where(contact_t.c.id == chloe))
         await pilot.press("y")
         await wait_until(pilot, lambda: len(app.undo) == 1 and idle(app))
-        assert any("1 selected contact no longer exists" in m for m in messages(app))
+        await said(pilot, app, "1 selected contact no longer exists")
         assert membership(sqlite_db, BEN, COURSE) is not None
         m = membership(sqlite_db, DMITRI, COURSE)
         assert m is not None and m.cancelled_at is None and m.payment_type == "free"
@@ -480,7 +489,7 @@ async def test_u_undoes_the_newest_change_of_any_kind(sqlite_db: Database) -> No
         await wait_until(pilot, lambda: len(app.undo) == 2 and idle(app))
         await undo(pilot, app)  # the grant first
         assert snapshot(sqlite_db) == after_delete
-        assert any("Next, u restores 1 contact" in m for m in messages(app))
+        await said(pilot, app, "Next, u restores 1 contact")
         await undo(pilot, app)  # then the deletion
         await wait_until(pilot, lambda: not app.undo.busy)
     assert snapshot(sqlite_db) == before
@@ -511,3 +520,63 @@ async def test_an_undo_after_someone_changed_the_memberships_is_refused(
         assert "changed since" in refusal and "nothing was undone" in refusal
         assert snapshot(sqlite_db) == before
         assert len(app.undo) == 0  # it can never be undone as it stands: dropped
+
+
+# -- large selections: progress, and escape cancels before the commit ----------------------
+
+
+async def test_a_large_grant_shows_progress_and_escape_cancels_before_the_commit(
+    sqlite_db: Database,
+) -> None:
+    ids = seed(sqlite_db, numbered_people(1_200))
+    ProductsRepository(sqlite_db).add("Retreat")
+    app = make_frozen_app(sqlite_db)
+    before = snapshot(sqlite_db)
+    path = sqlite_db.engine.url.database
+    assert path is not None
+    async with app.run_test(size=SIZE) as pilot:
+        table = contacts_screen(app).table
+        await settle(pilot, table)
+        table.select_ids(ids)
+        await settle(pilot, table)
+        for cancel in (True, False):
+            dialog = await open_dialog(pilot, app, "g")
+            await fill(pilot, dialog, "Retreat")
+            confirm = await submit(pilot, app)
+            assert confirm_text(confirm).startswith(
+                'Grant "Retreat" (paid, never expires) to 1,200 contacts: 1,200 new'
+            )
+            # Another writer holds the database: the action waits for it, so escape
+            # reaches it before it has written anything.
+            other = sqlite3.connect(path)
+            other.execute("BEGIN IMMEDIATE")
+            try:
+                await pilot.press("y")
+                await wait_until(pilot, lambda: isinstance(app.screen, ProgressModal))
+                if cancel:
+                    await pilot.press("escape")
+                    status = app.screen.query_one("#progress-status", Static)
+                    await wait_until(
+                        pilot, lambda s=status: "Cancelling" in str(s.render())
+                    )
+            finally:
+                other.rollback()
+                other.close()
+            await wait_until(
+                pilot, lambda: idle(app) and not isinstance(app.screen, ProgressModal)
+            )
+            if cancel:
+                await said(pilot, app, "Cancelled: nothing was changed")
+                assert snapshot(sqlite_db) == before
+                assert len(app.undo) == 0
+        await wait_until(pilot, lambda: len(app.undo) == 1)
+        with sqlite_db.engine.connect() as conn:
+            retreat = ProductsRepository(sqlite_db).require("Retreat").id
+            granted = conn.execute(
+                select(func.count())
+                .select_from(membership_t)
+                .where(membership_t.c.product_id == retreat)
+            ).scalar_one()
+        assert granted == 1_200
+        await undo(pilot, app)
+    assert snapshot(sqlite_db) == before
