@@ -30,7 +30,7 @@ from textual.worker import get_current_worker
 
 from session_tui.ui.widgets.paged_table.selection import Pending, Selection, SelectOp
 from session_tui.ui.widgets.paged_table.source import QueryT, RowT, SelectableSource
-from session_tui.ui.widgets.paged_table.table import PagedTable
+from session_tui.ui.widgets.paged_table.table import PagedTable, TableMessage
 
 
 @dataclass
@@ -50,21 +50,16 @@ class _HiddenComputed(Message, namespace="paged_table"):
 class SelectablePagedTable(PagedTable[RowT, QueryT], Generic[RowT, QueryT]):
     """A PagedTable with a selection of rows (by id)."""
 
-    class SelectionChanged(Message):
+    class SelectionChanged(TableMessage):
         """The selection changed (or how many of it the query hides)."""
 
         def __init__(
             self, table: Widget, selected: int, hidden: int | None, pending: bool
         ) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.selected = selected
             self.hidden = hidden
             self.pending = pending
-
-        @property
-        def control(self) -> Widget:
-            return self.table
 
     def __init__(
         self,

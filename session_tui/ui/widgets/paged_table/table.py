@@ -52,6 +52,18 @@ from session_tui.ui.widgets.paged_table.source import (
 LINE_CACHE_SIZE = 600  # rendered rows (a row's line is rebuilt only when it changes)
 
 
+class TableMessage(Message):
+    """A message from a table: `table` is the widget, also its `control`."""
+
+    def __init__(self, table: Widget) -> None:
+        super().__init__()
+        self.table = table
+
+    @property
+    def control(self) -> Widget:
+        return self.table
+
+
 class PagedTable(PageLoader[RowT, QueryT], Generic[RowT, QueryT], can_focus=True):
     """A virtual table of database rows read page by page."""
 
@@ -69,46 +81,31 @@ class PagedTable(PageLoader[RowT, QueryT], Generic[RowT, QueryT], can_focus=True
     }
 
     # -- messages ----------------------------------------------------------------------
-    class CountChanged(Message):
+    class CountChanged(TableMessage):
         """The count of matching rows (or the total) changed."""
 
         def __init__(self, table: Widget, count: int, total: int, counting: bool = False) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.count = count
             self.total = total
             # True while the first rows are shown but the real count is still being
             # read (`count` is then only a lower bound).
             self.counting = counting
 
-        @property
-        def control(self) -> Widget:
-            return self.table
-
-    class Highlighted(Message):
+    class Highlighted(TableMessage):
         """The cursor is on another row (`row` is None when the table is empty)."""
 
         def __init__(self, table: Widget, row: Identified | None, index: int) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.row = row
             self.index = index
 
-        @property
-        def control(self) -> Widget:
-            return self.table
-
-    class LoadFailed(Message):
+    class LoadFailed(TableMessage):
         """Reading from the database failed; `message` is plain text (escape it)."""
 
         def __init__(self, table: Widget, message: str) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.message = message
-
-        @property
-        def control(self) -> Widget:
-            return self.table
 
     def __init__(
         self,
