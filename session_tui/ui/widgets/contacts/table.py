@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -74,6 +74,10 @@ from session_tui.ui.user_text import literal
 from session_tui.ui.widgets.contacts.rows import STATUSES, contact_strip, joined_text
 from session_tui.ui.widgets.paged_table import PAGE_SIZE, Column, Paint
 from session_tui.ui.widgets.paged_table.sortable import SortablePagedTable
+from session_tui.ui.widgets.paged_table.source import WidgetOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 SORT_CYCLE: tuple[SortKey, ...] = (SortKey.NAME, SortKey.EMAIL, SortKey.STATUS, SortKey.JOINED)
 
@@ -125,13 +129,10 @@ class ContactsTable(SortablePagedTable[ContactRow, ContactQuery]):
         self,
         db: Database,
         query: ContactQuery | None = None,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
+        **widget: Unpack[WidgetOptions],
     ) -> None:
         repository = ContactsRepository(db)
-        super().__init__(repository, query or ContactQuery(), name=name, id=id, classes=classes)
+        super().__init__(repository, query or ContactQuery(), **widget)
         self.db = db
         self.repository = repository
 

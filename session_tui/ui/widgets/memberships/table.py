@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -45,6 +45,10 @@ from session_tui.ui.moments import Clock, day
 from session_tui.ui.user_text import literal
 from session_tui.ui.widgets.paged_table import Column, Paint
 from session_tui.ui.widgets.paged_table.sortable import SortablePagedTable
+from session_tui.ui.widgets.paged_table.source import WidgetOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 SORT_CYCLE: tuple[MembershipSort, ...] = tuple(MembershipSort)
 
@@ -149,15 +153,10 @@ class MembershipsTable(
         self,
         db: Database,
         clock: Clock | None = None,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
+        **widget: Unpack[WidgetOptions],
     ) -> None:
         repo = MembershipsRepository(db, clock) if clock else MembershipsRepository(db)
-        super().__init__(
-            MembershipsSource(repo), MembershipsTableQuery(), name=name, id=id, classes=classes
-        )
+        super().__init__(MembershipsSource(repo), MembershipsTableQuery(), **widget)
         self.db = db
         self.memberships = repo
 

@@ -29,7 +29,7 @@ Public interface
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Generic
+from typing import TYPE_CHECKING, ClassVar, Generic
 
 from rich.style import Style
 from rich.text import Text
@@ -47,7 +47,11 @@ from session_tui.ui.widgets.paged_table.source import (
     PageSource,
     QueryT,
     RowT,
+    WidgetOptions,
 )
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 LINE_CACHE_SIZE = 600  # rendered rows (a row's line is rebuilt only when it changes)
 
@@ -111,12 +115,9 @@ class PagedTable(PageLoader[RowT, QueryT], Generic[RowT, QueryT], can_focus=True
         self,
         source: PageSource[RowT, QueryT],
         query: QueryT,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
+        **widget: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(source, query, name=name, id=id, classes=classes)
+        super().__init__(source, query, **widget)
         self._last_highlight: tuple[int, int | None] | None = None
         self._line_cache: dict[tuple[object, ...], Strip] = {}
 
