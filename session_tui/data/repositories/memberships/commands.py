@@ -17,6 +17,7 @@ from session_tui.data.repositories.memberships.events import (
     event_moment,
     grant_detail,
     insert_event,
+    reactivation_detail,
 )
 from session_tui.data.repositories.memberships.reads import MembershipReads
 from session_tui.data.repositories.memberships.rows import GrantResult, MembershipRow, get_row
@@ -158,25 +159,6 @@ class MembershipCommands(MembershipReads):
             if expires_at is not None and expires_at <= start:
                 raise ValidationError("expires_at", "the expiry date must be after the start date")
             self._persist_expiry(conn, existing, now, expires_at)
-            changes = []
-            if existing.payment_type != payment.value:
-                changes.append(f"{existing.payment_type} -> {payment.value}")
-            else:
-                changes.append(payment.value)
-            if existing.expires_at != expires_at:
-                changes.append(
-                    f"expires {event_moment(existing.expires_at)} -> {event_moment(expires_at)}"
-                )
-            else:
-                changes.append(
-                    "never expires" if expires_at is None else f"expires {event_moment(expires_at)}"
-                )
-            if existing.cancelled_at is not None:
-                changes.append(f"was cancelled {event_moment(existing.cancelled_at)}")
-            if started_at is not None and started_at != existing.started_at:
-                changes.append(
-                    f"started {event_moment(existing.started_at)} -> {event_moment(started_at)}"
-                )
             conn.execute(
                 update(membership_t)
                 .where(membership_t.c.id == mid)
@@ -187,7 +169,8 @@ class MembershipCommands(MembershipReads):
                     started_at=start,
                 )
             )
-            insert_event(conn, mid, EventKind.REACTIVATED, now, ", ".join(changes), who)
+            detail = reactivation_detail(existing, payment.value, expires_at, started_at)
+            insert_event(conn, mid, EventKind.REACTIVATED, now, detail, who)
             reactivated = True
         refresh_active_until(conn, [contact_id])
         row = get_row(conn, mid, now)
