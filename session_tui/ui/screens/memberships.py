@@ -19,6 +19,7 @@ memberships.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from typing import ClassVar
 
@@ -302,31 +303,24 @@ class MembershipsScreen(MembershipChanges[None]):
         row = self.table.current_membership
         self.add_membership(row.email if row else "")
 
-    # With a selection, x / t / d change every selected membership (counts first);
-    # without one, the current membership through its own dialog.
     def action_extend(self) -> None:
-        if self.table.selected_ids():
-            self._bulk(BulkKind.EXTEND)
-            return
-        row = self._current()
-        if row is not None:
-            self.extend_membership(row)
+        self._change(BulkKind.EXTEND, self.extend_membership)
 
     def action_cancel_membership(self) -> None:
-        if self.table.selected_ids():
-            self._bulk(BulkKind.CANCEL)
-            return
-        row = self._current()
-        if row is not None:
-            self.cancel_membership(row)
+        self._change(BulkKind.CANCEL, self.cancel_membership)
 
     def action_payment(self) -> None:
+        self._change(BulkKind.PAYMENT, self.change_payment)
+
+    def _change(self, kind: BulkKind, change_one: Callable[[MembershipRow], object]) -> None:
+        """With a selection, x / t / d change every selected membership (counts first);
+        without one, the current membership through its own dialog."""
         if self.table.selected_ids():
-            self._bulk(BulkKind.PAYMENT)
+            self._bulk(kind)
             return
         row = self._current()
         if row is not None:
-            self.change_payment(row)
+            change_one(row)
 
     @work(group="membership-bulk")
     async def _bulk(self, kind: BulkKind) -> None:
