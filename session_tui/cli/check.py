@@ -56,16 +56,15 @@ def _print(report: Any) -> None:
         f"checked {contacts}: {report.differences:,} with a wrong status "
         f"(stored 'active until' differs from their memberships)"
     )
-    for d in report.examples:
-        stored, expected = _when(d.stored), _when(d.expected, True)
-        print(f"  {strip_controls(d.email)}: stored {stored}, should be {expected}")
-    if report.differences > len(report.examples):
-        print(f"  … and {report.differences - len(report.examples):,} more")
-    if report.repaired:
-        print(f"repaired {report.repaired:,}")
-    if report.remaining:
-        hint = "" if report.repaired else "; run 'session-tui check --repair' to fix them"
-        print(f"{report.remaining:,} still wrong{hint}")
+    _print_examples(
+        [
+            f"{strip_controls(d.email)}: stored {_when(d.stored)}, "
+            f"should be {_when(d.expected, True)}"
+            for d in report.examples
+        ],
+        report.differences,
+    )
+    _print_repair(report.repaired, report.remaining, "")
 
 
 def _print_derived(derived: Any) -> None:
@@ -78,15 +77,25 @@ def _print_derived(derived: Any) -> None:
         f"{derived.differences:,} with a wrong sort key or search text "
         "(they sort out of place or are not found by search)"
     )
-    for email in derived.examples:
-        print(f"  {strip_controls(email)}")
-    if derived.differences > len(derived.examples):
-        print(f"  … and {derived.differences - len(derived.examples):,} more")
-    if derived.repaired:
-        print(f"repaired the sort key and search text of {derived.repaired:,}")
-    if derived.remaining:
-        hint = "" if derived.repaired else "; run 'session-tui check --repair' to fix them"
-        print(f"{derived.remaining:,} still wrong{hint}")
+    _print_examples([strip_controls(email) for email in derived.examples], derived.differences)
+    _print_repair(derived.repaired, derived.remaining, "the sort key and search text of ")
+
+
+def _print_examples(examples: list[str], differences: int) -> None:
+    """The first wrong contacts, then how many more there are."""
+    for line in examples:
+        print(f"  {line}")
+    if differences > len(examples):
+        print(f"  … and {differences - len(examples):,} more")
+
+
+def _print_repair(repaired: int, remaining: int, what: str) -> None:
+    """How many were repaired and how many are still wrong (with how to fix them)."""
+    if repaired:
+        print(f"repaired {what}{repaired:,}")
+    if remaining:
+        hint = "" if repaired else "; run 'session-tui check --repair' to fix them"
+        print(f"{remaining:,} still wrong{hint}")
 
 
 def _when(value: Any, expected: bool = False) -> str:

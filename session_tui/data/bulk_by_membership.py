@@ -40,7 +40,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from session_tui.data import clock as clock_mod
-from session_tui.data.bulk_actions import BulkAction, Work
+from session_tui.data.bulk_actions import BulkAction, Tally, Work, classify
 from session_tui.data.bulk_common import (
     BULK_CHUNK,
     BulkCancelled,
@@ -99,15 +99,10 @@ class MembershipAction:
             raise ValueError("a membership selection cannot be granted: use bulk_memberships")
 
     def expiry_text(self) -> str:
-        if self.expires_at is None:
-            return "never expires"
-        return f"expires {event_moment(self.expires_at)}"
+        return self.as_bulk_action().expiry_text()
 
     def past_expiry(self, now: datetime) -> bool:
-        return (
-            self.kind is BulkKind.EXTEND and self.expires_at is not None
-            and self.expires_at <= now
-        )
+        return self.as_bulk_action().past_expiry(now)
 
     def as_bulk_action(self) -> BulkAction:
         """The same change as bulk_memberships' action (its writer writes it)."""
@@ -215,35 +210,34 @@ def _classify(
     now: datetime,
     counts: MembershipCounts,
 ) -> Work:
-    """Count each (membership, its product is archived) row and list what to change."""
-    work = Work()
-    exp = action.expires_at
-    past = action.past_expiry(now)
+    """Count each (membership, its product is archived) row and list what to change.
+
+    The rules are bulk_actions' (one membership per contact there): the memberships
+    are classified in layers, each holding at most one membership of a contact."""
+    layers: list[list[MembershipSnapshot]] = []
+    seen: dict[int, int] = {}  # contact id -> memberships of it met so far
     for r, archived in rows:
         if archived:
             counts.archived += 1
             continue
-        if r.cancelled_at is not None:
-            counts.already_cancelled += 1
-            continue
-        if action.kind is BulkKind.EXTEND:
-            if r.expires_at == exp:
-                counts.unchanged += 1
-                continue
-            if exp is not None and exp <= r.started_at:
-                counts.conflicting += 1
-                continue
-        if action.kind is BulkKind.PAYMENT and r.payment_type == action.payment_type:
-            counts.unchanged += 1
-            continue
-        counts.changed += 1
-        counts.made_expired += past
-        work.changed.append(r)
-        passed = r.expires_at is not None and r.expires_at <= now
-        if passed and (action.kind is BulkKind.CANCEL or (
-            action.kind is BulkKind.EXTEND and exp != r.expires_at
-        )):
-            work.expire_first.append(r.id)
+        depth = seen.get(r.contact_id, 0)
+        seen[r.contact_id] = depth + 1
+        if depth == len(layers):
+            layers.append([])
+        layers[depth].append(r)
+    bulk, tally, work = action.as_bulk_action(), Tally(), Work()
+    for layer in layers:
+        part = classify(bulk, [r.contact_id for r in layer], layer, now, tally)
+        work.changed.extend(part.changed)
+        work.expire_first.extend(part.expire_first)
+    # The writer and the undo record take the memberships in id order, as they were read.
+    work.changed.sort(key=lambda r: r.id)
+    work.expire_first.sort()
+    counts.already_cancelled += tally.already_cancelled
+    counts.unchanged += tally.unchanged
+    counts.conflicting += tally.conflicting
+    counts.changed += tally.changed
+    counts.made_expired += tally.made_expired
     return work
 
 

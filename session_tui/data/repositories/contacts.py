@@ -81,6 +81,21 @@ def status_of(active_until: datetime | None, now: datetime) -> Status:
     return Status.ACTIVE if active_until > now else Status.EXPIRED
 
 
+def _contact_row(r: Any, products: dict[int, list[tuple[str, bool]]], now: datetime) -> ContactRow:
+    """A contact's table row from its `contact` row and the products of `_products_for`."""
+    return ContactRow(
+        id=r.id,
+        email=r.email,
+        first_name=r.first_name,
+        last_name=r.last_name,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        version=r.version,
+        status=status_of(r.active_until, now),
+        products=tuple(products.get(r.id, ())),
+    )
+
+
 def _order_by(sort: SortKey, descending: bool, dialect: str, columns: Any = None) -> list[Any]:
     """The ORDER BY of a sort, on `columns` (default: the contact table's)."""
     c = contact_t.c if columns is None else columns
@@ -256,20 +271,7 @@ class ContactsRepository:
             products = self._products_for(conn, [r.id for r in raw], now)
         if reverse:
             raw.reverse()
-        return [
-            ContactRow(
-                id=r.id,
-                email=r.email,
-                first_name=r.first_name,
-                last_name=r.last_name,
-                created_at=r.created_at,
-                updated_at=r.updated_at,
-                version=r.version,
-                status=status_of(r.active_until, now),
-                products=tuple(products.get(r.id, ())),
-            )
-            for r in raw
-        ]
+        return [_contact_row(r, products, now) for r in raw]
 
     @staticmethod
     def refines(old: ContactQuery, new: ContactQuery) -> bool:
@@ -310,17 +312,7 @@ class ContactsRepository:
             if r is None:
                 return None
             products = self._products_for(conn, [contact_id], now)
-        return ContactRow(
-            id=r.id,
-            email=r.email,
-            first_name=r.first_name,
-            last_name=r.last_name,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-            version=r.version,
-            status=status_of(r.active_until, now),
-            products=tuple(products.get(r.id, ())),
-        )
+        return _contact_row(r, products, now)
 
     def get_by_email(self, email: str) -> ContactRow | None:
         with self.db.engine.connect() as conn:

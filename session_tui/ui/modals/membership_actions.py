@@ -103,33 +103,36 @@ def parse_expiry(text: str) -> tuple[bool, datetime | None]:
         raise ValidationError("expires_at", str(exc)) from None
 
 
-class ExpiryModal(ApplyModal[MembershipRow]):
-    """A new expiry date for a membership (`x` on a membership)."""
+class ExpiryEntryModal(ApplyModal[R]):
+    """The expiry-date box (YYYY-MM-DD; empty or "never" = never expires) with a live
+    hint; the button runs `apply(value)` in a thread. Subclasses give the summary line."""
+
+    SAVE_LABEL: ClassVar[str] = "Save"
+    # Who the hint speaks of: "… the membership will show as expired".
+    HINT_SUBJECT: ClassVar[str] = "the membership"
 
     def __init__(
-        self, row: MembershipRow, apply: Callable[[datetime | None], MembershipRow], clock: Clock
+        self, apply: Callable[[datetime | None], R], clock: Clock, *, initial: str = ""
     ) -> None:
         super().__init__()
-        self.row = row
         self._apply = apply
         self._clock = clock
+        self._initial = initial
+
+    def summary(self) -> Static:
+        raise NotImplementedError
 
     def compose(self) -> ComposeResult:
-        now = self._clock()
         with Vertical(id="dialog", classes="membership-dialog"):
             yield Label("New expiry date", id="title")
-            yield Static(literal(membership_summary(self.row, now)), id="summary")
+            yield self.summary()
             yield Label("Expires on (YYYY-MM-DD; empty or “never” = never expires)")
-            yield Input(
-                value=day(self.row.expires_at, never=""),
-                placeholder="YYYY-MM-DD",
-                id="expires",
-            )
+            yield Input(value=self._initial, placeholder="YYYY-MM-DD", id="expires")
             yield Static("", id="expires-hint", markup=False)
             yield Static("", id="expires_at-error", classes="field-error")
             yield Static("", id="general-error", classes="field-error")
             with Horizontal(classes="buttons"):
-                yield Button("Save", variant="primary", id="save")
+                yield Button(self.SAVE_LABEL, variant="primary", id="save")
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
@@ -153,7 +156,7 @@ class ExpiryModal(ApplyModal[MembershipRow]):
         if value is None:
             hint.update("never expires")
         elif value <= now:
-            hint.update(f"{relative(value, now)}: the membership will show as expired")
+            hint.update(f"{relative(value, now)}: {self.HINT_SUBJECT} will show as expired")
         else:
             hint.update(f"expires {relative(value, now)}")
 
@@ -174,6 +177,19 @@ class ExpiryModal(ApplyModal[MembershipRow]):
         self.action_cancel()
 
 
+class ExpiryModal(ExpiryEntryModal[MembershipRow]):
+    """A new expiry date for a membership (`x` on a membership)."""
+
+    def __init__(
+        self, row: MembershipRow, apply: Callable[[datetime | None], MembershipRow], clock: Clock
+    ) -> None:
+        super().__init__(apply, clock, initial=day(row.expires_at, never=""))
+        self.row = row
+
+    def summary(self) -> Static:
+        return Static(literal(membership_summary(self.row, self._clock())), id="summary")
+
+
 class StopAtEndsOptionList(OptionList):
     """up / down stop at the first / last option: no wrap-around, so overshooting never
     lands on a value at the other end (it changed payment types by mistake)."""
@@ -189,26 +205,24 @@ class StopAtEndsOptionList(OptionList):
         super().action_cursor_down()
 
 
-class PaymentModal(ApplyModal[MembershipRow]):
-    """Change a membership's payment type (`t` on a membership)."""
+class PaymentChoiceModal(ApplyModal[R]):
+    """The list of payment types; enter runs `apply(type)` in a thread. With a
+    `current` type, the list opens on it, marks it, and choosing it writes nothing."""
 
-    def __init__(
-        self, row: MembershipRow, apply: Callable[[PaymentType], MembershipRow], clock: Clock
-    ) -> None:
+    def __init__(self, apply: Callable[[PaymentType], R], *, current: str | None = None) -> None:
         super().__init__()
-        self.row = row
         self._apply = apply
-        self._clock = clock
+        self._current = current
+
+    def summary(self) -> Static:
+        raise NotImplementedError
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="membership-dialog"):
             yield Label("Payment type", id="title")
-            yield Static(literal(membership_summary(self.row, self._clock())), id="summary")
+            yield self.summary()
             options = [
-                Option(
-                    f"{p.value}  (current)" if p.value == self.row.payment_type else p.value,
-                    id=p.value,
-                )
+                Option(f"{p.value}  (current)" if p.value == self._current else p.value, id=p.value)
                 for p in PaymentType
             ]
             yield StopAtEndsOptionList(*options, id="payments")
@@ -221,18 +235,31 @@ class PaymentModal(ApplyModal[MembershipRow]):
         options = self.query_one("#payments", OptionList)
         values = [p.value for p in PaymentType]
         # Open on the current type: enter right away changes nothing.
-        current = values.index(self.row.payment_type) if self.row.payment_type in values else 0
-        options.highlighted = current
+        options.highlighted = values.index(self._current) if self._current in values else 0
         options.focus()
 
     @on(OptionList.OptionSelected, "#payments")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         value = PaymentType(str(event.option.id))
-        if value.value == self.row.payment_type:
+        if value.value == self._current:
             self.close(None)  # the current type: nothing to change, nothing written
             return
         apply = self._apply
         self.apply_in_thread(lambda: apply(value))
+
+
+class PaymentModal(PaymentChoiceModal[MembershipRow]):
+    """Change a membership's payment type (`t` on a membership)."""
+
+    def __init__(
+        self, row: MembershipRow, apply: Callable[[PaymentType], MembershipRow], clock: Clock
+    ) -> None:
+        super().__init__(apply, current=row.payment_type)
+        self.row = row
+        self._clock = clock
+
+    def summary(self) -> Static:
+        return Static(literal(membership_summary(self.row, self._clock())), id="summary")
 
 
 class CancelMembershipModal(ApplyModal[MembershipRow]):

@@ -72,6 +72,16 @@ def _error(screen: Screen[None], message: str) -> None:
     screen.app.notify(escape_markup(message), title="Error", severity="error", timeout=10)
 
 
+def _reason(exc: Exception) -> str:
+    """Why a change or an undo failed: our own refusals say it themselves, anything
+    else is told as a database error."""
+    if isinstance(exc, ValidationError):
+        return exc.message
+    if isinstance(exc, UndoConflict | BulkCancelled):
+        return str(exc)
+    return describe_error(exc)
+
+
 def _busy(screen: Screen[None]) -> bool:
     if session(screen).undo.busy:
         screen.app.notify("Another change or undo is still running.", severity="warning")
@@ -223,11 +233,8 @@ async def _change(
     except BulkCancelled:
         app.notify("Cancelled: nothing was changed.")
         return
-    except ValidationError as exc:
-        _error(screen, f"Nothing was changed: {exc.message}")
-        return
     except Exception as exc:  # noqa: BLE001 - shown to the user
-        _error(screen, f"Nothing was changed: {describe_error(exc)}")
+        _error(screen, f"Nothing was changed: {_reason(exc)}")
         return
     finally:
         if progress is not None and progress.is_attached:
@@ -262,11 +269,8 @@ async def undo_last(screen: Screen[None], table: MembershipsTable) -> None:
     ctx.undo.busy = True
     try:
         done = await asyncio.to_thread(undo_bulk, ctx.db, entry.result.undo)
-    except (UndoConflict, BulkCancelled) as exc:
-        _error(screen, f"Undo failed: {exc}")
-        return
     except Exception as exc:  # noqa: BLE001 - shown to the user
-        _error(screen, f"Undo failed: {describe_error(exc)}")
+        _error(screen, f"Undo failed: {_reason(exc)}")
         return
     finally:
         ctx.undo.busy = False

@@ -15,6 +15,7 @@ of the screen, then call `self.after_membership_change(changed)`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from textual import work
@@ -23,6 +24,7 @@ from textual.screen import Screen
 from session_tui.data.repositories.memberships import MembershipRow, MembershipsRepository
 from session_tui.ui.context import session
 from session_tui.ui.modals.add_membership import AddMembershipModal
+from session_tui.ui.modals.base import Dialog
 from session_tui.ui.modals.membership_actions import (
     CancelMembershipModal,
     ExpiryModal,
@@ -51,8 +53,17 @@ def _repository(screen: Screen[Any]) -> MembershipsRepository:
     return MembershipsRepository(app.db, app.clock)
 
 
-def _changed(screen: Screen[Any], row: MembershipRow, message: str) -> bool:
-    """Say what changed (`message` names {product}, {email}, {payment}, {expires})."""
+async def _ask(
+    screen: Screen[Any],
+    dialog: Callable[[MembershipsRepository], Dialog[MembershipRow]],
+    message: str,
+) -> bool:
+    """Show the dialog of one change (it writes through the repository it is given);
+    when it wrote, say what changed (`message` names {product}, {email}, {payment},
+    {expires}) and return True."""
+    row = await screen.app.push_screen_wait(dialog(_repository(screen)))
+    if row is None:
+        return False
     screen.app.notify(
         message.format(
             product=escape_markup(row.product),
@@ -86,33 +97,27 @@ async def ask_add_membership(screen: Screen[Any], email: str) -> bool:
 
 
 async def ask_new_expiry(screen: Screen[Any], row: MembershipRow) -> bool:
-    repo = _repository(screen)
-    changed = await screen.app.push_screen_wait(
-        ExpiryModal(row, lambda expires_at: repo.extend(row.id, expires_at), repo.clock)
+    return await _ask(
+        screen,
+        lambda repo: ExpiryModal(row, lambda at: repo.extend(row.id, at), repo.clock),
+        "“{product}” of {email} now expires: {expires}.",
     )
-    if changed is None:
-        return False
-    return _changed(screen, changed, "“{product}” of {email} now expires: {expires}.")
 
 
 async def ask_cancel(screen: Screen[Any], row: MembershipRow) -> bool:
-    repo = _repository(screen)
-    changed = await screen.app.push_screen_wait(
-        CancelMembershipModal(row, lambda: repo.cancel(row.id), repo.clock)
+    return await _ask(
+        screen,
+        lambda repo: CancelMembershipModal(row, lambda: repo.cancel(row.id), repo.clock),
+        "Cancelled “{product}” of {email}.",
     )
-    if changed is None:
-        return False
-    return _changed(screen, changed, "Cancelled “{product}” of {email}.")
 
 
 async def ask_payment(screen: Screen[Any], row: MembershipRow) -> bool:
-    repo = _repository(screen)
-    changed = await screen.app.push_screen_wait(
-        PaymentModal(row, lambda payment: repo.change_payment(row.id, payment), repo.clock)
+    return await _ask(
+        screen,
+        lambda repo: PaymentModal(row, lambda pay: repo.change_payment(row.id, pay), repo.clock),
+        "“{product}” of {email} is now {payment}.",
     )
-    if changed is None:
-        return False
-    return _changed(screen, changed, "“{product}” of {email} is now {payment}.")
 
 
 class MembershipChanges(Screen[ResultT]):

@@ -19,6 +19,7 @@ memberships.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from typing import ClassVar
 
@@ -41,8 +42,8 @@ from session_tui.ui.screens.membership_changes import MembershipChanges
 from session_tui.ui.user_text import escape_markup, literal
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.memberships.table import MembershipsTable
+from session_tui.ui.widgets.paged_table.count_line import TableCounts, count_line
 from session_tui.ui.widgets.search_burst import SearchBurst
-from session_tui.ui.wording import plural
 
 
 def memberships_count_line(
@@ -54,21 +55,7 @@ def memberships_count_line(
     pending: bool = False,
 ) -> str:
     """E.g. "1,204 of 52,310 memberships · 3 selected (1 hidden by the search/filters)"."""
-    if count is None or total is None:
-        text = "Counting memberships…"
-    elif count == total:
-        text = plural(total, "membership")
-    else:
-        text = f"{count:,} of {total:,} memberships"
-    if pending:
-        text += " · selecting…"
-    elif selected:
-        text += f" · {selected:,} selected"
-        if hidden is None:
-            text += " (…)"
-        elif hidden:
-            text += f" ({hidden:,} hidden by the search/filters)"
-    return text
+    return count_line("membership", count, total, selected, hidden, pending=pending)
 
 
 class MembershipsScreen(MembershipChanges[None]):
@@ -116,11 +103,7 @@ class MembershipsScreen(MembershipChanges[None]):
         self._search_burst = SearchBurst(self, self._apply_search)
         self._pending_product: int | None = None
         self._products_loaded = False
-        self._count: int | None = None
-        self._total: int | None = None
-        self._selected = 0
-        self._hidden: int | None = 0
-        self._pending = False
+        self._counts = TableCounts()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -235,7 +218,7 @@ class MembershipsScreen(MembershipChanges[None]):
                 return not focused.expanded  # escape first closes an open dropdown
             return focused is self.search_input
         if action in ("extend", "cancel_membership", "payment", "actions"):
-            return self.table.current_membership is not None or bool(self._selected)
+            return self.table.current_membership is not None or bool(self._counts.selected)
         if action == "open_contact":
             return self.table.current_membership is not None
         return True
@@ -279,26 +262,21 @@ class MembershipsScreen(MembershipChanges[None]):
     # -- count line ----------------------------------------------------------------------------
     @on(ContactsTable.CountChanged)
     def _count_changed(self, event: ContactsTable.CountChanged) -> None:
-        # While `counting`, the first rows are shown and the real count is on its way
-        # (event.count is only how many rows have arrived).
-        self._count = None if event.counting else event.count
-        self._total = event.total
+        self._counts.counted(event)
         self._update_count_line()
         self.refresh_bindings()
 
     @on(MembershipsTable.SelectionChanged)
     def _selection_changed(self, event: MembershipsTable.SelectionChanged) -> None:
-        had = bool(self._selected)
-        self._selected, self._hidden, self._pending = event.selected, event.hidden, event.pending
+        had = bool(self._counts.selected)
+        self._counts.selection_changed(event)
         self._update_count_line()
-        if had != bool(self._selected):
+        if had != bool(self._counts.selected):
             self.refresh_bindings()
 
     def _update_count_line(self) -> None:
         self.query_one("#memberships-count-line", Static).update(
-            memberships_count_line(
-                self._count, self._total, self._selected, self._hidden, pending=self._pending
-            )
+            self._counts.line("membership")
         )
 
     @on(ContactsTable.Highlighted)
@@ -325,31 +303,24 @@ class MembershipsScreen(MembershipChanges[None]):
         row = self.table.current_membership
         self.add_membership(row.email if row else "")
 
-    # With a selection, x / t / d change every selected membership (counts first);
-    # without one, the current membership through its own dialog.
     def action_extend(self) -> None:
-        if self.table.selected_ids():
-            self._bulk(BulkKind.EXTEND)
-            return
-        row = self._current()
-        if row is not None:
-            self.extend_membership(row)
+        self._change(BulkKind.EXTEND, self.extend_membership)
 
     def action_cancel_membership(self) -> None:
-        if self.table.selected_ids():
-            self._bulk(BulkKind.CANCEL)
-            return
-        row = self._current()
-        if row is not None:
-            self.cancel_membership(row)
+        self._change(BulkKind.CANCEL, self.cancel_membership)
 
     def action_payment(self) -> None:
+        self._change(BulkKind.PAYMENT, self.change_payment)
+
+    def _change(self, kind: BulkKind, change_one: Callable[[MembershipRow], object]) -> None:
+        """With a selection, x / t / d change every selected membership (counts first);
+        without one, the current membership through its own dialog."""
         if self.table.selected_ids():
-            self._bulk(BulkKind.PAYMENT)
+            self._bulk(kind)
             return
         row = self._current()
         if row is not None:
-            self.change_payment(row)
+            change_one(row)
 
     @work(group="membership-bulk")
     async def _bulk(self, kind: BulkKind) -> None:

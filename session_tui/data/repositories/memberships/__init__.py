@@ -25,6 +25,8 @@ transaction PostgreSQL still aborts as a deadlock victim is run again.
 - `insert_event(conn, membership_id, kind, at, detail="", actor="")` -- one history row.
 - `grant_detail(payment_type, expires_at)` -- the detail text of a `granted` event
   ("paid, expires 2026-12-31"), for bulk writers (demo, import) that write their own rows;
+  `reactivation_detail(current, payment, expires_at, started_at)` -- that of a
+  `reactivated` event (what a grant changed), for the same writers;
   `event_moment(value)` -- a date as stored in event details.
 - `MembershipsRepository(db, clock=utcnow)`:
   - `.grant(email, product, payment_type, expires_at=None, started_at=None, actor=None,
@@ -59,6 +61,7 @@ from session_tui.data.repositories.memberships.events import (
     event_moment,
     grant_detail,
     insert_event,
+    reactivation_detail,
 )
 from session_tui.data.repositories.memberships.reads import WALK_ORDER_FROM, MembershipReads
 from session_tui.data.repositories.memberships.rows import (
@@ -104,5 +107,6 @@ __all__ = [
     "membership_end",
     "membership_status",
     "normalize_payment_type",
+    "reactivation_detail",
     "refresh_active_until",
 ]

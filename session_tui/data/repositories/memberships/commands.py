@@ -4,6 +4,7 @@ type. Each change locks the contact first, writes one history event and refreshe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from session_tui.data.repositories.memberships.events import (
     event_moment,
     grant_detail,
     insert_event,
+    reactivation_detail,
 )
 from session_tui.data.repositories.memberships.reads import MembershipReads
 from session_tui.data.repositories.memberships.rows import GrantResult, MembershipRow, get_row
@@ -157,25 +159,6 @@ class MembershipCommands(MembershipReads):
             if expires_at is not None and expires_at <= start:
                 raise ValidationError("expires_at", "the expiry date must be after the start date")
             self._persist_expiry(conn, existing, now, expires_at)
-            changes = []
-            if existing.payment_type != payment.value:
-                changes.append(f"{existing.payment_type} -> {payment.value}")
-            else:
-                changes.append(payment.value)
-            if existing.expires_at != expires_at:
-                changes.append(
-                    f"expires {event_moment(existing.expires_at)} -> {event_moment(expires_at)}"
-                )
-            else:
-                changes.append(
-                    "never expires" if expires_at is None else f"expires {event_moment(expires_at)}"
-                )
-            if existing.cancelled_at is not None:
-                changes.append(f"was cancelled {event_moment(existing.cancelled_at)}")
-            if started_at is not None and started_at != existing.started_at:
-                changes.append(
-                    f"started {event_moment(existing.started_at)} -> {event_moment(started_at)}"
-                )
             conn.execute(
                 update(membership_t)
                 .where(membership_t.c.id == mid)
@@ -186,7 +169,8 @@ class MembershipCommands(MembershipReads):
                     started_at=start,
                 )
             )
-            insert_event(conn, mid, EventKind.REACTIVATED, now, ", ".join(changes), who)
+            detail = reactivation_detail(existing, payment.value, expires_at, started_at)
+            insert_event(conn, mid, EventKind.REACTIVATED, now, detail, who)
             reactivated = True
         refresh_active_until(conn, [contact_id])
         row = get_row(conn, mid, now)
@@ -197,11 +181,8 @@ class MembershipCommands(MembershipReads):
         self, membership_id: int, expires_at: datetime | None, actor: str | None = None
     ) -> MembershipRow:
         """Set a new expiry (None = never expires). Refuses cancelled memberships."""
-        who = clock_mod.actor() if actor is None else actor
-        now = self.clock()
 
-        def work(conn: Connection) -> MembershipRow:
-            cur = self._lock(conn, membership_id)
+        def change(conn: Connection, cur: Any, now: datetime, who: str) -> bool:
             if cur.cancelled_at is not None:
                 raise ValidationError(
                     "membership",
@@ -220,81 +201,61 @@ class MembershipCommands(MembershipReads):
                     else f"it already expires on {event_moment(expires_at)}",
                 )
             self._persist_expiry(conn, cur, now, expires_at)
-            conn.execute(
-                update(membership_t)
-                .where(membership_t.c.id == membership_id)
-                .values(expires_at=expires_at)
-            )
-            insert_event(
-                conn,
-                membership_id,
-                EventKind.EXTENDED,
-                now,
-                f"{event_moment(cur.expires_at)} -> {event_moment(expires_at)}",
-                who,
-            )
-            refresh_active_until(conn, [cur.contact_id])
-            row = get_row(conn, membership_id, now)
-            assert row is not None
-            return row
+            detail = f"{event_moment(cur.expires_at)} -> {event_moment(expires_at)}"
+            _write(conn, cur, EventKind.EXTENDED, now, detail, who, expires_at=expires_at)
+            return True
 
-        return self.db.run_write(work)
+        return self._change_one(membership_id, actor, change)
 
     def cancel(self, membership_id: int, actor: str | None = None) -> MembershipRow:
-        who = clock_mod.actor() if actor is None else actor
-        now = self.clock()
-
-        def work(conn: Connection) -> MembershipRow:
-            cur = self._lock(conn, membership_id)
+        def change(conn: Connection, cur: Any, now: datetime, who: str) -> bool:
             if cur.cancelled_at is not None:
                 raise ValidationError(
                     "membership",
                     f"this membership was already cancelled on {event_moment(cur.cancelled_at)}",
                 )
             self._persist_expiry(conn, cur, now, cur.expires_at, cancelling=True)
-            conn.execute(
-                update(membership_t)
-                .where(membership_t.c.id == membership_id)
-                .values(cancelled_at=now)
-            )
-            insert_event(conn, membership_id, EventKind.CANCELLED, now, "", who)
-            refresh_active_until(conn, [cur.contact_id])
-            row = get_row(conn, membership_id, now)
-            assert row is not None
-            return row
+            _write(conn, cur, EventKind.CANCELLED, now, "", who, cancelled_at=now)
+            return True
 
-        return self.db.run_write(work)
+        return self._change_one(membership_id, actor, change)
 
     def change_payment(
         self, membership_id: int, payment_type: str | PaymentType, actor: str | None = None
     ) -> MembershipRow:
         payment = normalize_payment_type(payment_type)
+
+        def change(conn: Connection, cur: Any, now: datetime, who: str) -> bool:
+            if cur.payment_type == payment.value:
+                raise ValidationError("payment_type", f"the payment type is already {payment}")
+            detail = f"{cur.payment_type} -> {payment.value}"
+            _write(conn, cur, EventKind.PAYMENT_CHANGED, now, detail, who,
+                   payment_type=payment.value)
+            return False  # the payment type does not change how long the contact is active
+
+        return self._change_one(membership_id, actor, change)
+
+    def _change_one(
+        self,
+        membership_id: int,
+        actor: str | None,
+        change: Callable[[Connection, Any, datetime, str], bool],
+    ) -> MembershipRow:
+        """Lock the membership, run `change(conn, row, now, who)` in one transaction and
+        return the membership as it is now. `change` raises ValidationError to refuse,
+        and returns whether the contact's `active_until` must be recomputed."""
         who = clock_mod.actor() if actor is None else actor
         now = self.clock()
 
         def work(conn: Connection) -> MembershipRow:
             cur = self._lock(conn, membership_id)
-            if cur.payment_type == payment.value:
-                raise ValidationError("payment_type", f"the payment type is already {payment}")
-            conn.execute(
-                update(membership_t)
-                .where(membership_t.c.id == membership_id)
-                .values(payment_type=payment.value)
-            )
-            insert_event(
-                conn,
-                membership_id,
-                EventKind.PAYMENT_CHANGED,
-                now,
-                f"{cur.payment_type} -> {payment.value}",
-                who,
-            )
+            if change(conn, cur, now, who):
+                refresh_active_until(conn, [cur.contact_id])
             row = get_row(conn, membership_id, now)
             assert row is not None
             return row
 
         return self.db.run_write(work)
-
 
     def _lock(self, conn: Connection, membership_id: int) -> Any:
         """The membership's row, locked after its contact (the lock order)."""
@@ -327,3 +288,12 @@ class MembershipCommands(MembershipReads):
         if not cancelling and new_expires_at == cur.expires_at:
             return
         insert_event(conn, cur.id, EventKind.EXPIRED, cur.expires_at, "", "")
+
+
+def _write(
+    conn: Connection, cur: Any, kind: EventKind, now: datetime, detail: str, who: str,
+    **values: object,
+) -> None:
+    """Set `values` on the membership and record the event of that change."""
+    conn.execute(update(membership_t).where(membership_t.c.id == cur.id).values(**values))
+    insert_event(conn, cur.id, kind, now, detail, who)

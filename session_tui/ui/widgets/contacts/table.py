@@ -1,6 +1,6 @@
 """ContactsTable: a virtual, database-backed table of contacts.
 
-A `SelectablePagedTable` (widgets/paged_table) over `ContactsRepository`: it never
+A `SortablePagedTable` (widgets/paged_table) over `ContactsRepository`: it never
 holds all rows, reads the pages around the viewport in thread workers and stays
 instant at 1,000,000 contacts. Rows are built by rows.py.
 
@@ -54,7 +54,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -72,7 +72,12 @@ from session_tui.data.repositories.contacts import (
 from session_tui.data.search import normalize_term
 from session_tui.ui.user_text import literal
 from session_tui.ui.widgets.contacts.rows import STATUSES, contact_strip, joined_text
-from session_tui.ui.widgets.paged_table import PAGE_SIZE, Column, Paint, SelectablePagedTable
+from session_tui.ui.widgets.paged_table import PAGE_SIZE, Column, Paint
+from session_tui.ui.widgets.paged_table.sortable import SortablePagedTable
+from session_tui.ui.widgets.paged_table.source import WidgetOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 SORT_CYCLE: tuple[SortKey, ...] = (SortKey.NAME, SortKey.EMAIL, SortKey.STATUS, SortKey.JOINED)
 
@@ -82,7 +87,7 @@ def is_unrestricted(query: ContactQuery) -> bool:
     return not normalize_term(query.search) and query.filter is None
 
 
-class ContactsTable(SelectablePagedTable[ContactRow, ContactQuery]):
+class ContactsTable(SortablePagedTable[ContactRow, ContactQuery]):
     """A virtual table of contacts read page by page from the database."""
 
     HELP_SECTION = "Contacts table"
@@ -91,6 +96,8 @@ class ContactsTable(SelectablePagedTable[ContactRow, ContactQuery]):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         f"contacts-table--{status.value}" for status in Status
     }
+
+    SORT_CYCLE = SORT_CYCLE
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False, id="table.up"),
@@ -122,13 +129,10 @@ class ContactsTable(SelectablePagedTable[ContactRow, ContactQuery]):
         self,
         db: Database,
         query: ContactQuery | None = None,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
+        **widget: Unpack[WidgetOptions],
     ) -> None:
         repository = ContactsRepository(db)
-        super().__init__(repository, query or ContactQuery(), name=name, id=id, classes=classes)
+        super().__init__(repository, query or ContactQuery(), **widget)
         self.db = db
         self.repository = repository
 
@@ -142,17 +146,12 @@ class ContactsTable(SelectablePagedTable[ContactRow, ContactQuery]):
     def contact_query(self, value: ContactQuery) -> None:
         self.table_query = value
 
-    def sort_by(self, key: SortKey, descending: bool | None = None) -> None:
-        if descending is None:
-            descending = self._query.descending if key == self._query.sort else False
-        self.contact_query = replace(self._query, sort=key, descending=descending)
+    def sorted_query(self, query: ContactQuery, key: str, descending: bool) -> ContactQuery:
+        return replace(query, sort=SortKey(key), descending=descending)
 
     # -- what the rows match -------------------------------------------------------------
     def matches_all(self, query: ContactQuery) -> bool:
         return is_unrestricted(query)
-
-    def same_matches(self, old: ContactQuery, new: ContactQuery) -> bool:
-        return replace(new, sort=old.sort, descending=old.descending) == old
 
     # -- columns and rows ------------------------------------------------------------------
     def columns(self, width: int | None = None) -> list[Column]:
@@ -207,27 +206,6 @@ class ContactsTable(SelectablePagedTable[ContactRow, ContactQuery]):
         else:
             text.append("No contacts yet.")
         return text
-
-    # -- sorting --------------------------------------------------------------------------
-    def _sort_state(self) -> tuple[str | None, bool]:
-        return self._shown_query.sort, self._shown_query.descending
-
-    def _header_clicked(self, column: Column) -> None:
-        if column.sort is None:
-            return
-        key = SortKey(column.sort)
-        if key == self._query.sort:
-            self.sort_by(key, descending=not self._query.descending)
-        else:
-            self.sort_by(key, descending=False)
-
-    def action_cycle_sort(self) -> None:
-        current = self._query.sort
-        nxt = SORT_CYCLE[(SORT_CYCLE.index(current) + 1) % len(SORT_CYCLE)]
-        self.sort_by(nxt, descending=False)
-
-    def action_reverse_sort(self) -> None:
-        self.sort_by(self._query.sort, descending=not self._query.descending)
 
 
 __all__ = [

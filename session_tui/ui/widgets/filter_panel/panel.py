@@ -46,6 +46,7 @@ from session_tui.ui.widgets.filter_panel.rows import (
     ROOT_MODES,
     ConditionRow,
     GroupBox,
+    choice,
     enclosing_group,
     enclosing_row,
     error_line,
@@ -133,13 +134,8 @@ class FilterPanel(Vertical):
         yield Static("", id="filter-error", markup=False)
         with Horizontal(id="filter-mode-row"):
             yield Label("Match", classes="filter-label")
-            yield Select(
-                ROOT_MODES,
-                value=Mode.AND,
-                allow_blank=False,
-                compact=True,
-                id="root-mode",
-                tooltip="AND / OR of the rows below (ctrl+o)",
+            yield choice(
+                ROOT_MODES, Mode.AND, id="root-mode", tooltip="AND / OR of the rows below (ctrl+o)"
             )
         yield Vertical(id="filter-rows")
         with Horizontal(id="filter-buttons"):

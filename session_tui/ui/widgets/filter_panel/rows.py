@@ -8,7 +8,8 @@ the panel can read the tree at any moment (`tree_from_rows`) and show any tree
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from rich.text import Text
 from textual import on
@@ -33,6 +34,8 @@ from session_tui.data.filters import (
 )
 from session_tui.ui.user_text import literal
 
+T = TypeVar("T")
+
 FIELD_OPTIONS: list[tuple[Text, FieldName]] = [(Text(FIELD_LABELS[f]), f) for f in FieldName]
 DEFAULT_VALUES: dict[FieldName, str] = {FieldName.STATUS: "active", FieldName.PAYMENT: "paid"}
 PLACEHOLDERS: dict[FieldName, str] = {
@@ -46,6 +49,21 @@ ROOT_MODES: list[tuple[Text, Mode]] = [
     (Text("any of these (or)"), Mode.OR),
 ]
 GROUP_MODES: list[tuple[Text, Mode]] = [(Text("all (and)"), Mode.AND), (Text("any (or)"), Mode.OR)]
+
+
+def choice(
+    options: Iterable[tuple[Text, T]],
+    value: T,
+    *,
+    id: str | None = None,
+    classes: str | None = None,
+    tooltip: str | None = None,
+) -> Select[T]:
+    """A compact dropdown that always holds one of its values (no blank)."""
+    return Select(
+        options, value=value, allow_blank=False, compact=True, id=id, classes=classes,
+        tooltip=tooltip,
+    )
 
 
 def _op_options(fld: FieldName) -> list[tuple[Text, Op]]:
@@ -86,22 +104,8 @@ class ConditionRow(Horizontal):
 
     # -- widgets ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Select(
-            FIELD_OPTIONS,
-            value=self.field,
-            allow_blank=False,
-            compact=True,
-            classes="field",
-            tooltip="Field",
-        )
-        yield Select(
-            _op_options(self.field),
-            value=self.op,
-            allow_blank=False,
-            compact=True,
-            classes="op",
-            tooltip="Operator",
-        )
+        yield choice(FIELD_OPTIONS, self.field, classes="field", tooltip="Field")
+        yield choice(_op_options(self.field), self.op, classes="op", tooltip="Operator")
         yield self._value_widget()
         yield Button("✕", compact=True, classes="remove", tooltip="Remove this condition (delete)")
 
@@ -127,13 +131,7 @@ class ConditionRow(Horizontal):
             values = STATUS_VALUES if fld is FieldName.STATUS else PAYMENT_VALUES
             value = self.value if self.value in values else values[0]
             self.value = value
-            return Select(
-                [(Text(v), v) for v in values],
-                value=value,
-                allow_blank=False,
-                compact=True,
-                classes="value",
-            )
+            return choice([(Text(v), v) for v in values], value, classes="value")
         return Input(
             value=self.value,
             placeholder=PLACEHOLDERS.get(fld, ""),
@@ -206,12 +204,8 @@ class GroupBox(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="group-head"):
             yield Label("Group: match", classes="group-label")
-            yield Select(
-                GROUP_MODES,
-                value=self.mode,
-                allow_blank=False,
-                compact=True,
-                classes="group-mode",
+            yield choice(
+                GROUP_MODES, self.mode, classes="group-mode",
                 tooltip="AND / OR within the group (ctrl+o)",
             )
             yield Button(

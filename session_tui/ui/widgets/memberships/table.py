@@ -1,6 +1,6 @@
 """MembershipsTable: the virtual, database-backed table of the Memberships screen.
 
-A `SelectablePagedTable` (widgets/paged_table): virtual height = count, pages read in
+A `SortablePagedTable` (widgets/paged_table): virtual height = count, pages read in
 thread workers around the viewport, page cache, reverse reading for the second half.
 One row per membership, read from `MembershipsRepository.page`.
 
@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -43,7 +43,12 @@ from session_tui.data.repositories.memberships.rows import MembershipSort
 from session_tui.data.search import normalize_term
 from session_tui.ui.moments import Clock, day
 from session_tui.ui.user_text import literal
-from session_tui.ui.widgets.paged_table import Column, Paint, SelectablePagedTable
+from session_tui.ui.widgets.paged_table import Column, Paint
+from session_tui.ui.widgets.paged_table.sortable import SortablePagedTable
+from session_tui.ui.widgets.paged_table.source import WidgetOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 SORT_CYCLE: tuple[MembershipSort, ...] = tuple(MembershipSort)
 
@@ -99,7 +104,7 @@ class MembershipsSource:
 
 
 class MembershipsTable(
-    SelectablePagedTable[MembershipRow, MembershipsTableQuery], inherit_bindings=False
+    SortablePagedTable[MembershipRow, MembershipsTableQuery], inherit_bindings=False
 ):
     """Every membership, paged from the database."""
 
@@ -109,6 +114,8 @@ class MembershipsTable(
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         f"memberships-table--{status.value}" for status in Status
     }
+
+    SORT_CYCLE = SORT_CYCLE
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False, id="memberships_table.up"),
@@ -146,15 +153,10 @@ class MembershipsTable(
         self,
         db: Database,
         clock: Clock | None = None,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
+        **widget: Unpack[WidgetOptions],
     ) -> None:
         repo = MembershipsRepository(db, clock) if clock else MembershipsRepository(db)
-        super().__init__(
-            MembershipsSource(repo), MembershipsTableQuery(), name=name, id=id, classes=classes
-        )
+        super().__init__(MembershipsSource(repo), MembershipsTableQuery(), **widget)
         self.db = db
         self.memberships = repo
 
@@ -163,18 +165,14 @@ class MembershipsTable(
     def current_membership(self) -> MembershipRow | None:
         return self.current_row
 
-    def sort_by(self, key: MembershipSort, descending: bool | None = None) -> None:
-        query = self.table_query
-        if descending is None:
-            descending = query.descending if key == query.sort else False
-        self.table_query = replace(query, sort=key, descending=descending)
+    def sorted_query(
+        self, query: MembershipsTableQuery, key: str, descending: bool
+    ) -> MembershipsTableQuery:
+        return replace(query, sort=MembershipSort(key), descending=descending)
 
     # -- what the rows match -------------------------------------------------------------------
     def matches_all(self, query: MembershipsTableQuery) -> bool:
         return not normalize_term(query.search) and query.filter is None
-
-    def same_matches(self, old: MembershipsTableQuery, new: MembershipsTableQuery) -> bool:
-        return replace(new, sort=old.sort, descending=old.descending) == old
 
     # -- rendering -----------------------------------------------------------------------------
     def columns(self, width: int | None = None) -> list[Column]:
@@ -239,25 +237,6 @@ class MembershipsTable(
 
     def _status_style(self, status: Status) -> Style:
         return self.get_component_rich_style(f"memberships-table--{status.value}", partial=True)
-
-    # -- sorting --------------------------------------------------------------------------------
-    def _sort_state(self) -> tuple[str | None, bool]:
-        return self._shown_query.sort, self._shown_query.descending
-
-    def _header_clicked(self, column: Column) -> None:
-        if column.sort is None:
-            return
-        key = MembershipSort(column.sort)
-        query = self.table_query
-        self.sort_by(key, descending=not query.descending if key == query.sort else False)
-
-    def action_cycle_sort(self) -> None:
-        current = self.table_query.sort
-        self.sort_by(SORT_CYCLE[(SORT_CYCLE.index(current) + 1) % len(SORT_CYCLE)], False)
-
-    def action_reverse_sort(self) -> None:
-        query = self.table_query
-        self.sort_by(query.sort, descending=not query.descending)
 
     def _empty_text(self, y: int, width: int) -> Text:
         if y != 2:

@@ -2,6 +2,8 @@
 
 - `PagedTable[Row, Query]` (table.py): paging, cursor, scrolling, rendering frame;
 - `SelectablePagedTable[Row, Query]` (selectable.py): the same with a selection;
+- `SortablePagedTable[Row, Query]` (sortable.py): the same, sorted by a column
+  (header click, o / O);
 - `Selection` (selection.py): the selected ids, select-all / invert, pending state;
 - `PageSource` / `SelectableSource` / `Column` (source.py): what a table reads and shows;
 - paint.py: rows built as Segments (cells cut like Rich's `Text.truncate`).
@@ -11,6 +13,7 @@ from session_tui.ui.widgets.paged_table.loader import PAGE_SIZE
 from session_tui.ui.widgets.paged_table.paint import Paint
 from session_tui.ui.widgets.paged_table.selectable import SelectablePagedTable
 from session_tui.ui.widgets.paged_table.selection import Selection, SelectOp
+from session_tui.ui.widgets.paged_table.sortable import SortablePagedTable
 from session_tui.ui.widgets.paged_table.source import (
     Column,
     Identified,
@@ -30,4 +33,5 @@ __all__ = [
     "SelectableSource",
     "SelectablePagedTable",
     "Selection",
+    "SortablePagedTable",
 ]

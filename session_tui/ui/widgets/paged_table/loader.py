@@ -20,7 +20,7 @@ the hooks `_loaded`, `_after_load`, `_page_arrived`, `_load_failed`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generic
+from typing import TYPE_CHECKING, Generic
 
 from textual import events, work
 from textual.geometry import Size
@@ -29,7 +29,10 @@ from textual.scroll_view import ScrollView
 from textual.worker import get_current_worker
 
 from session_tui.data.db import describe_error
-from session_tui.ui.widgets.paged_table.source import PageSource, QueryT, RowT
+from session_tui.ui.widgets.paged_table.source import PageSource, QueryT, RowT, WidgetOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 PAGE_SIZE = 100
 MAX_CACHED_PAGES = 12
@@ -65,12 +68,9 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
         self,
         source: PageSource[RowT, QueryT],
         query: QueryT,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
+        **widget: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
+        super().__init__(**widget)
         self.source = source
         self._query = query
         self._shown_query = query

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
-from typing import Generic
+from typing import TYPE_CHECKING, Generic
 
 from textual import work
 from textual.message import Message
@@ -29,8 +29,16 @@ from textual.widget import Widget
 from textual.worker import get_current_worker
 
 from session_tui.ui.widgets.paged_table.selection import Pending, Selection, SelectOp
-from session_tui.ui.widgets.paged_table.source import QueryT, RowT, SelectableSource
-from session_tui.ui.widgets.paged_table.table import PagedTable
+from session_tui.ui.widgets.paged_table.source import (
+    QueryT,
+    RowT,
+    SelectableSource,
+    WidgetOptions,
+)
+from session_tui.ui.widgets.paged_table.table import PagedTable, TableMessage
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 
 @dataclass
@@ -50,32 +58,24 @@ class _HiddenComputed(Message, namespace="paged_table"):
 class SelectablePagedTable(PagedTable[RowT, QueryT], Generic[RowT, QueryT]):
     """A PagedTable with a selection of rows (by id)."""
 
-    class SelectionChanged(Message):
+    class SelectionChanged(TableMessage):
         """The selection changed (or how many of it the query hides)."""
 
         def __init__(
             self, table: Widget, selected: int, hidden: int | None, pending: bool
         ) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.selected = selected
             self.hidden = hidden
             self.pending = pending
-
-        @property
-        def control(self) -> Widget:
-            return self.table
 
     def __init__(
         self,
         source: SelectableSource[RowT, QueryT],
         query: QueryT,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
+        **widget: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(source, query, name=name, id=id, classes=classes)
+        super().__init__(source, query, **widget)
         self.id_source = source
         self._selection = Selection()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol, TypedDict, TypeVar
 
 MARK_KEY = "mark"  # the column that shows whether a row is selected
 
@@ -19,6 +19,14 @@ class Identified(Protocol):
 
     @property
     def id(self) -> int: ...
+
+
+class WidgetOptions(TypedDict, total=False):
+    """The keyword arguments every Textual widget takes, passed on as they are."""
+
+    name: str | None
+    id: str | None
+    classes: str | None
 
 
 RowT = TypeVar("RowT", bound=Identified)
@@ -80,4 +88,5 @@ class Column:
 
 __all__ = [
     "MARK_KEY", "Column", "Identified", "PageSource", "QueryT", "RowT", "SelectableSource",
+    "WidgetOptions",
 ]

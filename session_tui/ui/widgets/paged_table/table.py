@@ -29,7 +29,7 @@ Public interface
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar, Generic
+from typing import TYPE_CHECKING, ClassVar, Generic
 
 from rich.style import Style
 from rich.text import Text
@@ -47,9 +47,25 @@ from session_tui.ui.widgets.paged_table.source import (
     PageSource,
     QueryT,
     RowT,
+    WidgetOptions,
 )
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
 LINE_CACHE_SIZE = 600  # rendered rows (a row's line is rebuilt only when it changes)
+
+
+class TableMessage(Message):
+    """A message from a table: `table` is the widget, also its `control`."""
+
+    def __init__(self, table: Widget) -> None:
+        super().__init__()
+        self.table = table
+
+    @property
+    def control(self) -> Widget:
+        return self.table
 
 
 class PagedTable(PageLoader[RowT, QueryT], Generic[RowT, QueryT], can_focus=True):
@@ -69,57 +85,39 @@ class PagedTable(PageLoader[RowT, QueryT], Generic[RowT, QueryT], can_focus=True
     }
 
     # -- messages ----------------------------------------------------------------------
-    class CountChanged(Message):
+    class CountChanged(TableMessage):
         """The count of matching rows (or the total) changed."""
 
         def __init__(self, table: Widget, count: int, total: int, counting: bool = False) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.count = count
             self.total = total
             # True while the first rows are shown but the real count is still being
             # read (`count` is then only a lower bound).
             self.counting = counting
 
-        @property
-        def control(self) -> Widget:
-            return self.table
-
-    class Highlighted(Message):
+    class Highlighted(TableMessage):
         """The cursor is on another row (`row` is None when the table is empty)."""
 
         def __init__(self, table: Widget, row: Identified | None, index: int) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.row = row
             self.index = index
 
-        @property
-        def control(self) -> Widget:
-            return self.table
-
-    class LoadFailed(Message):
+    class LoadFailed(TableMessage):
         """Reading from the database failed; `message` is plain text (escape it)."""
 
         def __init__(self, table: Widget, message: str) -> None:
-            super().__init__()
-            self.table = table
+            super().__init__(table)
             self.message = message
-
-        @property
-        def control(self) -> Widget:
-            return self.table
 
     def __init__(
         self,
         source: PageSource[RowT, QueryT],
         query: QueryT,
-        *,
-        name: str | None = None,
-        id: str | None = None,
-        classes: str | None = None,
+        **widget: Unpack[WidgetOptions],
     ) -> None:
-        super().__init__(source, query, name=name, id=id, classes=classes)
+        super().__init__(source, query, **widget)
         self._last_highlight: tuple[int, int | None] | None = None
         self._line_cache: dict[tuple[object, ...], Strip] = {}
 
