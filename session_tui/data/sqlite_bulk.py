@@ -213,6 +213,20 @@ class BulkWrite:
         if DELETE in self._paused and ids:
             self.conn.exec_driver_sql(UNINDEX_SQL.format(where=_IDS), (json.dumps(list(ids)),))
 
+    def index_where(self, where: str, params: Sequence[Any] = ()) -> None:
+        """Add the contacts that the SQL condition `where` selects (e.g. `id IN
+        (SELECT id FROM a_temp_table)`) to the search index in ONE statement, in
+        place of the paused INSERT trigger."""
+        if INSERT in self._paused:
+            self.conn.exec_driver_sql(INDEX_SQL.format(where=where), tuple(params))
+
+    def unindex_where(self, where: str, params: Sequence[Any] = ()) -> None:
+        """Remove the contacts that `where` selects from the search index in ONE
+        statement (FTS5 writes its delete markers once, not once per batch), in
+        place of the paused DELETE trigger: before their rows are deleted."""
+        if DELETE in self._paused:
+            self.conn.exec_driver_sql(UNINDEX_SQL.format(where=where), tuple(params))
+
     def index_from(self, first_id: int) -> None:
         """Add every contact from id `first_id` on to the search index in ONE
         statement (FTS5 flushes its pending terms at every statement boundary, so
