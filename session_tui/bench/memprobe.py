@@ -60,10 +60,10 @@ async def delete_undo_session(url: str, n: int) -> dict[str, float]:
     import asyncio
     import sqlite3
 
-    from session_tui.bench import ui
-    from session_tui.bench.context import NotBuilt
     from textual.screen import Screen
 
+    from session_tui.bench import ui
+    from session_tui.bench.context import NotBuilt
     from session_tui.bench.raw import spread_contact_ids
 
     try:

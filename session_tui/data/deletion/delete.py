@@ -44,7 +44,7 @@ from session_tui.data.deletion.partials import (
 )
 from session_tui.data.deletion.set_delete import SetDelete
 from session_tui.data.models import contact_t
-from session_tui.data.sqlite_bulk import DELETE, Cancelled, bulk_write
+from session_tui.data.sqlite_bulk import CHUNK, DELETE, Cancelled, bulk_write
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
@@ -137,13 +137,18 @@ def _delete_once(
                     "requested": total,
                 }
                 gz.write((dumps(header) + "\n").encode())
-                check()
                 deleted = work.freeze(id_list)
-                # Progress: the backup is the first half of the work, the deletes the rest.
-                half = max(len(deleted), 1) * 2
-                work.write_backup(gz, lambda n: report(n * total // half), check)
-                check()
-                counts = work.delete(lambda step: report(total // 2 + step * total // 8))
+                # Progress every CHUNK contacts: the backup is the first half of the
+                # work, the four delete statements the rest. A delete of at most one
+                # CHUNK reports once, when it is done.
+                found = len(deleted)
+                steps = found > CHUNK
+                work.write_backup(
+                    gz, lambda n: report(n * total // (2 * found)) if n < found else None, check
+                )
+                counts = work.delete(
+                    lambda step: report(total // 2 + step * total // 8) if steps else None
+                )
                 trailer = {
                     "end": {"contacts": counts[0], "memberships": counts[1], "events": counts[2]}
                 }

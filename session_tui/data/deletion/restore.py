@@ -8,6 +8,7 @@ was handed out again meanwhile get a new id (counted in `renumbered`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,10 @@ from session_tui.data.deletion.backup_format import (
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships import refresh_active_until
 from session_tui.data.sqlite_bulk import CHUNK, INSERT, BulkWrite, Cancelled, bulk_write, in_
+
+# Contacts a batch: the rows go to the database with executemany, a batch at a time
+# (progress and cancel come every CHUNK contacts read).
+BATCH = CHUNK * 10
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
@@ -153,7 +158,6 @@ class _Restorer:
                 (self.deferred_e if ev["id"] in taken_e else keep_e).append(ev)
         self._insert(CONTACT, [e.contact for e in entries])
         self.contact_ids.extend(ids)
-        self.bulk.index(ids)
         if keep_m:
             self._insert(MEMBERSHIP, keep_m)
         if keep_e:
@@ -199,6 +203,12 @@ class _Restorer:
             self.conn.execute(
                 event_t.insert(),
                 [{k: v for k, v in ev.items() if k != "id"} for ev in self.deferred_e],
+            )
+        # The search index takes every restored contact in ONE statement (in place of
+        # the paused per-row trigger): FTS5 then writes one segment, not one a batch.
+        if self.contact_ids:
+            self.bulk.index_where(
+                "id IN (SELECT value FROM json_each(?))", (json.dumps(self.contact_ids),)
             )
         # The status comes from the memberships, never from the file: a contact the
         # file calls active with no (or only ended) memberships is not.
@@ -253,11 +263,12 @@ def restore_backup(
                 done += 1
                 memberships += len(item.memberships)
                 events += len(item.events)
-                if len(batch) >= CHUNK:
+                if done % CHUNK == 0:  # progress and cancel every CHUNK contacts read
                     if cancelled is not None and cancelled():
                         raise RestoreCancelled()
-                    restorer.add(batch)
-                    batch = []
+                    if len(batch) >= BATCH:
+                        restorer.add(batch)
+                        batch = []
                     if progress is not None:
                         progress(done, max(expected, done))
             if batch:

@@ -30,7 +30,7 @@ from session_tui.data.sqlite_bulk import CHUNK, BulkWrite, chunks
 
 TABLE = "_deleting"
 FREEZE_CHUNK = CHUNK * 20  # ids per statement while filling the temporary table
-FETCH = 1_000  # backup lines per fetch (and per progress report)
+FETCH = CHUNK  # backup lines per fetch (and per progress report and cancel poll)
 _IN = f"IN (SELECT id FROM {TABLE})"
 
 
