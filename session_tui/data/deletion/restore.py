@@ -28,7 +28,15 @@ from session_tui.data.deletion.backup_format import (
 )
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships import refresh_active_until
-from session_tui.data.sqlite_bulk import CHUNK, INSERT, BulkWrite, Cancelled, bulk_write, in_
+from session_tui.data.sqlite_bulk import (
+    CHUNK,
+    INSERT,
+    BulkWrite,
+    Cancelled,
+    bulk_write,
+    in_,
+    release_memory,
+)
 
 # Contacts a batch: the rows go to the database with executemany, a batch at a time
 # (progress and cancel come every CHUNK contacts read).
@@ -247,7 +255,15 @@ def restore_backup(
     gone); in both cases the transaction is rolled back and nothing is written.
     `cancelled()` is polled between chunks and before the commit (RestoreCancelled).
     """
-    p = Path(path)
+    try:
+        return _restore(db, Path(path), progress, cancelled)
+    finally:
+        release_memory()  # the rows read are freed by now
+
+
+def _restore(
+    db: Database, p: Path, progress: ProgressFn | None, cancelled: CancelFn | None
+) -> RestoreResult:
     entries = read_entries(p)
     _kind, header = next(entries)  # a file that is not a backup fails before the database
     expected = int(header.get("requested") or 0)
