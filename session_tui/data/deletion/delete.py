@@ -44,7 +44,7 @@ from session_tui.data.deletion.partials import (
 )
 from session_tui.data.deletion.set_delete import SetDelete
 from session_tui.data.models import contact_t
-from session_tui.data.sqlite_bulk import CHUNK, DELETE, Cancelled, bulk_write
+from session_tui.data.sqlite_bulk import DELETE, Cancelled, bulk_write
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
@@ -74,9 +74,8 @@ def delete_contacts(
 ) -> DeleteResult:
     """Delete exactly these contacts (with memberships and history), backup first.
 
-    `progress(done, total)` is called as the backup is written and after each
-    delete statement; `cancelled()` is polled while the backup is written and
-    before the commit -- when it returns True the
+    `progress(done, total)` is called as the backup is written, every CHUNK
+    contacts; `cancelled()` is polled as often, and before the commit -- when it returns True the
     transaction is rolled back, the unfinished backup removed, and
     DeletionCancelled raised. Ids that no longer exist are skipped and counted
     in `missing`.
@@ -138,22 +137,18 @@ def _delete_once(
                 }
                 gz.write((dumps(header) + "\n").encode())
                 deleted = work.freeze(id_list)
-                # Progress every CHUNK contacts: the backup is the first half of the
-                # work, the four delete statements the rest. A delete of at most one
-                # CHUNK reports once, when it is done.
+                # Progress every CHUNK contacts backed up (the requested ids that no
+                # longer exist count with the last batch); the set-based deletes
+                # that follow are a few statements.
                 found = len(deleted)
-                steps = found > CHUNK
-                work.write_backup(
-                    gz, lambda n: report(n * total // (2 * found)) if n < found else None, check
-                )
-                counts = work.delete(
-                    lambda step: report(total // 2 + step * total // 8) if steps else None
-                )
+                work.write_backup(gz, lambda n: report(n if n < found else total), check)
+                counts = work.delete()
                 trailer = {
                     "end": {"contacts": counts[0], "memberships": counts[1], "events": counts[2]}
                 }
                 gz.write((dumps(trailer) + "\n").encode())
-            report(total)
+            if total and not found:  # every requested id was gone already
+                report(total)
             work.drop()
             bulk.resume()
             raw.flush()

@@ -101,20 +101,16 @@ class SetDelete:
             result.close()
         return written
 
-    def delete(self, on_step: Callable[[int], None]) -> tuple[int, int, int]:
+    def delete(self) -> tuple[int, int, int]:
         """Delete the frozen contacts, their memberships and history: (contacts,
-        memberships, events) deleted. `on_step(k)` after each of the 4 statements."""
+        memberships, events) deleted."""
         events = self._exec(
             "DELETE FROM membership_event WHERE membership_id IN "
             f"(SELECT id FROM membership WHERE contact_id {_IN})"
         ).rowcount
-        on_step(1)
         memberships = self._exec(f"DELETE FROM membership WHERE contact_id {_IN}").rowcount
-        on_step(2)
         self.bulk.unindex_where(f"id {_IN}")
-        on_step(3)
         contacts = self._exec(f"DELETE FROM contact WHERE id {_IN}").rowcount
-        on_step(4)
         return contacts, memberships, events
 
     def drop(self) -> None:
