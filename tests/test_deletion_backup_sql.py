@@ -103,3 +103,36 @@ def test_database_built_backup_lines_equal_the_python_ones_byte_for_byte(db: Dat
     # and it restores to the same rows
     restore_backup(db, result.backup_path)
     assert python_lines(db, ids) == expected
+
+
+def test_delete_and_restore_more_than_one_batch_keeps_rows_and_search(db: Database) -> None:
+    """Over one restore batch (5,000): every row back as it was, progress in order,
+    and the search index (filled once at the end) finds them again."""
+    from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
+
+    people = [(f"bulk{i}@example.com", f"Bülk{i}", "Lòad") for i in range(5_600)]
+    ids = add_contacts(db, people)
+    product = add_product(db, "Course")
+    for cid in ids[::700]:
+        add_membership(db, cid, product, "paid")
+    with db.engine.connect() as conn:
+        before = {
+            t.name: [tuple(r) for r in conn.execute(select(t).order_by(t.c.id))]
+            for t in (contact_t, membership_t, event_t)
+        }
+    repo = ContactsRepository(db)
+    assert repo.count(ContactQuery(search="load")) == 5_600
+    result = delete_contacts(db, ids)
+    assert repo.count(ContactQuery(search="load")) == 0
+    calls: list[tuple[int, int]] = []
+    restore_backup(db, result.backup_path, progress=lambda d, t: calls.append((d, t)))
+    assert calls[-1] == (5_600, 5_600) and len(calls) >= 11
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    with db.engine.connect() as conn:
+        after = {
+            t.name: [tuple(r) for r in conn.execute(select(t).order_by(t.c.id))]
+            for t in (contact_t, membership_t, event_t)
+        }
+    assert after == before
+    assert repo.count(ContactQuery(search="bulk5599")) == 1
+    assert repo.count(ContactQuery(search="load")) == 5_600
