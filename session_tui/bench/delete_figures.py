@@ -10,7 +10,8 @@ app's connection settings):
   the per-row FTS trigger (no backup).
 - `delete_floor`: the same delete vs the floor: the ids in a temporary table, one
   set-based DELETE per table joined to it and ONE statement for the search index,
-  no backup, with the page cache the app's bulk transactions use. Target ≤ 1.4×: the backup must cost at most 40 % more.
+  no backup, with the page cache the app's bulk transactions use. Target ≤ 1.4×:
+  the backup must cost at most 40 % more.
 - `undo_selected`: `restore_backup` of that delete's backup file (what `u` runs) vs
   the design baseline: a raw `executemany` of the same rows, 500 a batch, the
   per-row FTS trigger on.
