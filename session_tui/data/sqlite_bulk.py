@@ -67,6 +67,9 @@ CHUNK = 500  # ids per statement in delete and restore: progress and cancel betw
 # the whole table (delete, restore, bulk membership actions).
 LOAD_CACHE_KIB = 128 * 1024
 CHANGE_CACHE_KIB = 256 * 1024
+# Delete and restore: set-based statements need far less, and the cache is the
+# largest part of the app's memory while they run (the undo's peak must stay low).
+DELETE_CACHE_KIB = 64 * 1024
 FTS_HASHSIZE = 64 << 20  # FTS5 pending-terms buffer for `index_from` (default 1 MB)
 
 # The FTS triggers of data/fts.py, by the change of a contact row that fires them.
@@ -132,15 +135,25 @@ def release_memory() -> bool:
 
 
 @contextmanager
-def bulk_connection(db: Database, *, cache_kib: int = CHANGE_CACHE_KIB) -> Iterator[Connection]:
+def bulk_connection(
+    db: Database, *, cache_kib: int = CHANGE_CACHE_KIB, temp_file: bool = False
+) -> Iterator[Connection]:
     """A connection for one big WRITING transaction (`mark_writer`: SQLite's BEGIN
     IMMEDIATE). SQLite: a page cache of `cache_kib` for its duration, reset
-    afterwards. The caller begins and ends the transaction (see `bulk_write`)."""
+    afterwards. `temp_file`: SQLite's temporary storage in a file for the duration
+    (the app keeps it in memory): a statement that changes 100,000 rows keeps a
+    statement journal of every page it changes, which in memory added 200-350 MB
+    to the process at a million contacts. The caller begins and ends the
+    transaction (see `bulk_write`)."""
     with db.engine.connect() as conn:
         previous: int | None = None
+        temp_store = 0
         if db.is_sqlite:
             previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
+            temp_store = int(conn.exec_driver_sql("PRAGMA temp_store").scalar() or 0)
             conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
+            if temp_file:
+                conn.exec_driver_sql("PRAGMA temp_store = FILE")
             conn.commit()
         mark_writer(conn)
 
@@ -149,6 +162,8 @@ def bulk_connection(db: Database, *, cache_kib: int = CHANGE_CACHE_KIB) -> Itera
             mark_writer(conn, False)
             if previous is not None:
                 conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")
+                if temp_file:
+                    conn.exec_driver_sql(f"PRAGMA temp_store = {temp_store}")
                 # The pages the work read stay cached up to the app's own limit
                 # otherwise: the next queries read them back from the OS cache.
                 conn.exec_driver_sql("PRAGMA shrink_memory")
@@ -304,13 +319,17 @@ class BulkWrite:
 
 @contextmanager
 def bulk_write(
-    db: Database, *, pause: Sequence[str] = (), cache_kib: int = CHANGE_CACHE_KIB
+    db: Database,
+    *,
+    pause: Sequence[str] = (),
+    cache_kib: int = CHANGE_CACHE_KIB,
+    temp_file: bool = False,
 ) -> Iterator[BulkWrite]:
     """One bulk writing transaction (see the module docstring), with the FTS
     triggers `pause` (INSERT, DELETE, UPDATE) dropped until `commit()`. Nothing
     is committed unless the block calls `commit()`: leaving it otherwise, or by
     an exception, rolls everything back."""
-    with bulk_connection(db, cache_kib=cache_kib) as conn:
+    with bulk_connection(db, cache_kib=cache_kib, temp_file=temp_file) as conn:
         tx = conn.begin()
         # After an exception `bulk_connection` rolls back (and resets the connection).
         take_write_lock(conn, db)
@@ -325,6 +344,7 @@ __all__ = [
     "CHANGE_CACHE_KIB",
     "CHUNK",
     "DELETE",
+    "DELETE_CACHE_KIB",
     "FTS_HASHSIZE",
     "INDEX_SQL",
     "INSERT",

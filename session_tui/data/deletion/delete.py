@@ -44,7 +44,7 @@ from session_tui.data.deletion.partials import (
 )
 from session_tui.data.deletion.set_delete import SetDelete
 from session_tui.data.models import contact_t
-from session_tui.data.sqlite_bulk import DELETE, Cancelled, bulk_write
+from session_tui.data.sqlite_bulk import DELETE, DELETE_CACHE_KIB, Cancelled, bulk_write
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
@@ -123,7 +123,9 @@ def _delete_once(
             progress(done, total)
 
     try:
-        with bulk_write(db, pause=(DELETE,)) as bulk:
+        with bulk_write(
+            db, pause=(DELETE,), cache_kib=DELETE_CACHE_KIB, temp_file=True
+        ) as bulk:
             work = SetDelete(bulk)
             with gzip.GzipFile(
                 filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0

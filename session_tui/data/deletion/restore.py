@@ -30,6 +30,7 @@ from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships import refresh_active_until
 from session_tui.data.sqlite_bulk import (
     CHUNK,
+    DELETE_CACHE_KIB,
     INSERT,
     BulkWrite,
     Cancelled,
@@ -269,7 +270,9 @@ def _restore(
     expected = int(header.get("requested") or 0)
     done = memberships = events = 0
     try:
-        with bulk_write(db, pause=(INSERT,)) as bulk:
+        with bulk_write(
+            db, pause=(INSERT,), cache_kib=DELETE_CACHE_KIB, temp_file=True
+        ) as bulk:
             restorer = _Restorer(bulk, p)
             batch: list[Entry] = []
             for kind, item in entries:
