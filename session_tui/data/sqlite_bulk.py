@@ -134,6 +134,14 @@ def release_memory() -> bool:
 # -- the connection ---------------------------------------------------------------
 
 
+def _outside_transaction(conn: Connection, pragma: str) -> None:
+    """A PRAGMA that SQLite refuses inside a transaction, on the DBAPI connection
+    (SQLAlchemy would begin one first)."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute(pragma)
+
+
 @contextmanager
 def bulk_connection(
     db: Database, *, cache_kib: int = CHANGE_CACHE_KIB, temp_file: bool = False
@@ -152,9 +160,9 @@ def bulk_connection(
             previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
             temp_store = int(conn.exec_driver_sql("PRAGMA temp_store").scalar() or 0)
             conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
-            if temp_file:
-                conn.exec_driver_sql("PRAGMA temp_store = FILE")
             conn.commit()
+            if temp_file:
+                _outside_transaction(conn, "PRAGMA temp_store = FILE")
         mark_writer(conn)
 
         def reset() -> None:
@@ -162,12 +170,12 @@ def bulk_connection(
             mark_writer(conn, False)
             if previous is not None:
                 conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")
-                if temp_file:
-                    conn.exec_driver_sql(f"PRAGMA temp_store = {temp_store}")
                 # The pages the work read stay cached up to the app's own limit
                 # otherwise: the next queries read them back from the OS cache.
                 conn.exec_driver_sql("PRAGMA shrink_memory")
                 conn.commit()
+                if temp_file:
+                    _outside_transaction(conn, f"PRAGMA temp_store = {temp_store}")
 
         try:
             yield conn
