@@ -9,8 +9,8 @@
   press (or from creating the app) until the rows are painted (ui.py), vs the
   same at the small size.
 - filter, startup: against the design baseline and the floor (floors.py).
-- delete: N/10 selected contacts with backup (`delete_contacts`), vs a raw
-  `DELETE ... WHERE id IN` of the same ids, their memberships and history.
+- delete: N/10 selected contacts deleted with backup and undone, against the
+  design baseline and the floor, with the app's memory (delete_figures.py).
 - memory: peak RSS of the app through a short session (a subprocess per size,
   memprobe.py), vs the same at the small size.
 
@@ -27,19 +27,18 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from session_tui.bench.bulk_figures import figure_bulk
 from session_tui.bench.context import Context, NotBuilt
 from session_tui.bench.datasets import remove_db_files
+from session_tui.bench.delete_figures import DELETE_UNDO_FIGURES, figure_delete_undo
 from session_tui.bench.floors import figure_filter, figure_startup
 from session_tui.bench.raw import (
-    baseline_and_project_copies,
     now_text,
     raw_connect,
-    spread_contact_ids,
 )
 from session_tui.bench.report import Figure, median, p95
 
@@ -291,68 +290,6 @@ def figure_import(ctx: Context) -> list[Figure]:
     return [Figure("import_csv", value, baseline, "s", max_ratio=2.0)]
 
 
-# -- delete -------------------------------------------------------------------------------
-
-
-def raw_delete(db_path: Path, ids: Sequence[int]) -> None:
-    """The delete baseline: DELETE ... WHERE id IN of the ids, their memberships and history."""
-    conn = raw_connect(db_path)
-    try:
-        conn.execute("BEGIN")
-        for start in range(0, len(ids), 500):
-            chunk = list(ids[start : start + 500])
-            marks = ",".join("?" * len(chunk))
-            conn.execute(
-                "DELETE FROM membership_event WHERE membership_id IN "
-                f"(SELECT id FROM membership WHERE contact_id IN ({marks}))",
-                chunk,
-            )
-            conn.execute(f"DELETE FROM membership WHERE contact_id IN ({marks})", chunk)
-            conn.execute(f"DELETE FROM contact WHERE id IN ({marks})", chunk)
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
-
-
-def figure_delete(ctx: Context) -> list[Figure]:
-    try:
-        from session_tui.data.deletion import delete_contacts
-    except ImportError as exc:
-        raise NotBuilt from exc
-    from session_tui.data.db import open_database
-
-    ds = ctx.dataset(ctx.large)
-    n = ctx.delete_count
-    conn = sqlite3.connect(ds.path)
-    try:
-        ids = spread_contact_ids(conn, n)
-        if len(ids) < n:
-            ids = [r[0] for r in conn.execute("SELECT id FROM contact LIMIT ?", (n,))]
-    finally:
-        conn.close()
-    base, proj = baseline_and_project_copies(ctx, ds, "delete")
-    baseline = ctx.timed(f"delete {n} baseline", lambda: raw_delete(base.path, ids))
-    remove_db_files(base.path)
-    db = open_database(proj.url)
-    backups = ctx.scratch_dir / "backups"
-    result = None
-
-    def project() -> None:
-        nonlocal result
-        result = delete_contacts(db, ids, backups_dir=backups)
-
-    try:
-        value = ctx.timed(f"delete {n} project", project)
-    finally:
-        db.dispose()
-        remove_db_files(proj.path)
-    assert result is not None
-    result.backup_path.unlink(missing_ok=True)
-    if result.contacts != len(ids):
-        raise AssertionError(f"deleted {result.contacts} of {len(ids)} contacts")
-    return [Figure("delete_selected", value, baseline, "s", max_ratio=5.0)]
-
-
 # -- the UI figures (session_tui/bench/ui.py) ---------------------------------------------
 
 
@@ -459,7 +396,7 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("page_down", ("page_down",), figure_page_down),
     FigureSpec("end", ("end_key",), figure_end),
     FigureSpec("filter", ("filter_change", "filter_change_floor"), figure_filter),
-    FigureSpec("delete", ("delete_selected",), figure_delete),
+    FigureSpec("delete", DELETE_UNDO_FIGURES, figure_delete_undo),
     FigureSpec("memory", ("peak_memory",), figure_memory),
     FigureSpec("bulk", ("bulk_grant", "bulk_extend", "bulk_cancel"), figure_bulk),
 )

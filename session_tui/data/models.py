@@ -122,17 +122,18 @@ class Membership(SQLModel, table=True):
     __tablename__ = "membership"
     __table_args__ = (
         UniqueConstraint("contact_id", "product_id", name="ux_membership_contact_product"),
-        Index("ix_membership_product", "product_id", "contact_id"),
-        # 0003: the Memberships screen's order, covering its filters; product counts
+        # The Memberships screen's order, covering its filters (migration 0003)
         Index(
             "ix_membership_started", "started_at", "id", "product_id", "payment_type",
             "cancelled_at", "expires_at", "contact_id",
         ),
-        # 0004 widened it (covering for filters); plus the filters' payment and expiry reads
+        # A product's memberships, its counts and the product filters, covering (0004);
+        # it also serves what ix_membership_product (dropped in 0006) did
         Index(
             "ix_membership_product_status", "product_id", "cancelled_at", "payment_type",
             "expires_at", "contact_id",
         ),
+        # The filters' payment and expiry reads (0004)
         Index("ix_membership_payment", "payment_type", "cancelled_at", "expires_at", "contact_id"),
         Index("ix_membership_expires", "expires_at", "cancelled_at", "contact_id"),
         {"sqlite_autoincrement": True},

@@ -24,6 +24,10 @@ The triggers' SQL comes from `data/fts.py`; the bulk statements are derived from
 it (the trigger's INSERT, reading the contact rows instead of `new`/`old`), so
 they index exactly what the triggers index.
 
+- afterwards, the memory the work freed goes back to the operating system
+  (`release_memory`): the C allocator keeps freed pages otherwise, and a bulk
+  delete and its undo left the app 2-3x its size for the rest of the session.
+
 PostgreSQL has no triggers to pause (its search index is a GIN index): there the
 same calls give a writing transaction on a plain connection, and the index calls
 do nothing.
@@ -33,6 +37,9 @@ Also here: `in_` and `chunks`, how bulk code sends long id lists to the database
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -60,6 +67,9 @@ CHUNK = 500  # ids per statement in delete and restore: progress and cancel betw
 # the whole table (delete, restore, bulk membership actions).
 LOAD_CACHE_KIB = 128 * 1024
 CHANGE_CACHE_KIB = 256 * 1024
+# Delete and restore: set-based statements need far less, and the cache is the
+# largest part of the app's memory while they run (the undo's peak must stay low).
+DELETE_CACHE_KIB = 64 * 1024
 FTS_HASHSIZE = 64 << 20  # FTS5 pending-terms buffer for `index_from` (default 1 MB)
 
 # The FTS triggers of data/fts.py, by the change of a contact row that fires them.
@@ -92,20 +102,67 @@ def in_(dialect: str, column: Any, values: Sequence[Any]) -> ColumnElement[bool]
     return column.in_(select(each.c.value))  # type: ignore[no-any-return]
 
 
+# -- memory -------------------------------------------------------------------------
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's `malloc_trim`, or None (another C library, another system)."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        return ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def release_memory() -> bool:
+    """Give the pages that freed memory leaves behind back to the operating system.
+
+    A bulk transaction fills the page cache (`cache_kib`) and makes many Python
+    objects; once they are freed, glibc keeps the pages for reuse, in every thread's
+    arena, so the process stays at its peak size. `malloc_trim(0)` returns them (a
+    few milliseconds). True when it ran."""
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
 # -- the connection ---------------------------------------------------------------
 
 
+def _outside_transaction(conn: Connection, pragma: str) -> None:
+    """A PRAGMA that SQLite refuses inside a transaction, on the DBAPI connection
+    (SQLAlchemy would begin one first)."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    raw.execute(pragma)
+
+
 @contextmanager
-def bulk_connection(db: Database, *, cache_kib: int = CHANGE_CACHE_KIB) -> Iterator[Connection]:
+def bulk_connection(
+    db: Database, *, cache_kib: int = CHANGE_CACHE_KIB, temp_file: bool = False
+) -> Iterator[Connection]:
     """A connection for one big WRITING transaction (`mark_writer`: SQLite's BEGIN
     IMMEDIATE). SQLite: a page cache of `cache_kib` for its duration, reset
-    afterwards. The caller begins and ends the transaction (see `bulk_write`)."""
+    afterwards. `temp_file`: SQLite's temporary storage in a file for the duration
+    (the app keeps it in memory): a statement that changes 100,000 rows keeps a
+    statement journal of every page it changes, which in memory added 200-350 MB
+    to the process at a million contacts. The caller begins and ends the
+    transaction (see `bulk_write`)."""
     with db.engine.connect() as conn:
         previous: int | None = None
+        temp_store = 0
         if db.is_sqlite:
             previous = int(conn.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
+            temp_store = int(conn.exec_driver_sql("PRAGMA temp_store").scalar() or 0)
             conn.exec_driver_sql(f"PRAGMA cache_size = -{int(cache_kib)}")
             conn.commit()
+            if temp_file:
+                _outside_transaction(conn, "PRAGMA temp_store = FILE")
         mark_writer(conn)
 
         def reset() -> None:
@@ -113,7 +170,12 @@ def bulk_connection(db: Database, *, cache_kib: int = CHANGE_CACHE_KIB) -> Itera
             mark_writer(conn, False)
             if previous is not None:
                 conn.exec_driver_sql(f"PRAGMA cache_size = {previous}")
+                # The pages the work read stay cached up to the app's own limit
+                # otherwise: the next queries read them back from the OS cache.
+                conn.exec_driver_sql("PRAGMA shrink_memory")
                 conn.commit()
+                if temp_file:
+                    _outside_transaction(conn, f"PRAGMA temp_store = {temp_store}")
 
         try:
             yield conn
@@ -126,8 +188,10 @@ def bulk_connection(db: Database, *, cache_kib: int = CHANGE_CACHE_KIB) -> Itera
                 reset()
             except Exception:  # noqa: BLE001
                 conn.invalidate()
+            release_memory()
             raise
         reset()
+    release_memory()
 
 
 def take_write_lock(conn: Connection, db: Database) -> None:
@@ -213,6 +277,20 @@ class BulkWrite:
         if DELETE in self._paused and ids:
             self.conn.exec_driver_sql(UNINDEX_SQL.format(where=_IDS), (json.dumps(list(ids)),))
 
+    def index_where(self, where: str, params: Sequence[Any] = ()) -> None:
+        """Add the contacts that the SQL condition `where` selects (e.g. `id IN
+        (SELECT id FROM a_temp_table)`) to the search index in ONE statement, in
+        place of the paused INSERT trigger."""
+        if INSERT in self._paused:
+            self.conn.exec_driver_sql(INDEX_SQL.format(where=where), tuple(params))
+
+    def unindex_where(self, where: str, params: Sequence[Any] = ()) -> None:
+        """Remove the contacts that `where` selects from the search index in ONE
+        statement (FTS5 writes its delete markers once, not once per batch), in
+        place of the paused DELETE trigger: before their rows are deleted."""
+        if DELETE in self._paused:
+            self.conn.exec_driver_sql(UNINDEX_SQL.format(where=where), tuple(params))
+
     def index_from(self, first_id: int) -> None:
         """Add every contact from id `first_id` on to the search index in ONE
         statement (FTS5 flushes its pending terms at every statement boundary, so
@@ -249,13 +327,17 @@ class BulkWrite:
 
 @contextmanager
 def bulk_write(
-    db: Database, *, pause: Sequence[str] = (), cache_kib: int = CHANGE_CACHE_KIB
+    db: Database,
+    *,
+    pause: Sequence[str] = (),
+    cache_kib: int = CHANGE_CACHE_KIB,
+    temp_file: bool = False,
 ) -> Iterator[BulkWrite]:
     """One bulk writing transaction (see the module docstring), with the FTS
     triggers `pause` (INSERT, DELETE, UPDATE) dropped until `commit()`. Nothing
     is committed unless the block calls `commit()`: leaving it otherwise, or by
     an exception, rolls everything back."""
-    with bulk_connection(db, cache_kib=cache_kib) as conn:
+    with bulk_connection(db, cache_kib=cache_kib, temp_file=temp_file) as conn:
         tx = conn.begin()
         # After an exception `bulk_connection` rolls back (and resets the connection).
         take_write_lock(conn, db)
@@ -270,6 +352,7 @@ __all__ = [
     "CHANGE_CACHE_KIB",
     "CHUNK",
     "DELETE",
+    "DELETE_CACHE_KIB",
     "FTS_HASHSIZE",
     "INDEX_SQL",
     "INSERT",
@@ -282,6 +365,7 @@ __all__ = [
     "bulk_write",
     "chunks",
     "in_",
+    "release_memory",
     "take_write_lock",
     "trigger_sql",
 ]

@@ -62,6 +62,7 @@ class TableSpec:
     names: tuple[str, ...]
     datetimes: tuple[str, ...]
     required: frozenset[str]  # must be in a backup record (others may be missing: added later)
+    allowed: frozenset[str]  # may be in a backup record: the columns, and "events"
 
 
 def _spec(table: Table) -> TableSpec:
@@ -72,6 +73,7 @@ def _spec(table: Table) -> TableSpec:
         required=frozenset(
             c.name for c in table.columns if not c.nullable and c.server_default is None
         ),
+        allowed=frozenset(c.name for c in table.columns) | {"events"},
     )
 
 
@@ -102,14 +104,14 @@ def _decode(spec: TableSpec, record: Any, where: str) -> dict[str, Any]:
         raise BackupError(f"{where}: expected an object")
     name = spec.table.name
     keys = record.keys()
-    unknown = keys - set(spec.names) - {"events"}
-    if unknown:
+    if not keys <= spec.allowed:
+        unknown = keys - spec.allowed
         raise BackupError(
             f"{where}: unknown {name} column(s) {', '.join(sorted(unknown))} "
             "(a backup from a newer session-tui?)"
         )
-    missing = spec.required - keys
-    if missing:
+    if not spec.required <= keys:
+        missing = spec.required - keys
         raise BackupError(f"{where}: missing {name}.{sorted(missing)[0]}")
     out = {n: record[n] for n in spec.names if n in record}
     for n in spec.datetimes:

@@ -7,37 +7,34 @@ first writes every affected row -- all columns, ids included -- to a backup file
 atomic rename) before the transaction commits. Until the rename it is a partial
 file (partials.py).
 
-Speed: ids go to the database in chunks of CHUNK, each chunk as ONE parameter
-(`sqlite_bulk.in_`). On SQLite the per-row FTS5 delete trigger is replaced, inside
-the same transaction, by one bulk statement per chunk (`sqlite_bulk.bulk_write`);
-the trigger is back before commit.
+Speed: set-based, whatever the number of contacts (set_delete.py). The ids that
+still exist go to a temporary table; the database builds the backup lines itself
+(backup_sql.py) and Python only compresses them into the file; then one DELETE
+per table joined to that table, and ONE statement takes the contacts out of the
+SQLite search index in place of its per-row trigger (`sqlite_bulk.bulk_write`),
+which is back before the commit.
 """
 
 from __future__ import annotations
 
 import gzip
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from session_tui import locations
 from session_tui.data.clock import utcnow
-from session_tui.data.collation import DERIVED_COLUMNS
 from session_tui.data.db import Database, retry_transient
 from session_tui.data.deletion.backup_format import (
-    CONTACT,
-    EVENT,
     FORMAT,
     FORMAT_VERSION,
     GZIP_LEVEL,
-    MEMBERSHIP,
     backup_name,
     dumps,
-    fetch_rows,
 )
 from session_tui.data.deletion.partials import (
     create_partial,
@@ -45,16 +42,9 @@ from session_tui.data.deletion.partials import (
     fsync_dir,
     remove_stale_partials_quietly,
 )
-from session_tui.data.models import contact_t, event_t, membership_t
-from session_tui.data.sqlite_bulk import (
-    CHUNK,
-    DELETE,
-    BulkWrite,
-    Cancelled,
-    bulk_write,
-    chunks,
-    in_,
-)
+from session_tui.data.deletion.set_delete import SetDelete
+from session_tui.data.models import contact_t
+from session_tui.data.sqlite_bulk import DELETE, DELETE_CACHE_KIB, Cancelled, bulk_write
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
@@ -84,13 +74,13 @@ def delete_contacts(
 ) -> DeleteResult:
     """Delete exactly these contacts (with memberships and history), backup first.
 
-    `progress(done, total)` is called after each chunk; `cancelled()` is polled
-    before each chunk and before the commit -- when it returns True the
+    `progress(done, total)` is called as the backup is written, every CHUNK
+    contacts; `cancelled()` is polled as often, and before the commit -- when it returns True the
     transaction is rolled back, the unfinished backup removed, and
     DeletionCancelled raised. Ids that no longer exist are skipped and counted
     in `missing`.
 
-    Locks: contacts first (ids ascending, chunk by chunk), then their memberships
+    Locks (PostgreSQL): contacts first (ids ascending), then their memberships
     -- the lock order of every membership change (repositories.memberships), so
     they cannot deadlock. A transaction PostgreSQL still aborts as a deadlock
     victim (or a serialization failure) is run again from the start, with a new
@@ -121,10 +111,22 @@ def _delete_once(
         tmp.unlink(missing_ok=True)
         raise
     final: Path | None = None
-    n_contacts = n_memberships = n_events = 0
+    counts = (0, 0, 0)
     deleted: list[int] = []
+
+    def check() -> None:
+        if cancelled is not None and cancelled():
+            raise DeletionCancelled()
+
+    def report(done: int) -> None:
+        if progress is not None:
+            progress(done, total)
+
     try:
-        with bulk_write(db, pause=(DELETE,)) as bulk:
+        with bulk_write(
+            db, pause=(DELETE,), cache_kib=DELETE_CACHE_KIB, temp_file=True
+        ) as bulk:
+            work = SetDelete(bulk)
             with gzip.GzipFile(
                 filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0
             ) as gz:
@@ -136,36 +138,29 @@ def _delete_once(
                     "requested": total,
                 }
                 gz.write((dumps(header) + "\n").encode())
-                done = 0
-                for chunk in chunks(id_list):
-                    if cancelled is not None and cancelled():
-                        raise DeletionCancelled()
-                    found, m, e = _backup_and_delete_chunk(bulk, chunk, gz)
-                    deleted.extend(found)
-                    n_contacts += len(found)
-                    n_memberships += m
-                    n_events += e
-                    done += len(chunk)
-                    if progress is not None:
-                        progress(done, total)
+                deleted = work.freeze(id_list)
+                # Progress every CHUNK contacts backed up (the requested ids that no
+                # longer exist count with the last batch); the set-based deletes
+                # that follow are a few statements.
+                found = len(deleted)
+                work.write_backup(gz, lambda n: report(n if n < found else total), check)
+                counts = work.delete()
                 trailer = {
-                    "end": {
-                        "contacts": n_contacts,
-                        "memberships": n_memberships,
-                        "events": n_events,
-                    }
+                    "end": {"contacts": counts[0], "memberships": counts[1], "events": counts[2]}
                 }
                 gz.write((dumps(trailer) + "\n").encode())
+            if total and not found:  # every requested id was gone already
+                report(total)
+            work.drop()
             bulk.resume()
             raw.flush()
             os.fsync(raw.fileno())
-            target = folder / backup_name(n_contacts, now)
+            target = folder / backup_name(counts[0], now)
             os.replace(tmp, target)
             final = target
             raw.close()  # only now: the lock guards the partial until it is renamed
             fsync_dir(folder)
-            if cancelled is not None and cancelled():
-                raise DeletionCancelled()
+            check()
             bulk.commit()
     except BaseException as exc:
         # Rolled back (the `with` block did that): the backup describes a delete
@@ -185,72 +180,15 @@ def _delete_once(
     finally:
         done_writing(key)
     assert final is not None
-    db.analyze(n_contacts)  # PostgreSQL statistics after a bulk delete
+    db.analyze(counts[0])  # PostgreSQL statistics after a bulk delete
     return DeleteResult(
         backup_path=final,
-        contacts=n_contacts,
-        memberships=n_memberships,
-        events=n_events,
-        missing=total - n_contacts,
+        contacts=counts[0],
+        memberships=counts[1],
+        events=counts[2],
+        missing=total - counts[0],
         ids=tuple(deleted),
     )
-
-
-def _backup_and_delete_chunk(
-    bulk: BulkWrite, chunk: Sequence[int], out: gzip.GzipFile
-) -> tuple[list[int], int, int]:
-    conn, dialect = bulk.conn, bulk.dialect
-    # FOR UPDATE (PostgreSQL) keeps other sessions from adding memberships or
-    # history to these contacts between the backup and the delete.
-    contacts = fetch_rows(
-        conn,
-        select(*(col for col in contact_t.columns if col.name not in DERIVED_COLUMNS))
-        .where(in_(dialect, contact_t.c.id, chunk))
-        .order_by(contact_t.c.id)
-        .with_for_update(),
-        CONTACT,
-    )
-    if not contacts:
-        return [], 0, 0
-    memberships = fetch_rows(
-        conn,
-        select(membership_t)
-        .where(in_(dialect, membership_t.c.contact_id, chunk))
-        .order_by(membership_t.c.contact_id, membership_t.c.id)
-        .with_for_update(),
-        MEMBERSHIP,
-    )
-    member_ids = [m["id"] for m in memberships]
-    events: list[dict[str, Any]] = []
-    for part in chunks(member_ids, CHUNK * 4):
-        events.extend(
-            fetch_rows(
-                conn,
-                select(event_t)
-                .where(in_(dialect, event_t.c.membership_id, part))
-                .order_by(event_t.c.membership_id, event_t.c.id),
-                EVENT,
-            )
-        )
-    events_by_membership: dict[int, list[dict[str, Any]]] = {}
-    for ev in events:
-        events_by_membership.setdefault(ev["membership_id"], []).append(ev)
-    memberships_by_contact: dict[int, list[dict[str, Any]]] = {}
-    for m in memberships:
-        m["events"] = events_by_membership.get(m["id"], [])
-        memberships_by_contact.setdefault(m["contact_id"], []).append(m)
-    lines = [
-        dumps({"contact": c, "memberships": memberships_by_contact.get(c["id"], [])})
-        for c in contacts
-    ]
-    out.write(("\n".join(lines) + "\n").encode())
-    for part in chunks(member_ids, CHUNK * 4):
-        conn.execute(delete(event_t).where(in_(dialect, event_t.c.membership_id, part)))
-    conn.execute(delete(membership_t).where(in_(dialect, membership_t.c.contact_id, chunk)))
-    found = [c["id"] for c in contacts]
-    bulk.unindex(found)
-    conn.execute(delete(contact_t).where(in_(dialect, contact_t.c.id, found)))
-    return found, len(memberships), len(events)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ was handed out again meanwhile get a new id (counted in `renumbered`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,20 @@ from session_tui.data.deletion.backup_format import (
 )
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships import refresh_active_until
-from session_tui.data.sqlite_bulk import CHUNK, INSERT, BulkWrite, Cancelled, bulk_write, in_
+from session_tui.data.sqlite_bulk import (
+    CHUNK,
+    DELETE_CACHE_KIB,
+    INSERT,
+    BulkWrite,
+    Cancelled,
+    bulk_write,
+    in_,
+    release_memory,
+)
+
+# Contacts a batch: the rows go to the database with executemany, a batch at a time
+# (progress and cancel come every CHUNK contacts read).
+BATCH = CHUNK * 10
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
@@ -153,7 +167,6 @@ class _Restorer:
                 (self.deferred_e if ev["id"] in taken_e else keep_e).append(ev)
         self._insert(CONTACT, [e.contact for e in entries])
         self.contact_ids.extend(ids)
-        self.bulk.index(ids)
         if keep_m:
             self._insert(MEMBERSHIP, keep_m)
         if keep_e:
@@ -200,6 +213,12 @@ class _Restorer:
                 event_t.insert(),
                 [{k: v for k, v in ev.items() if k != "id"} for ev in self.deferred_e],
             )
+        # The search index takes every restored contact in ONE statement (in place of
+        # the paused per-row trigger): FTS5 then writes one segment, not one a batch.
+        if self.contact_ids:
+            self.bulk.index_where(
+                "id IN (SELECT value FROM json_each(?))", (json.dumps(self.contact_ids),)
+            )
         # The status comes from the memberships, never from the file: a contact the
         # file calls active with no (or only ended) memberships is not.
         refresh_active_until(self.conn, self.contact_ids)
@@ -237,13 +256,23 @@ def restore_backup(
     gone); in both cases the transaction is rolled back and nothing is written.
     `cancelled()` is polled between chunks and before the commit (RestoreCancelled).
     """
-    p = Path(path)
+    try:
+        return _restore(db, Path(path), progress, cancelled)
+    finally:
+        release_memory()  # the rows read are freed by now
+
+
+def _restore(
+    db: Database, p: Path, progress: ProgressFn | None, cancelled: CancelFn | None
+) -> RestoreResult:
     entries = read_entries(p)
     _kind, header = next(entries)  # a file that is not a backup fails before the database
     expected = int(header.get("requested") or 0)
     done = memberships = events = 0
     try:
-        with bulk_write(db, pause=(INSERT,)) as bulk:
+        with bulk_write(
+            db, pause=(INSERT,), cache_kib=DELETE_CACHE_KIB, temp_file=True
+        ) as bulk:
             restorer = _Restorer(bulk, p)
             batch: list[Entry] = []
             for kind, item in entries:
@@ -253,11 +282,12 @@ def restore_backup(
                 done += 1
                 memberships += len(item.memberships)
                 events += len(item.events)
-                if len(batch) >= CHUNK:
+                if done % CHUNK == 0:  # progress and cancel every CHUNK contacts read
                     if cancelled is not None and cancelled():
                         raise RestoreCancelled()
-                    restorer.add(batch)
-                    batch = []
+                    if len(batch) >= BATCH:
+                        restorer.add(batch)
+                        batch = []
                     if progress is not None:
                         progress(done, max(expected, done))
             if batch:
