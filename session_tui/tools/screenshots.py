@@ -56,12 +56,19 @@ class Shot:
 
 
 async def settle(pilot: Pilot[None], timeout: float = 10.0) -> None:
-    """Wait until no worker runs and the screen has caught up."""
+    """Wait until the workers are done and the screen has caught up.
+
+    A flow is a worker that awaits the dialog or screen it opened, so it still runs
+    when the shot is due: each wait is bounded (2 s, far above a page load of the
+    demo data), and what still runs after it is such a flow."""
     app = pilot.app
     deadline = time.monotonic() + timeout
     await pilot.pause(0.05)
     while time.monotonic() < deadline:
-        await app.workers.wait_for_complete()
+        try:
+            await asyncio.wait_for(app.workers.wait_for_complete(), timeout=2.0)
+        except TimeoutError:
+            break
         await pilot.pause(0.05)
         if not any(w.is_running for w in app.workers):
             break
