@@ -64,14 +64,13 @@ async def settle(pilot: Pilot[None], timeout: float = 10.0) -> None:
     app = pilot.app
     deadline = time.monotonic() + timeout
     await pilot.pause(0.05)
-    while time.monotonic() < deadline:
-        try:
-            await asyncio.wait_for(app.workers.wait_for_complete(), timeout=2.0)
-        except TimeoutError:
-            break
+    running = {w for w in app.workers if w.is_running}
+    changed = time.monotonic()
+    while running and time.monotonic() < deadline and time.monotonic() - changed < 2.0:
         await pilot.pause(0.05)
-        if not any(w.is_running for w in app.workers):
-            break
+        now_running = {w for w in app.workers if w.is_running}
+        if now_running != running:
+            running, changed = now_running, time.monotonic()
     await pilot.pause(0.1)
 
 
