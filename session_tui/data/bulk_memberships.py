@@ -79,6 +79,7 @@ from session_tui.data.models import EventKind, contact_t, event_t, membership_t,
 from session_tui.data.repositories.memberships import (
     event_moment,
     grant_detail,
+    reactivation_detail,
     refresh_active_until,
 )
 from session_tui.data.repositories.products import ProductRow, find_product
@@ -358,28 +359,6 @@ class _Writer:
         if a.started_at is not None:
             values["started_at"] = dt_param(a.started_at)
         self._update([r.id for r in rows], **values)
-
-
-def reactivation_detail(
-    cur: MembershipSnapshot,
-    payment: str,
-    expires_at: datetime | None,
-    started_at: datetime | None,
-) -> str:
-    """The detail of a `reactivated` event, worded as MembershipsRepository.grant words it
-    (tests/test_bulk_memberships.py holds the two to the same text)."""
-    changes = [f"{cur.payment_type} -> {payment}" if cur.payment_type != payment else payment]
-    if cur.expires_at != expires_at:
-        changes.append(f"expires {event_moment(cur.expires_at)} -> {event_moment(expires_at)}")
-    else:
-        changes.append(
-            "never expires" if expires_at is None else f"expires {event_moment(expires_at)}"
-        )
-    if cur.cancelled_at is not None:
-        changes.append(f"was cancelled {event_moment(cur.cancelled_at)}")
-    if started_at is not None and started_at != cur.started_at:
-        changes.append(f"started {event_moment(cur.started_at)} -> {event_moment(started_at)}")
-    return ", ".join(changes)
 
 
 def contact_ids_for_emails(db: Database, emails: Iterable[str]) -> tuple[list[int], list[str]]:

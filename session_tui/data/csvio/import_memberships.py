@@ -31,10 +31,13 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from session_tui.data.bulk_common import MembershipSnapshot, lock_contacts, snapshot_columns
-from session_tui.data.bulk_memberships import reactivation_detail
 from session_tui.data.csvio.membership_cells import MembershipSpec
 from session_tui.data.models import EventKind, Status, event_t, membership_t, product_t
-from session_tui.data.repositories.memberships import grant_detail, refresh_active_until
+from session_tui.data.repositories.memberships import (
+    grant_detail,
+    reactivation_detail,
+    refresh_active_until,
+)
 from session_tui.data.repositories.memberships.status import membership_status
 from session_tui.data.sqlite_bulk import chunks, in_
 
