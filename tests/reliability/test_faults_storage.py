@@ -52,10 +52,18 @@ ROOT = os.geteuid() == 0
 
 @contextmanager
 def unprivileged() -> Iterator[None]:
-    """Run as `nobody` when we are root (file modes then apply); else as we are."""
+    """Run as `nobody` when we are root (file modes then apply); else as we are.
+
+    What the code imports lazily is imported first, as root: a checkout in a private
+    folder (e.g. a clone in `mktemp -d`) is unreadable to `nobody`."""
     if not ROOT:
         yield
         return
+    import rich.traceback  # noqa: F401  (Textual's error report)
+
+    from session_tui.cli import build_parser
+
+    build_parser()  # imports every command module
     os.setegid(NOBODY)
     os.seteuid(NOBODY)
     try:
