@@ -30,6 +30,7 @@ import pytest
 from sqlalchemy import event, insert, select
 from textual.widgets import Input, Static
 
+import session_tui
 import session_tui.ui.modals.add_membership  # noqa: F401 - imported before dropping privileges
 import session_tui.ui.modals.import_csv  # noqa: F401
 import session_tui.ui.screens.contact_actions  # noqa: F401
@@ -277,6 +278,15 @@ async def test_read_only_database_file_gives_clear_messages(
     csv_path = csv_file(shared_dir)
     give_away(shared_dir)
     os.chmod(path, 0o400)
+    with unprivileged():
+        # The app reads its stylesheets when it starts: as `nobody` too.
+        stylesheet = Path(session_tui.__file__).parent / "ui" / "app.tcss"
+        readable = os.access(stylesheet, os.R_OK, effective_ids=True)
+    if not readable:
+        pytest.skip(
+            "the checkout is in a folder `nobody` cannot read (e.g. a clone in mktemp -d): "
+            "the app cannot start as `nobody` there; run from a readable checkout"
+        )
     with unprivileged():
         ro = open_database(str(path))
         app = make_app(db=ro)
