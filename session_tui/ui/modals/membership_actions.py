@@ -12,6 +12,7 @@ dismisses; a failure is shown beside its field (`Dialog.show_error`).
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -119,8 +120,9 @@ class ExpiryEntryModal(ApplyModal[R]):
         self._clock = clock
         self._initial = initial
 
+    @abstractmethod
     def summary(self) -> Static:
-        raise NotImplementedError
+        """The line under the title: which membership(s) the dialog changes."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="membership-dialog"):
@@ -214,8 +216,9 @@ class PaymentChoiceModal(ApplyModal[R]):
         self._apply = apply
         self._current = current
 
+    @abstractmethod
     def summary(self) -> Static:
-        raise NotImplementedError
+        """The line under the title: which membership(s) the dialog changes."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="membership-dialog"):

@@ -5,6 +5,7 @@ its threads send, the preview table's columns, and writing the rejects file."""
 from __future__ import annotations
 
 import threading
+from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -50,9 +51,9 @@ class ImportDialogBase(Dialog[ImportOutcome]):
             self.progress = progress
             self.verb = verb
 
+    @abstractmethod
     def _show_stage(self) -> None:
         """Show the parts of the current stage (the dialog defines them)."""
-        raise NotImplementedError
 
     # -- the preview table -------------------------------------------------------------
     @property

@@ -19,6 +19,7 @@ the hooks `_loaded`, `_after_load`, `_page_arrived`, `_load_failed`.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic
 
@@ -86,13 +87,13 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
         self._stale_empty = False  # "no rows" on screen is being re-read (see reload)
 
     # -- what the table decides (query knowledge and notifications) ---------------------
+    @abstractmethod
     def matches_all(self, query: QueryT) -> bool:
         """True when the query matches every row (no search text, no filter)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def same_matches(self, old: QueryT, new: QueryT) -> bool:
         """True when the queries match the same rows (only the order may differ)."""
-        raise NotImplementedError
 
     def _loaded(self, count: int, total: int, counting: bool) -> None:
         """New count and rows are in (cursor and scroll already set)."""

@@ -9,6 +9,7 @@ A click on a sortable header sorts by that column (again: reverses it), `o`
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Hashable
 from typing import ClassVar, Generic, Protocol, TypeVar
 
@@ -36,9 +37,9 @@ class SortablePagedTable(
 
     SORT_CYCLE: ClassVar[tuple[str, ...]] = ()  # the keys `o` goes through, in order
 
+    @abstractmethod
     def sorted_query(self, query: SortedQueryT, key: str, descending: bool) -> SortedQueryT:
         """`query` sorted by `key` (one of the sort keys), reversed when `descending`."""
-        raise NotImplementedError
 
     def sort_by(self, key: str, descending: bool | None = None) -> None:
         """Sort by `key`; without `descending`, keep the direction of the same key, or

@@ -28,6 +28,7 @@ Public interface
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Generic
 
@@ -161,13 +162,13 @@ class PagedTable(PageLoader[RowT, QueryT], Generic[RowT, QueryT], can_focus=True
         self._post_highlight()
 
     # -- what a concrete table supplies -----------------------------------------------------
+    @abstractmethod
     def columns(self, width: int | None = None) -> list[Column]:
         """The columns and their widths for a content width (None: the table's)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def render_row(self, row: RowT, selected: bool, cursor: bool, paint: Paint) -> Strip:
         """A row as a line of `paint.width` cells."""
-        raise NotImplementedError
 
     def _empty_text(self, y: int, width: int) -> Text:
         """Line `y` of the table when the query matches nothing."""
