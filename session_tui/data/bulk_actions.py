@@ -1,13 +1,16 @@
 """Bulk membership actions: what to do (BulkAction), what it will do or did to a
-selection (BulkCounts, BulkPlan, BulkResult), and the per-contact classification
-that plan and apply share (`classify`). The SQL is in bulk_memberships.py."""
+selection (the SelectionCounts, SelectionPlan and SelectionResult every bulk action
+shares; BulkCounts, BulkPlan and BulkResult for a selection of contacts), and the
+classification that plan and apply share (`classify`, `classify_changes`). The SQL is
+in bulk_memberships.py; bulk_by_membership.py counts a selection of memberships."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from session_tui.data.bulk_common import BulkKind, MembershipSnapshot, UndoRecord
 from session_tui.data.models import PaymentType, Status
@@ -73,31 +76,121 @@ class BulkAction:
     def past_expiry(self, now: datetime) -> bool:
         return self.sets_expiry and self.expires_at is not None and self.expires_at <= now
 
+    def check_dates(self, now: datetime) -> None:
+        """ValidationError for a grant whose expiry is not after its start."""
+        if self.kind is BulkKind.GRANT and self.expires_at is not None:
+            if self.expires_at <= (self.started_at or now):
+                raise ValidationError(
+                    "expires_at",
+                    "the expiry date must be after the start date"
+                    + ("" if self.started_at else " (today: new memberships start now)"),
+                )
+
+    def check_past_confirmed(self, now: datetime) -> None:
+        """ValidationError for an expiry in the past that was not confirmed once more
+        (`allow_past`): it makes the memberships expired."""
+        if self.past_expiry(now) and not self.allow_past:
+            raise ValidationError(
+                "expires_at",
+                f"the expiry date {event_moment(self.expires_at)} is in the past: it makes "
+                "these memberships expired; confirm once more to go ahead",
+            )
+
 
 # -- counts ----------------------------------------------------------------------------
-def _n(count: int, one: str, many: str | None = None) -> str:
+def plural(count: int, one: str, many: str | None = None) -> str:
     return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
-@dataclass(frozen=True)
-class BulkCounts:
-    """What an action will do (plan) or did (apply), per selected contact."""
+def making_expired(count: int) -> str:
+    return f"this will make {plural(count, 'membership')} expired"
+
+
+@dataclass
+class SelectionCounts(ABC):
+    """What an action will do (plan) or did (apply) to a selection: the counts every
+    bulk action has, and the sentence they make. What one kind of selection adds (its
+    subject, its own counts) is its subclass's."""
+
+    selection: ClassVar[str]  # what the ids are: "contact", "membership"
+    json_extras: ClassVar[tuple[str, ...]] = ()  # properties the JSON form adds
 
     kind: BulkKind
-    product: str
     payment_type: str | None = None
-    expiry: str = ""  # "never expires" / "expires 2026-12-31" for grant and extend
+    expiry: str = ""  # "never expires" / "expires 2026-12-31" when the action sets it
     selected: int = 0  # ids in the frozen list
-    gone: int = 0  # contacts deleted meanwhile: skipped
-    new: int = 0  # grant: memberships created
-    reactivated: int = 0  # grant: cancelled/expired memberships made active again
-    already_active: int = 0  # grant: left alone
+    gone: int = 0  # deleted meanwhile: skipped
     changed: int = 0  # extend/payment/cancel: memberships changed
-    no_membership: int = 0  # extend/payment/cancel: left alone
     already_cancelled: int = 0  # extend/payment/cancel: left alone
     unchanged: int = 0  # extend/payment: already had the new value
     conflicting: int = 0  # the new expiry is not after the membership's start: left alone
     made_expired: int = 0  # memberships the (past) expiry makes expired
+
+    @classmethod
+    def start(cls, action: BulkAction, selected: int, **own: Any) -> Self:
+        """Nothing counted yet of `action` on `selected` ids; `own`: the subclass's fields."""
+        return cls(
+            kind=action.kind,
+            payment_type=action.payment_type.value if action.payment_type else None,
+            expiry=action.expiry_text() if action.sets_expiry else "",
+            selected=selected,
+            **own,
+        )
+
+    @property
+    def touched(self) -> int:
+        """Memberships written (created or changed)."""
+        return self.changed
+
+    @abstractmethod
+    def headline(self) -> str:
+        """The action and its subject."""
+
+    def opening(self) -> str:
+        """What the sentence starts with: the headline."""
+        return self.headline()
+
+    @abstractmethod
+    def left_alone_parts(self) -> list[str]:
+        """The sentence's parts on what this kind of selection leaves alone."""
+
+    @property
+    def sentence(self) -> str:
+        """The confirmation: the opening, then what is left alone or skipped, and what a
+        past expiry does, joined by semicolons."""
+        tails = self.left_alone_parts()
+        if self.unchanged:
+            what = self.expiry if self.kind is BulkKind.EXTEND else self.payment_type
+            tails.append(f"{self.unchanged:,} already {what} (left alone)")
+        if self.conflicting:
+            tails.append(f"{self.conflicting:,} started after the new expiry (left alone)")
+        if self.gone:
+            exist = "no longer exists" if self.gone == 1 else "no longer exist"
+            tails.append(f"{plural(self.gone, f'selected {self.selection}')} {exist}")
+        if self.made_expired:
+            tails.append(making_expired(self.made_expired))
+        return "; ".join([self.opening(), *tails])
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["kind"] = self.kind.value
+        out.update((name, getattr(self, name)) for name in self.json_extras)
+        out["sentence"] = self.sentence
+        return out
+
+
+@dataclass(kw_only=True)
+class BulkCounts(SelectionCounts):
+    """The counts per selected contact, of their memberships of one product."""
+
+    selection = "contact"
+    json_extras = ("contacts", "touched")
+
+    product: str
+    new: int = 0  # grant: memberships created
+    reactivated: int = 0  # grant: cancelled/expired memberships made active again
+    already_active: int = 0  # grant: left alone
+    no_membership: int = 0  # extend/payment/cancel: left alone
 
     @property
     def contacts(self) -> int:
@@ -106,99 +199,62 @@ class BulkCounts:
 
     @property
     def touched(self) -> int:
-        """Memberships written (created or changed)."""
         return self.new + self.reactivated + self.changed
 
     def headline(self) -> str:
-        """The action and its subject: 'Grant "Course" (comped, never expires) to 12 contacts'."""
+        """'Grant "Course" (comped, never expires) to 12 contacts', 'Cancel "Course" for 3
+        contacts'…"""
         p = f'"{strip_controls(self.product)}"'
         if self.kind is BulkKind.GRANT:
             return (
-                f"Grant {p} ({self.payment_type}, {self.expiry}) to {_n(self.contacts, 'contact')}"
+                f"Grant {p} ({self.payment_type}, {self.expiry}) to "
+                f"{plural(self.contacts, 'contact')}"
             )
-        subject = _n(self.changed, "contact")
+        subject = plural(self.changed, "contact")
         if self.kind is BulkKind.EXTEND:
-            until = "never expires" if self.expiry == "never expires" else self.expiry
-            return f"Extend {p} ({until}) for {subject}"
+            return f"Extend {p} ({self.expiry}) for {subject}"
         if self.kind is BulkKind.PAYMENT:
             return f"Change the payment type of {p} to {self.payment_type} for {subject}"
         return f"Cancel {p} for {subject}"
 
-    @property
-    def sentence(self) -> str:
-        """The confirmation's sentence, e.g. 'Grant "1:1 Coaching" (comped, never
+    def opening(self) -> str:
+        """The headline, and for a grant what it does: 'Grant "1:1 Coaching" (comped, never
         expires) to 1,204 contacts: 1,100 new memberships, 104 reactivated, 0 already
-        active' or 'Extend "Group Program" (expires 2026-12-31) for 312 contacts;
-        17 selected contacts have no such membership and are left alone'."""
-        text = self.headline()
-        if self.kind is BulkKind.GRANT:
-            text += (
-                f": {_n(self.new, 'new membership')}, {self.reactivated:,} reactivated, "
-                f"{self.already_active:,} already active"
-            )
+        active'."""
+        if self.kind is not BulkKind.GRANT:
+            return self.headline()
+        return (
+            f"{self.headline()}: {plural(self.new, 'new membership')}, "
+            f"{self.reactivated:,} reactivated, {self.already_active:,} already active"
+        )
+
+    def left_alone_parts(self) -> list[str]:
+        """'17 selected contacts have no such membership and are left alone', '3 already
+        cancelled (left alone)'."""
         tails = []
         if self.no_membership:
             has = "has" if self.no_membership == 1 else "have"
             are = "is" if self.no_membership == 1 else "are"
             tails.append(
-                f"{_n(self.no_membership, 'selected contact')} {has} no such membership "
+                f"{plural(self.no_membership, 'selected contact')} {has} no such membership "
                 f"and {are} left alone"
             )
         if self.already_cancelled:
             tails.append(f"{self.already_cancelled:,} already cancelled (left alone)")
-        if self.unchanged:
-            what = self.expiry if self.kind is BulkKind.EXTEND else self.payment_type
-            tails.append(f"{self.unchanged:,} already {what} (left alone)")
-        if self.conflicting:
-            tails.append(f"{self.conflicting:,} started after the new expiry (left alone)")
-        if self.gone:
-            exist = "no longer exists" if self.gone == 1 else "no longer exist"
-            tails.append(f"{_n(self.gone, 'selected contact')} {exist}")
-        if self.made_expired:
-            tails.append(f"this will make {_n(self.made_expired, 'membership')} expired")
-        return "; ".join([text, *tails])
-
-    def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["kind"] = self.kind.value
-        out["contacts"] = self.contacts
-        out["touched"] = self.touched
-        out["sentence"] = self.sentence
-        return out
+        return tails
 
 
-@dataclass
-class Tally:
-    gone: int = 0
-    new: int = 0
-    reactivated: int = 0
-    already_active: int = 0
-    changed: int = 0
-    no_membership: int = 0
-    already_cancelled: int = 0
-    unchanged: int = 0
-    conflicting: int = 0
-    made_expired: int = 0
-
-    def counts(self, action: BulkAction, product: str, selected: int) -> BulkCounts:
-        return BulkCounts(
-            kind=action.kind,
-            product=product,
-            payment_type=action.payment_type.value if action.payment_type else None,
-            expiry=action.expiry_text() if action.sets_expiry else "",
-            selected=selected,
-            **{f.name: getattr(self, f.name) for f in fields(self)},
-        )
+A = TypeVar("A")
+C = TypeVar("C", bound=SelectionCounts)
 
 
 @dataclass(frozen=True)
-class BulkPlan:
+class SelectionPlan(Generic[A, C]):
     """The counts of an action on a frozen selection, before anything is written."""
 
-    action: BulkAction  # its product is the resolved id
-    product_id: int
+    action: A
     ids: tuple[int, ...]  # the frozen selection, ascending
-    counts: BulkCounts
+    counts: C
     past: bool = False  # the expiry is in the past: ask once more
 
     @property
@@ -210,14 +266,25 @@ class BulkPlan:
         """'this will make 312 memberships expired' when the expiry is in the past."""
         if not self.past:
             return None
-        n = self.counts.new + self.counts.reactivated + self.counts.changed
-        return f"this will make {_n(n, 'membership')} expired"
+        return making_expired(self.counts.touched)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BulkPlan(SelectionPlan[BulkAction, BulkCounts]):
+    """The plan of an action on a selection of contacts; its action's product is the
+    resolved id."""
+
+    product_id: int
 
 
 @dataclass(frozen=True)
-class BulkResult:
-    counts: BulkCounts  # what was done (may differ from the plan: changes meanwhile)
+class SelectionResult(Generic[C]):
+    counts: C  # what was done (may differ from the plan: changes meanwhile)
     undo: UndoRecord
+
+
+class BulkResult(SelectionResult[BulkCounts]):
+    """What an action did to a selection of contacts, and how to undo it."""
 
 
 # -- classification (shared by plan and apply) ----------------------------------------
@@ -227,59 +294,71 @@ class Work:
     changed: list[MembershipSnapshot] = field(default_factory=list)
     expire_first: list[int] = field(default_factory=list)  # store their `expired` event
 
+    def change(
+        self, action: BulkAction, r: MembershipSnapshot, now: datetime, counts: SelectionCounts
+    ) -> None:
+        """`r` is to be changed (reactivated, extended, …)."""
+        counts.made_expired += action.past_expiry(now)
+        self.changed.append(r)
+        # MembershipsRepository._persist_expiry: a passed expiry that the change
+        # replaces (or a cancel of an expired membership) becomes a stored event.
+        passed = r.cancelled_at is None and r.expires_at is not None and r.expires_at <= now
+        if passed and (
+            action.kind is BulkKind.CANCEL
+            or (action.sets_expiry and action.expires_at != r.expires_at)
+        ):
+            self.expire_first.append(r.id)
+
 
 def classify(
     action: BulkAction,
     found: Sequence[int],
     rows: Sequence[MembershipSnapshot],
     now: datetime,
-    tally: Tally,
+    counts: BulkCounts,
 ) -> Work:
+    """Count what `action` does to each contact of `found` (`rows`: their memberships of
+    the product) and list what to write, in contact order."""
     by_contact = {r.contact_id: r for r in rows}
+    if action.kind is not BulkKind.GRANT:
+        held = [by_contact[cid] for cid in found if cid in by_contact]
+        counts.no_membership += len(found) - len(held)
+        return classify_changes(action, held, now, counts)
     work = Work()
     exp = action.expires_at
-    past = action.past_expiry(now)
     for cid in found:
         r = by_contact.get(cid)
-        if action.kind is BulkKind.GRANT:
-            if r is None:
-                work.new_contacts.append(cid)
-                tally.new += 1
-                tally.made_expired += past
-                continue
-            if membership_status(r.expires_at, r.cancelled_at, now) is Status.ACTIVE:
-                tally.already_active += 1
-                continue
-            start = action.started_at or r.started_at
-            if exp is not None and exp <= start:
-                tally.conflicting += 1
-                continue
-            tally.reactivated += 1
+        if r is None:
+            work.new_contacts.append(cid)
+            counts.new += 1
+            counts.made_expired += action.past_expiry(now)
+        elif membership_status(r.expires_at, r.cancelled_at, now) is Status.ACTIVE:
+            counts.already_active += 1
+        elif exp is not None and exp <= (action.started_at or r.started_at):
+            counts.conflicting += 1
         else:
-            if r is None:
-                tally.no_membership += 1
-                continue
-            if r.cancelled_at is not None:
-                tally.already_cancelled += 1
-                continue
-            if action.kind is BulkKind.EXTEND:
-                if r.expires_at == exp:
-                    tally.unchanged += 1
-                    continue
-                if exp is not None and exp <= r.started_at:
-                    tally.conflicting += 1
-                    continue
-            if action.kind is BulkKind.PAYMENT and r.payment_type == action.payment_type:
-                tally.unchanged += 1
-                continue
-            tally.changed += 1
-        tally.made_expired += past
-        work.changed.append(r)
-        # MembershipsRepository._persist_expiry: a passed expiry that the change
-        # replaces (or a cancel of an expired membership) becomes a stored event.
-        passed = r.cancelled_at is None and r.expires_at is not None and r.expires_at <= now
-        if passed and (
-            action.kind is BulkKind.CANCEL or (action.sets_expiry and exp != r.expires_at)
-        ):
-            work.expire_first.append(r.id)
+            counts.reactivated += 1
+            work.change(action, r, now, counts)
+    return work
+
+
+def classify_changes(
+    action: BulkAction, rows: Sequence[MembershipSnapshot], now: datetime, counts: SelectionCounts
+) -> Work:
+    """Count what an extend, a payment change or a cancel does to each membership of
+    `rows` and list what to write, in the order of `rows`."""
+    work = Work()
+    exp = action.expires_at
+    for r in rows:
+        if r.cancelled_at is not None:
+            counts.already_cancelled += 1
+        elif action.kind is BulkKind.EXTEND and r.expires_at == exp:
+            counts.unchanged += 1
+        elif action.kind is BulkKind.EXTEND and exp is not None and exp <= r.started_at:
+            counts.conflicting += 1
+        elif action.kind is BulkKind.PAYMENT and r.payment_type == action.payment_type:
+            counts.unchanged += 1
+        else:
+            counts.changed += 1
+            work.change(action, r, now, counts)
     return work

@@ -32,40 +32,39 @@ BulkCancelled, rolled back. The result carries an UndoRecord for `undo_bulk`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Unpack
 
 from sqlalchemy import Connection, select
 
-from session_tui.data import clock as clock_mod
-from session_tui.data.bulk_actions import BulkAction, Tally, Work, classify
+from session_tui.data.bulk_actions import (
+    BulkAction,
+    SelectionCounts,
+    SelectionPlan,
+    SelectionResult,
+    Work,
+    classify_changes,
+    plural,
+)
 from session_tui.data.bulk_common import (
     BULK_CHUNK,
-    BulkCancelled,
     BulkKind,
-    CancelFn,
+    BulkRun,
+    Clock,
     MembershipSnapshot,
-    ProgressFn,
-    UndoRecord,
-    lock_contacts,
+    RunOptions,
+    Steps,
+    UndoLog,
     snapshot_columns,
-    write_transaction,
 )
-from session_tui.data.bulk_memberships import _UndoAcc, _Writer
+from session_tui.data.bulk_memberships import _Writer
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
 from session_tui.data.models import PaymentType, membership_t, product_t
-from session_tui.data.repositories.memberships import event_moment, normalize_payment_type
+from session_tui.data.repositories.memberships import normalize_payment_type
 from session_tui.data.sqlite_bulk import chunks, in_
-from session_tui.data.validation import ValidationError
-
-Clock = Callable[[], datetime]
-
-
-def _n(count: int, one: str, many: str | None = None) -> str:
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 def _are(count: int) -> str:
@@ -107,27 +106,22 @@ class MembershipAction:
     def as_bulk_action(self) -> BulkAction:
         """The same change as bulk_memberships' action (its writer writes it)."""
         return BulkAction(
-            self.kind, 0, payment_type=self.payment_type, expires_at=self.expires_at,
+            self.kind,
+            0,
+            payment_type=self.payment_type,
+            expires_at=self.expires_at,
             allow_past=self.allow_past,
         )
 
 
 # -- counts --------------------------------------------------------------------------------
 @dataclass
-class MembershipCounts:
+class MembershipCounts(SelectionCounts):
     """What an action will do (plan) or did (apply), per selected membership."""
 
-    kind: BulkKind
-    payment_type: str | None = None
-    expiry: str = ""  # "never expires" / "expires 2026-12-31" for extend
-    selected: int = 0  # ids in the frozen list
-    gone: int = 0  # memberships deleted meanwhile: skipped
-    changed: int = 0  # memberships changed
-    already_cancelled: int = 0  # left alone
+    selection = "membership"
+
     archived: int = 0  # of an archived product: left alone
-    unchanged: int = 0  # already had the new value: left alone
-    conflicting: int = 0  # the new expiry is not after the start: left alone
-    made_expired: int = 0  # memberships the (past) expiry makes expired
 
     @property
     def left_alone(self) -> int:
@@ -135,17 +129,16 @@ class MembershipCounts:
 
     def headline(self) -> str:
         """'Extend 312 memberships (expires 2026-12-31)', 'Cancel 3 memberships'…"""
-        subject = _n(self.changed, "membership")
+        subject = plural(self.changed, "membership")
         if self.kind is BulkKind.EXTEND:
             return f"Extend {subject} ({self.expiry})"
         if self.kind is BulkKind.PAYMENT:
             return f"Change the payment type of {subject} to {self.payment_type}"
         return f"Cancel {subject}"
 
-    @property
-    def sentence(self) -> str:
-        """The confirmation, e.g. 'Extend 312 memberships (never expires); 17 are
-        cancelled and are left alone'."""
+    def left_alone_parts(self) -> list[str]:
+        """'17 are cancelled and are left alone', '2 are of an archived product and are
+        left alone'."""
         tails = []
         if self.already_cancelled:
             tails.append(
@@ -157,50 +150,16 @@ class MembershipCounts:
                 f"{self.archived:,} {_are(self.archived)} of an archived product "
                 f"and {_are(self.archived)} left alone"
             )
-        if self.unchanged:
-            what = self.expiry if self.kind is BulkKind.EXTEND else self.payment_type
-            tails.append(f"{self.unchanged:,} already {what} (left alone)")
-        if self.conflicting:
-            tails.append(f"{self.conflicting:,} started after the new expiry (left alone)")
-        if self.gone:
-            exist = "no longer exists" if self.gone == 1 else "no longer exist"
-            tails.append(f"{_n(self.gone, 'selected membership')} {exist}")
-        if self.made_expired:
-            tails.append(f"this will make {_n(self.made_expired, 'membership')} expired")
-        return "; ".join([self.headline(), *tails])
-
-    def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
-        out["kind"] = self.kind.value
-        out["sentence"] = self.sentence
-        return out
+        return tails
 
 
-@dataclass(frozen=True)
-class MembershipPlan:
-    """The counts of an action on a frozen selection, before anything is written."""
-
-    action: MembershipAction
-    ids: tuple[int, ...]  # the frozen selection, ascending
-    counts: MembershipCounts
-    past: bool = False  # the expiry is in the past: ask once more
-
-    @property
-    def sentence(self) -> str:
-        return self.counts.sentence
-
-    @property
-    def past_warning(self) -> str | None:
-        """'this will make 312 memberships expired' when the expiry is in the past."""
-        if not self.past:
-            return None
-        return f"this will make {_n(self.counts.changed, 'membership')} expired"
+class MembershipPlan(SelectionPlan[MembershipAction, MembershipCounts]):
+    """The counts of an action on a frozen selection of memberships, before anything is
+    written."""
 
 
-@dataclass(frozen=True)
-class MembershipBulkResult:
-    counts: MembershipCounts  # what was done (may differ from the plan: changes meanwhile)
-    undo: UndoRecord
+class MembershipBulkResult(SelectionResult[MembershipCounts]):
+    """What an action did to a selection of memberships, and how to undo it."""
 
 
 # -- classification (shared by plan and apply) ----------------------------------------------
@@ -210,41 +169,18 @@ def _classify(
     now: datetime,
     counts: MembershipCounts,
 ) -> Work:
-    """Count each (membership, its product is archived) row and list what to change.
-
-    The rules are bulk_actions' (one membership per contact there): the memberships
-    are classified in layers, each holding at most one membership of a contact."""
-    layers: list[list[MembershipSnapshot]] = []
-    seen: dict[int, int] = {}  # contact id -> memberships of it met so far
-    for r, archived in rows:
-        if archived:
-            counts.archived += 1
-            continue
-        depth = seen.get(r.contact_id, 0)
-        seen[r.contact_id] = depth + 1
-        if depth == len(layers):
-            layers.append([])
-        layers[depth].append(r)
-    bulk, tally, work = action.as_bulk_action(), Tally(), Work()
-    for layer in layers:
-        part = classify(bulk, [r.contact_id for r in layer], layer, now, tally)
-        work.changed.extend(part.changed)
-        work.expire_first.extend(part.expire_first)
-    # The writer and the undo record take the memberships in id order, as they were read.
-    work.changed.sort(key=lambda r: r.id)
-    work.expire_first.sort()
-    counts.already_cancelled += tally.already_cancelled
-    counts.unchanged += tally.unchanged
-    counts.conflicting += tally.conflicting
-    counts.changed += tally.changed
-    counts.made_expired += tally.made_expired
-    return work
+    """Count each (membership, its product is archived) row and list what to change, in
+    the order of `rows`. The rules are bulk_actions' (`classify_changes`)."""
+    live = [r for r, archived in rows if not archived]
+    counts.archived += len(rows) - len(live)
+    return classify_changes(action.as_bulk_action(), live, now, counts)
 
 
 def _rows(
     conn: Connection, dialect: str, ids: Sequence[int], *, lock: bool
 ) -> list[tuple[MembershipSnapshot, bool]]:
-    """These memberships as they are now, each with whether its product is archived."""
+    """These memberships as they are now, in id order, each with whether its product is
+    archived."""
     m, p = membership_t.c, product_t.c
     stmt = (
         select(*snapshot_columns(), p.archived)
@@ -257,24 +193,18 @@ def _rows(
     return [(MembershipSnapshot(*r[:-1]), bool(r[-1])) for r in conn.execute(stmt)]
 
 
-def _counts(action: MembershipAction, selected: int) -> MembershipCounts:
-    return MembershipCounts(
-        kind=action.kind,
-        payment_type=action.payment_type.value if action.payment_type else None,
-        expiry=action.expiry_text() if action.kind is BulkKind.EXTEND else "",
-        selected=selected,
-    )
-
-
 # -- plan ----------------------------------------------------------------------------------
 def plan_memberships(
-    db: Database, action: MembershipAction, membership_ids: Iterable[int], *,
+    db: Database,
+    action: MembershipAction,
+    membership_ids: Iterable[int],
+    *,
     clock: Clock = utcnow,
 ) -> MembershipPlan:
     """Count what `action` would do to these memberships; writes nothing."""
     ids = tuple(sorted({int(i) for i in membership_ids}))
     now = clock()
-    counts = _counts(action, len(ids))
+    counts = MembershipCounts.start(action.as_bulk_action(), len(ids))
     with db.engine.connect() as conn:
         for chunk in chunks(ids, BULK_CHUNK):
             rows = _rows(conn, db.dialect, chunk, lock=False)
@@ -289,83 +219,52 @@ def apply_membership_plan(
     plan: MembershipPlan,
     *,
     allow_past: bool | None = None,
-    progress: ProgressFn | None = None,
-    cancelled: CancelFn | None = None,
-    actor: str | None = None,
-    clock: Clock = utcnow,
+    **options: Unpack[RunOptions],
 ) -> MembershipBulkResult:
     """Apply a confirmed plan to exactly its frozen ids (see apply_memberships)."""
     action = plan.action if allow_past is None else replace(plan.action, allow_past=allow_past)
-    return apply_memberships(
-        db, action, plan.ids, progress=progress, cancelled=cancelled, actor=actor, clock=clock
-    )
+    return apply_memberships(db, action, plan.ids, **options)
 
 
 def apply_memberships(
     db: Database,
     action: MembershipAction,
     membership_ids: Iterable[int],
-    *,
-    progress: ProgressFn | None = None,
-    cancelled: CancelFn | None = None,
-    actor: str | None = None,
-    clock: Clock = utcnow,
+    **options: Unpack[RunOptions],
 ) -> MembershipBulkResult:
     """Do `action` to these memberships in one transaction (see the module docstring).
 
     Raises ValidationError (nothing written) for a past expiry without
     `action.allow_past`; BulkCancelled when `cancelled()` said so (rolled back)."""
     ids = sorted({int(i) for i in membership_ids})
-    who = (clock_mod.actor() if actor is None else actor)[:200]
-    now = clock()
-    if action.past_expiry(now) and not action.allow_past:
-        raise ValidationError(
-            "expires_at",
-            f"the expiry date {event_moment(action.expires_at)} is in the past: it makes these "
-            "memberships expired; confirm once more to go ahead",
-        )
+    run = BulkRun(len(ids), **options)
+    bulk = action.as_bulk_action()
+    bulk.check_past_confirmed(run.now)
     d = db.dialect
-    counts = _counts(action, len(ids))
-    acc = _UndoAcc()
+    counts = MembershipCounts.start(bulk, len(ids))
+    log = UndoLog()
     products: set[int] = set()
-
-    def check() -> None:
-        if cancelled is not None and cancelled():
-            raise BulkCancelled()
-
-    with write_transaction(db) as conn:
-        # The owners first, ascending, before any membership (the lock order).
-        m = membership_t.c
-        owners: set[int] = set()
-        for chunk in chunks(ids, BULK_CHUNK):
-            check()
-            owners.update(conn.execute(select(m.contact_id).where(in_(d, m.id, chunk))).scalars())
-        for chunk in chunks(sorted(owners), BULK_CHUNK):
-            check()
-            lock_contacts(conn, d, chunk)
-        writer = _Writer(conn, d, action.as_bulk_action(), 0, now, who, acc)
-        done = 0
-        for chunk in chunks(ids, BULK_CHUNK):
-            check()
+    with run.transaction(db) as conn:
+        _lock_owners(conn, d, ids, run)
+        writer = _Writer(conn, d, bulk, 0, run.now, run.who, log)
+        for chunk in run.rounds(ids, BULK_CHUNK):
             rows = _rows(conn, d, chunk, lock=True)
             counts.gone += len(chunk) - len(rows)
-            work = _classify(action, rows, now, counts)
+            work = _classify(action, rows, run.now, counts)
             products.update(r.product_id for r in work.changed)
             writer.write(work)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, len(ids))
-        check()
-    undo = UndoRecord(
-        kind=action.kind,
-        label=counts.headline(),
-        product_id=next(iter(products)) if len(products) == 1 else 0,
-        contact_ids=tuple(sorted(acc.contacts)),
-        previous=tuple(acc.previous),
-        created_memberships=(),
-        created_events=tuple(acc.events),
-    )
-    return MembershipBulkResult(counts, undo)
+    product_id = next(iter(products)) if len(products) == 1 else 0
+    return MembershipBulkResult(counts, log.record(action.kind, counts.headline(), product_id))
+
+
+def _lock_owners(conn: Connection, dialect: str, ids: Sequence[int], steps: Steps) -> None:
+    """Lock the contacts owning these memberships, ascending, before any membership:
+    the lock order of every writer."""
+    m = membership_t.c
+    owners: set[int] = set()
+    for chunk in steps.rounds(ids, BULK_CHUNK, counted=False):
+        owners.update(conn.execute(select(m.contact_id).where(in_(dialect, m.id, chunk))).scalars())
+    steps.lock_contacts(conn, dialect, sorted(owners))
 
 
 __all__ = [

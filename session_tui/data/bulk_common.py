@@ -1,5 +1,7 @@
-"""What the bulk membership actions (bulk_memberships.py) and their undo (bulk_undo.py)
-share: the write transaction, locking the selected contacts, the undo record.
+"""What the bulk membership actions (bulk_memberships.py, bulk_by_membership.py) and
+their undo (bulk_undo.py) share: the run of one change (its write transaction, its
+rounds with progress and cancel, who and when), locking the selected contacts, the
+undo record and what gathers it.
 
 No Textual here (tests/test_layers.py).
 """
@@ -9,26 +11,31 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict, TypeVar, Unpack
 
 from sqlalchemy import Connection, DateTime, RootTransaction, case, func, literal, select
 from sqlalchemy.exc import OperationalError
 
+from session_tui.data import clock
 from session_tui.data.db import LOCK_WAIT_MS, Database
 from session_tui.data.models import contact_t, membership_t
-from session_tui.data.sqlite_bulk import Cancelled, bulk_connection, in_, take_write_lock
+from session_tui.data.sqlite_bulk import Cancelled, bulk_connection, chunks, in_, take_write_lock
 
 # Ids per round of statements: progress and cancel are checked between rounds.
 BULK_CHUNK = 5_000
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
+Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 class BulkKind(StrEnum):
+    """The four bulk changes; a selection of memberships offers all but GRANT."""
+
     GRANT = "grant"
     EXTEND = "extend"
     PAYMENT = "payment"
@@ -69,6 +76,91 @@ class UndoRecord:
     def empty(self) -> bool:
         """Nothing was written: there is nothing to undo."""
         return not (self.previous or self.created_memberships or self.created_events)
+
+
+@dataclass
+class UndoLog:
+    """What a bulk action writes, gathered round by round, for its UndoRecord."""
+
+    contacts: set[int] = field(default_factory=set)
+    previous: list[MembershipSnapshot] = field(default_factory=list)
+    memberships: list[int] = field(default_factory=list)
+    events: list[int] = field(default_factory=list)
+
+    def record(self, kind: BulkKind, label: str, product_id: int) -> UndoRecord:
+        return UndoRecord(
+            kind=kind,
+            label=label,
+            product_id=product_id,
+            contact_ids=tuple(sorted(self.contacts)),
+            previous=tuple(self.previous),
+            created_memberships=tuple(self.memberships),
+            created_events=tuple(self.events),
+        )
+
+
+class RunOptions(TypedDict, total=False):
+    """The keyword arguments of every bulk apply: `progress(done, total)` after each
+    round, `cancelled()` before each round and before the commit, the actor of the
+    history events (default: the OS user), the clock."""
+
+    progress: ProgressFn | None
+    cancelled: CancelFn | None
+    actor: str | None
+    clock: Clock
+
+
+class Steps:
+    """The rounds of one bulk change: a cancel is checked before each (BulkCancelled,
+    so the transaction rolls back), progress is reported after each."""
+
+    def __init__(self, total: int, progress: ProgressFn | None, cancelled: CancelFn | None):
+        self.total, self.done = total, 0
+        self.progress, self.cancelled = progress, cancelled
+
+    def check(self) -> None:
+        if self.cancelled is not None and self.cancelled():
+            raise BulkCancelled()
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(min(self.done, self.total), self.total)
+
+    def rounds(
+        self, items: Sequence[T], size: int, *, counted: bool = True
+    ) -> Iterator[Sequence[T]]:
+        """`items` in slices of `size`, checked for a cancel before each; each slice
+        done advances the progress, unless not `counted` (preparatory rounds)."""
+        for chunk in chunks(items, size):
+            self.check()
+            yield chunk
+            if counted:
+                self.advance(len(chunk))
+
+    @contextmanager
+    def transaction(self, db: Database) -> Iterator[Connection]:
+        """`write_transaction`, with a last check for a cancel before the commit. The
+        progress starts over with it (an apply may retry its transaction)."""
+        self.done = 0
+        with write_transaction(db) as conn:
+            yield conn
+            self.check()
+
+    def lock_contacts(self, conn: Connection, dialect: str, ids: Sequence[int]) -> None:
+        """`lock_contacts` of all `ids`, in rounds that only check for a cancel."""
+        for chunk in self.rounds(ids, BULK_CHUNK, counted=False):
+            lock_contacts(conn, dialect, chunk)
+
+
+class BulkRun(Steps):
+    """The run of one bulk apply: its rounds, and who does it when."""
+
+    def __init__(self, total: int, **options: Unpack[RunOptions]) -> None:
+        super().__init__(total, options.get("progress"), options.get("cancelled"))
+        self.now = options.get("clock", clock.utcnow)()
+        actor = options.get("actor")
+        self.who = (clock.actor() if actor is None else actor)[:200]
 
 
 @contextmanager
@@ -163,9 +255,14 @@ __all__ = [
     "BULK_CHUNK",
     "BulkCancelled",
     "BulkKind",
+    "BulkRun",
     "CancelFn",
+    "Clock",
     "MembershipSnapshot",
     "ProgressFn",
+    "RunOptions",
+    "Steps",
+    "UndoLog",
     "UndoRecord",
     "dt_param",
     "lock_contacts",

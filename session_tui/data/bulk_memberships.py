@@ -28,33 +28,31 @@ past without `allow_past=True` (the UI/CLI asks once more: `plan.past_warning`).
 
 How it writes
 -------------
-One transaction (`bulk_common.write_transaction`: the write lock first on SQLite; on
-PostgreSQL the contact rows are locked FOR UPDATE in id order before their
-memberships). The ids go in rounds of BULK_CHUNK, each as one parameter (json_each /
-ANY(array): `sqlite_bulk.in_`) into set-based statements: INSERT … SELECT for new
-memberships and for the history events, one UPDATE per round, then the shared
-`refresh_active_until` of the touched contacts. `progress(done, total)` after each
-round; `cancelled()` before each round and before the commit -> BulkCancelled,
-rolled back. Each apply returns an UndoRecord (bulk_common.py).
+One transaction (`bulk_common.BulkRun`: its rounds and its write transaction, the
+write lock first on SQLite; on PostgreSQL the contact rows are locked FOR UPDATE in id
+order before their memberships). The ids go in rounds of BULK_CHUNK, each as one
+parameter (json_each / ANY(array): `sqlite_bulk.in_`) into set-based statements:
+INSERT … SELECT for new memberships and for the history events, one UPDATE per round,
+then the shared `refresh_active_until` of the touched contacts. `progress(done,
+total)` after each round; `cancelled()` before each round and before the commit ->
+BulkCancelled, rolled back. Each apply returns an UndoRecord (bulk_common.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import Connection, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from session_tui.data import clock as clock_mod
 from session_tui.data.bulk_actions import (
     BulkAction,
     BulkCounts,
     BulkPlan,
     BulkResult,
-    Tally,
     Work,
     classify,
 )
@@ -62,16 +60,17 @@ from session_tui.data.bulk_common import (
     BULK_CHUNK,
     BulkCancelled,
     BulkKind,
-    CancelFn,
+    BulkRun,
+    Clock,
     MembershipSnapshot,
-    ProgressFn,
+    RunOptions,
+    UndoLog,
     UndoRecord,
     dt_param,
     lock_contacts,
     membership_rows,
     moment_sql,
     snapshot_columns,
-    write_transaction,
 )
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
@@ -85,8 +84,6 @@ from session_tui.data.repositories.memberships import (
 from session_tui.data.repositories.products import ProductRow, find_product
 from session_tui.data.sqlite_bulk import chunks, in_
 from session_tui.data.validation import ValidationError, strip_controls
-
-Clock = Any  # Callable[[], datetime]
 
 
 def _require_product(conn: Connection, action: BulkAction, *, lock: bool) -> ProductRow:
@@ -106,16 +103,6 @@ def _require_product(conn: Connection, action: BulkAction, *, lock: bool) -> Pro
     return prod
 
 
-def _check_dates(action: BulkAction, now: datetime) -> None:
-    if action.kind is BulkKind.GRANT and action.expires_at is not None:
-        if action.expires_at <= (action.started_at or now):
-            raise ValidationError(
-                "expires_at",
-                "the expiry date must be after the start date"
-                + ("" if action.started_at else " (today: new memberships start now)"),
-            )
-
-
 # -- plan --------------------------------------------------------------------------------
 def plan_bulk(
     db: Database, action: BulkAction, contact_ids: Iterable[int], *, clock: Clock = utcnow
@@ -125,19 +112,17 @@ def plan_bulk(
     Raises ValidationError for a missing or archived product or an impossible date."""
     ids = tuple(sorted({int(i) for i in contact_ids}))
     now = clock()
-    _check_dates(action, now)
-    tally = Tally()
+    action.check_dates(now)
     with db.engine.connect() as conn:
         prod = _require_product(conn, action, lock=False)
+        counts = BulkCounts.start(action, len(ids), product=prod.name)
         for chunk in chunks(ids, BULK_CHUNK):
             found = existing_contacts(conn, db.dialect, chunk)
-            tally.gone += len(chunk) - len(found)
+            counts.gone += len(chunk) - len(found)
             rows = membership_rows(conn, db.dialect, found, prod.id, lock=False) if found else []
-            classify(action, found, rows, now, tally)
+            classify(action, found, rows, now, counts)
     resolved = replace(action, product=prod.id)
-    return BulkPlan(
-        resolved, prod.id, ids, tally.counts(action, prod.name, len(ids)), action.past_expiry(now)
-    )
+    return BulkPlan(resolved, ids, counts, action.past_expiry(now), product_id=prod.id)
 
 
 def existing_contacts(conn: Connection, dialect: str, ids: Sequence[int]) -> list[int]:
@@ -148,31 +133,15 @@ def existing_contacts(conn: Connection, dialect: str, ids: Sequence[int]) -> lis
 
 # -- apply -----------------------------------------------------------------------------
 def apply_plan(
-    db: Database,
-    plan: BulkPlan,
-    *,
-    allow_past: bool | None = None,
-    progress: ProgressFn | None = None,
-    cancelled: CancelFn | None = None,
-    actor: str | None = None,
-    clock: Clock = utcnow,
+    db: Database, plan: BulkPlan, *, allow_past: bool | None = None, **options: Unpack[RunOptions]
 ) -> BulkResult:
     """Apply a confirmed plan to exactly its frozen ids (see apply_bulk)."""
     action = plan.action if allow_past is None else replace(plan.action, allow_past=allow_past)
-    return apply_bulk(
-        db, action, plan.ids, progress=progress, cancelled=cancelled, actor=actor, clock=clock
-    )
+    return apply_bulk(db, action, plan.ids, **options)
 
 
 def apply_bulk(
-    db: Database,
-    action: BulkAction,
-    contact_ids: Iterable[int],
-    *,
-    progress: ProgressFn | None = None,
-    cancelled: CancelFn | None = None,
-    actor: str | None = None,
-    clock: Clock = utcnow,
+    db: Database, action: BulkAction, contact_ids: Iterable[int], **options: Unpack[RunOptions]
 ) -> BulkResult:
     """Do `action` to these contacts in one transaction; see the module docstring.
 
@@ -180,18 +149,12 @@ def apply_bulk(
     impossible date, or a past expiry without `action.allow_past`; BulkCancelled
     when `cancelled()` said so (rolled back)."""
     ids = sorted({int(i) for i in contact_ids})
-    who = (clock_mod.actor() if actor is None else actor)[:200]
-    now = clock()
-    _check_dates(action, now)
-    if action.past_expiry(now) and not action.allow_past:
-        raise ValidationError(
-            "expires_at",
-            f"the expiry date {event_moment(action.expires_at)} is in the past: it makes these "
-            "memberships expired; confirm once more to go ahead",
-        )
+    run = BulkRun(len(ids), **options)
+    action.check_dates(run.now)
+    action.check_past_confirmed(run.now)
     for attempt in range(2):
         try:
-            return _apply(db, action, ids, now, who, progress, cancelled)
+            return _apply(db, action, ids, run)
         except IntegrityError:
             # Someone created one of these memberships meanwhile (rolled back): the
             # second attempt finds it and counts it as it is now.
@@ -200,54 +163,19 @@ def apply_bulk(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _apply(
-    db: Database,
-    action: BulkAction,
-    ids: list[int],
-    now: datetime,
-    who: str,
-    progress: ProgressFn | None,
-    cancelled: CancelFn | None,
-) -> BulkResult:
-    tally = Tally()
-    acc = _UndoAcc()
-    total = len(ids)
-    with write_transaction(db) as conn:
+def _apply(db: Database, action: BulkAction, ids: list[int], run: BulkRun) -> BulkResult:
+    log = UndoLog()
+    with run.transaction(db) as conn:
         prod = _require_product(conn, action, lock=True)
-        done = 0
-        for chunk in chunks(ids, BULK_CHUNK):
-            if cancelled is not None and cancelled():
-                raise BulkCancelled()
+        counts = BulkCounts.start(action, len(ids), product=prod.name)
+        writer = _Writer(conn, db.dialect, action, prod.id, run.now, run.who, log)
+        for chunk in run.rounds(ids, BULK_CHUNK):
             found = lock_contacts(conn, db.dialect, chunk)
-            tally.gone += len(chunk) - len(found)
+            counts.gone += len(chunk) - len(found)
             if found:
                 rows = membership_rows(conn, db.dialect, found, prod.id, lock=True)
-                work = classify(action, found, rows, now, tally)
-                _Writer(conn, db.dialect, action, prod.id, now, who, acc).write(work)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, total)
-        if cancelled is not None and cancelled():
-            raise BulkCancelled()
-    counts = tally.counts(action, prod.name, total)
-    undo = UndoRecord(
-        kind=action.kind,
-        label=counts.headline(),
-        product_id=prod.id,
-        contact_ids=tuple(sorted(acc.contacts)),
-        previous=tuple(acc.previous),
-        created_memberships=tuple(acc.memberships),
-        created_events=tuple(acc.events),
-    )
-    return BulkResult(counts, undo)
-
-
-@dataclass
-class _UndoAcc:
-    contacts: set[int] = field(default_factory=set)
-    previous: list[MembershipSnapshot] = field(default_factory=list)
-    memberships: list[int] = field(default_factory=list)
-    events: list[int] = field(default_factory=list)
+                writer.write(classify(action, found, rows, run.now, counts))
+    return BulkResult(counts, log.record(action.kind, counts.headline(), prod.id))
 
 
 @dataclass
@@ -258,7 +186,7 @@ class _Writer:
     product_id: int
     now: datetime
     who: str
-    acc: _UndoAcc
+    log: UndoLog
 
     def write(self, work: Work) -> None:
         a, m = self.action, membership_t.c
@@ -283,9 +211,9 @@ class _Writer:
             else:
                 self._events(changed, self.now, EventKind.CANCELLED, literal(""), self.who)
                 self._update(changed, cancelled_at=dt_param(self.now))
-        self.acc.previous.extend(work.changed)
+        self.log.previous.extend(work.changed)
         touched = work.new_contacts + [r.contact_id for r in work.changed]
-        self.acc.contacts.update(touched)
+        self.log.contacts.update(touched)
         if a.kind is not BulkKind.PAYMENT and touched:
             refresh_active_until(self.conn, touched)
 
@@ -305,7 +233,7 @@ class _Writer:
             .from_select([e.membership_id, e.at, e.kind, e.detail, e.actor], rows)
             .returning(e.id)
         )
-        self.acc.events.extend(self.conn.execute(stmt).scalars())
+        self.log.events.extend(self.conn.execute(stmt).scalars())
 
     def _update(self, membership_ids: Sequence[int], **values: Any) -> None:
         m = membership_t.c
@@ -331,7 +259,7 @@ class _Writer:
             insert(membership_t).from_select(snapshot_columns(with_id=False), rows).returning(m.id)
         )
         created = list(self.conn.execute(stmt).scalars())
-        self.acc.memberships.extend(created)
+        self.log.memberships.extend(created)
         detail = literal(grant_detail(a.payment_type.value, a.expires_at))
         self._events(created, start, EventKind.GRANTED, detail, self.who)
 
@@ -350,7 +278,7 @@ class _Writer:
             }
             for r in rows
         ]
-        self.acc.events.extend(self.conn.execute(insert(event_t).returning(e.id), params).scalars())
+        self.log.events.extend(self.conn.execute(insert(event_t).returning(e.id), params).scalars())
         values: dict[str, Any] = {
             "payment_type": a.payment_type.value,
             "expires_at": dt_param(a.expires_at),

@@ -16,17 +16,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, select, update
 
 from session_tui.data.bulk_common import (
     BULK_CHUNK,
-    BulkCancelled,
     CancelFn,
     MembershipSnapshot,
     ProgressFn,
+    Steps,
     UndoRecord,
-    lock_contacts,
-    write_transaction,
 )
 from session_tui.data.db import Database
 from session_tui.data.models import event_t, membership_t
@@ -47,21 +45,6 @@ class UndoResult:
     gone: int = 0  # memberships deleted meanwhile (with their contact): skipped
 
 
-class _Steps:
-    def __init__(self, total: int, progress: ProgressFn | None, cancelled: CancelFn | None):
-        self.total, self.done = total, 0
-        self.progress, self.cancelled = progress, cancelled
-
-    def check(self) -> None:
-        if self.cancelled is not None and self.cancelled():
-            raise BulkCancelled()
-
-    def advance(self, n: int) -> None:
-        self.done += n
-        if self.progress is not None:
-            self.progress(min(self.done, self.total), self.total)
-
-
 def undo_bulk(
     db: Database,
     record: UndoRecord,
@@ -76,35 +59,28 @@ def undo_bulk(
         return UndoResult(record.label, 0, 0, 0)
     d = db.dialect
     touched = [s.id for s in record.previous] + list(record.created_memberships)
-    steps = _Steps(len(touched) + len(record.created_events), progress, cancelled)
-    with write_transaction(db) as conn:
-        for chunk in chunks(record.contact_ids, BULK_CHUNK):
-            steps.check()
-            lock_contacts(conn, d, chunk)
+    steps = Steps(len(touched) + len(record.created_events), progress, cancelled)
+    with steps.transaction(db) as conn:
+        steps.lock_contacts(conn, d, record.contact_ids)
         _refuse_if_changed(conn, d, record, touched)
-        removed_events = 0
-        for chunk in chunks(record.created_events, BULK_CHUNK):
-            steps.check()
-            e_id = event_t.c.id
-            removed_events += conn.execute(delete(event_t).where(in_(d, e_id, chunk))).rowcount
-            steps.advance(len(chunk))
-        removed = 0
-        for chunk in chunks(record.created_memberships, BULK_CHUNK):
-            steps.check()
-            m_id = membership_t.c.id
-            removed += conn.execute(delete(membership_t).where(in_(d, m_id, chunk))).rowcount
-            steps.advance(len(chunk))
+        removed_events = _delete(conn, d, event_t, record.created_events, steps)
+        removed = _delete(conn, d, membership_t, record.created_memberships, steps)
         restored = 0
         gone = len(record.created_memberships) - removed
-        for chunk in chunks(record.previous, BULK_CHUNK):
-            steps.check()
+        for chunk in steps.rounds(record.previous, BULK_CHUNK):
             n = _restore(conn, d, chunk)
             restored += n
             gone += len(chunk) - n
-            steps.advance(len(chunk))
         refresh_active_until(conn, record.contact_ids)
-        steps.check()
     return UndoResult(record.label, restored, removed, removed_events, gone)
+
+
+def _delete(conn: Connection, dialect: str, table: Table, ids: Sequence[int], steps: Steps) -> int:
+    """Delete these rows of `table` by id; returns how many still existed."""
+    removed = 0
+    for chunk in steps.rounds(ids, BULK_CHUNK):
+        removed += conn.execute(delete(table).where(in_(dialect, table.c.id, chunk))).rowcount
+    return removed
 
 
 def _refuse_if_changed(

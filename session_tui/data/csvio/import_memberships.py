@@ -24,7 +24,7 @@ same function every grant uses). PostgreSQL: existing contacts are locked
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -73,28 +73,24 @@ class MembershipCounts:
 Work = tuple[int, bool, tuple[MembershipSpec, ...]]
 
 
+@dataclass
 class MembershipWriter:
     """Writes the memberships of one import; `write(work)` once per batch."""
 
-    def __init__(
-        self,
-        conn: Connection,
-        dialect: str,
-        now: datetime,
-        *,
-        create_products: bool,
-        dry_run: bool,
-    ) -> None:
-        self.conn = conn
-        self.dialect = dialect
-        self.now = now
-        self.create_products = create_products
-        self.dry_run = dry_run
-        self.counts = MembershipCounts()
+    conn: Connection
+    dialect: str
+    now: datetime
+    _: KW_ONLY
+    create_products: bool
+    dry_run: bool
+    counts: MembershipCounts = field(default_factory=MembershipCounts)
+    products: dict[str, _Product] = field(init=False)  # by product_key
+
+    def __post_init__(self) -> None:
         p = product_t.c
-        self.products: dict[str, _Product] = {
+        self.products = {
             product_key(name): _Product(pid, name, bool(archived))
-            for pid, name, archived in conn.execute(select(p.id, p.name, p.archived))
+            for pid, name, archived in self.conn.execute(select(p.id, p.name, p.archived))
         }
 
     # -- products ------------------------------------------------------------------
