@@ -64,17 +64,13 @@ class BulkAction:
     def cancel(cls, product: ProductRef) -> BulkAction:
         return cls(BulkKind.CANCEL, product)
 
-    @property
-    def sets_expiry(self) -> bool:
-        return self.kind in (BulkKind.GRANT, BulkKind.EXTEND)
-
     def expiry_text(self) -> str:
         if self.expires_at is None:
             return "never expires"
         return f"expires {event_moment(self.expires_at)}"
 
     def past_expiry(self, now: datetime) -> bool:
-        return self.sets_expiry and self.expires_at is not None and self.expires_at <= now
+        return self.kind.sets_expiry and self.expires_at is not None and self.expires_at <= now
 
     def check_dates(self, now: datetime) -> None:
         """ValidationError for a grant whose expiry is not after its start."""
@@ -132,7 +128,7 @@ class SelectionCounts(ABC):
         return cls(
             kind=action.kind,
             payment_type=action.payment_type.value if action.payment_type else None,
-            expiry=action.expiry_text() if action.sets_expiry else "",
+            expiry=action.expiry_text() if action.kind.sets_expiry else "",
             selected=selected,
             **own,
         )
@@ -143,8 +139,19 @@ class SelectionCounts(ABC):
         return self.changed
 
     @abstractmethod
+    def changes(self) -> tuple[str, str]:
+        """What an extend, payment change or cancel changes, and for whom (or ""):
+        ('"Course"', " for 12 contacts"), ("12 memberships", "")."""
+
     def headline(self) -> str:
-        """The action and its subject."""
+        """The action and its subject: 'Extend "Course" (never expires) for 12 contacts',
+        'Cancel 3 memberships'…"""
+        what, whom = self.changes()
+        if self.kind is BulkKind.EXTEND:
+            return f"Extend {what} ({self.expiry}){whom}"
+        if self.kind is BulkKind.PAYMENT:
+            return f"Change the payment type of {what} to {self.payment_type}{whom}"
+        return f"Cancel {what}{whom}"
 
     def opening(self) -> str:
         """What the sentence starts with: the headline."""
@@ -201,21 +208,21 @@ class BulkCounts(SelectionCounts):
     def touched(self) -> int:
         return self.new + self.reactivated + self.changed
 
+    @property
+    def quoted_product(self) -> str:
+        return f'"{strip_controls(self.product)}"'
+
+    def changes(self) -> tuple[str, str]:
+        return self.quoted_product, f" for {plural(self.changed, 'contact')}"
+
     def headline(self) -> str:
-        """'Grant "Course" (comped, never expires) to 12 contacts', 'Cancel "Course" for 3
-        contacts'…"""
-        p = f'"{strip_controls(self.product)}"'
-        if self.kind is BulkKind.GRANT:
-            return (
-                f"Grant {p} ({self.payment_type}, {self.expiry}) to "
-                f"{plural(self.contacts, 'contact')}"
-            )
-        subject = plural(self.changed, "contact")
-        if self.kind is BulkKind.EXTEND:
-            return f"Extend {p} ({self.expiry}) for {subject}"
-        if self.kind is BulkKind.PAYMENT:
-            return f"Change the payment type of {p} to {self.payment_type} for {subject}"
-        return f"Cancel {p} for {subject}"
+        """A grant's: 'Grant "Course" (comped, never expires) to 12 contacts'."""
+        if self.kind is not BulkKind.GRANT:
+            return super().headline()
+        return (
+            f"Grant {self.quoted_product} ({self.payment_type}, {self.expiry}) to "
+            f"{plural(self.contacts, 'contact')}"
+        )
 
     def opening(self) -> str:
         """The headline, and for a grant what it does: 'Grant "1:1 Coaching" (comped, never
@@ -305,7 +312,7 @@ class Work:
         passed = r.cancelled_at is None and r.expires_at is not None and r.expires_at <= now
         if passed and (
             action.kind is BulkKind.CANCEL
-            or (action.sets_expiry and action.expires_at != r.expires_at)
+            or (action.kind.sets_expiry and action.expires_at != r.expires_at)
         ):
             self.expire_first.append(r.id)
 

@@ -127,14 +127,8 @@ class MembershipCounts(SelectionCounts):
     def left_alone(self) -> int:
         return self.already_cancelled + self.archived + self.unchanged + self.conflicting
 
-    def headline(self) -> str:
-        """'Extend 312 memberships (expires 2026-12-31)', 'Cancel 3 memberships'…"""
-        subject = plural(self.changed, "membership")
-        if self.kind is BulkKind.EXTEND:
-            return f"Extend {subject} ({self.expiry})"
-        if self.kind is BulkKind.PAYMENT:
-            return f"Change the payment type of {subject} to {self.payment_type}"
-        return f"Cancel {subject}"
+    def changes(self) -> tuple[str, str]:
+        return plural(self.changed, "membership"), ""
 
     def left_alone_parts(self) -> list[str]:
         """'17 are cancelled and are left alone', '2 are of an archived product and are

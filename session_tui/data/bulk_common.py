@@ -41,6 +41,11 @@ class BulkKind(StrEnum):
     PAYMENT = "payment"
     CANCEL = "cancel"
 
+    @property
+    def sets_expiry(self) -> bool:
+        """Grant and extend set the memberships' expiry."""
+        return self in (BulkKind.GRANT, BulkKind.EXTEND)
+
 
 class BulkCancelled(Cancelled):
     """The user cancelled before the commit: nothing was written."""
