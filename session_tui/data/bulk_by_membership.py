@@ -97,9 +97,6 @@ class MembershipAction:
         if self.kind is BulkKind.GRANT:
             raise ValueError("a membership selection cannot be granted: use bulk_memberships")
 
-    def expiry_text(self) -> str:
-        return self.as_bulk_action().expiry_text()
-
     def past_expiry(self, now: datetime) -> bool:
         return self.as_bulk_action().past_expiry(now)
 
