@@ -5,20 +5,13 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from session_tui.cli.common import (
-    CliError,
-    add_command_group,
-    add_command_with_examples,
-    print_json,
-    print_table,
-    wants_json,
-    with_db,
-)
+from session_tui.cli.commands import Argument, Command, CommandGroup
+from session_tui.cli.common import CliError, print_json, print_table, wants_json, with_db
 from session_tui.cli.moments import fmt_moment
-from session_tui.cli.segments import add_filter_arguments, filter_from_args
+from session_tui.cli.segments import FILTER_ARGUMENTS, filter_from_args
 from session_tui.cli.selection import (
-    add_confirm_arguments,
-    add_selector_arguments,
+    CONFIRM_ARGUMENTS,
+    SELECTOR_ARGUMENTS,
     has_selector,
     note_unknown,
     preview_or_stop,
@@ -29,72 +22,6 @@ from session_tui.data.db import Database
 from session_tui.data.repositories.contacts import ContactQuery, ContactRow, ContactsRepository
 from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.validation import ValidationError, strip_controls
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    csub = add_command_group(
-        sub,
-        common,
-        "contacts",
-        "list, show, edit and delete contacts",
-        "Contacts: the people. delete writes a backup first "
-        "(restore it with `session-tui restore BACKUP`).",
-        "contacts_command",
-        "session-tui contacts list --filter 'product:Course status:active' --limit 20",
-        "session-tui contacts show ann@example.com",
-        "session-tui contacts delete --segment dropouts --dry-run",
-    )
-
-    p = add_command_with_examples(
-        csub,
-        common,
-        "list",
-        run_list,
-        "list contacts (all, or those a filter or segment matches), oldest first",
-        "session-tui contacts list --segment 'New this month' --json",
-        "session-tui contacts list --filter 'domain:gmail.com' --limit 10",
-    )
-    add_filter_arguments(p)
-    p.add_argument("--limit", type=int, metavar="N", help="at most N contacts")
-
-    p = add_command_with_examples(
-        csub,
-        common,
-        "show",
-        run_show,
-        "one contact with its memberships and their history (newest first)",
-        "session-tui contacts show ann@example.com --json",
-    )
-    p.add_argument("email", metavar="EMAIL")
-
-    p = add_command_with_examples(
-        csub,
-        common,
-        "edit",
-        run_edit,
-        "change a contact's email or names (validated as in the app; a contact changed "
-        "meanwhile by someone else is not overwritten)",
-        "session-tui contacts edit ann@example.com --email ann@newmail.org --last Smith",
-    )
-    p.add_argument("email", metavar="EMAIL")
-    p.add_argument("--email", dest="new_email", metavar="NEW", help="the new email")
-    p.add_argument("--first", metavar="NAME", help="the new first name")
-    p.add_argument("--last", metavar="NAME", help="the new last name")
-
-    p = add_command_with_examples(
-        csub,
-        common,
-        "delete",
-        run_delete,
-        "delete contacts with their memberships and history, after writing a backup file "
-        "(session-tui restore BACKUP puts them back)",
-        "session-tui contacts delete ann@example.com bob@example.com",
-        "session-tui contacts delete --filter 'status:none joined:<2025-01-01' --yes",
-        "session-tui contacts delete --segment dropouts --dry-run --json",
-    )
-    p.add_argument("emails_given", nargs="*", metavar="EMAIL")
-    add_selector_arguments(p)
-    add_confirm_arguments(p)
 
 
 def _require(db: Database, email: str) -> ContactRow:
@@ -312,3 +239,73 @@ def run_delete(args: argparse.Namespace) -> int:
         return 0
 
     return with_db(args, action)
+
+
+EMAIL = Argument("email", metavar="EMAIL")
+
+COMMANDS = [
+    CommandGroup(
+        "contacts",
+        "list, show, edit and delete contacts",
+        "Contacts: the people. delete writes a backup first "
+        "(restore it with `session-tui restore BACKUP`).",
+        [
+            Command(
+                "list",
+                run_list,
+                "list contacts (all, or those a filter or segment matches), oldest first",
+                [
+                    FILTER_ARGUMENTS,
+                    Argument("--limit", type=int, metavar="N", help="at most N contacts"),
+                ],
+                examples=[
+                    "session-tui contacts list --segment 'New this month' --json",
+                    "session-tui contacts list --filter 'domain:gmail.com' --limit 10",
+                ],
+            ),
+            Command(
+                "show",
+                run_show,
+                "one contact with its memberships and their history (newest first)",
+                [EMAIL],
+                examples=["session-tui contacts show ann@example.com --json"],
+            ),
+            Command(
+                "edit",
+                run_edit,
+                "change a contact's email or names (validated as in the app; a contact changed "
+                "meanwhile by someone else is not overwritten)",
+                [
+                    EMAIL,
+                    Argument("--email", dest="new_email", metavar="NEW", help="the new email"),
+                    Argument("--first", metavar="NAME", help="the new first name"),
+                    Argument("--last", metavar="NAME", help="the new last name"),
+                ],
+                examples=[
+                    "session-tui contacts edit ann@example.com --email ann@newmail.org --last Smith"
+                ],
+            ),
+            Command(
+                "delete",
+                run_delete,
+                "delete contacts with their memberships and history, after writing a backup file "
+                "(session-tui restore BACKUP puts them back)",
+                [
+                    Argument("emails_given", nargs="*", metavar="EMAIL"),
+                    SELECTOR_ARGUMENTS,
+                    *CONFIRM_ARGUMENTS,
+                ],
+                examples=[
+                    "session-tui contacts delete ann@example.com bob@example.com",
+                    "session-tui contacts delete --filter 'status:none joined:<2025-01-01' --yes",
+                    "session-tui contacts delete --segment dropouts --dry-run --json",
+                ],
+            ),
+        ],
+        examples=[
+            "session-tui contacts list --filter 'product:Course status:active' --limit 20",
+            "session-tui contacts show ann@example.com",
+            "session-tui contacts delete --segment dropouts --dry-run",
+        ],
+    )
+]

@@ -10,19 +10,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from session_tui.cli.common import (
-    CliError,
-    add_command_group,
-    add_command_with_examples,
-    print_json,
-    print_table,
-    wants_json,
-    with_db,
-)
+from session_tui.cli.commands import Argument, Command, CommandGroup
+from session_tui.cli.common import CliError, print_json, print_table, wants_json, with_db
 from session_tui.cli.moments import fmt_moment
 from session_tui.cli.selection import (
-    add_confirm_arguments,
-    add_selector_arguments,
+    CONFIRM_ARGUMENTS,
+    SELECTOR_ARGUMENTS,
     ask,
     has_selector,
     note_unknown,
@@ -43,114 +36,6 @@ from session_tui.data.repositories.memberships import (
 from session_tui.data.repositories.products import ProductsRepository
 
 PAYMENTS = [p.value for p in PaymentType]
-
-
-def _targets(p: argparse.ArgumentParser, *, allow_past: bool = False) -> None:
-    """EMAIL PRODUCT (one contact), or PRODUCT with a selector (many: bulk)."""
-    p.add_argument(
-        "email",
-        metavar="EMAIL",
-        nargs="?",
-        help="one contact; leave it out when choosing contacts with --filter, --segment "
-        "or --emails",
-    )
-    p.add_argument("product", metavar="PRODUCT")
-    add_selector_arguments(p)
-    add_confirm_arguments(p)
-    if allow_past:
-        p.add_argument(
-            "--allow-past",
-            action="store_true",
-            help="with a selector: go ahead although the expiry date is in the past "
-            "(it makes those memberships expired; without it a terminal is asked once more)",
-        )
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    msub = add_command_group(
-        sub,
-        common,
-        "memberships",
-        "list, add (grant), cancel and extend memberships",
-        "Memberships: who has which product, how it was paid, until when. "
-        "Every change is recorded in the membership's history. Dates are YYYY-MM-DD "
-        "(UTC); past dates are allowed for back-filling. add, extend, payment and cancel "
-        "act on one contact (EMAIL PRODUCT) or, with --filter, --segment or --emails, "
-        "on many at once (PRODUCT only): they print what they will do first.",
-        "memberships_command",
-        'session-tui memberships add ann@example.com "1:1 Coaching" --payment paid',
-        'session-tui memberships add "Course" --filter payment:free --payment comped --yes',
-        'session-tui memberships cancel "Retreat" --segment dropouts --dry-run',
-    )
-
-    p = add_command_with_examples(
-        msub,
-        common,
-        "list",
-        run_list,
-        "one row per membership with its status",
-        "session-tui memberships list --product Course --status active --json",
-    )
-    p.add_argument("--email", metavar="E", help="only this contact's memberships")
-    p.add_argument("--product", metavar="P", help="only memberships of this product")
-    p.add_argument("--status", choices=["active", "expired"], help="only active or expired")
-    p.add_argument("--payment", choices=PAYMENTS, help="only this payment type")
-
-    p = add_command_with_examples(
-        msub,
-        common,
-        "add",
-        run_add,
-        "grant a product to a contact (creates the contact if needed; granting a product "
-        "the contact already has reactivates that membership). With a selector: to every "
-        "chosen contact; already active memberships are left alone",
-        'session-tui memberships add ann@example.com "1:1 Coaching" --payment paid '
-        "--expires 2026-12-31",
-        'session-tui memberships add "Course" --filter payment:free --payment comped --yes',
-        'session-tui memberships add "Course" --emails cohort.txt --payment paid --dry-run',
-    )
-    _targets(p, allow_past=True)
-    p.add_argument("--payment", choices=PAYMENTS, required=True)
-    p.add_argument("--started", metavar="DATE", help="start date (default: now)")
-    p.add_argument("--expires", metavar="DATE", help="expiry date (default: never expires)")
-    p.add_argument("--first-name", default="", help="first name, when the contact is new")
-    p.add_argument("--last-name", default="", help="last name, when the contact is new")
-
-    p = add_command_with_examples(
-        msub,
-        common,
-        "cancel",
-        run_cancel,
-        "cancel a membership (now); with a selector, the chosen contacts' memberships",
-        'session-tui memberships cancel ann@example.com "Retreat"',
-        'session-tui memberships cancel "Retreat" --segment dropouts --yes',
-    )
-    _targets(p)
-
-    p = add_command_with_examples(
-        msub,
-        common,
-        "extend",
-        run_extend,
-        "set a membership's expiry date (`never` = never expires); with a selector, of the "
-        "chosen contacts' memberships",
-        'session-tui memberships extend ann@example.com "Group Program" --expires 2026-12-31',
-        'session-tui memberships extend "Group Program" --filter expires:30d --expires never --yes',
-    )
-    _targets(p, allow_past=True)
-    p.add_argument("--expires", metavar="DATE", required=True)
-
-    p = add_command_with_examples(
-        msub,
-        common,
-        "payment",
-        run_payment,
-        "change a membership's payment type; with a selector, of the chosen contacts' memberships",
-        'session-tui memberships payment ann@example.com "Course" --payment paid',
-        'session-tui memberships payment "Course" --filter payment:free --payment paid --yes',
-    )
-    _targets(p)
-    p.add_argument("--payment", choices=PAYMENTS, required=True)
 
 
 def _date(text: str | None, option: str) -> datetime | None:
@@ -362,3 +247,121 @@ def _run_bulk(args: argparse.Namespace, make: Callable[[], BulkAction]) -> int:
         return 0
 
     return with_db(args, run)
+
+
+# EMAIL PRODUCT (one contact), or PRODUCT with a selector (many: bulk).
+TARGETS = (
+    Argument(
+        "email",
+        metavar="EMAIL",
+        nargs="?",
+        help="one contact; leave it out when choosing contacts with --filter, --segment "
+        "or --emails",
+    ),
+    Argument("product", metavar="PRODUCT"),
+    SELECTOR_ARGUMENTS,
+    *CONFIRM_ARGUMENTS,
+)
+ALLOW_PAST = Argument(
+    "--allow-past",
+    action="store_true",
+    help="with a selector: go ahead although the expiry date is in the past "
+    "(it makes those memberships expired; without it a terminal is asked once more)",
+)
+PAYMENT = Argument("--payment", choices=PAYMENTS, required=True)
+
+COMMANDS = [
+    CommandGroup(
+        "memberships",
+        "list, add (grant), cancel and extend memberships",
+        "Memberships: who has which product, how it was paid, until when. "
+        "Every change is recorded in the membership's history. Dates are YYYY-MM-DD "
+        "(UTC); past dates are allowed for back-filling. add, extend, payment and cancel "
+        "act on one contact (EMAIL PRODUCT) or, with --filter, --segment or --emails, "
+        "on many at once (PRODUCT only): they print what they will do first.",
+        [
+            Command(
+                "list",
+                run_list,
+                "one row per membership with its status",
+                [
+                    Argument("--email", metavar="E", help="only this contact's memberships"),
+                    Argument("--product", metavar="P", help="only memberships of this product"),
+                    Argument(
+                        "--status", choices=["active", "expired"], help="only active or expired"
+                    ),
+                    Argument("--payment", choices=PAYMENTS, help="only this payment type"),
+                ],
+                examples=["session-tui memberships list --product Course --status active --json"],
+            ),
+            Command(
+                "add",
+                run_add,
+                "grant a product to a contact (creates the contact if needed; granting a product "
+                "the contact already has reactivates that membership). With a selector: to every "
+                "chosen contact; already active memberships are left alone",
+                [
+                    *TARGETS,
+                    ALLOW_PAST,
+                    PAYMENT,
+                    Argument("--started", metavar="DATE", help="start date (default: now)"),
+                    Argument(
+                        "--expires", metavar="DATE", help="expiry date (default: never expires)"
+                    ),
+                    Argument(
+                        "--first-name", default="", help="first name, when the contact is new"
+                    ),
+                    Argument("--last-name", default="", help="last name, when the contact is new"),
+                ],
+                examples=[
+                    'session-tui memberships add ann@example.com "1:1 Coaching" --payment paid '
+                    "--expires 2026-12-31",
+                    'session-tui memberships add "Course" --filter payment:free --payment comped '
+                    "--yes",
+                    'session-tui memberships add "Course" --emails cohort.txt --payment paid '
+                    "--dry-run",
+                ],
+            ),
+            Command(
+                "cancel",
+                run_cancel,
+                "cancel a membership (now); with a selector, the chosen contacts' memberships",
+                [*TARGETS],
+                examples=[
+                    'session-tui memberships cancel ann@example.com "Retreat"',
+                    'session-tui memberships cancel "Retreat" --segment dropouts --yes',
+                ],
+            ),
+            Command(
+                "extend",
+                run_extend,
+                "set a membership's expiry date (`never` = never expires); with a selector, of the "
+                "chosen contacts' memberships",
+                [*TARGETS, ALLOW_PAST, Argument("--expires", metavar="DATE", required=True)],
+                examples=[
+                    'session-tui memberships extend ann@example.com "Group Program" '
+                    "--expires 2026-12-31",
+                    'session-tui memberships extend "Group Program" --filter expires:30d '
+                    "--expires never --yes",
+                ],
+            ),
+            Command(
+                "payment",
+                run_payment,
+                "change a membership's payment type; with a selector, of the chosen contacts' "
+                "memberships",
+                [*TARGETS, PAYMENT],
+                examples=[
+                    'session-tui memberships payment ann@example.com "Course" --payment paid',
+                    'session-tui memberships payment "Course" --filter payment:free --payment paid '
+                    "--yes",
+                ],
+            ),
+        ],
+        examples=[
+            'session-tui memberships add ann@example.com "1:1 Coaching" --payment paid',
+            'session-tui memberships add "Course" --filter payment:free --payment comped --yes',
+            'session-tui memberships cancel "Retreat" --segment dropouts --dry-run',
+        ],
+    )
+]

@@ -5,46 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from session_tui.cli.common import (
-    CliError,
-    add_command,
-    open_db,
-    print_json,
-    print_table,
-    show_usage,
-    wants_json,
-)
+from session_tui.cli.commands import Argument, Command, CommandGroup
+from session_tui.cli.common import CliError, open_db, print_json, print_table, wants_json
 from session_tui.data.repositories.products import ProductRow, ProductsRepository
 from session_tui.data.validation import ValidationError
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser(
-        "products",
-        help="list, add, rename, archive and unarchive products",
-        description="Products that contacts can have memberships of. Names are unique "
-        "ignoring case; an archived product keeps its memberships but is not offered "
-        "for new ones.",
-        parents=[common],
-    )
-    parser.set_defaults(handler=lambda _args: show_usage(parser))
-    psub = parser.add_subparsers(dest="products_command", metavar="ACTION")
-    add_command(psub, common, "list", run_list, "list products with member counts")
-    p = add_command(psub, common, "add", run_add, "add a product")
-    p.add_argument("name", metavar="NAME")
-    p = add_command(psub, common, "rename", run_rename, "rename a product")
-    p.add_argument("old", metavar="OLD")
-    p.add_argument("new", metavar="NEW")
-    p = add_command(
-        psub,
-        common,
-        "archive",
-        run_archive,
-        "archive a product (kept with its memberships, not offered for new ones)",
-    )
-    p.add_argument("name", metavar="NAME")
-    p = add_command(psub, common, "unarchive", run_unarchive, "offer an archived product again")
-    p.add_argument("name", metavar="NAME")
 
 
 def product_json(p: ProductRow) -> dict[str, Any]:
@@ -120,3 +84,33 @@ def run_archive(args: argparse.Namespace) -> int:
 
 def run_unarchive(args: argparse.Namespace) -> int:
     return _change(args, "unarchived", lambda r: r.unarchive(args.name))
+
+
+NAME = Argument("name", metavar="NAME")
+
+COMMANDS = [
+    CommandGroup(
+        "products",
+        "list, add, rename, archive and unarchive products",
+        "Products that contacts can have memberships of. Names are unique "
+        "ignoring case; an archived product keeps its memberships but is not offered "
+        "for new ones.",
+        [
+            Command("list", run_list, "list products with member counts"),
+            Command("add", run_add, "add a product", [NAME]),
+            Command(
+                "rename",
+                run_rename,
+                "rename a product",
+                [Argument("old", metavar="OLD"), Argument("new", metavar="NEW")],
+            ),
+            Command(
+                "archive",
+                run_archive,
+                "archive a product (kept with its memberships, not offered for new ones)",
+                [NAME],
+            ),
+            Command("unarchive", run_unarchive, "offer an archived product again", [NAME]),
+        ],
+    )
+]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from session_tui.cli.commands import Argument, one_of
 from session_tui.cli.common import CliError, print_json, wants_json
 from session_tui.cli.segments import FILTER_HELP, filter_from_args
 from session_tui.data.db import Database
@@ -27,31 +28,26 @@ class Selection:
     source: str  # "--filter", "--segment", "--emails" or "EMAIL"
 
 
-def add_selector_arguments(parser: argparse.ArgumentParser) -> argparse._MutuallyExclusiveGroup:
-    which = parser.add_mutually_exclusive_group()
-    which.add_argument(
-        "--filter", metavar="TEXT", help="every contact this filter matches: " + FILTER_HELP
-    )
-    which.add_argument("--segment", metavar="NAME", help="every contact a saved segment matches")
-    which.add_argument(
+SELECTOR_ARGUMENTS = one_of(
+    Argument("--filter", metavar="TEXT", help="every contact this filter matches: " + FILTER_HELP),
+    Argument("--segment", metavar="NAME", help="every contact a saved segment matches"),
+    Argument(
         "--emails",
         metavar="FILE",
         help="the contacts whose emails FILE lists, one a line ('-' = standard input; "
         "blank lines and lines starting with # are ignored)",
-    )
-    return which
+    ),
+)
 
-
-def add_confirm_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print what would be done; write nothing"
-    )
-    parser.add_argument(
+CONFIRM_ARGUMENTS = (
+    Argument("--dry-run", action="store_true", help="print what would be done; write nothing"),
+    Argument(
         "-y",
         "--yes",
         action="store_true",
         help="do not ask (required without a terminal when more than one contact is touched)",
-    )
+    ),
+)
 
 
 def has_selector(args: argparse.Namespace) -> bool:
