@@ -32,6 +32,11 @@ class Argument:
         return parser.add_argument(*self.names, **self.options)
 
 
+# What the commands that act on a thing by its name take (segments, products).
+NAME = Argument("name", metavar="NAME")
+RENAME = [Argument("old", metavar="OLD"), Argument("new", metavar="NEW")]
+
+
 def one_of(*arguments: Argument) -> AddArgument:
     """Arguments of which at most one may be given."""
 

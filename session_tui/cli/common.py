@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from session_tui.data.redact import printable
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 # The data layer (SQLAlchemy, ~0.3 s to import) is imported by the functions that use
 # it, not here: `session-tui --version` never needs it (docs/performance.md).
+
+Row = TypeVar("Row")
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # refused or failed
@@ -212,6 +214,21 @@ def print_result(args: argparse.Namespace, data: Any, text: str) -> int:
         print_json(data)
     else:
         print(text)
+    return 0
+
+
+def print_rows(
+    args: argparse.Namespace,
+    rows: Iterable[Row],
+    as_json: Callable[[Row], Any],
+    cells: Callable[[Row], Mapping[str, Any]],
+    columns: list[str],
+) -> int:
+    """`rows` as a JSON list with --json, else as a table of `columns`. Exit code 0."""
+    if wants_json(args):
+        print_json([as_json(row) for row in rows])
+    else:
+        print_table((cells(row) for row in rows), columns)
     return 0
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from session_tui.cli.commands import Command, CommandGroup
-from session_tui.cli.common import CliError, print_json, wants_json
+from session_tui.cli.common import CliError, print_json, print_result, wants_json
 
 
 def _path(args: argparse.Namespace) -> Path:
@@ -31,11 +31,7 @@ def _checked(path: Path) -> Any:
 
 def run_path(args: argparse.Namespace) -> int:
     path = _path(args)
-    if wants_json(args):
-        print_json({"path": str(path), "exists": path.is_file()})
-    else:
-        print(path)
-    return 0
+    return print_result(args, {"path": str(path), "exists": path.is_file()}, str(path))
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -94,11 +90,7 @@ def run_edit(args: argparse.Namespace) -> int:
     if status != 0:
         raise CliError(f"the editor {editor!r} exited with code {status}; {path} not checked")
     _checked(path)
-    if wants_json(args):
-        print_json({"path": str(path), "valid": True})
-    else:
-        print(f"{path}: valid")
-    return 0
+    return print_result(args, {"path": str(path), "valid": True}, f"{path}: valid")
 
 
 COMMANDS = [

@@ -6,14 +6,21 @@ import argparse
 from typing import Any
 
 from session_tui.cli.commands import Argument, Command, CommandGroup
-from session_tui.cli.common import CliError, print_json, print_table, wants_json, with_db
+from session_tui.cli.common import (
+    CliError,
+    print_json,
+    print_result,
+    print_rows,
+    print_table,
+    wants_json,
+    with_db,
+)
+from session_tui.cli.memberships import MEMBERSHIP_COLUMNS, membership_cells
 from session_tui.cli.moments import fmt_moment
 from session_tui.cli.segments import FILTER_ARGUMENTS, filter_from_args
 from session_tui.cli.selection import (
-    CONFIRM_ARGUMENTS,
-    SELECTOR_ARGUMENTS,
+    BULK_ARGUMENTS,
     has_selector,
-    note_unknown,
     preview_or_stop,
     progress_printer,
     select_contacts,
@@ -40,24 +47,19 @@ def run_list(args: argparse.Namespace) -> int:
 
     def action(db: Database) -> int:
         where = ContactsRepository(db).where(ContactQuery(filter=filter_from_args(db, args)))
-        rows = iter_contacts(db, where, args.limit)
-        if wants_json(args):
-            print_json([r.as_json() for r in rows])
-            return 0
-        print_table(
-            (
-                {
-                    "email": r.email,
-                    "name": f"{r.first_name} {r.last_name}".strip(),
-                    "status": r.status,
-                    "products": ", ".join(r.products),
-                    "joined": r.created_at.date(),
-                }
-                for r in rows
-            ),
+        return print_rows(
+            args,
+            iter_contacts(db, where, args.limit),
+            lambda r: r.as_json(),
+            lambda r: {
+                "email": r.email,
+                "name": f"{r.first_name} {r.last_name}".strip(),
+                "status": r.status,
+                "products": ", ".join(r.products),
+                "joined": r.created_at.date(),
+            },
             ["email", "name", "status", "products", "joined"],
         )
-        return 0
 
     return with_db(args, action)
 
@@ -102,20 +104,7 @@ def run_show(args: argparse.Namespace) -> int:
         )
         print()
         if memberships:
-            print_table(
-                (
-                    {
-                        "product": m.product,
-                        "payment": m.payment_type,
-                        "status": m.status.value,
-                        "started": fmt_moment(m.started_at),
-                        "expires": fmt_moment(m.expires_at),
-                        "cancelled": fmt_moment(m.cancelled_at) if m.cancelled_at else "",
-                    }
-                    for m in memberships
-                ),
-                ["product", "payment", "status", "started", "expires", "cancelled"],
-            )
+            print_table((membership_cells(m) for m in memberships), MEMBERSHIP_COLUMNS)
         else:
             print("no memberships")
         if history:
@@ -160,12 +149,10 @@ def run_edit(args: argparse.Namespace) -> int:
             raise CliError(exc.message) from exc
         except ValidationError as exc:
             raise CliError(f"{exc.field.replace('_', ' ')}: {exc.message}") from exc
-        if wants_json(args):
-            print_json(_contact_json(saved))
-        else:
-            name = strip_controls(saved.full_name) or "(no name)"
-            print(f"saved: {name} <{strip_controls(saved.email)}>")
-        return 0
+        name = strip_controls(saved.full_name) or "(no name)"
+        return print_result(
+            args, _contact_json(saved), f"saved: {name} <{strip_controls(saved.email)}>"
+        )
 
     return with_db(args, action)
 
@@ -196,7 +183,6 @@ def run_delete(args: argparse.Namespace) -> int:
 
     def action(db: Database) -> int:
         selection = select_contacts(db, args, args.emails_given)
-        note_unknown(selection)
         ids = selection.ids
         sentence = _delete_sentence(db, ids)
         out: dict[str, Any] = {
@@ -220,23 +206,21 @@ def run_delete(args: argparse.Namespace) -> int:
             res = delete_contacts(db, ids, progress=progress_printer("deleting", len(ids)))
         except DeletionCancelled:
             raise CliError("cancelled; nothing was deleted") from None
-        if wants_json(args):
-            out["deleted"] = {
-                "contacts": res.contacts,
-                "memberships": res.memberships,
-                "events": res.events,
-                "missing": res.missing,
-                "backup": str(res.backup_path),
-            }
-            print_json(out)
-        else:
-            gone = f" ({res.missing:,} were already gone)" if res.missing else ""
-            print(
-                f"deleted {res.contacts:,} contacts, {res.memberships:,} memberships, "
-                f"{res.events:,} history events{gone}"
-            )
-            print(f"backup: {res.backup_path}  (put back with: session-tui restore BACKUP)")
-        return 0
+        out["deleted"] = {
+            "contacts": res.contacts,
+            "memberships": res.memberships,
+            "events": res.events,
+            "missing": res.missing,
+            "backup": str(res.backup_path),
+        }
+        gone = f" ({res.missing:,} were already gone)" if res.missing else ""
+        return print_result(
+            args,
+            out,
+            f"deleted {res.contacts:,} contacts, {res.memberships:,} memberships, "
+            f"{res.events:,} history events{gone}\n"
+            f"backup: {res.backup_path}  (put back with: session-tui restore BACKUP)",
+        )
 
     return with_db(args, action)
 
@@ -292,8 +276,7 @@ COMMANDS = [
                 "(session-tui restore BACKUP puts them back)",
                 [
                     Argument("emails_given", nargs="*", metavar="EMAIL"),
-                    SELECTOR_ARGUMENTS,
-                    *CONFIRM_ARGUMENTS,
+                    *BULK_ARGUMENTS,
                 ],
                 examples=[
                     "session-tui contacts delete ann@example.com bob@example.com",

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from session_tui.cli.commands import Argument, Command, one_of
-from session_tui.cli.common import CliError, open_db, print_json, wants_json
+from session_tui.cli.common import CliError, open_db, print_json, print_result, wants_json
 
 INVALID_SHOWN = 20  # invalid rows listed in the human summary
 
@@ -254,11 +254,11 @@ def run_export(args: argparse.Namespace) -> int:
         db.dispose()
     if to_stdout:
         return 0  # stdout holds the CSV itself, --json or not
-    if wants_json(args):
-        print_json({"exported": written, "file": args.file})
-    else:
-        print(f"exported {written:,} contacts to {strip_controls(args.file)}")
-    return 0
+    return print_result(
+        args,
+        {"exported": written, "file": args.file},
+        f"exported {written:,} contacts to {strip_controls(args.file)}",
+    )
 
 
 def _resolve_filter(db: Any, text: str | None, segment: str | None) -> Any:

@@ -11,14 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from session_tui.cli.commands import Argument, Command, CommandGroup
-from session_tui.cli.common import CliError, print_json, print_table, wants_json, with_db
+from session_tui.cli.common import CliError, print_result, print_rows, with_db
 from session_tui.cli.moments import fmt_moment
 from session_tui.cli.selection import (
-    CONFIRM_ARGUMENTS,
-    SELECTOR_ARGUMENTS,
+    BULK_ARGUMENTS,
     ask,
     has_selector,
-    note_unknown,
     preview_or_stop,
     print_cancelled,
     progress_printer,
@@ -47,33 +45,25 @@ def _date(text: str | None, option: str) -> datetime | None:
         raise CliError(f"{option}: {exc}") from None
 
 
-def _print_rows(args: argparse.Namespace, rows: list[MembershipRow]) -> None:
-    if wants_json(args):
-        print_json([r.as_json() for r in rows])
-        return
-    print_table(
-        (
-            {
-                "email": r.email,
-                "name": r.full_name,
-                "product": r.product,
-                "payment": r.payment_type,
-                "status": r.status.value,
-                "started": fmt_moment(r.started_at),
-                "expires": fmt_moment(r.expires_at),
-                "cancelled": fmt_moment(r.cancelled_at) if r.cancelled_at else "",
-            }
-            for r in rows
-        ),
-        ["email", "name", "product", "payment", "status", "started", "expires", "cancelled"],
-    )
+MEMBERSHIP_COLUMNS = ["product", "payment", "status", "started", "expires", "cancelled"]
 
 
-def _print_one(args: argparse.Namespace, row: MembershipRow, message: str) -> None:
-    if wants_json(args):
-        print_json(row.as_json())
-    else:
-        print(message)
+def membership_cells(m: MembershipRow) -> dict[str, Any]:
+    """A membership as a row of a table for people (the MEMBERSHIP_COLUMNS)."""
+    return {
+        "product": m.product,
+        "payment": m.payment_type,
+        "status": m.status.value,
+        "started": fmt_moment(m.started_at),
+        "expires": fmt_moment(m.expires_at),
+        "cancelled": fmt_moment(m.cancelled_at) if m.cancelled_at else "",
+    }
+
+
+def _expiry(m: MembershipRow) -> str:
+    """How a membership's end reads: 'never expires (active)', 'expires 2026-12-31 (expired)'."""
+    when = "never expires" if m.expires_at is None else f"expires {fmt_moment(m.expires_at)}"
+    return f"{when} ({m.status.value})"
 
 
 def _with_repo(args: argparse.Namespace, action: Callable[[MembershipsRepository], int]) -> int:
@@ -91,8 +81,30 @@ def run_list(args: argparse.Namespace) -> int:
             status=Status(args.status) if args.status else None,
             payment_type=PaymentType(args.payment) if args.payment else None,
         )
-        _print_rows(args, repo.all(query))
-        return 0
+        return print_rows(
+            args,
+            repo.all(query),
+            MembershipRow.as_json,
+            lambda r: {"email": r.email, "name": r.full_name, **membership_cells(r)},
+            ["email", "name", *MEMBERSHIP_COLUMNS],
+        )
+
+    return _with_repo(args, action)
+
+
+# A change to one membership returns it with the sentence that tells what was done.
+OneChange = Callable[[MembershipsRepository], tuple[MembershipRow, str]]
+
+
+def _one_or_many(args: argparse.Namespace, many: Callable[[], BulkAction], one: OneChange) -> int:
+    """With a selector, the bulk action `many` on the chosen contacts; otherwise `one`
+    (EMAIL PRODUCT)."""
+    if _is_bulk(args):
+        return _run_bulk(args, many)
+
+    def action(repo: MembershipsRepository) -> int:
+        row, sentence = one(repo)
+        return print_result(args, row.as_json(), sentence)
 
     return _with_repo(args, action)
 
@@ -100,21 +112,8 @@ def run_list(args: argparse.Namespace) -> int:
 def run_add(args: argparse.Namespace) -> int:
     started = _date(args.started, "--started")
     expires = _date(args.expires, "--expires")
-    if _is_bulk(args):
-        if args.first_name or args.last_name:
-            raise CliError("--first-name/--last-name only go with one EMAIL", code=2)
-        return _run_bulk(
-            args,
-            lambda: BulkAction.grant(
-                args.product,
-                args.payment,
-                expires,
-                started_at=started,
-                allow_past=args.allow_past,
-            ),
-        )
 
-    def action(repo: MembershipsRepository) -> int:
+    def grant(repo: MembershipsRepository) -> tuple[MembershipRow, str]:
         res = repo.grant(
             args.email,
             args.product,
@@ -127,73 +126,58 @@ def run_add(args: argparse.Namespace) -> int:
         m = res.membership
         verb = "reactivated" if res.reactivated else "granted"
         extra = " (new contact)" if res.created_contact else ""
-        _print_one(
-            args,
-            m,
-            f"{verb} “{m.product}” to {m.email}{extra}: {m.payment_type}, "
-            + ("never expires" if m.expires_at is None else f"expires {fmt_moment(m.expires_at)}")
-            + f" ({m.status.value})",
-        )
-        return 0
+        return m, f"{verb} “{m.product}” to {m.email}{extra}: {m.payment_type}, {_expiry(m)}"
 
-    return _with_repo(args, action)
+    return _one_or_many(
+        args,
+        lambda: BulkAction.grant(
+            args.product, args.payment, expires, started_at=started, allow_past=args.allow_past
+        ),
+        grant,
+    )
 
 
 def run_cancel(args: argparse.Namespace) -> int:
-    if _is_bulk(args):
-        return _run_bulk(args, lambda: BulkAction.cancel(args.product))
-
-    def action(repo: MembershipsRepository) -> int:
+    def cancel(repo: MembershipsRepository) -> tuple[MembershipRow, str]:
         m = repo.cancel(repo.require(args.email, args.product).id)
-        _print_one(args, m, f"cancelled “{m.product}” of {m.email}")
-        return 0
+        return m, f"cancelled “{m.product}” of {m.email}"
 
-    return _with_repo(args, action)
+    return _one_or_many(args, lambda: BulkAction.cancel(args.product), cancel)
 
 
 def run_extend(args: argparse.Namespace) -> int:
     never = args.expires.strip().lower() == "never"
     expires = None if never else _date(args.expires, "--expires")
-    if _is_bulk(args):
-        return _run_bulk(
-            args, lambda: BulkAction.extend(args.product, expires, allow_past=args.allow_past)
-        )
 
-    def action(repo: MembershipsRepository) -> int:
+    def extend(repo: MembershipsRepository) -> tuple[MembershipRow, str]:
         m = repo.extend(repo.require(args.email, args.product).id, expires)
-        _print_one(
-            args,
-            m,
-            f"“{m.product}” of {m.email} now "
-            + ("never expires" if m.expires_at is None else f"expires {fmt_moment(m.expires_at)}")
-            + f" ({m.status.value})",
-        )
-        return 0
+        return m, f"“{m.product}” of {m.email} now {_expiry(m)}"
 
-    return _with_repo(args, action)
+    return _one_or_many(
+        args, lambda: BulkAction.extend(args.product, expires, allow_past=args.allow_past), extend
+    )
 
 
 def run_payment(args: argparse.Namespace) -> int:
-    if _is_bulk(args):
-        return _run_bulk(args, lambda: BulkAction.payment(args.product, args.payment))
-
-    def action(repo: MembershipsRepository) -> int:
+    def change(repo: MembershipsRepository) -> tuple[MembershipRow, str]:
         m = repo.change_payment(repo.require(args.email, args.product).id, args.payment)
-        _print_one(args, m, f"“{m.product}” of {m.email} is now {m.payment_type}")
-        return 0
+        return m, f"“{m.product}” of {m.email} is now {m.payment_type}"
 
-    return _with_repo(args, action)
+    return _one_or_many(args, lambda: BulkAction.payment(args.product, args.payment), change)
 
 
 # -- many contacts at once (a selector) ------------------------------------------------
 def _is_bulk(args: argparse.Namespace) -> bool:
-    """A selector: PRODUCT only (bulk). Otherwise EMAIL PRODUCT, as before."""
+    """A selector: PRODUCT only (bulk). Otherwise EMAIL PRODUCT, as before. CliError for
+    a mix of the two."""
     if has_selector(args):
         if args.email is not None:
             raise CliError(
                 "with --filter, --segment or --emails give only the PRODUCT, not an EMAIL",
                 code=2,
             )
+        if getattr(args, "first_name", "") or getattr(args, "last_name", ""):
+            raise CliError("--first-name/--last-name only go with one EMAIL", code=2)
         return True
     if args.email is None:
         raise CliError(
@@ -208,7 +192,6 @@ def _run_bulk(args: argparse.Namespace, make: Callable[[], BulkAction]) -> int:
     def run(db: Database) -> int:
         action = make()
         selection = select_contacts(db, args)
-        note_unknown(selection)
         plan = plan_bulk(db, action, selection.ids)
         out: dict[str, Any] = {
             "dry_run": bool(args.dry_run),
@@ -239,12 +222,8 @@ def _run_bulk(args: argparse.Namespace, make: Callable[[], BulkAction]) -> int:
             allow_past=True if warning is not None else None,
             progress=progress_printer(plan.counts.headline(), len(plan.ids)),
         )
-        if wants_json(args):
-            out["result"] = result.counts.as_json()
-            print_json(out)
-        else:
-            print(f"done: {result.counts.sentence}")
-        return 0
+        out["result"] = result.counts.as_json()
+        return print_result(args, out, f"done: {result.counts.sentence}")
 
     return with_db(args, run)
 
@@ -259,8 +238,7 @@ TARGETS = (
         "or --emails",
     ),
     Argument("product", metavar="PRODUCT"),
-    SELECTOR_ARGUMENTS,
-    *CONFIRM_ARGUMENTS,
+    *BULK_ARGUMENTS,
 )
 ALLOW_PAST = Argument(
     "--allow-past",

@@ -9,10 +9,18 @@ the FILTER_ARGUMENTS + `filter_from_args(db, args)` (errors as CliError).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
-from session_tui.cli.commands import Argument, Command, CommandGroup, one_of
-from session_tui.cli.common import CliError, open_db, print_json, print_table, wants_json
+from session_tui.cli.commands import NAME, RENAME, Argument, Command, CommandGroup, one_of
+from session_tui.cli.common import (
+    CliError,
+    open_db,
+    print_json,
+    print_result,
+    print_table,
+    wants_json,
+)
 from session_tui.data.db import Database
 from session_tui.data.filters import FilterError, FilterSyntaxError, Group, parse, to_dict
 from session_tui.data.repositories.segments import (
@@ -139,39 +147,32 @@ def run_save(args: argparse.Namespace) -> int:
         hint = "; use --force to replace it" if "already exists" in str(exc) else ""
         raise CliError(f"{exc}{hint}") from None
     _warn_unknown_products(repo.db, flt)
-    if wants_json(args):
-        print_json(segment_json(row))
-    else:
-        verb = "replaced" if existed else "saved"
-        print(f"{verb} segment “{strip_controls(row.name)}”: {strip_controls(row.text)}")
-    return 0
+    verb = "replaced" if existed else "saved"
+    return print_result(
+        args,
+        segment_json(row),
+        f"{verb} segment “{strip_controls(row.name)}”: {strip_controls(row.text)}",
+    )
+
+
+def _change(
+    args: argparse.Namespace, done: str, change: Callable[[SegmentsRepository], SegmentRow]
+) -> int:
+    """Make `change`; say what was `done` to which segment."""
+    try:
+        row = change(_repo(args))
+    except SegmentError as exc:
+        raise CliError(str(exc)) from None
+    return print_result(args, segment_json(row), f"{done} “{strip_controls(row.name)}”")
 
 
 def run_rename(args: argparse.Namespace) -> int:
-    try:
-        row = _repo(args).rename(args.old, args.new)
-    except SegmentError as exc:
-        raise CliError(str(exc)) from None
-    if wants_json(args):
-        print_json(segment_json(row))
-    else:
-        print(f"renamed segment to “{strip_controls(row.name)}”")
-    return 0
+    return _change(args, "renamed segment to", lambda repo: repo.rename(args.old, args.new))
 
 
 def run_delete(args: argparse.Namespace) -> int:
-    try:
-        row = _repo(args).delete(args.name)
-    except SegmentError as exc:
-        raise CliError(str(exc)) from None
-    if wants_json(args):
-        print_json(segment_json(row))
-    else:
-        print(f"deleted segment “{strip_controls(row.name)}”")
-    return 0
+    return _change(args, "deleted segment", lambda repo: repo.delete(args.name))
 
-
-NAME = Argument("name", metavar="NAME")
 
 COMMANDS = [
     CommandGroup(
@@ -201,12 +202,7 @@ COMMANDS = [
                     ),
                 ],
             ),
-            Command(
-                "rename",
-                run_rename,
-                "rename a segment",
-                [Argument("old", metavar="OLD"), Argument("new", metavar="NEW")],
-            ),
+            Command("rename", run_rename, "rename a segment", RENAME),
             Command("delete", run_delete, "delete a segment", [NAME]),
         ],
     )
