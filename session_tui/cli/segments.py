@@ -2,8 +2,9 @@
 rename OLD NEW | delete NAME` -- saved filters.
 
 Other commands turn `--filter TEXT` / `--segment NAME` into a filter with
-`session_tui.data.repositories.segments.resolve_filter(db, text, name)`, or here with
-the FILTER_ARGUMENTS + `filter_from_args(db, args)` (errors as CliError).
+`session_tui.data.repositories.segments.resolve_filter(db, text, name)`, or with this
+module's FILTER_ARGUMENTS (the two options) and `filter_from_args(db, args)` (errors as
+CliError).
 """
 
 from __future__ import annotations
