@@ -1,6 +1,6 @@
 """Command line: `session-tui [--db URL]` opens the app; subcommands script it.
 
-Each subcommand lives in its own module with `register(subparsers, common)`.
+Each subcommand lives in its own module, which lists it in COMMANDS (cli/commands.py).
 Errors become one line on stderr (JSON with `--json`) and a documented exit code
 (cli/common.py), never a traceback. Keep the imports here light: start-up time
 matters, and shell completion runs this module on every tab press.
@@ -24,6 +24,7 @@ from session_tui.cli.common import (
 
 VERSION_TEXT = f"session-tui {__version__} (database schema {SCHEMA_VERSION})"
 
+
 def build_parser() -> argparse.ArgumentParser:
     # The command modules import the data layer (~0.5 s): loaded here, not for
     # `--version` (see `asks_version`).
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         restore,
         segments,
     )
+    from session_tui.cli.commands import add_commands
     from session_tui.cli.examples import add_examples
 
     common = common_parser()
@@ -63,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         config_cmd,
         completion,
     ):
-        module.register(sub, common)
+        add_commands(sub, common, module.COMMANDS)
     add_examples(parser)
     return parser
 

@@ -10,23 +10,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from session_tui.cli.common import add_command, open_db, print_json, wants_json
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = add_command(
-        sub,
-        common,
-        "check",
-        run,
-        "recompute every contact's status (active until) from its memberships and report "
-        "the contacts where the stored one differs; --repair fixes them",
-    )
-    p.add_argument(
-        "--repair",
-        action="store_true",
-        help="rewrite the wrong statuses (one transaction: all or nothing)",
-    )
+from session_tui.cli.commands import Argument, Command
+from session_tui.cli.common import open_db, print_json, wants_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -104,3 +89,20 @@ def _when(value: Any, expected: bool = False) -> str:
     if value is None:
         return "none (no memberships)" if expected else "none"
     return "never expires" if value == FAR_FUTURE else value.isoformat(sep=" ")
+
+
+COMMANDS = [
+    Command(
+        "check",
+        run,
+        "recompute every contact's status (active until) from its memberships and report "
+        "the contacts where the stored one differs; --repair fixes them",
+        [
+            Argument(
+                "--repair",
+                action="store_true",
+                help="rewrite the wrong statuses (one transaction: all or nothing)",
+            )
+        ],
+    )
+]

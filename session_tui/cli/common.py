@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from session_tui.data.redact import printable
 
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 # The data layer (SQLAlchemy, ~0.3 s to import) is imported by the functions that use
 # it, not here: `session-tui --version` never needs it (docs/performance.md).
+
+Row = TypeVar("Row")
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # refused or failed
@@ -115,7 +117,7 @@ def common_parser() -> argparse.ArgumentParser:
         "--json",
         action="store_true",
         default=argparse.SUPPRESS,
-        help="machine-readable output; errors as {\"error\", \"code\"} on stderr",
+        help='machine-readable output; errors as {"error", "code"} on stderr',
     )
     return p
 
@@ -127,68 +129,6 @@ def show_usage(parser: argparse.ArgumentParser) -> int:
         return report_error(f"name an action (see '{parser.prog} --help')", "usage")
     parser.print_help()
     return EXIT_USAGE
-
-
-def add_command(
-    sub: Any,
-    common: argparse.ArgumentParser,
-    name: str,
-    handler: Callable[[argparse.Namespace], int | None],
-    help: str,
-    example: str | None = None,
-) -> argparse.ArgumentParser:
-    """A subcommand; `example` (a command line or several) goes into its --help."""
-    parser: argparse.ArgumentParser = sub.add_parser(
-        name, help=help, description=help, parents=[common]
-    )
-    parser.set_defaults(handler=handler)
-    if example:
-        set_example(parser, example)
-    return parser
-
-
-def add_command_group(
-    sub: Any,
-    common: argparse.ArgumentParser,
-    name: str,
-    help: str,
-    description: str,
-    dest: str,
-    *examples: str,
-) -> Any:
-    """A command group (`session-tui NAME ACTION`) whose --help ends with `examples:`;
-    called without an ACTION it shows its usage. Returns the subparsers to add the
-    actions to."""
-    parser = sub.add_parser(
-        name,
-        help=help,
-        description=description,
-        epilog=examples_epilog(*examples),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=[common],
-    )
-    parser.set_defaults(handler=lambda _args: show_usage(parser))
-    return parser.add_subparsers(dest=dest, metavar="ACTION")
-
-
-def add_command_with_examples(
-    sub: Any,
-    common: argparse.ArgumentParser,
-    name: str,
-    handler: Callable[[argparse.Namespace], int],
-    help: str,
-    *examples: str,
-) -> argparse.ArgumentParser:
-    """A subcommand (add_command) whose --help ends with `examples:` and these lines."""
-    p = add_command(sub, common, name, handler, help)
-    p.epilog = examples_epilog(*examples)
-    p.formatter_class = argparse.RawDescriptionHelpFormatter
-    return p
-
-
-def examples_epilog(*lines: str) -> str:
-    """An `examples:` epilog (for argparse.RawDescriptionHelpFormatter), one line each."""
-    return "examples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
 def with_db(args: argparse.Namespace, action: Callable[[Database], int]) -> int:
@@ -266,6 +206,30 @@ def _default(value: Any) -> Any:
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, default=_default, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+def print_result(args: argparse.Namespace, data: Any, text: str) -> int:
+    """What a command did: `data` as JSON with --json, else the line `text`. Exit code 0."""
+    if wants_json(args):
+        print_json(data)
+    else:
+        print(text)
+    return 0
+
+
+def print_rows(
+    args: argparse.Namespace,
+    rows: Iterable[Row],
+    as_json: Callable[[Row], Any],
+    cells: Callable[[Row], Mapping[str, Any]],
+    columns: list[str],
+) -> int:
+    """`rows` as a JSON list with --json, else as a table of `columns`. Exit code 0."""
+    if wants_json(args):
+        print_json([as_json(row) for row in rows])
+    else:
+        print_table((cells(row) for row in rows), columns)
+    return 0
 
 
 def print_table(rows: Iterable[Mapping[str, Any]], columns: list[str]) -> None:

@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from session_tui.cli.common import add_command
+from session_tui.cli.commands import Argument, Command
 
 SHELLS = ("bash", "zsh", "fish")
 LIMIT = 50
@@ -28,22 +28,21 @@ FILTER_WORDS = (
 )  # fmt: skip
 
 
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = add_command(
-        sub,
-        common,
-        "completion",
-        run,
-        "print the shell completion script for bash, zsh or fish (install: docs/settings.md)",
-    )
-    p.add_argument("shell", choices=SHELLS, help="the shell to print the script for")
-
-
 def run(args: argparse.Namespace) -> int:
     from argcomplete.shell_integration import shellcode
 
     print(shellcode([PROG], shell=args.shell), end="")
     return 0
+
+
+COMMANDS = [
+    Command(
+        "completion",
+        run,
+        "print the shell completion script for bash, zsh or fish (install: docs/settings.md)",
+        [Argument("shell", choices=SHELLS, help="the shell to print the script for")],
+    )
+]
 
 
 # -- completers --------------------------------------------------------------------------
@@ -122,8 +121,7 @@ def complete_emails(prefix: str = "", parsed_args: Any = None, **_: Any) -> list
     # Emails are stored lower-cased. SQLite: a range on the unique index (fast at a
     # million contacts); PostgreSQL: LIKE (its collation may not order like bytes).
     return _names(
-        "SELECT email FROM contact WHERE email >= :lo AND email < :hi "
-        "ORDER BY email LIMIT :limit",
+        "SELECT email FROM contact WHERE email >= :lo AND email < :hi ORDER BY email LIMIT :limit",
         "SELECT email FROM contact WHERE email LIKE :pattern ESCAPE '\\' "
         "ORDER BY email LIMIT :limit",
         prefix,
@@ -131,13 +129,9 @@ def complete_emails(prefix: str = "", parsed_args: Any = None, **_: Any) -> list
     )
 
 
-def complete_emails_or_products(
-    prefix: str = "", parsed_args: Any = None, **_: Any
-) -> list[str]:
+def complete_emails_or_products(prefix: str = "", parsed_args: Any = None, **_: Any) -> list[str]:
     """An optional EMAIL before PRODUCT: either may come first."""
-    return [*complete_products(prefix, parsed_args), *complete_emails(prefix, parsed_args)][
-        :LIMIT
-    ]
+    return [*complete_products(prefix, parsed_args), *complete_emails(prefix, parsed_args)][:LIMIT]
 
 
 def complete_filter(prefix: str = "", **_: Any) -> list[str]:

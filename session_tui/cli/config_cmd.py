@@ -9,38 +9,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from session_tui.cli.common import CliError, add_command, print_json, show_usage, wants_json
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser(
-        "config",
-        help="the settings file (config.toml): where it is, what it says, edit it",
-        description="The settings file: theme, database, keymap, date format, the large "
-        "delete confirmation. --config FILE or $SESSION_TUI_CONFIG choose another file.",
-        parents=[common],
-    )
-    parser.set_defaults(handler=lambda _args: show_usage(parser))
-    csub = parser.add_subparsers(dest="config_command", metavar="ACTION")
-    add_command(csub, common, "path", run_path, "print the settings file's path (may not exist)")
-    add_command(
-        csub, common, "show", run_show, "check the settings file and print the settings in effect"
-    )
-    add_command(
-        csub,
-        common,
-        "keys",
-        run_keys,
-        "list every binding id for [keymap], with its default keys and its keys now",
-    )
-    add_command(
-        csub,
-        common,
-        "edit",
-        run_edit,
-        "open the settings file in $VISUAL or $EDITOR (a commented template when it is "
-        "new), then check it",
-    )
+from session_tui.cli.commands import Command, CommandGroup
+from session_tui.cli.common import CliError, print_json, print_result, wants_json
 
 
 def _path(args: argparse.Namespace) -> Path:
@@ -61,11 +31,7 @@ def _checked(path: Path) -> Any:
 
 def run_path(args: argparse.Namespace) -> int:
     path = _path(args)
-    if wants_json(args):
-        print_json({"path": str(path), "exists": path.is_file()})
-    else:
-        print(path)
-    return 0
+    return print_result(args, {"path": str(path), "exists": path.is_file()}, str(path))
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -124,8 +90,29 @@ def run_edit(args: argparse.Namespace) -> int:
     if status != 0:
         raise CliError(f"the editor {editor!r} exited with code {status}; {path} not checked")
     _checked(path)
-    if wants_json(args):
-        print_json({"path": str(path), "valid": True})
-    else:
-        print(f"{path}: valid")
-    return 0
+    return print_result(args, {"path": str(path), "valid": True}, f"{path}: valid")
+
+
+COMMANDS = [
+    CommandGroup(
+        "config",
+        "the settings file (config.toml): where it is, what it says, edit it",
+        "The settings file: theme, database, keymap, date format, the large "
+        "delete confirmation. --config FILE or $SESSION_TUI_CONFIG choose another file.",
+        [
+            Command("path", run_path, "print the settings file's path (may not exist)"),
+            Command("show", run_show, "check the settings file and print the settings in effect"),
+            Command(
+                "keys",
+                run_keys,
+                "list every binding id for [keymap], with its default keys and its keys now",
+            ),
+            Command(
+                "edit",
+                run_edit,
+                "open the settings file in $VISUAL or $EDITOR (a commented template when it is "
+                "new), then check it",
+            ),
+        ],
+    )
+]

@@ -5,22 +5,22 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from session_tui.cli.commands import Argument, Command, CommandGroup
 from session_tui.cli.common import (
     CliError,
-    add_command_group,
-    add_command_with_examples,
     print_json,
+    print_result,
+    print_rows,
     print_table,
     wants_json,
     with_db,
 )
+from session_tui.cli.memberships import MEMBERSHIP_COLUMNS, membership_cells
 from session_tui.cli.moments import fmt_moment
-from session_tui.cli.segments import add_filter_arguments, filter_from_args
+from session_tui.cli.segments import FILTER_ARGUMENTS, filter_from_args
 from session_tui.cli.selection import (
-    add_confirm_arguments,
-    add_selector_arguments,
+    BULK_ARGUMENTS,
     has_selector,
-    note_unknown,
     preview_or_stop,
     progress_printer,
     select_contacts,
@@ -29,72 +29,6 @@ from session_tui.data.db import Database
 from session_tui.data.repositories.contacts import ContactQuery, ContactRow, ContactsRepository
 from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.validation import ValidationError, strip_controls
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    csub = add_command_group(
-        sub,
-        common,
-        "contacts",
-        "list, show, edit and delete contacts",
-        "Contacts: the people. delete writes a backup first "
-        "(restore it with `session-tui restore BACKUP`).",
-        "contacts_command",
-        "session-tui contacts list --filter 'product:Course status:active' --limit 20",
-        "session-tui contacts show ann@example.com",
-        "session-tui contacts delete --segment dropouts --dry-run",
-    )
-
-    p = add_command_with_examples(
-        csub,
-        common,
-        "list",
-        run_list,
-        "list contacts (all, or those a filter or segment matches), oldest first",
-        "session-tui contacts list --segment 'New this month' --json",
-        "session-tui contacts list --filter 'domain:gmail.com' --limit 10",
-    )
-    add_filter_arguments(p)
-    p.add_argument("--limit", type=int, metavar="N", help="at most N contacts")
-
-    p = add_command_with_examples(
-        csub,
-        common,
-        "show",
-        run_show,
-        "one contact with its memberships and their history (newest first)",
-        "session-tui contacts show ann@example.com --json",
-    )
-    p.add_argument("email", metavar="EMAIL")
-
-    p = add_command_with_examples(
-        csub,
-        common,
-        "edit",
-        run_edit,
-        "change a contact's email or names (validated as in the app; a contact changed "
-        "meanwhile by someone else is not overwritten)",
-        "session-tui contacts edit ann@example.com --email ann@newmail.org --last Smith",
-    )
-    p.add_argument("email", metavar="EMAIL")
-    p.add_argument("--email", dest="new_email", metavar="NEW", help="the new email")
-    p.add_argument("--first", metavar="NAME", help="the new first name")
-    p.add_argument("--last", metavar="NAME", help="the new last name")
-
-    p = add_command_with_examples(
-        csub,
-        common,
-        "delete",
-        run_delete,
-        "delete contacts with their memberships and history, after writing a backup file "
-        "(session-tui restore BACKUP puts them back)",
-        "session-tui contacts delete ann@example.com bob@example.com",
-        "session-tui contacts delete --filter 'status:none joined:<2025-01-01' --yes",
-        "session-tui contacts delete --segment dropouts --dry-run --json",
-    )
-    p.add_argument("emails_given", nargs="*", metavar="EMAIL")
-    add_selector_arguments(p)
-    add_confirm_arguments(p)
 
 
 def _require(db: Database, email: str) -> ContactRow:
@@ -113,24 +47,19 @@ def run_list(args: argparse.Namespace) -> int:
 
     def action(db: Database) -> int:
         where = ContactsRepository(db).where(ContactQuery(filter=filter_from_args(db, args)))
-        rows = iter_contacts(db, where, args.limit)
-        if wants_json(args):
-            print_json([r.as_json() for r in rows])
-            return 0
-        print_table(
-            (
-                {
-                    "email": r.email,
-                    "name": f"{r.first_name} {r.last_name}".strip(),
-                    "status": r.status,
-                    "products": ", ".join(r.products),
-                    "joined": r.created_at.date(),
-                }
-                for r in rows
-            ),
+        return print_rows(
+            args,
+            iter_contacts(db, where, args.limit),
+            lambda r: r.as_json(),
+            lambda r: {
+                "email": r.email,
+                "name": f"{r.first_name} {r.last_name}".strip(),
+                "status": r.status,
+                "products": ", ".join(r.products),
+                "joined": r.created_at.date(),
+            },
             ["email", "name", "status", "products", "joined"],
         )
-        return 0
 
     return with_db(args, action)
 
@@ -175,20 +104,7 @@ def run_show(args: argparse.Namespace) -> int:
         )
         print()
         if memberships:
-            print_table(
-                (
-                    {
-                        "product": m.product,
-                        "payment": m.payment_type,
-                        "status": m.status.value,
-                        "started": fmt_moment(m.started_at),
-                        "expires": fmt_moment(m.expires_at),
-                        "cancelled": fmt_moment(m.cancelled_at) if m.cancelled_at else "",
-                    }
-                    for m in memberships
-                ),
-                ["product", "payment", "status", "started", "expires", "cancelled"],
-            )
+            print_table((membership_cells(m) for m in memberships), MEMBERSHIP_COLUMNS)
         else:
             print("no memberships")
         if history:
@@ -233,12 +149,10 @@ def run_edit(args: argparse.Namespace) -> int:
             raise CliError(exc.message) from exc
         except ValidationError as exc:
             raise CliError(f"{exc.field.replace('_', ' ')}: {exc.message}") from exc
-        if wants_json(args):
-            print_json(_contact_json(saved))
-        else:
-            name = strip_controls(saved.full_name) or "(no name)"
-            print(f"saved: {name} <{strip_controls(saved.email)}>")
-        return 0
+        name = strip_controls(saved.full_name) or "(no name)"
+        return print_result(
+            args, _contact_json(saved), f"saved: {name} <{strip_controls(saved.email)}>"
+        )
 
     return with_db(args, action)
 
@@ -269,7 +183,6 @@ def run_delete(args: argparse.Namespace) -> int:
 
     def action(db: Database) -> int:
         selection = select_contacts(db, args, args.emails_given)
-        note_unknown(selection)
         ids = selection.ids
         sentence = _delete_sentence(db, ids)
         out: dict[str, Any] = {
@@ -293,22 +206,89 @@ def run_delete(args: argparse.Namespace) -> int:
             res = delete_contacts(db, ids, progress=progress_printer("deleting", len(ids)))
         except DeletionCancelled:
             raise CliError("cancelled; nothing was deleted") from None
-        if wants_json(args):
-            out["deleted"] = {
-                "contacts": res.contacts,
-                "memberships": res.memberships,
-                "events": res.events,
-                "missing": res.missing,
-                "backup": str(res.backup_path),
-            }
-            print_json(out)
-        else:
-            gone = f" ({res.missing:,} were already gone)" if res.missing else ""
-            print(
-                f"deleted {res.contacts:,} contacts, {res.memberships:,} memberships, "
-                f"{res.events:,} history events{gone}"
-            )
-            print(f"backup: {res.backup_path}  (put back with: session-tui restore BACKUP)")
-        return 0
+        out["deleted"] = {
+            "contacts": res.contacts,
+            "memberships": res.memberships,
+            "events": res.events,
+            "missing": res.missing,
+            "backup": str(res.backup_path),
+        }
+        gone = f" ({res.missing:,} were already gone)" if res.missing else ""
+        return print_result(
+            args,
+            out,
+            f"deleted {res.contacts:,} contacts, {res.memberships:,} memberships, "
+            f"{res.events:,} history events{gone}\n"
+            f"backup: {res.backup_path}  (put back with: session-tui restore BACKUP)",
+        )
 
     return with_db(args, action)
+
+
+EMAIL = Argument("email", metavar="EMAIL")
+
+COMMANDS = [
+    CommandGroup(
+        "contacts",
+        "list, show, edit and delete contacts",
+        "Contacts: the people. delete writes a backup first "
+        "(restore it with `session-tui restore BACKUP`).",
+        [
+            Command(
+                "list",
+                run_list,
+                "list contacts (all, or those a filter or segment matches), oldest first",
+                [
+                    FILTER_ARGUMENTS,
+                    Argument("--limit", type=int, metavar="N", help="at most N contacts"),
+                ],
+                examples=[
+                    "session-tui contacts list --segment 'New this month' --json",
+                    "session-tui contacts list --filter 'domain:gmail.com' --limit 10",
+                ],
+            ),
+            Command(
+                "show",
+                run_show,
+                "one contact with its memberships and their history (newest first)",
+                [EMAIL],
+                examples=["session-tui contacts show ann@example.com --json"],
+            ),
+            Command(
+                "edit",
+                run_edit,
+                "change a contact's email or names (validated as in the app; a contact changed "
+                "meanwhile by someone else is not overwritten)",
+                [
+                    EMAIL,
+                    Argument("--email", dest="new_email", metavar="NEW", help="the new email"),
+                    Argument("--first", metavar="NAME", help="the new first name"),
+                    Argument("--last", metavar="NAME", help="the new last name"),
+                ],
+                examples=[
+                    "session-tui contacts edit ann@example.com --email ann@newmail.org --last Smith"
+                ],
+            ),
+            Command(
+                "delete",
+                run_delete,
+                "delete contacts with their memberships and history, after writing a backup file "
+                "(session-tui restore BACKUP puts them back)",
+                [
+                    Argument("emails_given", nargs="*", metavar="EMAIL"),
+                    *BULK_ARGUMENTS,
+                ],
+                examples=[
+                    "session-tui contacts delete ann@example.com bob@example.com",
+                    "session-tui contacts delete --filter 'status:none joined:<2025-01-01' --yes",
+                    "session-tui contacts delete --segment dropouts --dry-run --json",
+                ],
+            ),
+        ],
+        examples=[
+            "session-tui contacts list --filter 'product:Course status:active' --limit 20",
+            "session-tui contacts show ann@example.com",
+            "session-tui contacts delete --segment dropouts --dry-run",
+        ],
+    )
+]

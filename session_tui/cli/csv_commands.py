@@ -7,102 +7,10 @@ import shlex
 import sys
 from typing import Any
 
-from session_tui.cli.common import CliError, add_command, open_db, print_json, wants_json
+from session_tui.cli.commands import Argument, Command, one_of
+from session_tui.cli.common import CliError, open_db, print_json, print_result, wants_json
 
 INVALID_SHOWN = 20  # invalid rows listed in the human summary
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = add_command(
-        sub,
-        common,
-        "import",
-        run_import,
-        "import contacts from a CSV file (Ghost, Mailchimp, Kit, session-tui exports…); "
-        "one transaction: all or nothing",
-    )
-    p.add_argument(
-        "file",
-        metavar="FILE",
-        help="the CSV file to import; '-' reads standard input (pipes are read once)",
-    )
-    p.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="preview only: report every row's verdict, the counts and the file's "
-        "SHA-256 (for --expect-hash), write nothing",
-    )
-    p.add_argument(
-        "--expect-hash",
-        metavar="SHA256",
-        help="import only if the file's SHA-256 is this one (as printed by --dry-run): "
-        "the very bytes that were previewed",
-    )
-    p.add_argument(
-        "--rejects",
-        metavar="FILE",
-        help="write the invalid rows to FILE (the input's columns plus 'reason'), "
-        "ready to fix and import again",
-    )
-    p.add_argument(
-        "--follow-symlinks",
-        action="store_true",
-        help="let --rejects FILE be a symbolic link (the file it points to is written)",
-    )
-    p.add_argument(
-        "--map",
-        metavar="FIELD=COLUMN",
-        action="append",
-        default=[],
-        help="read FIELD from COLUMN (a header, or a column number from 1); repeatable, "
-        "e.g. --map email=correo_electronico --map first_name=nombre. Fields: email, "
-        "first_name, last_name, full_name, created_at, products, payment_types, tiers, "
-        "complimentary, memberships, ignore",
-    )
-    p.add_argument(
-        "--create-products",
-        action="store_true",
-        help="create the products the file names that do not exist (without it, "
-        "their memberships are skipped and the products listed)",
-    )
-    p.add_argument(
-        "--update-memberships",
-        action="store_true",
-        help="also grant the file's memberships to contacts that already exist "
-        "(their contact details are left alone; a cancelled or expired membership "
-        "is reactivated)",
-    )
-    p.add_argument(
-        "--comp-product",
-        metavar="NAME",
-        default=None,
-        help="the product of a Ghost complimentary_plan that names no tier "
-        "(default: 'Complimentary')",
-    )
-
-    e = add_command(
-        sub,
-        common,
-        "export",
-        run_export,
-        "export contacts to CSV (email, first_name, last_name, status, products, "
-        "payment_types, created_at, memberships -- the lossless JSON list of each "
-        "contact's memberships: product, payment type, status, started, expires, "
-        "cancelled); formula-like cells are escaped with a leading '",
-    )
-    e.add_argument("file", metavar="FILE", help="the CSV file to write; '-' writes to stdout")
-    which = e.add_mutually_exclusive_group()
-    which.add_argument(
-        "--filter",
-        metavar="TEXT",
-        help="only contacts matching this filter, e.g. 'product:Course status:active'",
-    )
-    which.add_argument("--segment", metavar="NAME", help="only contacts of this saved segment")
-    e.add_argument(
-        "--follow-symlinks",
-        action="store_true",
-        help="let FILE be a symbolic link (the file it points to is written)",
-    )
 
 
 def _progress_printer(args: argparse.Namespace, unit: str) -> Any:
@@ -346,11 +254,11 @@ def run_export(args: argparse.Namespace) -> int:
         db.dispose()
     if to_stdout:
         return 0  # stdout holds the CSV itself, --json or not
-    if wants_json(args):
-        print_json({"exported": written, "file": args.file})
-    else:
-        print(f"exported {written:,} contacts to {strip_controls(args.file)}")
-    return 0
+    return print_result(
+        args,
+        {"exported": written, "file": args.file},
+        f"exported {written:,} contacts to {strip_controls(args.file)}",
+    )
 
 
 def _resolve_filter(db: Any, text: str | None, segment: str | None) -> Any:
@@ -363,3 +271,97 @@ def _resolve_filter(db: Any, text: str | None, segment: str | None) -> Any:
         return resolve_filter(db, text, segment)
     except (FilterError, SegmentError) as exc:
         raise CliError(str(exc)) from None
+
+
+COMMANDS = [
+    Command(
+        "import",
+        run_import,
+        "import contacts from a CSV file (Ghost, Mailchimp, Kit, session-tui exports…); "
+        "one transaction: all or nothing",
+        [
+            Argument(
+                "file",
+                metavar="FILE",
+                help="the CSV file to import; '-' reads standard input (pipes are read once)",
+            ),
+            Argument(
+                "--dry-run",
+                action="store_true",
+                help="preview only: report every row's verdict, the counts and the file's "
+                "SHA-256 (for --expect-hash), write nothing",
+            ),
+            Argument(
+                "--expect-hash",
+                metavar="SHA256",
+                help="import only if the file's SHA-256 is this one (as printed by --dry-run): "
+                "the very bytes that were previewed",
+            ),
+            Argument(
+                "--rejects",
+                metavar="FILE",
+                help="write the invalid rows to FILE (the input's columns plus 'reason'), "
+                "ready to fix and import again",
+            ),
+            Argument(
+                "--follow-symlinks",
+                action="store_true",
+                help="let --rejects FILE be a symbolic link (the file it points to is written)",
+            ),
+            Argument(
+                "--map",
+                metavar="FIELD=COLUMN",
+                action="append",
+                default=[],
+                help="read FIELD from COLUMN (a header, or a column number from 1); repeatable, "
+                "e.g. --map email=correo_electronico --map first_name=nombre. Fields: email, "
+                "first_name, last_name, full_name, created_at, products, payment_types, tiers, "
+                "complimentary, memberships, ignore",
+            ),
+            Argument(
+                "--create-products",
+                action="store_true",
+                help="create the products the file names that do not exist (without it, "
+                "their memberships are skipped and the products listed)",
+            ),
+            Argument(
+                "--update-memberships",
+                action="store_true",
+                help="also grant the file's memberships to contacts that already exist "
+                "(their contact details are left alone; a cancelled or expired membership "
+                "is reactivated)",
+            ),
+            Argument(
+                "--comp-product",
+                metavar="NAME",
+                default=None,
+                help="the product of a Ghost complimentary_plan that names no tier "
+                "(default: 'Complimentary')",
+            ),
+        ],
+    ),
+    Command(
+        "export",
+        run_export,
+        "export contacts to CSV (email, first_name, last_name, status, products, "
+        "payment_types, created_at, memberships -- the lossless JSON list of each "
+        "contact's memberships: product, payment type, status, started, expires, "
+        "cancelled); formula-like cells are escaped with a leading '",
+        [
+            Argument("file", metavar="FILE", help="the CSV file to write; '-' writes to stdout"),
+            one_of(
+                Argument(
+                    "--filter",
+                    metavar="TEXT",
+                    help="only contacts matching this filter, e.g. 'product:Course status:active'",
+                ),
+                Argument("--segment", metavar="NAME", help="only contacts of this saved segment"),
+            ),
+            Argument(
+                "--follow-symlinks",
+                action="store_true",
+                help="let FILE be a symbolic link (the file it points to is written)",
+            ),
+        ],
+    ),
+]

@@ -5,27 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
 
-from session_tui.cli.common import CliError, add_command, open_db, print_json, wants_json
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = add_command(
-        sub,
-        common,
-        "demo",
-        run,
-        "fill a database with realistic generated contacts, products, memberships and history",
-    )
-    p.add_argument(
-        "--contacts",
-        type=int,
-        default=2000,
-        metavar="N",
-        help="how many contacts to add (default 2000)",
-    )
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
+from session_tui.cli.commands import Argument, Command
+from session_tui.cli.common import CliError, open_db, print_json, wants_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,3 +40,22 @@ def run(args: argparse.Namespace) -> int:
             f"in {elapsed:.1f}s"
         )
     return 0
+
+
+COMMANDS = [
+    Command(
+        "demo",
+        run,
+        "fill a database with realistic generated contacts, products, memberships and history",
+        [
+            Argument(
+                "--contacts",
+                type=int,
+                default=2000,
+                metavar="N",
+                help="how many contacts to add (default 2000)",
+            ),
+            Argument("--seed", type=int, default=None, help="random seed (default: random)"),
+        ],
+    )
+]

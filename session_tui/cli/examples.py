@@ -1,7 +1,7 @@
 """An example in every command's `--help` (argparse epilog).
 
-A command module may pass `example=` to `add_command`; commands that don't get
-theirs from EXAMPLES below, by command path. tests/test_cli_json_errors.py checks
+A command may list its own `examples` (cli/commands.py); the others get theirs
+from EXAMPLES below, by command path. tests/test_cli_json_errors.py checks
 that every command and command group has one.
 """
 

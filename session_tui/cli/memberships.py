@@ -10,22 +10,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from session_tui.cli.common import (
-    CliError,
-    add_command_group,
-    add_command_with_examples,
-    print_json,
-    print_table,
-    wants_json,
-    with_db,
-)
+from session_tui.cli.commands import Argument, Command, CommandGroup
+from session_tui.cli.common import CliError, print_result, print_rows, with_db
 from session_tui.cli.moments import fmt_moment
 from session_tui.cli.selection import (
-    add_confirm_arguments,
-    add_selector_arguments,
+    BULK_ARGUMENTS,
     ask,
     has_selector,
-    note_unknown,
     preview_or_stop,
     print_cancelled,
     progress_printer,
@@ -45,114 +36,6 @@ from session_tui.data.repositories.products import ProductsRepository
 PAYMENTS = [p.value for p in PaymentType]
 
 
-def _targets(p: argparse.ArgumentParser, *, allow_past: bool = False) -> None:
-    """EMAIL PRODUCT (one contact), or PRODUCT with a selector (many: bulk)."""
-    p.add_argument(
-        "email",
-        metavar="EMAIL",
-        nargs="?",
-        help="one contact; leave it out when choosing contacts with --filter, --segment "
-        "or --emails",
-    )
-    p.add_argument("product", metavar="PRODUCT")
-    add_selector_arguments(p)
-    add_confirm_arguments(p)
-    if allow_past:
-        p.add_argument(
-            "--allow-past",
-            action="store_true",
-            help="with a selector: go ahead although the expiry date is in the past "
-            "(it makes those memberships expired; without it a terminal is asked once more)",
-        )
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    msub = add_command_group(
-        sub,
-        common,
-        "memberships",
-        "list, add (grant), cancel and extend memberships",
-        "Memberships: who has which product, how it was paid, until when. "
-        "Every change is recorded in the membership's history. Dates are YYYY-MM-DD "
-        "(UTC); past dates are allowed for back-filling. add, extend, payment and cancel "
-        "act on one contact (EMAIL PRODUCT) or, with --filter, --segment or --emails, "
-        "on many at once (PRODUCT only): they print what they will do first.",
-        "memberships_command",
-        'session-tui memberships add ann@example.com "1:1 Coaching" --payment paid',
-        'session-tui memberships add "Course" --filter payment:free --payment comped --yes',
-        'session-tui memberships cancel "Retreat" --segment dropouts --dry-run',
-    )
-
-    p = add_command_with_examples(
-        msub,
-        common,
-        "list",
-        run_list,
-        "one row per membership with its status",
-        "session-tui memberships list --product Course --status active --json",
-    )
-    p.add_argument("--email", metavar="E", help="only this contact's memberships")
-    p.add_argument("--product", metavar="P", help="only memberships of this product")
-    p.add_argument("--status", choices=["active", "expired"], help="only active or expired")
-    p.add_argument("--payment", choices=PAYMENTS, help="only this payment type")
-
-    p = add_command_with_examples(
-        msub,
-        common,
-        "add",
-        run_add,
-        "grant a product to a contact (creates the contact if needed; granting a product "
-        "the contact already has reactivates that membership). With a selector: to every "
-        "chosen contact; already active memberships are left alone",
-        'session-tui memberships add ann@example.com "1:1 Coaching" --payment paid '
-        "--expires 2026-12-31",
-        'session-tui memberships add "Course" --filter payment:free --payment comped --yes',
-        'session-tui memberships add "Course" --emails cohort.txt --payment paid --dry-run',
-    )
-    _targets(p, allow_past=True)
-    p.add_argument("--payment", choices=PAYMENTS, required=True)
-    p.add_argument("--started", metavar="DATE", help="start date (default: now)")
-    p.add_argument("--expires", metavar="DATE", help="expiry date (default: never expires)")
-    p.add_argument("--first-name", default="", help="first name, when the contact is new")
-    p.add_argument("--last-name", default="", help="last name, when the contact is new")
-
-    p = add_command_with_examples(
-        msub,
-        common,
-        "cancel",
-        run_cancel,
-        "cancel a membership (now); with a selector, the chosen contacts' memberships",
-        'session-tui memberships cancel ann@example.com "Retreat"',
-        'session-tui memberships cancel "Retreat" --segment dropouts --yes',
-    )
-    _targets(p)
-
-    p = add_command_with_examples(
-        msub,
-        common,
-        "extend",
-        run_extend,
-        "set a membership's expiry date (`never` = never expires); with a selector, of the "
-        "chosen contacts' memberships",
-        'session-tui memberships extend ann@example.com "Group Program" --expires 2026-12-31',
-        'session-tui memberships extend "Group Program" --filter expires:30d --expires never --yes',
-    )
-    _targets(p, allow_past=True)
-    p.add_argument("--expires", metavar="DATE", required=True)
-
-    p = add_command_with_examples(
-        msub,
-        common,
-        "payment",
-        run_payment,
-        "change a membership's payment type; with a selector, of the chosen contacts' memberships",
-        'session-tui memberships payment ann@example.com "Course" --payment paid',
-        'session-tui memberships payment "Course" --filter payment:free --payment paid --yes',
-    )
-    _targets(p)
-    p.add_argument("--payment", choices=PAYMENTS, required=True)
-
-
 def _date(text: str | None, option: str) -> datetime | None:
     if text is None:
         return None
@@ -162,33 +45,25 @@ def _date(text: str | None, option: str) -> datetime | None:
         raise CliError(f"{option}: {exc}") from None
 
 
-def _print_rows(args: argparse.Namespace, rows: list[MembershipRow]) -> None:
-    if wants_json(args):
-        print_json([r.as_json() for r in rows])
-        return
-    print_table(
-        (
-            {
-                "email": r.email,
-                "name": r.full_name,
-                "product": r.product,
-                "payment": r.payment_type,
-                "status": r.status.value,
-                "started": fmt_moment(r.started_at),
-                "expires": fmt_moment(r.expires_at),
-                "cancelled": fmt_moment(r.cancelled_at) if r.cancelled_at else "",
-            }
-            for r in rows
-        ),
-        ["email", "name", "product", "payment", "status", "started", "expires", "cancelled"],
-    )
+MEMBERSHIP_COLUMNS = ["product", "payment", "status", "started", "expires", "cancelled"]
 
 
-def _print_one(args: argparse.Namespace, row: MembershipRow, message: str) -> None:
-    if wants_json(args):
-        print_json(row.as_json())
-    else:
-        print(message)
+def membership_cells(m: MembershipRow) -> dict[str, Any]:
+    """A membership as a row of a table for people (the MEMBERSHIP_COLUMNS)."""
+    return {
+        "product": m.product,
+        "payment": m.payment_type,
+        "status": m.status.value,
+        "started": fmt_moment(m.started_at),
+        "expires": fmt_moment(m.expires_at),
+        "cancelled": fmt_moment(m.cancelled_at) if m.cancelled_at else "",
+    }
+
+
+def _expiry(m: MembershipRow) -> str:
+    """How a membership's end reads: 'never expires (active)', 'expires 2026-12-31 (expired)'."""
+    when = "never expires" if m.expires_at is None else f"expires {fmt_moment(m.expires_at)}"
+    return f"{when} ({m.status.value})"
 
 
 def _with_repo(args: argparse.Namespace, action: Callable[[MembershipsRepository], int]) -> int:
@@ -206,8 +81,30 @@ def run_list(args: argparse.Namespace) -> int:
             status=Status(args.status) if args.status else None,
             payment_type=PaymentType(args.payment) if args.payment else None,
         )
-        _print_rows(args, repo.all(query))
-        return 0
+        return print_rows(
+            args,
+            repo.all(query),
+            MembershipRow.as_json,
+            lambda r: {"email": r.email, "name": r.full_name, **membership_cells(r)},
+            ["email", "name", *MEMBERSHIP_COLUMNS],
+        )
+
+    return _with_repo(args, action)
+
+
+# A change to one membership returns it with the sentence that tells what was done.
+OneChange = Callable[[MembershipsRepository], tuple[MembershipRow, str]]
+
+
+def _one_or_many(args: argparse.Namespace, many: Callable[[], BulkAction], one: OneChange) -> int:
+    """With a selector, the bulk action `many` on the chosen contacts; otherwise `one`
+    (EMAIL PRODUCT)."""
+    if _is_bulk(args):
+        return _run_bulk(args, many)
+
+    def action(repo: MembershipsRepository) -> int:
+        row, sentence = one(repo)
+        return print_result(args, row.as_json(), sentence)
 
     return _with_repo(args, action)
 
@@ -215,21 +112,8 @@ def run_list(args: argparse.Namespace) -> int:
 def run_add(args: argparse.Namespace) -> int:
     started = _date(args.started, "--started")
     expires = _date(args.expires, "--expires")
-    if _is_bulk(args):
-        if args.first_name or args.last_name:
-            raise CliError("--first-name/--last-name only go with one EMAIL", code=2)
-        return _run_bulk(
-            args,
-            lambda: BulkAction.grant(
-                args.product,
-                args.payment,
-                expires,
-                started_at=started,
-                allow_past=args.allow_past,
-            ),
-        )
 
-    def action(repo: MembershipsRepository) -> int:
+    def grant(repo: MembershipsRepository) -> tuple[MembershipRow, str]:
         res = repo.grant(
             args.email,
             args.product,
@@ -242,73 +126,58 @@ def run_add(args: argparse.Namespace) -> int:
         m = res.membership
         verb = "reactivated" if res.reactivated else "granted"
         extra = " (new contact)" if res.created_contact else ""
-        _print_one(
-            args,
-            m,
-            f"{verb} “{m.product}” to {m.email}{extra}: {m.payment_type}, "
-            + ("never expires" if m.expires_at is None else f"expires {fmt_moment(m.expires_at)}")
-            + f" ({m.status.value})",
-        )
-        return 0
+        return m, f"{verb} “{m.product}” to {m.email}{extra}: {m.payment_type}, {_expiry(m)}"
 
-    return _with_repo(args, action)
+    return _one_or_many(
+        args,
+        lambda: BulkAction.grant(
+            args.product, args.payment, expires, started_at=started, allow_past=args.allow_past
+        ),
+        grant,
+    )
 
 
 def run_cancel(args: argparse.Namespace) -> int:
-    if _is_bulk(args):
-        return _run_bulk(args, lambda: BulkAction.cancel(args.product))
-
-    def action(repo: MembershipsRepository) -> int:
+    def cancel(repo: MembershipsRepository) -> tuple[MembershipRow, str]:
         m = repo.cancel(repo.require(args.email, args.product).id)
-        _print_one(args, m, f"cancelled “{m.product}” of {m.email}")
-        return 0
+        return m, f"cancelled “{m.product}” of {m.email}"
 
-    return _with_repo(args, action)
+    return _one_or_many(args, lambda: BulkAction.cancel(args.product), cancel)
 
 
 def run_extend(args: argparse.Namespace) -> int:
     never = args.expires.strip().lower() == "never"
     expires = None if never else _date(args.expires, "--expires")
-    if _is_bulk(args):
-        return _run_bulk(
-            args, lambda: BulkAction.extend(args.product, expires, allow_past=args.allow_past)
-        )
 
-    def action(repo: MembershipsRepository) -> int:
+    def extend(repo: MembershipsRepository) -> tuple[MembershipRow, str]:
         m = repo.extend(repo.require(args.email, args.product).id, expires)
-        _print_one(
-            args,
-            m,
-            f"“{m.product}” of {m.email} now "
-            + ("never expires" if m.expires_at is None else f"expires {fmt_moment(m.expires_at)}")
-            + f" ({m.status.value})",
-        )
-        return 0
+        return m, f"“{m.product}” of {m.email} now {_expiry(m)}"
 
-    return _with_repo(args, action)
+    return _one_or_many(
+        args, lambda: BulkAction.extend(args.product, expires, allow_past=args.allow_past), extend
+    )
 
 
 def run_payment(args: argparse.Namespace) -> int:
-    if _is_bulk(args):
-        return _run_bulk(args, lambda: BulkAction.payment(args.product, args.payment))
-
-    def action(repo: MembershipsRepository) -> int:
+    def change(repo: MembershipsRepository) -> tuple[MembershipRow, str]:
         m = repo.change_payment(repo.require(args.email, args.product).id, args.payment)
-        _print_one(args, m, f"“{m.product}” of {m.email} is now {m.payment_type}")
-        return 0
+        return m, f"“{m.product}” of {m.email} is now {m.payment_type}"
 
-    return _with_repo(args, action)
+    return _one_or_many(args, lambda: BulkAction.payment(args.product, args.payment), change)
 
 
 # -- many contacts at once (a selector) ------------------------------------------------
 def _is_bulk(args: argparse.Namespace) -> bool:
-    """A selector: PRODUCT only (bulk). Otherwise EMAIL PRODUCT, as before."""
+    """A selector: PRODUCT only (bulk). Otherwise EMAIL PRODUCT, as before. CliError for
+    a mix of the two."""
     if has_selector(args):
         if args.email is not None:
             raise CliError(
                 "with --filter, --segment or --emails give only the PRODUCT, not an EMAIL",
                 code=2,
             )
+        if getattr(args, "first_name", "") or getattr(args, "last_name", ""):
+            raise CliError("--first-name/--last-name only go with one EMAIL", code=2)
         return True
     if args.email is None:
         raise CliError(
@@ -323,7 +192,6 @@ def _run_bulk(args: argparse.Namespace, make: Callable[[], BulkAction]) -> int:
     def run(db: Database) -> int:
         action = make()
         selection = select_contacts(db, args)
-        note_unknown(selection)
         plan = plan_bulk(db, action, selection.ids)
         out: dict[str, Any] = {
             "dry_run": bool(args.dry_run),
@@ -354,11 +222,124 @@ def _run_bulk(args: argparse.Namespace, make: Callable[[], BulkAction]) -> int:
             allow_past=True if warning is not None else None,
             progress=progress_printer(plan.counts.headline(), len(plan.ids)),
         )
-        if wants_json(args):
-            out["result"] = result.counts.as_json()
-            print_json(out)
-        else:
-            print(f"done: {result.counts.sentence}")
-        return 0
+        out["result"] = result.counts.as_json()
+        return print_result(args, out, f"done: {result.counts.sentence}")
 
     return with_db(args, run)
+
+
+# EMAIL PRODUCT (one contact), or PRODUCT with a selector (many: bulk).
+TARGETS = (
+    Argument(
+        "email",
+        metavar="EMAIL",
+        nargs="?",
+        help="one contact; leave it out when choosing contacts with --filter, --segment "
+        "or --emails",
+    ),
+    Argument("product", metavar="PRODUCT"),
+    *BULK_ARGUMENTS,
+)
+ALLOW_PAST = Argument(
+    "--allow-past",
+    action="store_true",
+    help="with a selector: go ahead although the expiry date is in the past "
+    "(it makes those memberships expired; without it a terminal is asked once more)",
+)
+PAYMENT = Argument("--payment", choices=PAYMENTS, required=True)
+
+COMMANDS = [
+    CommandGroup(
+        "memberships",
+        "list, add (grant), cancel and extend memberships",
+        "Memberships: who has which product, how it was paid, until when. "
+        "Every change is recorded in the membership's history. Dates are YYYY-MM-DD "
+        "(UTC); past dates are allowed for back-filling. add, extend, payment and cancel "
+        "act on one contact (EMAIL PRODUCT) or, with --filter, --segment or --emails, "
+        "on many at once (PRODUCT only): they print what they will do first.",
+        [
+            Command(
+                "list",
+                run_list,
+                "one row per membership with its status",
+                [
+                    Argument("--email", metavar="E", help="only this contact's memberships"),
+                    Argument("--product", metavar="P", help="only memberships of this product"),
+                    Argument(
+                        "--status", choices=["active", "expired"], help="only active or expired"
+                    ),
+                    Argument("--payment", choices=PAYMENTS, help="only this payment type"),
+                ],
+                examples=["session-tui memberships list --product Course --status active --json"],
+            ),
+            Command(
+                "add",
+                run_add,
+                "grant a product to a contact (creates the contact if needed; granting a product "
+                "the contact already has reactivates that membership). With a selector: to every "
+                "chosen contact; already active memberships are left alone",
+                [
+                    *TARGETS,
+                    ALLOW_PAST,
+                    PAYMENT,
+                    Argument("--started", metavar="DATE", help="start date (default: now)"),
+                    Argument(
+                        "--expires", metavar="DATE", help="expiry date (default: never expires)"
+                    ),
+                    Argument(
+                        "--first-name", default="", help="first name, when the contact is new"
+                    ),
+                    Argument("--last-name", default="", help="last name, when the contact is new"),
+                ],
+                examples=[
+                    'session-tui memberships add ann@example.com "1:1 Coaching" --payment paid '
+                    "--expires 2026-12-31",
+                    'session-tui memberships add "Course" --filter payment:free --payment comped '
+                    "--yes",
+                    'session-tui memberships add "Course" --emails cohort.txt --payment paid '
+                    "--dry-run",
+                ],
+            ),
+            Command(
+                "cancel",
+                run_cancel,
+                "cancel a membership (now); with a selector, the chosen contacts' memberships",
+                [*TARGETS],
+                examples=[
+                    'session-tui memberships cancel ann@example.com "Retreat"',
+                    'session-tui memberships cancel "Retreat" --segment dropouts --yes',
+                ],
+            ),
+            Command(
+                "extend",
+                run_extend,
+                "set a membership's expiry date (`never` = never expires); with a selector, of the "
+                "chosen contacts' memberships",
+                [*TARGETS, ALLOW_PAST, Argument("--expires", metavar="DATE", required=True)],
+                examples=[
+                    'session-tui memberships extend ann@example.com "Group Program" '
+                    "--expires 2026-12-31",
+                    'session-tui memberships extend "Group Program" --filter expires:30d '
+                    "--expires never --yes",
+                ],
+            ),
+            Command(
+                "payment",
+                run_payment,
+                "change a membership's payment type; with a selector, of the chosen contacts' "
+                "memberships",
+                [*TARGETS, PAYMENT],
+                examples=[
+                    'session-tui memberships payment ann@example.com "Course" --payment paid',
+                    'session-tui memberships payment "Course" --filter payment:free --payment paid '
+                    "--yes",
+                ],
+            ),
+        ],
+        examples=[
+            'session-tui memberships add ann@example.com "1:1 Coaching" --payment paid',
+            'session-tui memberships add "Course" --filter payment:free --payment comped --yes',
+            'session-tui memberships cancel "Retreat" --segment dropouts --dry-run',
+        ],
+    )
+]

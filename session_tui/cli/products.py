@@ -3,48 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
-from session_tui.cli.common import (
-    CliError,
-    add_command,
-    open_db,
-    print_json,
-    print_table,
-    show_usage,
-    wants_json,
-)
+from session_tui.cli.commands import NAME, RENAME, Command, CommandGroup, Handler
+from session_tui.cli.common import CliError, open_db, print_result, print_rows
 from session_tui.data.repositories.products import ProductRow, ProductsRepository
 from session_tui.data.validation import ValidationError
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser(
-        "products",
-        help="list, add, rename, archive and unarchive products",
-        description="Products that contacts can have memberships of. Names are unique "
-        "ignoring case; an archived product keeps its memberships but is not offered "
-        "for new ones.",
-        parents=[common],
-    )
-    parser.set_defaults(handler=lambda _args: show_usage(parser))
-    psub = parser.add_subparsers(dest="products_command", metavar="ACTION")
-    add_command(psub, common, "list", run_list, "list products with member counts")
-    p = add_command(psub, common, "add", run_add, "add a product")
-    p.add_argument("name", metavar="NAME")
-    p = add_command(psub, common, "rename", run_rename, "rename a product")
-    p.add_argument("old", metavar="OLD")
-    p.add_argument("new", metavar="NEW")
-    p = add_command(
-        psub,
-        common,
-        "archive",
-        run_archive,
-        "archive a product (kept with its memberships, not offered for new ones)",
-    )
-    p.add_argument("name", metavar="NAME")
-    p = add_command(psub, common, "unarchive", run_unarchive, "offer an archived product again")
-    p.add_argument("name", metavar="NAME")
 
 
 def product_json(p: ProductRow) -> dict[str, Any]:
@@ -61,62 +26,71 @@ def _repo(args: argparse.Namespace) -> ProductsRepository:
     return ProductsRepository(open_db(args))
 
 
-def _done(args: argparse.Namespace, repo: ProductsRepository, row: ProductRow, verb: str) -> int:
-    # Re-read with member counts for the JSON output.
-    full = next((p for p in repo.all() if p.id == row.id), row)
-    if wants_json(args):
-        print_json(product_json(full))
-    else:
-        print(f"{verb} product “{full.name}”")
-    return 0
-
-
 def run_list(args: argparse.Namespace) -> int:
     repo = _repo(args)
     try:
         products = repo.all()
     finally:
         repo.db.dispose()
-    if wants_json(args):
-        print_json([product_json(p) for p in products])
-        return 0
-    print_table(
-        (
-            {
-                "name": p.name,
-                "active": p.active_members,
-                "total": p.total_members,
-                "archived": "archived" if p.archived else "",
-            }
-            for p in products
-        ),
+    return print_rows(
+        args,
+        products,
+        product_json,
+        lambda p: {
+            "name": p.name,
+            "active": p.active_members,
+            "total": p.total_members,
+            "archived": "archived" if p.archived else "",
+        },
         ["name", "active", "total", "archived"],
     )
-    return 0
 
 
-def _change(args: argparse.Namespace, verb: str, action: Any) -> int:
-    repo = _repo(args)
-    try:
-        row = action(repo)
-        return _done(args, repo, row, verb)
-    except ValidationError as exc:
-        raise CliError(exc.message) from exc
-    finally:
-        repo.db.dispose()
+Change = Callable[[ProductsRepository, argparse.Namespace], ProductRow]
 
 
-def run_add(args: argparse.Namespace) -> int:
-    return _change(args, "added", lambda r: r.add(args.name))
+def _change(verb: str, change: Change) -> Handler:
+    """The handler of a command that makes `change` and says it was done (`verb`)."""
+
+    def run(args: argparse.Namespace) -> int:
+        repo = _repo(args)
+        try:
+            row = change(repo, args)
+            # Re-read with member counts for the JSON output.
+            full = next((p for p in repo.all() if p.id == row.id), row)
+            return print_result(args, product_json(full), f"{verb} product “{full.name}”")
+        except ValidationError as exc:
+            raise CliError(exc.message) from exc
+        finally:
+            repo.db.dispose()
+
+    return run
 
 
-def run_rename(args: argparse.Namespace) -> int:
-    return _change(args, "renamed to", lambda r: r.rename(args.old, args.new))
+run_add = _change("added", lambda repo, args: repo.add(args.name))
+run_rename = _change("renamed to", lambda repo, args: repo.rename(args.old, args.new))
+run_archive = _change("archived", lambda repo, args: repo.archive(args.name))
+run_unarchive = _change("unarchived", lambda repo, args: repo.unarchive(args.name))
 
 
-def run_archive(args: argparse.Namespace) -> int:
-    return _change(args, "archived", lambda r: r.archive(args.name))
-
-
-def run_unarchive(args: argparse.Namespace) -> int:
-    return _change(args, "unarchived", lambda r: r.unarchive(args.name))
+COMMANDS = [
+    CommandGroup(
+        "products",
+        "list, add, rename, archive and unarchive products",
+        "Products that contacts can have memberships of. Names are unique "
+        "ignoring case; an archived product keeps its memberships but is not offered "
+        "for new ones.",
+        [
+            Command("list", run_list, "list products with member counts"),
+            Command("add", run_add, "add a product", [NAME]),
+            Command("rename", run_rename, "rename a product", RENAME),
+            Command(
+                "archive",
+                run_archive,
+                "archive a product (kept with its memberships, not offered for new ones)",
+                [NAME],
+            ),
+            Command("unarchive", run_unarchive, "offer an archived product again", [NAME]),
+        ],
+    )
+]

@@ -4,38 +4,9 @@ from __future__ import annotations
 
 import argparse
 from datetime import datetime
-from typing import Any
 
-from session_tui.cli.common import (
-    CliError,
-    add_command,
-    open_db,
-    print_json,
-    print_table,
-    wants_json,
-)
-
-
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    p = add_command(
-        sub,
-        common,
-        "restore",
-        run,
-        "put back the contacts (with their memberships and history) of a deletion backup file; "
-        "backups are written to the data directory's backups/ before every delete",
-    )
-    p.add_argument(
-        "backup",
-        nargs="?",
-        metavar="BACKUP",
-        help="the backup file (deleted-….jsonl.gz); see --list",
-    )
-    p.add_argument(
-        "--list",
-        action="store_true",
-        help="list the backup files in the data directory, newest first",
-    )
+from session_tui.cli.commands import Argument, Command
+from session_tui.cli.common import CliError, open_db, print_json, print_table, wants_json
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -98,3 +69,26 @@ def run(args: argparse.Namespace) -> int:
 
 def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+COMMANDS = [
+    Command(
+        "restore",
+        run,
+        "put back the contacts (with their memberships and history) of a deletion backup file; "
+        "backups are written to the data directory's backups/ before every delete",
+        [
+            Argument(
+                "backup",
+                nargs="?",
+                metavar="BACKUP",
+                help="the backup file (deleted-….jsonl.gz); see --list",
+            ),
+            Argument(
+                "--list",
+                action="store_true",
+                help="list the backup files in the data directory, newest first",
+            ),
+        ],
+    )
+]

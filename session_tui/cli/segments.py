@@ -2,22 +2,24 @@
 rename OLD NEW | delete NAME` -- saved filters.
 
 Other commands turn `--filter TEXT` / `--segment NAME` into a filter with
-`session_tui.data.repositories.segments.resolve_filter(db, text, name)`, or here with
-`add_filter_arguments(parser)` + `filter_from_args(db, args)` (errors as CliError).
+`session_tui.data.repositories.segments.resolve_filter(db, text, name)`, or with this
+module's FILTER_ARGUMENTS (the two options) and `filter_from_args(db, args)` (errors as
+CliError).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
+from session_tui.cli.commands import NAME, RENAME, Argument, Command, CommandGroup, one_of
 from session_tui.cli.common import (
     CliError,
-    add_command,
     open_db,
     print_json,
+    print_result,
     print_table,
-    show_usage,
     wants_json,
 )
 from session_tui.data.db import Database
@@ -37,52 +39,11 @@ FILTER_HELP = (
 )
 
 
-def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser(
-        "segments",
-        help="list, show, save, rename and delete saved filters (segments)",
-        description="A segment is a filter saved under a name (unique ignoring case). "
-        "Use it with `export --segment NAME` or load it in the app's filter panel (f).",
-        parents=[common],
-    )
-    parser.set_defaults(handler=lambda _args: show_usage(parser))
-    ssub = parser.add_subparsers(dest="segments_command", metavar="ACTION")
-    add_command(ssub, common, "list", run_list, "list segments with their filters")
-    p = add_command(
-        ssub,
-        common,
-        "show",
-        run_show,
-        "show a segment's filter and how many contacts it matches now",
-    )
-    p.add_argument("name", metavar="NAME")
-    p = add_command(
-        ssub,
-        common,
-        "save",
-        run_save,
-        "save a filter as a segment (--force replaces an existing one)",
-    )
-    p.add_argument("name", metavar="NAME")
-    p.add_argument("--filter", required=True, metavar="TEXT", help=FILTER_HELP)
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="replace the filter of an existing segment with that name",
-    )
-    p = add_command(ssub, common, "rename", run_rename, "rename a segment")
-    p.add_argument("old", metavar="OLD")
-    p.add_argument("new", metavar="NEW")
-    p = add_command(ssub, common, "delete", run_delete, "delete a segment")
-    p.add_argument("name", metavar="NAME")
-
-
 # -- for other commands ----------------------------------------------------------------
-def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--filter TEXT` | `--segment NAME` (mutually exclusive)."""
-    which = parser.add_mutually_exclusive_group()
-    which.add_argument("--filter", metavar="TEXT", help=FILTER_HELP)
-    which.add_argument("--segment", metavar="NAME", help="a saved segment's filter")
+FILTER_ARGUMENTS = one_of(
+    Argument("--filter", metavar="TEXT", help=FILTER_HELP),
+    Argument("--segment", metavar="NAME", help="a saved segment's filter"),
+)
 
 
 def filter_from_args(db: Database, args: argparse.Namespace) -> Group | None:
@@ -187,33 +148,63 @@ def run_save(args: argparse.Namespace) -> int:
         hint = "; use --force to replace it" if "already exists" in str(exc) else ""
         raise CliError(f"{exc}{hint}") from None
     _warn_unknown_products(repo.db, flt)
-    if wants_json(args):
-        print_json(segment_json(row))
-    else:
-        verb = "replaced" if existed else "saved"
-        print(f"{verb} segment “{strip_controls(row.name)}”: {strip_controls(row.text)}")
-    return 0
+    verb = "replaced" if existed else "saved"
+    return print_result(
+        args,
+        segment_json(row),
+        f"{verb} segment “{strip_controls(row.name)}”: {strip_controls(row.text)}",
+    )
+
+
+def _change(
+    args: argparse.Namespace, done: str, change: Callable[[SegmentsRepository], SegmentRow]
+) -> int:
+    """Make `change`; say what was `done` to which segment."""
+    try:
+        row = change(_repo(args))
+    except SegmentError as exc:
+        raise CliError(str(exc)) from None
+    return print_result(args, segment_json(row), f"{done} “{strip_controls(row.name)}”")
 
 
 def run_rename(args: argparse.Namespace) -> int:
-    try:
-        row = _repo(args).rename(args.old, args.new)
-    except SegmentError as exc:
-        raise CliError(str(exc)) from None
-    if wants_json(args):
-        print_json(segment_json(row))
-    else:
-        print(f"renamed segment to “{strip_controls(row.name)}”")
-    return 0
+    return _change(args, "renamed segment to", lambda repo: repo.rename(args.old, args.new))
 
 
 def run_delete(args: argparse.Namespace) -> int:
-    try:
-        row = _repo(args).delete(args.name)
-    except SegmentError as exc:
-        raise CliError(str(exc)) from None
-    if wants_json(args):
-        print_json(segment_json(row))
-    else:
-        print(f"deleted segment “{strip_controls(row.name)}”")
-    return 0
+    return _change(args, "deleted segment", lambda repo: repo.delete(args.name))
+
+
+COMMANDS = [
+    CommandGroup(
+        "segments",
+        "list, show, save, rename and delete saved filters (segments)",
+        "A segment is a filter saved under a name (unique ignoring case). "
+        "Use it with `export --segment NAME` or load it in the app's filter panel (f).",
+        [
+            Command("list", run_list, "list segments with their filters"),
+            Command(
+                "show",
+                run_show,
+                "show a segment's filter and how many contacts it matches now",
+                [NAME],
+            ),
+            Command(
+                "save",
+                run_save,
+                "save a filter as a segment (--force replaces an existing one)",
+                [
+                    NAME,
+                    Argument("--filter", required=True, metavar="TEXT", help=FILTER_HELP),
+                    Argument(
+                        "--force",
+                        action="store_true",
+                        help="replace the filter of an existing segment with that name",
+                    ),
+                ],
+            ),
+            Command("rename", run_rename, "rename a segment", RENAME),
+            Command("delete", run_delete, "delete a segment", [NAME]),
+        ],
+    )
+]

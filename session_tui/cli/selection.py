@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from session_tui.cli.commands import Argument, one_of
 from session_tui.cli.common import CliError, print_json, wants_json
 from session_tui.cli.segments import FILTER_HELP, filter_from_args
 from session_tui.data.db import Database
@@ -27,31 +28,28 @@ class Selection:
     source: str  # "--filter", "--segment", "--emails" or "EMAIL"
 
 
-def add_selector_arguments(parser: argparse.ArgumentParser) -> argparse._MutuallyExclusiveGroup:
-    which = parser.add_mutually_exclusive_group()
-    which.add_argument(
-        "--filter", metavar="TEXT", help="every contact this filter matches: " + FILTER_HELP
-    )
-    which.add_argument("--segment", metavar="NAME", help="every contact a saved segment matches")
-    which.add_argument(
-        "--emails",
-        metavar="FILE",
-        help="the contacts whose emails FILE lists, one a line ('-' = standard input; "
-        "blank lines and lines starting with # are ignored)",
-    )
-    return which
-
-
-def add_confirm_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print what would be done; write nothing"
-    )
-    parser.add_argument(
+# A selector, then --dry-run and --yes.
+BULK_ARGUMENTS = (
+    one_of(
+        Argument(
+            "--filter", metavar="TEXT", help="every contact this filter matches: " + FILTER_HELP
+        ),
+        Argument("--segment", metavar="NAME", help="every contact a saved segment matches"),
+        Argument(
+            "--emails",
+            metavar="FILE",
+            help="the contacts whose emails FILE lists, one a line ('-' = standard input; "
+            "blank lines and lines starting with # are ignored)",
+        ),
+    ),
+    Argument("--dry-run", action="store_true", help="print what would be done; write nothing"),
+    Argument(
         "-y",
         "--yes",
         action="store_true",
         help="do not ask (required without a terminal when more than one contact is touched)",
-    )
+    ),
+)
 
 
 def has_selector(args: argparse.Namespace) -> bool:
@@ -77,19 +75,22 @@ def read_emails(path: str) -> list[str]:
 def select_contacts(
     db: Database, args: argparse.Namespace, emails: Iterable[str] = ()
 ) -> Selection:
-    """The frozen ids the selector (or the EMAIL… positionals) chooses."""
+    """The frozen ids the selector (or the EMAIL… positionals) chooses; the emails that
+    match no contact are noted on stderr."""
     from session_tui.data.bulk_memberships import contact_ids_for_emails
     from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
 
     if getattr(args, "emails", None) is not None:
         ids, unknown = contact_ids_for_emails(db, read_emails(args.emails))
-        return Selection(ids, unknown, "--emails")
-    flt = filter_from_args(db, args)
-    if flt is not None:
+        selection = Selection(ids, unknown, "--emails")
+    elif (flt := filter_from_args(db, args)) is not None:
         source = "--filter" if getattr(args, "filter", None) is not None else "--segment"
-        return Selection(ContactsRepository(db).ids(ContactQuery(filter=flt)), [], source)
-    ids, unknown = contact_ids_for_emails(db, emails)
-    return Selection(ids, unknown, "EMAIL")
+        selection = Selection(ContactsRepository(db).ids(ContactQuery(filter=flt)), [], source)
+    else:
+        ids, unknown = contact_ids_for_emails(db, emails)
+        selection = Selection(ids, unknown, "EMAIL")
+    note_unknown(selection)
+    return selection
 
 
 def note_unknown(selection: Selection) -> None:
