@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from functools import partial
 from typing import ClassVar
 
 from textual import on, work
@@ -55,41 +56,17 @@ from session_tui.ui.screens import (
 from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.filter_panel import FilterPanel, panel_of
+from session_tui.ui.widgets.paged_table.count_line import TableCounts
+from session_tui.ui.widgets.paged_table.count_line import count_line as table_count_line
 from session_tui.ui.widgets.search_burst import SearchBurst
 
 SEARCH_DEBOUNCE = 0.05  # keystrokes closer than this are one burst (one query at its end)
 DEMO_CONTACTS = 2000
 
 
-def count_line(
-    count: int | None,
-    total: int | None,
-    selected: int,
-    hidden: int | None,
-    *,
-    pending: bool = False,
-    restricted_by: str = "filter",
-    applied: str = "",
-) -> str:
-    """The text of the count line, e.g. "1,204 of 52,310 contacts · 3 selected (1 hidden…)";
-    `applied` (e.g. `Segment "GP or free"`) goes first when given."""
-    if count is None or total is None:
-        text = "Counting contacts…"
-    elif count == total:
-        text = f"{total:,} contact{'s' if total != 1 else ''}"
-    else:
-        text = f"{count:,} of {total:,} contacts"
-    if applied:
-        text = f"{applied} · {text}"
-    if pending:
-        text += " · selecting…"
-    elif selected:
-        text += f" · {selected:,} selected"
-        if hidden is None:
-            text += " (…)"
-        elif hidden:
-            text += f" ({hidden:,} hidden by the {restricted_by})"
-    return text
+# The contacts' count line, e.g. "1,204 of 52,310 contacts · 3 selected (1 hidden by the
+# filter)": the tables' shared wording, with "contact" for the noun.
+count_line = partial(table_count_line, "contact", restricted_by="filter")
 
 
 class ContactsScreen(Screen[None]):
@@ -156,11 +133,7 @@ class ContactsScreen(Screen[None]):
         super().__init__()
         self._search_burst = SearchBurst(self, self._apply_search, SEARCH_DEBOUNCE)
         self._demo_running = False
-        self._count: int | None = None
-        self._total: int | None = None
-        self._selected = 0
-        self._hidden: int | None = 0
-        self._pending = False
+        self._counts = TableCounts()
 
     @property
     def db(self) -> Database:
@@ -356,11 +329,11 @@ class ContactsScreen(Screen[None]):
             return self.focused is self.search_input
         if action == "focus_search":
             # "/" types itself into any text box (the search box, the filter panel…)
-            return self._total != 0 and not isinstance(self.focused, Input | TextArea)
+            return self._counts.total != 0 and not isinstance(self.focused, Input | TextArea)
         if action == "fill_demo":
-            return self._total == 0 and not self._demo_running
+            return self._counts.total == 0 and not self._demo_running
         if action in ("delete_contacts", "edit_contact", "open_contact", "actions_menu"):
-            if self._total == 0:
+            if self._counts.total == 0:
                 return False  # nothing to act on in the empty state (u still works)
             # They act on the table's contacts: not while focus is in the filter panel
             # (a `d` pressed on one of its lists must not open the delete dialog).
@@ -385,10 +358,8 @@ class ContactsScreen(Screen[None]):
     # -- count line ---------------------------------------------------------------------
     @on(ContactsTable.CountChanged)
     def _count_changed(self, event: ContactsTable.CountChanged) -> None:
-        # While `counting`, the first rows are shown and the real count is on its way.
-        self._count = None if event.counting else event.count
-        was_empty = self._total == 0
-        self._total = event.total
+        was_empty = self._counts.total == 0
+        self._counts.counted(event)
         self.update_count_line()
         empty = event.total == 0
         self.query_one("#empty-state").display = empty
@@ -402,7 +373,7 @@ class ContactsScreen(Screen[None]):
 
     @on(ContactsTable.SelectionChanged)
     def _selection_changed(self, event: ContactsTable.SelectionChanged) -> None:
-        self._selected, self._hidden, self._pending = event.selected, event.hidden, event.pending
+        self._counts.selection_changed(event)
         self.update_count_line()
 
     @on(ContactsTable.LoadFailed)
@@ -419,15 +390,12 @@ class ContactsScreen(Screen[None]):
         if panel is not None and not panel.display and query.filter is not None:
             applied = panel.description()
         self.query_one("#count-line", Static).update(
-            count_line(
-                self._count, self._total, self._selected, self._hidden,
-                pending=self._pending, restricted_by=by, applied=applied,
-            )
+            self._counts.line("contact", restricted_by=by, applied=applied)
         )
 
     # -- empty state: demo data ---------------------------------------------------------
     def action_fill_demo(self) -> None:
-        if self._total != 0 or self._demo_running:
+        if self._counts.total != 0 or self._demo_running:
             return
         self._demo_running = True
         self.refresh_bindings()

@@ -42,20 +42,8 @@ from session_tui.ui.screens.membership_changes import MembershipChanges
 from session_tui.ui.user_text import escape_markup, literal
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.memberships.table import MembershipsTable
-from session_tui.ui.widgets.paged_table.count_line import TableCounts, count_line
+from session_tui.ui.widgets.paged_table.count_line import TableCounts
 from session_tui.ui.widgets.search_burst import SearchBurst
-
-
-def memberships_count_line(
-    count: int | None,
-    total: int | None,
-    selected: int = 0,
-    hidden: int | None = 0,
-    *,
-    pending: bool = False,
-) -> str:
-    """E.g. "1,204 of 52,310 memberships · 3 selected (1 hidden by the search/filters)"."""
-    return count_line("membership", count, total, selected, hidden, pending=pending)
 
 
 class MembershipsScreen(MembershipChanges[None]):
