@@ -27,9 +27,10 @@ Interface for the other features on this screen
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from functools import partial
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -42,7 +43,7 @@ from textual.worker import get_current_worker
 from session_tui.data.db import Database, describe_error
 from session_tui.data.demo import generate_demo
 from session_tui.data.filters import Group
-from session_tui.data.search import normalize_term
+from session_tui.data.repositories.contacts import ContactQuery
 from session_tui.ui.context import session
 from session_tui.ui.filter_help import FILTER_SYNTAX
 from session_tui.ui.modals.actions_menu import BulkChoice
@@ -53,15 +54,17 @@ from session_tui.ui.screens import (
     membership_flows,
     segment_flows,
 )
+from session_tui.ui.screens.table_search import TableSearch
 from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.filter_panel import FilterPanel, panel_of
 from session_tui.ui.widgets.paged_table.count_line import TableCounts
 from session_tui.ui.widgets.paged_table.count_line import count_line as table_count_line
-from session_tui.ui.widgets.search_burst import SearchBurst
 
-SEARCH_DEBOUNCE = 0.05  # keystrokes closer than this are one burst (one query at its end)
 DEMO_CONTACTS = 2000
+
+# A flow of the Contacts screen: one coroutine, from its first dialog to its last toast.
+Flow = Callable[[Screen[None], ContactsTable], Coroutine[Any, Any, None]]
 
 
 # The contacts' count line, e.g. "1,204 of 52,310 contacts · 3 selected (1 hidden by the
@@ -69,13 +72,14 @@ DEMO_CONTACTS = 2000
 count_line = partial(table_count_line, "contact", restricted_by="filter")
 
 
-class ContactsScreen(Screen[None]):
+class ContactsScreen(TableSearch[ContactQuery]):
     """The start screen: every contact, searchable, selectable."""
 
     CSS_PATH = "contacts.tcss"
     HELP_SECTION = "Contacts"
     HELP_EXTRA = ("Filter syntax", FILTER_SYNTAX)
     AUTO_FOCUS = "#contacts-table"
+    SEARCH_ID = "search"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # priority: handled the moment the key arrives, so keys typed right after
@@ -131,7 +135,6 @@ class ContactsScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._search_burst = SearchBurst(self, self._apply_search, SEARCH_DEBOUNCE)
         self._demo_running = False
         self._counts = TableCounts()
 
@@ -176,10 +179,6 @@ class ContactsScreen(Screen[None]):
         return self.query_one("#contacts-table", ContactsTable)
 
     @property
-    def search_input(self) -> Input:
-        return self.query_one("#search", Input)
-
-    @property
     def filter_panel(self) -> FilterPanel | None:
         """The filter builder, once `f` opened it."""
         return panel_of(self)
@@ -201,16 +200,20 @@ class ContactsScreen(Screen[None]):
         if self.table.count is not None and not self.table.is_loading:
             self.table.reload()
 
+    # -- the flows ------------------------------------------------------------------------
+    def _run_flow(self, flow: Flow, group: str, *, exclusive: bool = False) -> None:
+        """`flow` (of contact_actions.py, csv_flows.py) in a worker of this screen, where
+        it awaits its dialogs."""
+        self.run_worker(flow(self, self.table), group=group, exclusive=exclusive)
+
     # -- delete, undo, edit: contact_actions.py ------------------------------------------
     # Delete and undo never cancel each other (the undo stack's `busy` turns the
     # second one away with a notice); a second edit replaces the first.
-    @work(group="contacts-delete")
-    async def action_delete_contacts(self) -> None:
-        await contact_actions.delete_selected(self, self.table)
+    def action_delete_contacts(self) -> None:
+        self._run_flow(contact_actions.delete_selected, "contacts-delete")
 
-    @work(group="contacts-delete")
-    async def action_undo_last(self) -> None:
-        await contact_actions.undo_last(self, self.table)
+    def action_undo_last(self) -> None:
+        self._run_flow(contact_actions.undo_last, "contacts-delete")
 
     # -- the actions menu: bulk_flows.py -------------------------------------------------
     # The menu opens at once (keys typed right after `A` reach it); the chosen action
@@ -225,9 +228,8 @@ class ContactsScreen(Screen[None]):
     ) -> None:
         await bulk_flows.run_choice(self, self.table, request, choice)
 
-    @work(exclusive=True, group="contacts-edit")
-    async def action_edit_contact(self) -> None:
-        await contact_actions.edit_current(self, self.table)
+    def action_edit_contact(self) -> None:
+        self._run_flow(contact_actions.edit_current, "contacts-edit", exclusive=True)
 
     # -- filters and segments ------------------------------------------------------------
     async def action_toggle_filter(self) -> None:
@@ -289,13 +291,11 @@ class ContactsScreen(Screen[None]):
         await segment_flows.save_segment(self, panel)
 
     # -- CSV import / export: csv_flows.py -----------------------------------------------
-    @work(group="contacts-csv")
-    async def action_import_csv(self) -> None:
-        await csv_flows.import_contacts(self, self.table)
+    def action_import_csv(self) -> None:
+        self._run_flow(csv_flows.import_contacts, "contacts-csv")
 
-    @work(group="contacts-csv")
-    async def action_export_csv(self) -> None:
-        await csv_flows.export_contacts(self, self.table)
+    def action_export_csv(self) -> None:
+        self._run_flow(csv_flows.export_contacts, "contacts-csv")
 
     # -- memberships: membership_flows.py ------------------------------------------------
     def action_open_contact(self) -> None:
@@ -313,17 +313,7 @@ class ContactsScreen(Screen[None]):
             self.table.reload()
         self.table.focus()
 
-    # -- search ------------------------------------------------------------------------
-    # Focus changes use set_focus (immediate), not widget.focus() (deferred): keys
-    # typed right after `/` (a fast typist, a paste, tmux) must land in the box.
-    def action_focus_search(self) -> None:
-        self.set_focus(self.search_input)
-
-    def action_leave_search(self) -> None:
-        if self.focused is self.search_input:
-            self._search_burst.flush()
-            self.set_focus(self.table)
-
+    # -- search (TableSearch) -----------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave_search":
             return self.focused is self.search_input
@@ -339,21 +329,6 @@ class ContactsScreen(Screen[None]):
             # (a `d` pressed on one of its lists must not open the delete dialog).
             return True if self.focused in (None, self.table) else None
         return True
-
-    @on(Input.Changed, "#search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        self._search_burst.changed()
-
-    @on(Input.Submitted, "#search")
-    def _search_submitted(self, event: Input.Submitted) -> None:
-        self._search_burst.flush()
-        self.set_focus(self.table)
-
-    def _apply_search(self) -> None:
-        table = self.table
-        text = self.search_input.value
-        if normalize_term(text) != normalize_term(table.contact_query.search):
-            table.contact_query = replace(table.contact_query, search=text)
 
     # -- count line ---------------------------------------------------------------------
     @on(ContactsTable.CountChanged)
@@ -375,10 +350,6 @@ class ContactsScreen(Screen[None]):
     def _selection_changed(self, event: ContactsTable.SelectionChanged) -> None:
         self._counts.selection_changed(event)
         self.update_count_line()
-
-    @on(ContactsTable.LoadFailed)
-    def _load_failed(self, event: ContactsTable.LoadFailed) -> None:
-        self.notify(escape_markup(event.message), title="Database error", severity="error")
 
     def update_count_line(self) -> None:
         """Also called when the filter panel is shown or hidden: while hidden, the
