@@ -10,6 +10,8 @@ dialog, waits for it to close, then sums up what happened.
   there is one, else the contacts the table shows (search + filter, a loaded
   segment included) to a file the user names (default
   `contacts-YYYY-MM-DD.csv` in the current directory).
+- `export_to_file(screen, table, scope)` -- the export dialog for a scope chosen
+  elsewhere (the actions menu's export).
 """
 
 from __future__ import annotations
