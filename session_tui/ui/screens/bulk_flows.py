@@ -22,28 +22,25 @@ History events name the actor as every change made in the TUI does: the OS user.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from textual.screen import Screen
 
 from session_tui.data.bulk_memberships import (
-    BulkCancelled,
     BulkKind,
     BulkPlan,
     BulkResult,
     apply_plan,
 )
-from session_tui.data.csvio.exporter import default_export_name
-from session_tui.data.db import describe_error
 from session_tui.data.validation import ValidationError
 from session_tui.ui.context import session
 from session_tui.ui.modals.actions_menu import ActionsMenu, BulkChoice
 from session_tui.ui.modals.bulk_dialogs import BulkActionDialog
 from session_tui.ui.modals.confirm import ConfirmModal
-from session_tui.ui.modals.export_csv import ExportCsvModal, ExportOutcome, ExportScope
-from session_tui.ui.screens import contact_actions
+from session_tui.ui.modals.export_csv import ExportScope
+from session_tui.ui.screens import contact_actions, csv_flows
 from session_tui.ui.undo import BulkChange
 from session_tui.ui.user_text import clean, escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
@@ -92,13 +89,8 @@ def open_menu(
 ) -> None:
     """Freeze the ids and open the menu at once -- keys typed right after `A` go to
     it -- then `then(request, choice)` (the screen runs `run_choice` in a worker)."""
-    app = screen.app
-    if table.selection_pending:
-        app.notify("Still selecting… try again in a moment.", severity="warning")
-        return
-    ids = table.ids_for_action()  # frozen here: every action works on exactly these
-    if not ids:
-        app.notify("No contact to act on here.", severity="warning")
+    ids = contact_actions.ids_to_act_on(screen, table, "No contact to act on here.")
+    if ids is None:
         return
     request = MenuRequest(ids, menu_subject(table, ids))
 
@@ -108,7 +100,7 @@ def open_menu(
         else:
             then(request, choice)
 
-    app.push_screen(ActionsMenu(request.subject), chosen)
+    screen.app.push_screen(ActionsMenu(request.subject), chosen)
 
 
 async def run_choice(
@@ -127,18 +119,8 @@ async def run_choice(
 async def export_ids(
     screen: Screen[None], table: ContactsTable, ids: frozenset[int], subject: str
 ) -> None:
-    app = screen.app
     what = f"the {subject}" if table.selected_ids() else f"{plural(len(ids))} ({subject})"
-    scope = ExportScope(what, len(ids), ids=ids)
-    outcome: ExportOutcome | None = await app.push_screen_wait(
-        ExportCsvModal(scope, default_export_name())
-    )
-    if outcome is not None:
-        app.notify(
-            f"Exported {plural(outcome.exported)} to {escape_markup(outcome.path)}",
-            title="Export finished",
-        )
-    table.focus()
+    await csv_flows.export_to_file(screen, table, ExportScope(what, len(ids), ids=ids))
 
 
 # -- grant, extend, payment type, cancel ---------------------------------------------------
@@ -211,41 +193,27 @@ async def _ask_and_apply(
         app.notify("Cancelled: nothing was changed.")
         table.focus()
         return
-    result = await _apply(screen, plan, past=warning is not None)
+    result = await _apply(screen, table, plan, past=warning is not None)
     table.reload()
     table.focus()
     if result is not None:
         _done(screen, result)
 
 
-async def _apply(screen: Screen[None], plan: BulkPlan, *, past: bool) -> BulkResult | None:
+_APPLY_TOASTS = contact_actions.JobToasts(
+    "Cancelled: nothing was changed.", "Nothing was changed", explained=(ValidationError,)
+)
+
+
+async def _apply(
+    screen: Screen[None], table: ContactsTable, plan: BulkPlan, *, past: bool
+) -> BulkResult | None:
     """Apply the confirmed plan in a thread, with progress for large selections;
     None (and a toast) when it was cancelled or refused: then nothing was written."""
-    app, ctx = screen.app, session(screen)
-    progress_title = WORDS[plan.action.kind][2].format(clean(plan.counts.product))
-    progress = contact_actions.show_progress(screen, progress_title, len(plan.ids))
-    try:
-        result = await asyncio.to_thread(
-            apply_plan,
-            ctx.db,
-            plan,
-            allow_past=True if past else None,
-            progress=progress.report if progress else None,
-            cancelled=progress.cancel_requested.is_set if progress else None,
-            clock=ctx.clock,
-        )
-    except BulkCancelled:
-        app.notify("Cancelled: nothing was changed.")
-        return None
-    except ValidationError as exc:
-        contact_actions.show_error(screen, f"Nothing was changed: {exc.message}")
-        return None
-    except Exception as exc:  # noqa: BLE001 - shown to the user
-        contact_actions.show_error(screen, f"Nothing was changed: {describe_error(exc)}")
-        return None
-    finally:
-        contact_actions.close_progress(progress)
-    return result
+    ctx = session(screen)
+    title = WORDS[plan.action.kind][2].format(clean(plan.counts.product))
+    job = partial(apply_plan, ctx.db, plan, allow_past=True if past else None, clock=ctx.clock)
+    return await contact_actions.run_job(screen, table, job, title, len(plan.ids), _APPLY_TOASTS)
 
 
 def _done(screen: Screen[None], result: BulkResult) -> None:

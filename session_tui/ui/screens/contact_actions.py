@@ -28,13 +28,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from rich.text import Text
 from textual.screen import Screen
 
 from session_tui import locations
-from session_tui.data.bulk_common import BulkCancelled
+from session_tui.data.bulk_common import CancelFn, ProgressFn
 from session_tui.data.bulk_undo import UndoConflict, undo_bulk
 from session_tui.data.db import describe_error
 from session_tui.data.deletion import (
@@ -58,6 +60,16 @@ from session_tui.ui.wording import plural
 
 PREVIEW = 5  # names shown in the confirmation
 PROGRESS_FROM = 1_000  # show a progress dialog from this many contacts
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Job(Protocol[T_co]):
+    """A database job that reports its progress and stops (writing nothing) when
+    `cancelled()` says so: `partial(delete_contacts, db, ids)`."""
+
+    def __call__(self, *, progress: ProgressFn | None, cancelled: CancelFn | None) -> T_co: ...
 
 
 def undo_available(app: SessionContext) -> int:
@@ -136,6 +148,28 @@ def undo_busy(screen: Screen[None]) -> bool:
     return False
 
 
+def still_selecting(screen: Screen[None], table: ContactsTable) -> bool:
+    """A select-all or invert is still being computed (says so): act on nothing yet."""
+    if table.selection_pending:
+        screen.app.notify("Still selecting… try again in a moment.", severity="warning")
+        return True
+    return False
+
+
+def ids_to_act_on(
+    screen: Screen[None], table: ContactsTable, nothing_here: str
+) -> frozenset[int] | None:
+    """The selected contacts, or the current one, frozen now: exactly these are shown
+    and changed. None, said, while still selecting or when there is no contact here."""
+    if still_selecting(screen, table):
+        return None
+    ids = table.ids_for_action()
+    if not ids:
+        screen.app.notify(nothing_here, severity="warning")
+        return None
+    return ids
+
+
 def show_progress(screen: Screen[None], title: str, size: int) -> ProgressModal | None:
     """A progress dialog, shown from `PROGRESS_FROM` contacts on."""
     if size < PROGRESS_FROM:
@@ -150,6 +184,52 @@ def close_progress(modal: ProgressModal | None) -> None:
         modal.dismiss(None)
 
 
+@dataclass(frozen=True)
+class JobToasts:
+    """What a job's toasts say when it did not go through: `cancelled` after Cancel,
+    an error toast starting with `failed` otherwise. Errors of the `explained` kinds
+    say why themselves, others are told as database errors; those of the `passed_on`
+    kinds are left to the caller."""
+
+    cancelled: str
+    failed: str
+    explained: tuple[type[Exception], ...] = ()
+    passed_on: tuple[type[Exception], ...] = ()
+
+
+async def run_job(
+    screen: Screen[None],
+    table: ContactsTable,
+    job: Job[T],
+    title: str,
+    size: int,
+    toasts: JobToasts,
+) -> T | None:
+    """`job` run in a thread, with a progress dialog titled `title` (and Cancel) when it
+    handles `size` >= `PROGRESS_FROM` contacts. None when it was cancelled (the focus
+    goes back to `table`) or failed: then nothing was written, and a toast says so.
+    An error of the `toasts.passed_on` kinds is raised again, once the dialog is closed."""
+    progress = show_progress(screen, title, size)
+    try:
+        return await asyncio.to_thread(
+            job,
+            progress=progress.report if progress else None,
+            cancelled=progress.cancel_requested.is_set if progress else None,
+        )
+    except Cancelled:
+        screen.app.notify(toasts.cancelled)
+        table.focus()
+    except toasts.passed_on:
+        raise
+    except toasts.explained as exc:
+        show_error(screen, f"{toasts.failed}: {exc}")
+    except Exception as exc:  # noqa: BLE001 - shown to the user
+        show_error(screen, f"{toasts.failed}: {describe_error(exc)}")
+    finally:
+        close_progress(progress)
+    return None
+
+
 def next_undo(app: SessionContext) -> str:
     """What `u` undoes now, as a sentence to append to a toast (empty: nothing)."""
     entry = app.undo.peek()
@@ -158,24 +238,19 @@ def next_undo(app: SessionContext) -> str:
 
 
 # -- delete ---------------------------------------------------------------------------
-
+_DELETE_TOASTS = JobToasts("Cancelled: nothing was deleted.", "Nothing was deleted")
 
 async def delete_selected(
     screen: Screen[None], table: ContactsTable, ids: frozenset[int] | None = None
 ) -> None:
     """Delete `ids` (frozen by the caller: the actions menu), else the selected
     contacts or the current one."""
-    app = screen.app
     if undo_busy(screen):
         return
     if ids is None:
-        if table.selection_pending:
-            app.notify("Still selecting… try again in a moment.", severity="warning")
+        ids = ids_to_act_on(screen, table, "No contact to delete here.")
+        if ids is None:
             return
-        ids = table.ids_for_action()  # frozen here: exactly these are shown and deleted
-    if not ids:
-        app.notify("No contact to delete here.", severity="warning")
-        return
     undo = session(screen).undo
     undo.busy = True
     try:
@@ -210,25 +285,10 @@ async def _confirm_and_delete(
         table.focus()
         return
 
-    progress = show_progress(screen, f"Deleting {plural(n)}", n)
-    try:
-        result = await asyncio.to_thread(
-            delete_contacts,
-            db,
-            ids,
-            progress=progress.report if progress else None,
-            cancelled=progress.cancel_requested.is_set if progress else None,
-        )
-    except Cancelled:
-        close_progress(progress)
-        app.notify("Cancelled: nothing was deleted.")
-        table.focus()
+    job = partial(delete_contacts, db, ids)
+    result = await run_job(screen, table, job, f"Deleting {plural(n)}", n, _DELETE_TOASTS)
+    if result is None:
         return
-    except Exception as exc:  # noqa: BLE001 - shown to the user
-        close_progress(progress)
-        show_error(screen, f"Nothing was deleted: {describe_error(exc)}")
-        return
-    close_progress(progress)
     session(screen).undo.push(Deletion(result, was_selection))
     table.discard_ids(result.ids)
     table.reload()
@@ -242,7 +302,15 @@ async def _confirm_and_delete(
 
 
 # -- undo -----------------------------------------------------------------------------
-
+_RESTORE_TOASTS = JobToasts(
+    "Cancelled: nothing was restored; u tries again.",
+    "Undo failed",
+    explained=(RestoreConflict, BackupError),
+)
+# A conflict leaves the stack (see `_undo_bulk`): it is not told as a failure.
+_UNDO_TOASTS = JobToasts(
+    "Cancelled: nothing was undone; u tries again.", "Undo failed", passed_on=(UndoConflict,)
+)
 
 async def undo_last(screen: Screen[None], table: ContactsTable) -> None:
     if undo_busy(screen):
@@ -279,29 +347,10 @@ async def _undo_entry(screen: Screen[None], table: ContactsTable, entry: Undoabl
 async def _restore(screen: Screen[None], table: ContactsTable, deletion: Deletion) -> None:
     app, ctx = screen.app, session(screen)
     n = deletion.result.contacts
-    progress = show_progress(screen, f"Restoring {plural(n)}", n)
-    try:
-        await asyncio.to_thread(
-            restore_backup,
-            ctx.db,
-            deletion.result.backup_path,
-            progress=progress.report if progress else None,
-            cancelled=progress.cancel_requested.is_set if progress else None,
-        )
-    except Cancelled:
-        close_progress(progress)
-        app.notify("Cancelled: nothing was restored; u tries again.")
-        table.focus()
+    job = partial(restore_backup, ctx.db, deletion.result.backup_path)
+    restored = await run_job(screen, table, job, f"Restoring {plural(n)}", n, _RESTORE_TOASTS)
+    if restored is None:
         return
-    except (RestoreConflict, BackupError) as exc:
-        close_progress(progress)
-        show_error(screen, f"Undo failed: {exc}")
-        return
-    except Exception as exc:  # noqa: BLE001 - shown to the user
-        close_progress(progress)
-        show_error(screen, f"Undo failed: {describe_error(exc)}")
-        return
-    close_progress(progress)
     ctx.undo.discard(deletion)
     if deletion.was_selection:
         table.select_ids(deletion.result.ids)
@@ -317,33 +366,18 @@ async def _restore(screen: Screen[None], table: ContactsTable, deletion: Deletio
 async def _undo_bulk(screen: Screen[None], table: ContactsTable, change: BulkChange) -> None:
     app, ctx = screen.app, session(screen)
     n = change.memberships
-    progress = show_progress(screen, f"Undoing {change.what()}", n)
     try:
-        result = await asyncio.to_thread(
-            undo_bulk,
-            ctx.db,
-            change.record,
-            progress=progress.report if progress else None,
-            cancelled=progress.cancel_requested.is_set if progress else None,
-        )
-    except BulkCancelled:
-        close_progress(progress)
-        app.notify("Cancelled: nothing was undone; u tries again.")
-        table.focus()
-        return
+        job = partial(undo_bulk, ctx.db, change.record)
+        result = await run_job(screen, table, job, f"Undoing {change.what()}", n, _UNDO_TOASTS)
     except UndoConflict as exc:
         # Those memberships changed since: this entry can never be undone as it
         # stands, so it leaves the stack and `u` reaches the older ones.
-        close_progress(progress)
         ctx.undo.discard(change)
         show_error(screen, f"Undo refused: {exc}.{next_undo(ctx)}")
         table.focus()
         return
-    except Exception as exc:  # noqa: BLE001 - shown to the user
-        close_progress(progress)
-        show_error(screen, f"Undo failed: {describe_error(exc)}")
+    if result is None:
         return
-    close_progress(progress)
     ctx.undo.discard(change)
     table.reload()
     table.focus()

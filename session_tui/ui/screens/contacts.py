@@ -27,8 +27,10 @@ Interface for the other features on this screen
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from typing import ClassVar
+from functools import partial
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -41,7 +43,7 @@ from textual.worker import get_current_worker
 from session_tui.data.db import Database, describe_error
 from session_tui.data.demo import generate_demo
 from session_tui.data.filters import Group
-from session_tui.data.search import normalize_term
+from session_tui.data.repositories.contacts import ContactQuery
 from session_tui.ui.context import session
 from session_tui.ui.filter_help import FILTER_SYNTAX
 from session_tui.ui.modals.actions_menu import BulkChoice
@@ -52,53 +54,32 @@ from session_tui.ui.screens import (
     membership_flows,
     segment_flows,
 )
+from session_tui.ui.screens.table_search import TableSearch
 from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.filter_panel import FilterPanel, panel_of
-from session_tui.ui.widgets.search_burst import SearchBurst
+from session_tui.ui.widgets.paged_table.count_line import TableCounts
+from session_tui.ui.widgets.paged_table.count_line import count_line as table_count_line
 
-SEARCH_DEBOUNCE = 0.05  # keystrokes closer than this are one burst (one query at its end)
 DEMO_CONTACTS = 2000
 
-
-def count_line(
-    count: int | None,
-    total: int | None,
-    selected: int,
-    hidden: int | None,
-    *,
-    pending: bool = False,
-    restricted_by: str = "filter",
-    applied: str = "",
-) -> str:
-    """The text of the count line, e.g. "1,204 of 52,310 contacts · 3 selected (1 hidden…)";
-    `applied` (e.g. `Segment "GP or free"`) goes first when given."""
-    if count is None or total is None:
-        text = "Counting contacts…"
-    elif count == total:
-        text = f"{total:,} contact{'s' if total != 1 else ''}"
-    else:
-        text = f"{count:,} of {total:,} contacts"
-    if applied:
-        text = f"{applied} · {text}"
-    if pending:
-        text += " · selecting…"
-    elif selected:
-        text += f" · {selected:,} selected"
-        if hidden is None:
-            text += " (…)"
-        elif hidden:
-            text += f" ({hidden:,} hidden by the {restricted_by})"
-    return text
+# A flow of the Contacts screen: one coroutine, from its first dialog to its last toast.
+Flow = Callable[[Screen[None], ContactsTable], Coroutine[Any, Any, None]]
 
 
-class ContactsScreen(Screen[None]):
+# The contacts' count line, e.g. "1,204 of 52,310 contacts · 3 selected (1 hidden by the
+# filter)": the tables' shared wording, with "contact" for the noun.
+count_line = partial(table_count_line, "contact", restricted_by="filter")
+
+
+class ContactsScreen(TableSearch[ContactQuery]):
     """The start screen: every contact, searchable, selectable."""
 
     CSS_PATH = "contacts.tcss"
     HELP_SECTION = "Contacts"
     HELP_EXTRA = ("Filter syntax", FILTER_SYNTAX)
     AUTO_FOCUS = "#contacts-table"
+    SEARCH_ID = "search"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # priority: handled the moment the key arrives, so keys typed right after
@@ -154,13 +135,8 @@ class ContactsScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._search_burst = SearchBurst(self, self._apply_search, SEARCH_DEBOUNCE)
         self._demo_running = False
-        self._count: int | None = None
-        self._total: int | None = None
-        self._selected = 0
-        self._hidden: int | None = 0
-        self._pending = False
+        self._counts = TableCounts()
 
     @property
     def db(self) -> Database:
@@ -203,10 +179,6 @@ class ContactsScreen(Screen[None]):
         return self.query_one("#contacts-table", ContactsTable)
 
     @property
-    def search_input(self) -> Input:
-        return self.query_one("#search", Input)
-
-    @property
     def filter_panel(self) -> FilterPanel | None:
         """The filter builder, once `f` opened it."""
         return panel_of(self)
@@ -228,16 +200,20 @@ class ContactsScreen(Screen[None]):
         if self.table.count is not None and not self.table.is_loading:
             self.table.reload()
 
+    # -- the flows ------------------------------------------------------------------------
+    def _run_flow(self, flow: Flow, group: str, *, exclusive: bool = False) -> None:
+        """`flow` (of contact_actions.py, csv_flows.py) in a worker of this screen, where
+        it awaits its dialogs."""
+        self.run_worker(flow(self, self.table), group=group, exclusive=exclusive)
+
     # -- delete, undo, edit: contact_actions.py ------------------------------------------
     # Delete and undo never cancel each other (the undo stack's `busy` turns the
     # second one away with a notice); a second edit replaces the first.
-    @work(group="contacts-delete")
-    async def action_delete_contacts(self) -> None:
-        await contact_actions.delete_selected(self, self.table)
+    def action_delete_contacts(self) -> None:
+        self._run_flow(contact_actions.delete_selected, "contacts-delete")
 
-    @work(group="contacts-delete")
-    async def action_undo_last(self) -> None:
-        await contact_actions.undo_last(self, self.table)
+    def action_undo_last(self) -> None:
+        self._run_flow(contact_actions.undo_last, "contacts-delete")
 
     # -- the actions menu: bulk_flows.py -------------------------------------------------
     # The menu opens at once (keys typed right after `A` reach it); the chosen action
@@ -252,9 +228,8 @@ class ContactsScreen(Screen[None]):
     ) -> None:
         await bulk_flows.run_choice(self, self.table, request, choice)
 
-    @work(exclusive=True, group="contacts-edit")
-    async def action_edit_contact(self) -> None:
-        await contact_actions.edit_current(self, self.table)
+    def action_edit_contact(self) -> None:
+        self._run_flow(contact_actions.edit_current, "contacts-edit", exclusive=True)
 
     # -- filters and segments ------------------------------------------------------------
     async def action_toggle_filter(self) -> None:
@@ -316,13 +291,11 @@ class ContactsScreen(Screen[None]):
         await segment_flows.save_segment(self, panel)
 
     # -- CSV import / export: csv_flows.py -----------------------------------------------
-    @work(group="contacts-csv")
-    async def action_import_csv(self) -> None:
-        await csv_flows.import_contacts(self, self.table)
+    def action_import_csv(self) -> None:
+        self._run_flow(csv_flows.import_contacts, "contacts-csv")
 
-    @work(group="contacts-csv")
-    async def action_export_csv(self) -> None:
-        await csv_flows.export_contacts(self, self.table)
+    def action_export_csv(self) -> None:
+        self._run_flow(csv_flows.export_contacts, "contacts-csv")
 
     # -- memberships: membership_flows.py ------------------------------------------------
     def action_open_contact(self) -> None:
@@ -340,55 +313,28 @@ class ContactsScreen(Screen[None]):
             self.table.reload()
         self.table.focus()
 
-    # -- search ------------------------------------------------------------------------
-    # Focus changes use set_focus (immediate), not widget.focus() (deferred): keys
-    # typed right after `/` (a fast typist, a paste, tmux) must land in the box.
-    def action_focus_search(self) -> None:
-        self.set_focus(self.search_input)
-
-    def action_leave_search(self) -> None:
-        if self.focused is self.search_input:
-            self._search_burst.flush()
-            self.set_focus(self.table)
-
+    # -- search (TableSearch) -----------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave_search":
             return self.focused is self.search_input
         if action == "focus_search":
             # "/" types itself into any text box (the search box, the filter panel…)
-            return self._total != 0 and not isinstance(self.focused, Input | TextArea)
+            return self._counts.total != 0 and not isinstance(self.focused, Input | TextArea)
         if action == "fill_demo":
-            return self._total == 0 and not self._demo_running
+            return self._counts.total == 0 and not self._demo_running
         if action in ("delete_contacts", "edit_contact", "open_contact", "actions_menu"):
-            if self._total == 0:
+            if self._counts.total == 0:
                 return False  # nothing to act on in the empty state (u still works)
             # They act on the table's contacts: not while focus is in the filter panel
             # (a `d` pressed on one of its lists must not open the delete dialog).
             return True if self.focused in (None, self.table) else None
         return True
 
-    @on(Input.Changed, "#search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        self._search_burst.changed()
-
-    @on(Input.Submitted, "#search")
-    def _search_submitted(self, event: Input.Submitted) -> None:
-        self._search_burst.flush()
-        self.set_focus(self.table)
-
-    def _apply_search(self) -> None:
-        table = self.table
-        text = self.search_input.value
-        if normalize_term(text) != normalize_term(table.contact_query.search):
-            table.contact_query = replace(table.contact_query, search=text)
-
     # -- count line ---------------------------------------------------------------------
     @on(ContactsTable.CountChanged)
     def _count_changed(self, event: ContactsTable.CountChanged) -> None:
-        # While `counting`, the first rows are shown and the real count is on its way.
-        self._count = None if event.counting else event.count
-        was_empty = self._total == 0
-        self._total = event.total
+        was_empty = self._counts.total == 0
+        self._counts.counted(event)
         self.update_count_line()
         empty = event.total == 0
         self.query_one("#empty-state").display = empty
@@ -402,12 +348,8 @@ class ContactsScreen(Screen[None]):
 
     @on(ContactsTable.SelectionChanged)
     def _selection_changed(self, event: ContactsTable.SelectionChanged) -> None:
-        self._selected, self._hidden, self._pending = event.selected, event.hidden, event.pending
+        self._counts.selection_changed(event)
         self.update_count_line()
-
-    @on(ContactsTable.LoadFailed)
-    def _load_failed(self, event: ContactsTable.LoadFailed) -> None:
-        self.notify(escape_markup(event.message), title="Database error", severity="error")
 
     def update_count_line(self) -> None:
         """Also called when the filter panel is shown or hidden: while hidden, the
@@ -419,15 +361,12 @@ class ContactsScreen(Screen[None]):
         if panel is not None and not panel.display and query.filter is not None:
             applied = panel.description()
         self.query_one("#count-line", Static).update(
-            count_line(
-                self._count, self._total, self._selected, self._hidden,
-                pending=self._pending, restricted_by=by, applied=applied,
-            )
+            self._counts.line("contact", restricted_by=by, applied=applied)
         )
 
     # -- empty state: demo data ---------------------------------------------------------
     def action_fill_demo(self) -> None:
-        if self._total != 0 or self._demo_running:
+        if self._counts.total != 0 or self._demo_running:
             return
         self._demo_running = True
         self.refresh_bindings()

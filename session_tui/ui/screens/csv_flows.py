@@ -10,6 +10,8 @@ dialog, waits for it to close, then sums up what happened.
   there is one, else the contacts the table shows (search + filter, a loaded
   segment included) to a file the user names (default
   `contacts-YYYY-MM-DD.csv` in the current directory).
+- `export_to_file(screen, table, scope)` -- the export dialog for a scope chosen
+  elsewhere (the actions menu's export).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from textual.screen import Screen
 from session_tui.data.csvio.exporter import default_export_name
 from session_tui.ui.modals.export_csv import ExportCsvModal, ExportOutcome, ExportScope
 from session_tui.ui.modals.import_csv import ImportCsvModal, ImportOutcome
+from session_tui.ui.screens.contact_actions import still_selecting
 from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.wording import plural
@@ -60,14 +63,18 @@ def export_scope(table: ContactsTable) -> ExportScope:
 
 
 async def export_contacts(screen: Screen[None], table: ContactsTable) -> None:
-    app = screen.app
-    if table.selection_pending:
-        app.notify("Still selecting… try again in a moment.", severity="warning")
+    if still_selecting(screen, table):
         return
     scope = export_scope(table)
     if scope.count == 0:
-        app.notify("No contacts to export here.", severity="warning")
+        screen.app.notify("No contacts to export here.", severity="warning")
         return
+    await export_to_file(screen, table, scope)
+
+
+async def export_to_file(screen: Screen[None], table: ContactsTable, scope: ExportScope) -> None:
+    """The export dialog for `scope`; a toast names the file written."""
+    app = screen.app
     outcome: ExportOutcome | None = await app.push_screen_wait(
         ExportCsvModal(scope, default_export_name())
     )

@@ -34,36 +34,24 @@ from session_tui.data.db import describe_error
 from session_tui.data.models import PaymentType, Status
 from session_tui.data.repositories.memberships import MembershipQuery, MembershipRow
 from session_tui.data.repositories.products import ProductsRepository
-from session_tui.data.search import normalize_term
 from session_tui.ui.context import session
 from session_tui.ui.screens import membership_bulk
 from session_tui.ui.screens.contact_detail import ContactDetailScreen
 from session_tui.ui.screens.membership_changes import MembershipChanges
+from session_tui.ui.screens.table_search import TableSearch
 from session_tui.ui.user_text import escape_markup, literal
 from session_tui.ui.widgets.contacts.table import ContactsTable
-from session_tui.ui.widgets.memberships.table import MembershipsTable
-from session_tui.ui.widgets.paged_table.count_line import TableCounts, count_line
-from session_tui.ui.widgets.search_burst import SearchBurst
+from session_tui.ui.widgets.memberships.table import MembershipsTable, MembershipsTableQuery
+from session_tui.ui.widgets.paged_table.count_line import TableCounts
 
 
-def memberships_count_line(
-    count: int | None,
-    total: int | None,
-    selected: int = 0,
-    hidden: int | None = 0,
-    *,
-    pending: bool = False,
-) -> str:
-    """E.g. "1,204 of 52,310 memberships · 3 selected (1 hidden by the search/filters)"."""
-    return count_line("membership", count, total, selected, hidden, pending=pending)
-
-
-class MembershipsScreen(MembershipChanges[None]):
+class MembershipsScreen(TableSearch[MembershipsTableQuery], MembershipChanges[None]):
     """Every membership: email, name, product, payment type, status, started, expires."""
 
     CSS_PATH = "memberships.tcss"
     HELP_SECTION = "Memberships"
     AUTO_FOCUS = "#memberships-table"
+    SEARCH_ID = "memberships-search"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # priority (like Contacts): acts the moment the key arrives, so type-ahead
@@ -100,7 +88,6 @@ class MembershipsScreen(MembershipChanges[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self._search_burst = SearchBurst(self, self._apply_search)
         self._pending_product: int | None = None
         self._products_loaded = False
         self._counts = TableCounts()
@@ -134,10 +121,6 @@ class MembershipsScreen(MembershipChanges[None]):
     @property
     def table(self) -> MembershipsTable:
         return self.query_one("#memberships-table", MembershipsTable)
-
-    @property
-    def search_input(self) -> Input:
-        return self.query_one("#memberships-search", Input)
 
     def show_product(self, product_id: int) -> None:
         """Show only this product's memberships (other filters reset)."""
@@ -198,13 +181,8 @@ class MembershipsScreen(MembershipChanges[None]):
                 select.clear()
 
     # -- search and filters ------------------------------------------------------------------
-    def action_focus_search(self) -> None:
-        self.set_focus(self.search_input)
-
-    def action_leave_search(self) -> None:
-        if self.focused is self.search_input or isinstance(self.focused, Select):
-            self._search_burst.flush()
-            self.set_focus(self.table)
+    def _in_search(self) -> bool:
+        return self.focused is self.search_input or isinstance(self.focused, Select)
 
     def action_focus_filters(self) -> None:
         self.set_focus(self.query_one("#filter-product", Select))
@@ -222,21 +200,6 @@ class MembershipsScreen(MembershipChanges[None]):
         if action == "open_contact":
             return self.table.current_membership is not None
         return True
-
-    @on(Input.Changed, "#memberships-search")
-    def _search_changed(self) -> None:
-        self._search_burst.changed()
-
-    @on(Input.Submitted, "#memberships-search")
-    def _search_submitted(self) -> None:
-        self._search_burst.flush()
-        self.set_focus(self.table)
-
-    def _apply_search(self) -> None:
-        table = self.table
-        text = self.search_input.value
-        if normalize_term(text) != normalize_term(table.table_query.search):
-            table.table_query = replace(table.table_query, search=text)
 
     @on(Select.Changed)
     def _filter_changed(self, event: Select.Changed) -> None:
@@ -282,10 +245,6 @@ class MembershipsScreen(MembershipChanges[None]):
     @on(ContactsTable.Highlighted)
     def _highlighted(self) -> None:
         self.refresh_bindings()
-
-    @on(ContactsTable.LoadFailed)
-    def _load_failed(self, event: ContactsTable.LoadFailed) -> None:
-        self.notify(escape_markup(event.message), title="Database error", severity="error")
 
     # -- actions -------------------------------------------------------------------------------
     def _current(self) -> MembershipRow | None:

@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.strip import Strip
 
 from session_tui.data.db import Database
@@ -73,7 +73,7 @@ from session_tui.data.search import normalize_term
 from session_tui.ui.user_text import literal
 from session_tui.ui.widgets.contacts.rows import STATUSES, contact_strip, joined_text
 from session_tui.ui.widgets.paged_table import PAGE_SIZE, Column, Paint
-from session_tui.ui.widgets.paged_table.sortable import SortablePagedTable
+from session_tui.ui.widgets.paged_table.sortable import SortablePagedTable, table_bindings
 from session_tui.ui.widgets.paged_table.source import WidgetOptions
 
 if TYPE_CHECKING:
@@ -99,31 +99,9 @@ class ContactsTable(SortablePagedTable[ContactRow, ContactQuery]):
 
     SORT_CYCLE = SORT_CYCLE
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False, id="table.up"),
-        Binding("down,j", "cursor_down", "Down", show=False, id="table.down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="table.page_up"),
-        Binding("pagedown", "page_down", "Page down", show=False, id="table.page_down"),
-        Binding("home,g", "first", "First contact", show=False, id="table.first"),
-        Binding("end,G", "last", "Last contact", show=False, id="table.last"),
-        Binding("space", "toggle_select", "Select", key_display="space",
-                tooltip="Select / unselect the contact, move down", id="table.toggle_select"),
-        Binding("shift+down", "extend_down", "Extend selection down", show=False,
-                id="table.extend_down"),
-        Binding("shift+up", "extend_up", "Extend selection up", show=False,
-                id="table.extend_up"),
-        Binding("ctrl+a", "select_all", "Select all", show=False,
-                tooltip="Select every contact matching the search / filter",
-                id="table.select_all"),
-        Binding("asterisk", "invert_selection", "Invert selection", show=False,
-                tooltip="Invert the selection within the search / filter", id="table.invert"),
-        Binding("escape", "clear_selection", "Clear selection", show=False,
-                id="table.clear_selection"),
-        Binding("o", "cycle_sort", "Sort", tooltip="Sort by the next column: name, email, "
-                "status, joined", id="table.sort"),
-        Binding("O", "reverse_sort", "Reverse sort", show=False,
-                tooltip="Reverse the sort order", id="table.reverse_sort"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = table_bindings(
+        "table", "contact", "search / filter", SORT_CYCLE, in_footer=True
+    )
 
     def __init__(
         self,

@@ -32,6 +32,7 @@ from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.reactive import var
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from session_tui.data.db import describe_error
@@ -56,6 +57,11 @@ from session_tui.ui.widgets.filter_panel.rows import (
 
 TEXT_DEBOUNCE = 0.3  # seconds after the last keystroke in the text box
 APPLY_DEBOUNCE = 0.15  # seconds after the last change before the table reloads
+
+
+def labelled(row_id: str, label: str, field: Widget) -> Horizontal:
+    """A row of the panel's top: a label, then its field."""
+    return Horizontal(Label(label, classes="filter-label"), field, id=row_id)
 
 
 def panel_of(screen: DOMNode) -> FilterPanel | None:
@@ -114,29 +120,32 @@ class FilterPanel(Vertical):
     # -- layout ----------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         self.border_title = "Filter  (f hides · s saves · ctrl+n condition · ctrl+g group)"
-        with Horizontal(id="filter-segment-row"):
-            yield Label("Segment", classes="filter-label")
-            yield Select(
+        yield labelled(
+            "filter-segment-row",
+            "Segment",
+            Select(
                 [],
                 prompt="load a saved segment…",
                 compact=True,
                 id="segment-select",
                 tooltip="Load a saved segment (restores this panel)",
-            )
-        with Horizontal(id="filter-text-row"):
-            yield Label("Text", classes="filter-label")
-            yield Input(
+            ),
+        )
+        yield labelled(
+            "filter-text-row",
+            "Text",
+            Input(
                 placeholder='type a filter, e.g. product:"1:1 Coaching" status:active',
                 compact=True,
                 id="filter-text",
                 max_length=10_000,
-            )
+            ),
+        )
         yield Static("", id="filter-error", markup=False)
-        with Horizontal(id="filter-mode-row"):
-            yield Label("Match", classes="filter-label")
-            yield choice(
-                ROOT_MODES, Mode.AND, id="root-mode", tooltip="AND / OR of the rows below (ctrl+o)"
-            )
+        root_mode = choice(
+            ROOT_MODES, Mode.AND, id="root-mode", tooltip="AND / OR of the rows below (ctrl+o)"
+        )
+        yield labelled("filter-mode-row", "Match", root_mode)
         yield Vertical(id="filter-rows")
         with Horizontal(id="filter-buttons"):
             yield Button("+ Condition", compact=True, id="add-condition",

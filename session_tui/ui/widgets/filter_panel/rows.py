@@ -19,24 +19,15 @@ from textual.dom import DOMNode
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select
 
-from session_tui.data.filters import (
-    FIELD_LABELS,
-    FIELD_OPS,
-    OP_LABELS,
-    PAYMENT_VALUES,
-    STATUS_VALUES,
-    Condition,
-    FieldName,
-    FilterError,
-    Group,
-    Mode,
-    Op,
-)
+from session_tui.data import filters
+from session_tui.data.filters import Condition, FieldName, FilterError, Group, Mode, Op
 from session_tui.ui.user_text import literal
 
 T = TypeVar("T")
 
-FIELD_OPTIONS: list[tuple[Text, FieldName]] = [(Text(FIELD_LABELS[f]), f) for f in FieldName]
+FIELD_OPTIONS: list[tuple[Text, FieldName]] = [
+    (Text(filters.FIELD_LABELS[f]), f) for f in FieldName
+]
 DEFAULT_VALUES: dict[FieldName, str] = {FieldName.STATUS: "active", FieldName.PAYMENT: "paid"}
 PLACEHOLDERS: dict[FieldName, str] = {
     FieldName.SEARCH: "name or email text",
@@ -67,7 +58,7 @@ def choice(
 
 
 def _op_options(fld: FieldName) -> list[tuple[Text, Op]]:
-    return [(Text(OP_LABELS[op]), op) for op in FIELD_OPS[fld]]
+    return [(Text(filters.OP_LABELS[op]), op) for op in filters.FIELD_OPS[fld]]
 
 
 class ConditionRow(Horizontal):
@@ -83,7 +74,7 @@ class ConditionRow(Horizontal):
     ) -> None:
         super().__init__(classes="condition-row")
         self.field = fld
-        self.op = op or FIELD_OPS[fld][0]
+        self.op = op or filters.FIELD_OPS[fld][0]
         self.value = value
         self._products = list(products)
 
@@ -100,7 +91,7 @@ class ConditionRow(Horizontal):
         try:
             return Condition(self.field, self.op, self.value), ""
         except FilterError as exc:
-            return None, f"{FIELD_LABELS[self.field]}: {exc}"
+            return None, f"{filters.FIELD_LABELS[self.field]}: {exc}"
 
     # -- widgets ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -128,7 +119,7 @@ class ConditionRow(Horizontal):
                 classes="value",
             )
         if fld in (FieldName.STATUS, FieldName.PAYMENT):
-            values = STATUS_VALUES if fld is FieldName.STATUS else PAYMENT_VALUES
+            values = filters.STATUS_VALUES if fld is FieldName.STATUS else filters.PAYMENT_VALUES
             value = self.value if self.value in values else values[0]
             self.value = value
             return choice([(Text(v), v) for v in values], value, classes="value")
@@ -170,7 +161,7 @@ class ConditionRow(Horizontal):
         if not isinstance(value, FieldName) or value is self.field:
             return
         self.field = value
-        self.op = FIELD_OPS[value][0]
+        self.op = filters.FIELD_OPS[value][0]
         self.value = DEFAULT_VALUES.get(value, "")
         op_select = self.query_one(".op", Select)
         with self.prevent(Select.Changed):

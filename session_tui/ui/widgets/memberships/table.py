@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.strip import Strip
 
 from session_tui.data.db import Database
@@ -44,7 +44,7 @@ from session_tui.data.search import normalize_term
 from session_tui.ui.moments import Clock, day
 from session_tui.ui.user_text import literal
 from session_tui.ui.widgets.paged_table import Column, Paint
-from session_tui.ui.widgets.paged_table.sortable import SortablePagedTable
+from session_tui.ui.widgets.paged_table.sortable import SortablePagedTable, table_bindings
 from session_tui.ui.widgets.paged_table.source import WidgetOptions
 
 if TYPE_CHECKING:
@@ -117,37 +117,12 @@ class MembershipsTable(
 
     SORT_CYCLE = SORT_CYCLE
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor_up", "Up", show=False, id="memberships_table.up"),
-        Binding("down,j", "cursor_down", "Down", show=False, id="memberships_table.down"),
-        Binding("pageup", "page_up", "Page up", show=False, id="memberships_table.page_up"),
-        Binding("pagedown", "page_down", "Page down", show=False,
-                id="memberships_table.page_down"),
-        Binding("home,g", "first", "First membership", show=False,
-                id="memberships_table.first"),
-        Binding("end,G", "last", "Last membership", show=False, id="memberships_table.last"),
-        # Not in the footer (no room at 80 columns beside the screen's keys): in ? and
-        # the command palette.
-        Binding("space", "toggle_select", "Select", key_display="space", show=False,
-                tooltip="Select / unselect the membership, move down",
-                id="memberships_table.select"),
-        Binding("shift+down", "extend_down", "Extend selection down", show=False,
-                id="memberships_table.extend_down"),
-        Binding("shift+up", "extend_up", "Extend selection up", show=False,
-                id="memberships_table.extend_up"),
-        Binding("ctrl+a", "select_all", "Select all", show=False,
-                tooltip="Select every membership matching the search / filters",
-                id="memberships_table.select_all"),
-        Binding("asterisk", "invert_selection", "Invert selection", show=False,
-                tooltip="Invert the selection within the search / filters",
-                id="memberships_table.invert"),
-        Binding("escape", "clear_selection", "Clear selection", show=False,
-                id="memberships_table.clear_selection"),
-        Binding("o", "cycle_sort", "Sort", show=False, tooltip="Sort by the next column: email, "
-                "product, started, expires", id="memberships_table.sort"),
-        Binding("O", "reverse_sort", "Reverse sort", show=False,
-                tooltip="Reverse the sort order", id="memberships_table.reverse_sort"),
-    ]
+    # Space and o are not in the footer (no room at 80 columns beside the screen's
+    # keys): in ? and the command palette.
+    BINDINGS: ClassVar[list[BindingType]] = table_bindings(
+        "memberships_table", "membership", "search / filters", SORT_CYCLE,
+        in_footer=False, select_id="select",
+    )
 
     def __init__(
         self,

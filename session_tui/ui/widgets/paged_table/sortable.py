@@ -5,13 +5,17 @@ A click on a sortable header sorts by that column (again: reverses it), `o`
 (`action_cycle_sort`) goes to the next key of `SORT_CYCLE` ascending, `O`
 (`action_reverse_sort`) reverses the order. A subclass sets `SORT_CYCLE` and
 `sorted_query(query, key, descending)` (the query with that order).
+
+`table_bindings(…)` gives such a table its keys (cursor, selection, sort).
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from typing import ClassVar, Generic, Protocol, TypeVar
+
+from textual.binding import Binding, BindingType
 
 from session_tui.ui.widgets.paged_table.selectable import SelectablePagedTable
 from session_tui.ui.widgets.paged_table.source import Column, RowT
@@ -72,4 +76,46 @@ class SortablePagedTable(
         self.sort_by(query.sort, descending=not query.descending)
 
 
-__all__ = ["SortablePagedTable", "SortedQuery"]
+def table_bindings(
+    prefix: str,
+    noun: str,
+    restricted_by: str,
+    sort_cycle: Iterable[str],
+    *,
+    in_footer: bool,
+    select_id: str = "toggle_select",
+) -> list[BindingType]:
+    """The keys of a sortable table of `noun`s ("contact"), with the binding ids
+    `{prefix}.up`…: cursor movement, selection within the rows that `restricted_by`
+    leaves ("search / filter"), and `o` through the columns of `sort_cycle`.
+    `in_footer`: space and `o` show in the footer; `select_id` names space's id."""
+
+    def binding(
+        keys: str, action: str, description: str, name: str, tooltip: str = ""
+    ) -> Binding:
+        return Binding(keys, action, description, show=False, tooltip=tooltip,
+                       id=f"{prefix}.{name}")
+
+    return [
+        binding("up,k", "cursor_up", "Up", "up"),
+        binding("down,j", "cursor_down", "Down", "down"),
+        binding("pageup", "page_up", "Page up", "page_up"),
+        binding("pagedown", "page_down", "Page down", "page_down"),
+        binding("home,g", "first", f"First {noun}", "first"),
+        binding("end,G", "last", f"Last {noun}", "last"),
+        Binding("space", "toggle_select", "Select", key_display="space", show=in_footer,
+                tooltip=f"Select / unselect the {noun}, move down", id=f"{prefix}.{select_id}"),
+        binding("shift+down", "extend_down", "Extend selection down", "extend_down"),
+        binding("shift+up", "extend_up", "Extend selection up", "extend_up"),
+        binding("ctrl+a", "select_all", "Select all", "select_all",
+                f"Select every {noun} matching the {restricted_by}"),
+        binding("asterisk", "invert_selection", "Invert selection", "invert",
+                f"Invert the selection within the {restricted_by}"),
+        binding("escape", "clear_selection", "Clear selection", "clear_selection"),
+        Binding("o", "cycle_sort", "Sort", show=in_footer, id=f"{prefix}.sort",
+                tooltip=f"Sort by the next column: {', '.join(sort_cycle)}"),
+        binding("O", "reverse_sort", "Reverse sort", "reverse_sort", "Reverse the sort order"),
+    ]
+
+
+__all__ = ["SortablePagedTable", "SortedQuery", "table_bindings"]
