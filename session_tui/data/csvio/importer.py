@@ -120,9 +120,13 @@ class _Run:
             ids = writer.lookup([u[0] for u in unique])
         if specs:
             self._memberships(batch, first_index, specs, ids, max_batch)
-        want_sample = self.seen_rows < self.sample_rows or self.problems_kept < self.problem_rows
-        if ids is None and not want_sample and len(unique) + n_invalid == len(batch):
-            # The common case: every valid row was new.
+        # A RowVerdict is made only for the rows the report keeps: the first
+        # `sample_rows`, then rows that are not `new` while `problem_rows` lasts.
+        in_sample = self.seen_rows < self.sample_rows
+        want_problems = self.problems_kept < self.problem_rows
+        clean = len(unique) + n_invalid == len(batch)
+        if ids is None and clean and not in_sample and (n_invalid == 0 or not want_problems):
+            # The common case: every valid row was new, and none is kept.
             report.added += len(unique)
             report.invalid += n_invalid
             self.seen_rows += len(batch)
@@ -150,7 +154,9 @@ class _Run:
                     report.skipped += 1
                 else:
                     report.duplicates += 1
-            if want_sample:
+            if self.seen_rows < self.sample_rows or (
+                verdict is not Verdict.NEW and self.problems_kept < self.problem_rows
+            ):
                 self.keep(RowVerdict(line, verdict, email, parsed[1], parsed[2], reason))
             else:
                 self.seen_rows += 1
