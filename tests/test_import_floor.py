@@ -8,10 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from session_tui.data.csvio import Verdict, import_csv
+from session_tui.data.csvio import ImportReport, Verdict, import_csv, import_writers
 from session_tui.data.csvio import importer as importer_mod
 from session_tui.data.db import Database
+from session_tui.data.models import contact_t, event_t, membership_t, product_t
+from session_tui.data.repositories.memberships import MembershipsRepository
+from session_tui.data.repositories.products import ProductsRepository
 
 
 def write_csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
@@ -68,3 +72,96 @@ def test_problem_rows_after_the_sample_are_kept_up_to_the_limit(
         (47, Verdict.DUPLICATE),
     ]
     assert made[0] == 5 + 3  # the sample and the kept problem rows, none past the limit
+
+
+# -- the preview ---------------------------------------------------------------------
+
+
+def dump(db: Database) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the tables an import writes, in id order."""
+    out = {}
+    with db.engine.connect() as conn:
+        for table in (contact_t, product_t, membership_t, event_t):
+            out[table.name] = [tuple(r) for r in conn.execute(select(table).order_by(table.c.id))]
+    return out
+
+
+def report_fields(report: ImportReport) -> dict[str, object]:
+    fields = {
+        name: getattr(report, name)
+        for name in (
+            "added",
+            "skipped",
+            "duplicates",
+            "invalid",
+            "memberships_read",
+            "memberships_granted",
+            "memberships_reactivated",
+            "memberships_unchanged",
+            "memberships_skipped",
+            "products_to_create",
+            "products_archived",
+        )
+    }
+    fields["rows"] = [(r.line, r.verdict, r.email, r.reason) for r in report.rows]
+    return fields
+
+
+def test_preview_inserts_nothing_and_matches_the_import_across_batches(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("Course", "Club"):
+        ProductsRepository(db).add(name)
+    repo = MembershipsRepository(db)
+    repo.grant("old@example.com", "Course", "paid", first_name="Old")
+    club = repo.grant("old@example.com", "Club", "paid")
+    repo.cancel(club.membership.id)
+    repo.grant("other@example.com", "Club", "paid")
+    header = ["email", "first_name", "products", "payment_types"]
+    rows = [
+        ["old@example.com", "A", "Club; Retreat", "comped; free"],  # reactivated + new product
+        ["n1@example.com", "B", "Course", "paid"],
+        ["n2@example.com", "C", "", ""],
+        ["n1@example.com", "B2", "Club", "paid"],  # repeat in the next batch
+        ["old@example.com", "A2", "Club; Retreat; Course", "paid; paid; paid"],  # seen again
+        ["other@example.com", "D", "Course", "free"],
+        ["bad-email", "E", "", ""],
+        ["n3@example.com", "F", "Retreat", "paid"],
+        ["n2@example.com", "C2", "", ""],
+        ["other@example.com", "D2", "Course", "paid"],  # again, a batch later
+    ]
+    path = tmp_path / "m.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+    def no_keys(*_args: object) -> bytes:
+        raise AssertionError("the preview computes no sort key or search text")
+
+    before = dump(db)
+    for create in (False, True):
+        with monkeypatch.context() as patch:
+            patch.setattr(import_writers, "name_key", no_keys)
+            patch.setattr(import_writers, "search_text", no_keys)
+            preview = import_csv(
+                db,
+                path,
+                dry_run=True,
+                batch_size=3,
+                update_memberships=True,
+                create_products=create,
+            )
+        assert dump(db) == before
+        assert preview.products_created == 0
+        if create:
+            created = report_fields(preview)
+    done = import_csv(db, path, batch_size=3, update_memberships=True, create_products=True)
+    assert report_fields(done) == created
+    assert (done.added, done.skipped, done.duplicates, done.invalid) == (3, 4, 2, 1)
+    assert (
+        done.memberships_granted,
+        done.memberships_reactivated,
+        done.memberships_unchanged,
+    ) == (4, 1, 4)
+    assert done.products_created == 1

@@ -36,24 +36,23 @@ class ContactWriter(Protocol):
     def finish(self) -> None: ...
 
 
-def contact_writer(bulk: BulkWrite, now: datetime, dry_run: bool) -> ContactWriter:
-    """The writer for the bulk transaction's database."""
+def contact_writer(bulk: BulkWrite, now: datetime) -> ContactWriter:
+    """The writer for the bulk transaction's database (a dry run uses
+    import_preview.py's instead)."""
     if bulk.is_sqlite:
-        return SqliteWriter(bulk, now, dry_run)
+        return SqliteWriter(bulk, now)
     return PostgresWriter(bulk, now)
 
 
 class SqliteWriter:
     """SQLite: the FTS insert trigger is paused (`bulk_write`); the search index
-    gets the new contacts in one statement at the end (`BulkWrite.index_from`),
-    except in a dry run, which is rolled back anyway."""
+    gets the new contacts in one statement at the end (`BulkWrite.index_from`)."""
 
-    def __init__(self, bulk: BulkWrite, now: datetime, dry_run: bool) -> None:
+    def __init__(self, bulk: BulkWrite, now: datetime) -> None:
         self.bulk = bulk
         self.cur = bulk.cursor()
         self.max_before = 0
         self.now = stored_text(now)
-        self.dry_run = dry_run
 
     def begin(self) -> None:
         self.max_before = self.max_id()
@@ -87,8 +86,7 @@ class SqliteWriter:
         return out
 
     def finish(self) -> None:
-        if not self.dry_run:
-            self.bulk.index_from(self.max_before + 1)
+        self.bulk.index_from(self.max_before + 1)
 
 
 class PostgresWriter:

@@ -11,8 +11,10 @@ batch goes into the database in one statement, and the database itself is the
 search index is filled with one `INSERT … SELECT` at the end -- all in the same
 transaction, so a crash or kill leaves the database as it was.
 
-A dry run (`dry_run=True`, the preview) runs the very same code and rolls back,
-so the preview's verdicts are exactly what the import would do at that moment.
+A dry run (`dry_run=True`, the preview) runs the same pass with writers that
+insert nothing (import_preview.py): the batch's emails are looked up instead, and
+the memberships are decided by the same code and counted, so the preview's
+verdicts are exactly what the import would do at that moment.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from contextlib import ExitStack
+from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -31,6 +34,7 @@ from session_tui.data.csvio.import_memberships import (
     MembershipWriter,
     Work,
 )
+from session_tui.data.csvio.import_preview import MembershipPreview, preview_writer
 from session_tui.data.csvio.import_writers import ContactWriter, contact_writer
 from session_tui.data.csvio.inputs import CsvFormatError
 from session_tui.data.csvio.reader import CsvLayout, RowSource, is_blank, sniff
@@ -53,7 +57,7 @@ from session_tui.data.csvio.verdicts import (
     Verdict,
 )
 from session_tui.data.db import Database, DatabaseError, describe_error
-from session_tui.data.sqlite_bulk import INSERT, LOAD_CACHE_KIB, bulk_write
+from session_tui.data.sqlite_bulk import INSERT, LOAD_CACHE_KIB, BulkWrite, bulk_write
 from session_tui.data.validation import strip_controls
 
 BATCH = 10_000
@@ -251,19 +255,18 @@ def import_csv(
         with ExitStack() as stack:
             try:
                 bulk = stack.enter_context(
-                    bulk_write(db, pause=(INSERT,), cache_kib=LOAD_CACHE_KIB)
-                )
-                writer = contact_writer(bulk, now, dry_run)
-                writer.begin()
-                members = None
-                if with_members:
-                    members = MembershipWriter(
-                        bulk.conn,
-                        bulk.dialect,
-                        now,
-                        create_products=create_products,
-                        dry_run=dry_run,
+                    bulk_write(
+                        db,
+                        pause=() if dry_run else (INSERT,),
+                        cache_kib=LOAD_CACHE_KIB,
+                        temp_file=dry_run,
                     )
+                )
+                writer = preview_writer(bulk) if dry_run else contact_writer(bulk, now)
+                writer.begin()
+                members = _membership_writer(bulk, now, with_members, create_products, dry_run)
+                if isinstance(members, MembershipPreview):
+                    members.max_before = writer.max_before
             except Exception as exc:
                 raise DatabaseError(describe_error(exc, db.url)) from exc
             run = _Run(
@@ -352,6 +355,18 @@ def import_csv(
                 rejects_out.abort()
     db.analyze(report.added if committed else 0)  # PostgreSQL statistics after a bulk load
     return report
+
+
+def _membership_writer(
+    bulk: BulkWrite, now: datetime, with_members: bool, create_products: bool, dry_run: bool
+) -> MembershipWriter | None:
+    if not with_members:
+        return None
+    if dry_run:
+        return MembershipPreview(bulk.conn, bulk.dialect, now, create_products=create_products)
+    return MembershipWriter(
+        bulk.conn, bulk.dialect, now, create_products=create_products, dry_run=False
+    )
 
 
 def _count_memberships(report: ImportReport, counts: MembershipCounts) -> None:
