@@ -4,18 +4,28 @@ nothing, load-first-index-after on SQLite, COPY on PostgreSQL."""
 from __future__ import annotations
 
 import csv
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from session_tui.data.csvio import ImportReport, Verdict, import_csv, import_writers
+from session_tui.data.check import check_statuses
+from session_tui.data.csvio import (
+    ImportCancelled,
+    ImportReport,
+    Verdict,
+    import_csv,
+    import_writers,
+)
 from session_tui.data.csvio import importer as importer_mod
-from session_tui.data.db import Database
+from session_tui.data.db import Database, DatabaseError
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
+from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
 from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.sqlite_bulk import BulkWrite
 
 
 def write_csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:
@@ -165,3 +175,91 @@ def test_preview_inserts_nothing_and_matches_the_import_across_batches(
         done.memberships_unchanged,
     ) == (4, 1, 4)
     assert done.products_created == 1
+
+
+# -- load first, index after (SQLite) ---------------------------------------------------
+
+
+def schema(db: Database) -> list[tuple[str, str, str]]:
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+        ).all()
+    return [tuple(r) for r in rows]
+
+
+def index_names(db: Database) -> set[str]:
+    return {name for kind, name, _ in schema(db) if kind == "index"}
+
+
+@pytest.fixture
+def loads_first(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every import loads first (whatever its size); records the rows expected."""
+    expected: list[int] = []
+    real = import_writers.loads_first
+
+    def always(rows: int, existing: int) -> bool:
+        expected.append(rows)
+        real(rows, existing)
+        return True
+
+    monkeypatch.setattr(import_writers, "loads_first", always)
+    return expected
+
+
+def test_threshold_of_loading_first() -> None:
+    big = import_writers.REINDEX_MIN_ROWS
+    assert import_writers.loads_first(big, 0)
+    assert import_writers.loads_first(big, 2 * big)
+    assert not import_writers.loads_first(big, 2 * big + 1)
+    assert not import_writers.loads_first(big - 1, 0)
+
+
+def test_load_first_rebuilds_the_same_indexes_and_check_is_clean(
+    sqlite_db: Database, tmp_path: Path, loads_first: list[int]
+) -> None:
+    import_csv(sqlite_db, write_csv(tmp_path / "a.csv", people(30)))
+    before = schema(sqlite_db)
+    assert {"ix_contact_name_key", "ix_contact_created"} <= index_names(sqlite_db)
+    report = import_csv(sqlite_db, write_csv(tmp_path / "b.csv", people(50, 20)), batch_size=10)
+    assert (report.added, report.skipped) == (40, 10)
+    assert len(loads_first) == 2  # once per import, before its first batch is written
+    assert schema(sqlite_db) == before
+    assert check_statuses(sqlite_db).differences == 0
+    with sqlite_db.engine.connect() as conn:
+        integrity = conn.execute(text("PRAGMA integrity_check")).scalar_one()
+        fts = conn.execute(
+            text("SELECT count(*) FROM contact_fts WHERE contact_fts MATCH 'last65'")
+        )
+        assert fts.scalar_one() == 1
+    assert integrity == "ok"
+    found = ContactsRepository(sqlite_db).count(ContactQuery(search="First65"))
+    assert found == 1
+
+
+@pytest.mark.parametrize("how", ["cancel", "error"])
+def test_a_failed_load_first_leaves_schema_and_data_as_they_were(
+    sqlite_db: Database,
+    tmp_path: Path,
+    loads_first: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    how: str,
+) -> None:
+    import_csv(sqlite_db, write_csv(tmp_path / "a.csv", people(30)))
+    before_schema, before_rows = schema(sqlite_db), dump(sqlite_db)
+    source = write_csv(tmp_path / "b.csv", people(50, 20))
+    if how == "cancel":
+        calls = iter([False, False, True])
+        with pytest.raises(ImportCancelled):
+            import_csv(sqlite_db, source, batch_size=10, cancel=lambda: next(calls, True))
+    else:
+
+        def broken(self: BulkWrite) -> None:
+            raise sqlite3.OperationalError("disk I/O error")
+
+        monkeypatch.setattr(BulkWrite, "build_indexes", broken)
+        with pytest.raises(DatabaseError):
+            import_csv(sqlite_db, source, batch_size=10)
+    assert loads_first  # the indexes were dropped before it failed
+    assert schema(sqlite_db) == before_schema
+    assert dump(sqlite_db) == before_rows

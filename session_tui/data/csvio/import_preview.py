@@ -54,6 +54,10 @@ class PreviewWriter(ABC):
         self.next_id = self.max_before + 1
         self._create_seen()
 
+    def expect(self, rows: int) -> None:
+        """Nothing is loaded: nothing to plan."""
+        return None
+
     def max_id(self) -> int:
         return self.next_id - 1
 

@@ -319,12 +319,19 @@ def import_csv(
                         n_invalid += 1
                     rows += 1
                     if len(batch) >= batch_size:
+                        if rows == len(batch):
+                            # How many rows to expect, from the first batch: a low guess
+                            # (the reader is up to a buffer ahead), enough to tell a
+                            # large load from a small one.
+                            writer.expect(rows * layout.size // max(1, src.bytes_read()))
                         run.flush(batch, first_index, unique, n_invalid, specs)
                         batch, first_index, unique, n_invalid, specs = [], {}, [], 0, {}
                         if cancel is not None and cancel():
                             raise ImportCancelled()
                         if progress is not None:
                             progress(Progress(src.bytes_read(), layout.size, rows))
+                if rows == len(batch):
+                    writer.expect(rows)
                 run.flush(batch, first_index, unique, n_invalid, specs)
                 report.dates_defaulted = parser.dates_defaulted
                 if members is not None:
