@@ -201,5 +201,6 @@ def figure_import_floor(ctx: Context) -> list[Figure]:
         Figure(
             "import_preview_plus_import", median(times["preview+import"]), one, "s", max_ratio=1.2
         ),
-        Figure("import_peak_mb", peak, bare, "MB", max_ratio=10.0, max_value=250.0),
+        # The target is the bound; the ratio to a bare CLI process only shows scale.
+        Figure("import_peak_mb", peak, bare, "MB", max_ratio=25.0, max_value=250.0),
     ]

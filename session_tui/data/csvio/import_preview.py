@@ -43,6 +43,9 @@ _SEEN = "_import_seen"
 class PreviewWriter(ABC):
     """The `ContactWriter` of a dry run (see the module docstring)."""
 
+    temp_schema: str  # where the dialect keeps temporary tables
+    seen_columns: str  # the temporary table's columns and options
+
     def __init__(self, bulk: BulkWrite) -> None:
         self.cur = bulk.cursor()
         self.max_before = 0
@@ -90,9 +93,10 @@ class PreviewWriter(ABC):
         self.cur.execute(sql)
         return int(self.cur.fetchone()[0])
 
-    @abstractmethod
     def _create_seen(self) -> None:
         """The empty temporary table of the emails taken as new."""
+        self.cur.execute(f"DROP TABLE IF EXISTS {self.temp_schema}.{_SEEN}")
+        self.cur.execute(f"CREATE TEMP TABLE {_SEEN} {self.seen_columns}")
 
     @abstractmethod
     def _find(self, emails: list[str]) -> dict[str, int]:
@@ -104,11 +108,8 @@ class PreviewWriter(ABC):
 
 
 class SqlitePreviewWriter(PreviewWriter):
-    def _create_seen(self) -> None:
-        self.cur.execute(f"DROP TABLE IF EXISTS temp.{_SEEN}")
-        self.cur.execute(
-            f"CREATE TEMP TABLE {_SEEN} (email TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID"
-        )
+    temp_schema = "temp"
+    seen_columns = "(email TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID"
 
     def _find(self, emails: list[str]) -> dict[str, int]:
         rows = self.cur.execute(
@@ -126,11 +127,8 @@ class SqlitePreviewWriter(PreviewWriter):
 
 
 class PostgresPreviewWriter(PreviewWriter):
-    def _create_seen(self) -> None:
-        self.cur.execute(f"DROP TABLE IF EXISTS pg_temp.{_SEEN}")
-        self.cur.execute(
-            f"CREATE TEMP TABLE {_SEEN} (email text PRIMARY KEY, id bigint NOT NULL) ON COMMIT DROP"
-        )
+    temp_schema = "pg_temp"
+    seen_columns = "(email text PRIMARY KEY, id bigint NOT NULL) ON COMMIT DROP"
 
     def _find(self, emails: list[str]) -> dict[str, int]:
         self.cur.execute(
