@@ -5,6 +5,7 @@ membership actions.
     with bulk_write(db, pause=(INSERT,), cache_kib=LOAD_CACHE_KIB) as bulk:
         ... write rows on bulk.conn (or bulk.cursor()) ...
         bulk.index_from(first_new_id)      # or bulk.index(ids) / bulk.unindex(ids)
+        bulk.build_indexes()               # after bulk.defer_indexes(table), if called
         bulk.commit()                      # the paused triggers are back first
 
 What it does on SQLite:
@@ -234,6 +235,7 @@ def _bulk_from_trigger(name: str) -> str:
 INDEX_SQL = _bulk_from_trigger(INSERT)
 UNINDEX_SQL = _bulk_from_trigger(DELETE)
 _IDS = "id IN (SELECT value FROM json_each(?))"
+_UNIQUE_INDEX = re.compile(r"\s*CREATE\s+UNIQUE\b", re.IGNORECASE)
 
 
 class BulkWrite:
@@ -247,6 +249,7 @@ class BulkWrite:
         self.is_sqlite = db.is_sqlite
         self._tx = tx
         self._paused: list[str] = []
+        self._deferred: list[str] = []  # CREATE INDEX statements of dropped indexes
 
     def cursor(self) -> Any:
         raw = self.conn.connection.dbapi_connection
@@ -310,18 +313,45 @@ class BulkWrite:
             "INSERT INTO contact_fts(contact_fts, rank) VALUES ('hashsize', ?)", (hashsize,)
         )
 
+    def defer_indexes(self, table: str) -> None:
+        """SQLite: drop `table`'s secondary indexes for this transaction (not the
+        unique ones, which the load relies on to refuse a repeated key); they are
+        built again, each by one sort of the finished table, by `build_indexes`
+        (at the latest before the commit). Row-by-row upkeep of a b-tree whose keys
+        arrive in random order is most of a large load's time. DDL is transactional
+        in SQLite: a rollback brings the indexes back as they were."""
+        if not self.is_sqlite:
+            return
+        found = self.conn.exec_driver_sql(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+            "AND sql IS NOT NULL ORDER BY name",
+            (table,),
+        ).all()
+        for name, sql in found:
+            if not _UNIQUE_INDEX.match(sql):
+                self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
+                self._deferred.append(sql)
+
+    def build_indexes(self) -> None:
+        """The indexes `defer_indexes` dropped, built again (inside the transaction)."""
+        while self._deferred:
+            self.conn.exec_driver_sql(self._deferred.pop(0))
+
     def resume(self) -> None:
         """The paused triggers back (still inside the transaction)."""
         while self._paused:
             self.conn.exec_driver_sql(trigger_sql(self._paused.pop(0)))
 
     def commit(self) -> None:
+        self.build_indexes()
         self.resume()
         self._tx.commit()
 
     def rollback(self) -> None:
-        """Nothing written; the paused triggers come back with the rollback."""
+        """Nothing written; the paused triggers and deferred indexes come back with
+        the rollback."""
         self._paused.clear()
+        self._deferred.clear()
         self._tx.rollback()
 
 

@@ -150,7 +150,10 @@ class MembershipWriter:
         self._reactivate(reactivate)
         touched = [cid for cid, _, _ in new] + [row.contact_id for row, _ in reactivate]
         if touched:
-            refresh_active_until(self.conn, touched)
+            self._refresh(touched)
+
+    def _refresh(self, contact_ids: list[int]) -> None:
+        refresh_active_until(self.conn, contact_ids)
 
     def _memberships_of(self, contact_ids: Any) -> list[MembershipSnapshot]:
         m = membership_t.c

@@ -11,8 +11,10 @@ batch goes into the database in one statement, and the database itself is the
 search index is filled with one `INSERT … SELECT` at the end -- all in the same
 transaction, so a crash or kill leaves the database as it was.
 
-A dry run (`dry_run=True`, the preview) runs the very same code and rolls back,
-so the preview's verdicts are exactly what the import would do at that moment.
+A dry run (`dry_run=True`, the preview) runs the same pass with writers that
+insert nothing (import_preview.py): the batch's emails are looked up instead, and
+the memberships are decided by the same code and counted, so the preview's
+verdicts are exactly what the import would do at that moment.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from contextlib import ExitStack
+from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -31,6 +34,7 @@ from session_tui.data.csvio.import_memberships import (
     MembershipWriter,
     Work,
 )
+from session_tui.data.csvio.import_preview import MembershipPreview, preview_writer
 from session_tui.data.csvio.import_writers import ContactWriter, contact_writer
 from session_tui.data.csvio.inputs import CsvFormatError
 from session_tui.data.csvio.reader import CsvLayout, RowSource, is_blank, sniff
@@ -53,7 +57,7 @@ from session_tui.data.csvio.verdicts import (
     Verdict,
 )
 from session_tui.data.db import Database, DatabaseError, describe_error
-from session_tui.data.sqlite_bulk import INSERT, LOAD_CACHE_KIB, bulk_write
+from session_tui.data.sqlite_bulk import INSERT, LOAD_CACHE_KIB, BulkWrite, bulk_write
 from session_tui.data.validation import strip_controls
 
 BATCH = 10_000
@@ -120,9 +124,13 @@ class _Run:
             ids = writer.lookup([u[0] for u in unique])
         if specs:
             self._memberships(batch, first_index, specs, ids, max_batch)
-        want_sample = self.seen_rows < self.sample_rows or self.problems_kept < self.problem_rows
-        if ids is None and not want_sample and len(unique) + n_invalid == len(batch):
-            # The common case: every valid row was new.
+        # A RowVerdict is made only for the rows the report keeps: the first
+        # `sample_rows`, then rows that are not `new` while `problem_rows` lasts.
+        in_sample = self.seen_rows < self.sample_rows
+        want_problems = self.problems_kept < self.problem_rows
+        clean = len(unique) + n_invalid == len(batch)
+        if ids is None and clean and not in_sample and (n_invalid == 0 or not want_problems):
+            # The common case: every valid row was new, and none is kept.
             report.added += len(unique)
             report.invalid += n_invalid
             self.seen_rows += len(batch)
@@ -150,7 +158,9 @@ class _Run:
                     report.skipped += 1
                 else:
                     report.duplicates += 1
-            if want_sample:
+            if self.seen_rows < self.sample_rows or (
+                verdict is not Verdict.NEW and self.problems_kept < self.problem_rows
+            ):
                 self.keep(RowVerdict(line, verdict, email, parsed[1], parsed[2], reason))
             else:
                 self.seen_rows += 1
@@ -245,19 +255,18 @@ def import_csv(
         with ExitStack() as stack:
             try:
                 bulk = stack.enter_context(
-                    bulk_write(db, pause=(INSERT,), cache_kib=LOAD_CACHE_KIB)
-                )
-                writer = contact_writer(bulk, now, dry_run)
-                writer.begin()
-                members = None
-                if with_members:
-                    members = MembershipWriter(
-                        bulk.conn,
-                        bulk.dialect,
-                        now,
-                        create_products=create_products,
-                        dry_run=dry_run,
+                    bulk_write(
+                        db,
+                        pause=() if dry_run else (INSERT,),
+                        cache_kib=LOAD_CACHE_KIB,
+                        temp_file=dry_run,
                     )
+                )
+                writer = preview_writer(bulk) if dry_run else contact_writer(bulk, now)
+                writer.begin()
+                members = _membership_writer(bulk, now, with_members, create_products, dry_run)
+                if isinstance(members, MembershipPreview):
+                    members.max_before = writer.max_before
             except Exception as exc:
                 raise DatabaseError(describe_error(exc, db.url)) from exc
             run = _Run(
@@ -310,12 +319,19 @@ def import_csv(
                         n_invalid += 1
                     rows += 1
                     if len(batch) >= batch_size:
+                        if rows == len(batch):
+                            # How many rows to expect, from the first batch: a low guess
+                            # (the reader is up to a buffer ahead), enough to tell a
+                            # large load from a small one.
+                            writer.expect(rows * layout.size // max(1, src.bytes_read()))
                         run.flush(batch, first_index, unique, n_invalid, specs)
                         batch, first_index, unique, n_invalid, specs = [], {}, [], 0, {}
                         if cancel is not None and cancel():
                             raise ImportCancelled()
                         if progress is not None:
                             progress(Progress(src.bytes_read(), layout.size, rows))
+                if rows == len(batch):
+                    writer.expect(rows)
                 run.flush(batch, first_index, unique, n_invalid, specs)
                 report.dates_defaulted = parser.dates_defaulted
                 if members is not None:
@@ -346,6 +362,18 @@ def import_csv(
                 rejects_out.abort()
     db.analyze(report.added if committed else 0)  # PostgreSQL statistics after a bulk load
     return report
+
+
+def _membership_writer(
+    bulk: BulkWrite, now: datetime, with_members: bool, create_products: bool, dry_run: bool
+) -> MembershipWriter | None:
+    if not with_members:
+        return None
+    if dry_run:
+        return MembershipPreview(bulk.conn, bulk.dialect, now, create_products=create_products)
+    return MembershipWriter(
+        bulk.conn, bulk.dialect, now, create_products=create_products, dry_run=False
+    )
 
 
 def _count_memberships(report: ImportReport, counts: MembershipCounts) -> None:

@@ -1,0 +1,215 @@
+"""The preview (dry run) of an import: the verdicts and counts the import would
+give, without inserting a contact.
+
+The import learns which emails are new by inserting them (import_writers.py).
+The preview cannot, so it keeps the same bookkeeping another way:
+
+- a batch's emails are looked up in ONE statement, in `contact` (there before
+  the import: `exists`) and in a temporary table of the emails this preview has
+  already taken as new (an earlier row of the file: `duplicate`);
+- each new email gets the id the import would give it (counting on from the
+  largest id), so `_Run.flush` tells the verdicts apart exactly as it does for
+  the import; the temporary table holds (email, id) of the new emails only and
+  lives in the preview's transaction, which is rolled back (on SQLite in a
+  temporary file: memory stays flat whatever the file's size);
+- no sort key or search text is computed (nothing is stored).
+
+The memberships (`MembershipPreview`) are decided by `MembershipWriter`'s own
+code; what it would write is counted and remembered in memory instead, so that
+a contact named again later in the file sees the memberships the import would
+have given it by then. It reads the memberships of existing contacts (with
+`update_memberships`) and, on PostgreSQL, locks those contacts as the import
+would; it writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from session_tui.data.bulk_common import MembershipSnapshot
+from session_tui.data.csvio.import_memberships import MembershipWriter, _Product, product_key
+from session_tui.data.csvio.membership_cells import MembershipSpec
+from session_tui.data.csvio.row_parser import Parsed
+from session_tui.data.sqlite_bulk import BulkWrite
+
+_SEEN = "_import_seen"
+
+
+class PreviewWriter(ABC):
+    """The `ContactWriter` of a dry run (see the module docstring)."""
+
+    temp_schema: str  # where the dialect keeps temporary tables
+    seen_columns: str  # the temporary table's columns and options
+
+    def __init__(self, bulk: BulkWrite) -> None:
+        self.cur = bulk.cursor()
+        self.max_before = 0
+        self.next_id = 1
+        self._ids: dict[str, int] = {}  # the last batch's emails that have an id
+
+    def begin(self) -> None:
+        self.max_before = self._scalar("SELECT coalesce(max(id), 0) FROM contact")
+        self.next_id = self.max_before + 1
+        self._create_seen()
+
+    def expect(self, rows: int) -> None:
+        """Nothing is loaded: nothing to plan."""
+        return None
+
+    def max_id(self) -> int:
+        return self.next_id - 1
+
+    def insert(self, rows: list[Parsed]) -> int:
+        emails = [r[0] for r in rows]
+        found = self._find(emails)
+        new = [e for e in emails if e not in found]
+        first = self.next_id
+        self.next_id += len(new)
+        if new:
+            ids = list(range(first, self.next_id))
+            self._remember(new, ids)
+            found.update(zip(new, ids, strict=True))
+        self._ids = found
+        return len(new)
+
+    def lookup(self, emails: list[str]) -> dict[str, int]:
+        known = self._ids
+        missing = [e for e in emails if e not in known]
+        if missing:
+            known.update(self._find(missing))
+        return {e: known[e] for e in emails if e in known}
+
+    def finish(self) -> None:
+        """Nothing to index: the temporary table goes with the rollback."""
+        return None
+
+    # -- the dialect's statements -----------------------------------------------------
+    def _scalar(self, sql: str) -> int:
+        self.cur.execute(sql)
+        return int(self.cur.fetchone()[0])
+
+    def _create_seen(self) -> None:
+        """The empty temporary table of the emails taken as new."""
+        self.cur.execute(f"DROP TABLE IF EXISTS {self.temp_schema}.{_SEEN}")
+        self.cur.execute(f"CREATE TEMP TABLE {_SEEN} {self.seen_columns}")
+
+    @abstractmethod
+    def _find(self, emails: list[str]) -> dict[str, int]:
+        """email -> id of those of `emails` in `contact` or taken as new already."""
+
+    @abstractmethod
+    def _remember(self, emails: list[str], ids: list[int]) -> None:
+        """These new emails and the ids the import would give them."""
+
+
+class SqlitePreviewWriter(PreviewWriter):
+    temp_schema = "temp"
+    seen_columns = "(email TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID"
+
+    def _find(self, emails: list[str]) -> dict[str, int]:
+        rows = self.cur.execute(
+            "SELECT value, coalesce((SELECT id FROM contact WHERE email = value), "
+            f"(SELECT id FROM {_SEEN} WHERE email = value)) FROM json_each(?)",
+            (json.dumps(emails),),
+        ).fetchall()
+        return {e: cid for e, cid in rows if cid is not None}
+
+    def _remember(self, emails: list[str], ids: list[int]) -> None:
+        self.cur.execute(
+            f"INSERT INTO {_SEEN} SELECT key, value FROM json_each(?)",
+            (json.dumps(dict(zip(emails, ids, strict=True))),),
+        )
+
+
+class PostgresPreviewWriter(PreviewWriter):
+    temp_schema = "pg_temp"
+    seen_columns = "(email text PRIMARY KEY, id bigint NOT NULL) ON COMMIT DROP"
+
+    def _find(self, emails: list[str]) -> dict[str, int]:
+        self.cur.execute(
+            f"SELECT e, coalesce(c.id, s.id) FROM unnest(%s::text[]) AS e "
+            f"LEFT JOIN contact c ON c.email = e LEFT JOIN {_SEEN} s ON s.email = e",
+            (emails,),
+        )
+        return {e: int(cid) for e, cid in self.cur.fetchall() if cid is not None}
+
+    def _remember(self, emails: list[str], ids: list[int]) -> None:
+        self.cur.execute(
+            f"INSERT INTO {_SEEN} SELECT * FROM unnest(%s::text[], %s::bigint[])", (emails, ids)
+        )
+
+
+def preview_writer(bulk: BulkWrite) -> PreviewWriter:
+    return SqlitePreviewWriter(bulk) if bulk.is_sqlite else PostgresPreviewWriter(bulk)
+
+
+class MembershipPreview(MembershipWriter):
+    """`MembershipWriter` deciding as for the import, counting instead of writing.
+
+    `max_before`: the largest contact id before the import (set once the contact
+    writer began); the memberships the preview gives contacts up to it are kept in
+    memory (only those of existing contacts can be read again)."""
+
+    def __init__(
+        self, conn: Connection, dialect: str, now: datetime, *, create_products: bool
+    ) -> None:
+        super().__init__(conn, dialect, now, create_products=create_products, dry_run=True)
+        self.max_before = 0
+        self._given: dict[int, dict[int, MembershipSnapshot]] = {}  # contact -> product -> row
+
+    def _product_id(self, name: str) -> int | None:
+        key = product_key(name)
+        if self.create_products and key not in self.products:
+            # Created by the import: an id no product has, nothing inserted.
+            self.counts.to_create.setdefault(key, name)
+            self.products[key] = _Product(-1 - len(self.products), name)
+        return super()._product_id(name)
+
+    def _memberships_of(self, contact_ids: Any) -> list[MembershipSnapshot]:
+        rows = super()._memberships_of(contact_ids)
+        given = self._given
+        if not given:
+            return rows
+        mine = [given[cid] for cid in contact_ids if cid in given]
+        if not mine:
+            return rows
+        overlay = {
+            (r.contact_id, r.product_id): r for by_product in mine for r in by_product.values()
+        }
+        kept = [r for r in rows if (r.contact_id, r.product_id) not in overlay]
+        return kept + list(overlay.values())
+
+    def _give(self, row: MembershipSnapshot) -> None:
+        if row.contact_id <= self.max_before:
+            self._given.setdefault(row.contact_id, {})[row.product_id] = row
+
+    def _insert(self, new: list[tuple[int, int, MembershipSpec]]) -> None:
+        now = self.now
+        for cid, pid, spec in new:
+            value = spec.payment_type.value
+            self._give(
+                MembershipSnapshot(
+                    0, cid, pid, value, spec.started or now, spec.expires, spec.cancelled
+                )
+            )
+        self.counts.granted += len(new)
+
+    def _reactivate(self, rows: list[tuple[MembershipSnapshot, MembershipSpec]]) -> None:
+        for row, spec in rows:
+            self._give(
+                row._replace(
+                    payment_type=spec.payment_type.value,
+                    expires_at=spec.expires,
+                    cancelled_at=None,
+                    started_at=spec.started or row.started_at,
+                )
+            )
+        self.counts.reactivated += len(rows)
+
+    def _refresh(self, contact_ids: list[int]) -> None:
+        """No membership changed: the contacts' status stays as it is."""
