@@ -26,6 +26,7 @@ from session_tui.data.deletion.backup_format import (
     TableSpec,
     read_entries,
 )
+from session_tui.data.deletion.read_ahead import read_ahead
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships import expected_active_until
 from session_tui.data.sqlite_bulk import (
@@ -288,13 +289,14 @@ def _restore(
 ) -> RestoreResult:
     entries = read_entries(p)
     _kind, header = next(entries)  # a file that is not a backup fails before the database
+    ahead = read_ahead(entries)  # the rest is read while the database takes each batch
     expected = int(header.get("requested") or 0)
     done = memberships = events = 0
     try:
         with bulk_write(db, pause=(INSERT,), cache_kib=DELETE_CACHE_KIB, temp_file=True) as bulk:
             restorer = _Restorer(bulk, p)
             batch: list[Entry] = []
-            for kind, item in entries:
+            for kind, item in ahead:
                 if kind != "entry":
                     continue
                 batch.append(item)
@@ -325,6 +327,8 @@ def _restore(
             "nothing was restored",
             [first],
         ) from exc
+    finally:
+        ahead.close()  # stops the reading thread when the restore ended early
     db.analyze(done)  # PostgreSQL statistics after a bulk restore
     return RestoreResult(
         backup_path=p,
