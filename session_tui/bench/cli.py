@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--postgres",
         metavar="URL",
         help="also measure PostgreSQL (the pg_* figures) on this server, where databases "
-        "may be created (default: $SESSION_TUI_BENCH_POSTGRES, $SESSION_TUI_TEST_POSTGRES)",
+        "may be created (default: $SESSION_TUI_BENCH_POSTGRES)",
     )
     p.add_argument("--quiet", action="store_true", help="no '# …' progress lines on stderr")
     return p

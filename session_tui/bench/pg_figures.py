@@ -2,8 +2,9 @@
 work on the same server, schema and data, measured side by side in the same run.
 
 They run only when the benchmark is given a server (`--postgres URL`, or the
-SESSION_TUI_BENCH_POSTGRES / SESSION_TUI_TEST_POSTGRES environment variable: a URL
-of a server where databases may be created); otherwise they print SKIP. The demo
+SESSION_TUI_BENCH_POSTGRES environment variable: a URL of a server where databases
+may be created); otherwise they print SKIP. The test suite's server
+(SESSION_TUI_TEST_POSTGRES) is not used: the smoke test must stay short. The demo
 data of the large size is generated once into a database of that server
 (`session_tui_bench_<size>_s<seed>`, remembered by a comment on the database,
 regenerated when the schema or the generator changes); the figures that change
@@ -46,7 +47,7 @@ from session_tui.bench.context import Context
 from session_tui.bench.datasets import DEMO_NOW, _wanted_meta
 from session_tui.bench.report import Figure, median
 
-SERVER_ENVS = ("SESSION_TUI_BENCH_POSTGRES", "SESSION_TUI_TEST_POSTGRES")
+SERVER_ENVS = ("SESSION_TUI_BENCH_POSTGRES",)
 NO_SERVER = "no PostgreSQL server: give --postgres URL"
 
 
