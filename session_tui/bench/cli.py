@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--repeats", type=int, default=None, help="repetitions of the repeated figures (default 5)"
     )
+    p.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also measure PostgreSQL (the pg_* figures) on this server, where databases "
+        "may be created (default: $SESSION_TUI_BENCH_POSTGRES)",
+    )
     p.add_argument("--quiet", action="store_true", help="no '# …' progress lines on stderr")
     return p
 
@@ -79,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     # Backups and any other app files go to the work directory, never to the user's data.
     os.environ["SESSION_TUI_DATA_DIR"] = str(workdir / "data")
     os.environ.pop("SESSION_TUI_DB", None)
+    if args.postgres:
+        os.environ["SESSION_TUI_BENCH_POSTGRES"] = args.postgres
 
     from session_tui.bench.context import Context, NotBuilt
     from session_tui.bench.figures import FIGURES

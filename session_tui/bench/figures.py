@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from session_tui.bench import pg_figures as pg
 from session_tui.bench.bulk_figures import figure_bulk
 from session_tui.bench.context import Context, NotBuilt
 from session_tui.bench.datasets import remove_db_files
@@ -401,4 +402,8 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("delete", DELETE_UNDO_FIGURES, figure_delete_undo),
     FigureSpec("memory", ("peak_memory",), figure_memory),
     FigureSpec("bulk", ("bulk_grant", "bulk_extend", "bulk_cancel"), figure_bulk),
+    FigureSpec("pg_export", pg.EXPORT_NAMES, pg.figure_export),
+    FigureSpec("pg_delete", pg.DELETE_NAMES, pg.figure_delete_undo),
+    FigureSpec("pg_filter", pg.FILTER_NAMES, pg.figure_filter),
+    FigureSpec("pg_search", pg.SEARCH_NAMES, pg.figure_search),
 )

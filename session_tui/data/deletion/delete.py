@@ -123,9 +123,7 @@ def _delete_once(
             progress(done, total)
 
     try:
-        with bulk_write(
-            db, pause=(DELETE,), cache_kib=DELETE_CACHE_KIB, temp_file=True
-        ) as bulk:
+        with bulk_write(db, pause=(DELETE,), cache_kib=DELETE_CACHE_KIB, temp_file=True) as bulk:
             work = SetDelete(bulk)
             with gzip.GzipFile(
                 filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0

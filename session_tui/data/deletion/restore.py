@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from session_tui.data.db import Database
@@ -26,8 +26,9 @@ from session_tui.data.deletion.backup_format import (
     TableSpec,
     read_entries,
 )
+from session_tui.data.deletion.read_ahead import read_ahead
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
-from session_tui.data.repositories.memberships import refresh_active_until
+from session_tui.data.repositories.memberships import expected_active_until
 from session_tui.data.sqlite_bulk import (
     CHUNK,
     DELETE_CACHE_KIB,
@@ -221,9 +222,30 @@ class _Restorer:
             )
         # The status comes from the memberships, never from the file: a contact the
         # file calls active with no (or only ended) memberships is not.
-        refresh_active_until(self.conn, self.contact_ids)
+        settle_active_until(self.conn, self.dialect, self.contact_ids)
         if self.dialect == "postgresql":
             _fix_sequences(self.conn)
+
+
+def settle_active_until(conn: Connection, dialect: str, contact_ids: Sequence[int]) -> int:
+    """Set `active_until` from the memberships (`expected_active_until`) on those of
+    these contacts where it differs from what the file said; the number changed.
+
+    A genuine backup holds the right value, so this is one read and no write: every
+    contact row updated would be written twice (on PostgreSQL a dead row version and
+    new entries in each of the table's indexes, the trigram index among them, which
+    the VACUUM after the restore would then have to clean; on SQLite a second b-tree
+    write and the search-index trigger), for nothing."""
+    if not contact_ids:
+        return 0
+    c = contact_t.c
+    expected = expected_active_until()
+    stmt = (
+        update(contact_t)
+        .where(in_(dialect, c.id, contact_ids), c.active_until.is_distinct_from(expected))
+        .values(active_until=expected)
+    )
+    return int(conn.execute(stmt).rowcount)
 
 
 def _fix_sequences(conn: Connection) -> None:
@@ -267,15 +289,14 @@ def _restore(
 ) -> RestoreResult:
     entries = read_entries(p)
     _kind, header = next(entries)  # a file that is not a backup fails before the database
+    ahead = read_ahead(entries)  # the rest is read while the database takes each batch
     expected = int(header.get("requested") or 0)
     done = memberships = events = 0
     try:
-        with bulk_write(
-            db, pause=(INSERT,), cache_kib=DELETE_CACHE_KIB, temp_file=True
-        ) as bulk:
+        with bulk_write(db, pause=(INSERT,), cache_kib=DELETE_CACHE_KIB, temp_file=True) as bulk:
             restorer = _Restorer(bulk, p)
             batch: list[Entry] = []
-            for kind, item in entries:
+            for kind, item in ahead:
                 if kind != "entry":
                     continue
                 batch.append(item)
@@ -306,6 +327,8 @@ def _restore(
             "nothing was restored",
             [first],
         ) from exc
+    finally:
+        ahead.close()  # stops the reading thread when the restore ended early
     db.analyze(done)  # PostgreSQL statistics after a bulk restore
     return RestoreResult(
         backup_path=p,
