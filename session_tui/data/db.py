@@ -277,6 +277,17 @@ class Database:
         return True
 
     @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads only. PostgreSQL: in autocommit, so that a read is its
+        statements alone, without the BEGIN and ROLLBACK round trips around them (each
+        statement reads its own snapshot, as it does in a READ COMMITTED transaction);
+        the connection goes back to the pool in its usual transactional mode."""
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+
+    @contextmanager
     def write(self) -> Iterator[Connection]:
         """One writing transaction: commits when the block ends, rolls back when it
         raises. EVERY transaction that writes starts here (or in `run_write`):
@@ -376,8 +387,7 @@ def _refuse_newer_schema(db: Database) -> None:
     if current not in known:
         db.dispose()
         raise DatabaseError(
-            f"this database was written by a newer session-tui (schema {current}); "
-            "upgrade the app"
+            f"this database was written by a newer session-tui (schema {current}); upgrade the app"
         )
 
 
