@@ -74,6 +74,26 @@ def _array(dialect: str, item: str, source: str, order: str) -> str:
 
 def contact_lines_sql(dialect: str, ids_table: str) -> str:
     """SELECT c.id, line FROM the contacts in `ids_table` (column `id`), by id."""
+    return f"SELECT c.id, {_line(dialect)} {_contacts_in(ids_table)}"
+
+
+def contact_lines_copy_sql(ids_table: str) -> str:
+    """PostgreSQL: a COPY that streams the same lines, each as it is built, with its
+    newline, to the client: the lines are written while the server builds the next
+    ones, and reach Python as the bytes that go into the file. CSV with delimiter and
+    quote characters that a line cannot hold (the database's JSON quoting escapes
+    every control character), so nothing is quoted or escaped: each row is the line
+    exactly."""
+    select = f"SELECT {_line('postgresql')} {_contacts_in(ids_table)}"
+    return f"COPY ({select}) TO STDOUT WITH (FORMAT csv, DELIMITER E'\\x1f', QUOTE E'\\x1e')"
+
+
+def _contacts_in(ids_table: str) -> str:
+    return f"FROM contact c WHERE c.id IN (SELECT id FROM {ids_table}) ORDER BY c.id"
+
+
+def _line(dialect: str) -> str:
+    """The SQL expression of a contact's line (contact alias `c`)."""
     events = _array(
         dialect,
         _object(dialect, event_t, "e"),
@@ -86,17 +106,13 @@ def contact_lines_sql(dialect: str, ids_table: str) -> str:
         "membership m WHERE m.contact_id = c.id",
         "m.id",
     )
-    line = (
+    return (
         "'{\"contact\":' || "
         + _object(dialect, contact_t, "c")
         + " || ',\"memberships\":' || "
         + memberships
         + " || '}'"
     )
-    return (
-        f"SELECT c.id, {line} FROM contact c "
-        f"WHERE c.id IN (SELECT id FROM {ids_table}) ORDER BY c.id"
-    )
 
 
-__all__ = ["contact_lines_sql"]
+__all__ = ["contact_lines_copy_sql", "contact_lines_sql"]

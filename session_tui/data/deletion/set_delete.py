@@ -25,7 +25,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from session_tui.data.deletion.backup_sql import contact_lines_sql
+from session_tui.data.deletion.backup_sql import contact_lines_copy_sql, contact_lines_sql
 from session_tui.data.sqlite_bulk import CHUNK, BulkWrite, chunks
 
 TABLE = "_deleting"
@@ -48,6 +48,9 @@ class SetDelete:
     def freeze(self, ids: Sequence[int]) -> list[int]:
         """The ids that exist, ascending, in the temporary table (locked on PostgreSQL)."""
         if self.pg:
+            # Each statement here runs once over many rows: JIT-compiling it (from
+            # jit_above_cost on, i.e. at a million contacts) costs more than it saves.
+            self._exec("SET LOCAL jit = off")
             self._exec(f"CREATE TEMPORARY TABLE {TABLE} (id integer PRIMARY KEY) ON COMMIT DROP")
         else:
             self._exec(f"DROP TABLE IF EXISTS temp.{TABLE}")
@@ -88,8 +91,9 @@ class SetDelete:
     ) -> int:
         """Stream every frozen contact's backup line to `out`; the number written.
         `on_lines(n)` after each batch, `check()` (may raise to cancel) before it."""
-        dialect = "postgresql" if self.pg else "sqlite"
-        result = self._exec(contact_lines_sql(dialect, TABLE))
+        if self.pg:
+            return self._copy_backup(out, on_lines, check)
+        result = self._exec(contact_lines_sql("sqlite", TABLE))
         written = 0
         try:
             while rows := result.fetchmany(FETCH):
@@ -99,6 +103,29 @@ class SetDelete:
                 on_lines(written)
         finally:
             result.close()
+        return written
+
+    def _copy_backup(
+        self, out: Any, on_lines: Callable[[int], None], check: Callable[[], None]
+    ) -> int:
+        """PostgreSQL: the lines by COPY, written as they arrive, while the server
+        builds the next ones (one row of the COPY is one line, newline included)."""
+        written = 0
+        batch: list[bytes] = []
+        with self.bulk.cursor() as cur, cur.copy(contact_lines_copy_sql(TABLE)) as copy:
+            for row in copy:
+                batch.append(bytes(row))
+                if len(batch) >= FETCH:
+                    check()
+                    out.write(b"".join(batch))
+                    written += len(batch)
+                    batch = []
+                    on_lines(written)
+        if batch:
+            check()
+            out.write(b"".join(batch))
+            written += len(batch)
+            on_lines(written)
         return written
 
     def delete(self) -> tuple[int, int, int]:
