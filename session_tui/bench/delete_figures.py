@@ -35,7 +35,7 @@ from pathlib import Path
 
 from session_tui.bench.context import Context, NotBuilt
 from session_tui.bench.datasets import Dataset, copy_dataset, remove_db_files
-from session_tui.bench.raw import raw_connect, spread_contact_ids
+from session_tui.bench.raw import raw_connect, selection
 from session_tui.bench.report import Figure
 
 DELETE_UNDO_FIGURES = (
@@ -47,17 +47,6 @@ DELETE_UNDO_FIGURES = (
     "delete_undo_peak",
 )
 _KEPT = (("contact", "id"), ("membership", "contact_id"), ("membership_event", "membership_id"))
-
-
-def _ids(path: Path, n: int) -> list[int]:
-    conn = sqlite3.connect(path)
-    try:
-        ids = spread_contact_ids(conn, n)
-        if len(ids) < n:
-            ids = [r[0] for r in conn.execute("SELECT id FROM contact LIMIT ?", (n,))]
-    finally:
-        conn.close()
-    return ids
 
 
 def floor_connect(path: Path) -> sqlite3.Connection:
@@ -129,9 +118,7 @@ def raw_reinsert_rows(db_path: Path) -> None:
                 continue
             marks = ",".join("?" * len(data[0]))
             for start in range(0, len(data), 500):
-                conn.executemany(
-                    f"INSERT INTO {table} VALUES ({marks})", data[start : start + 500]
-                )
+                conn.executemany(f"INSERT INTO {table} VALUES ({marks})", data[start : start + 500])
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -188,9 +175,8 @@ def figure_delete_undo(ctx: Context) -> list[Figure]:
     from session_tui.data.collation import name_key
     from session_tui.data.db import open_database
 
-    ds = ctx.dataset(ctx.large)
+    ds, ids = selection(ctx)
     n = ctx.delete_count
-    ids = _ids(ds.path, n)
     design, floor, proj = _copies(ctx, ds, ("design", "floor", "project"))
     t: dict[str, float] = {}
     try:

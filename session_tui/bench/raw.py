@@ -46,3 +46,18 @@ def baseline_and_project_copies(ctx: Context, ds: Dataset, name: str) -> tuple[D
     proj = copy_dataset(ds, ctx.scratch_dir / f"{name}-project.db")
     os.sync()
     return base, proj
+
+
+def selection(ctx: Context) -> tuple[Dataset, list[int]]:
+    """The large dataset and the contacts a data-changing figure acts on: `delete_count`
+    of them, spread over the table (the first ones when too few are spread)."""
+    ds = ctx.dataset(ctx.large)
+    n = ctx.delete_count
+    conn = sqlite3.connect(ds.path)
+    try:
+        ids = spread_contact_ids(conn, n)
+        if len(ids) < n:
+            ids = [r[0] for r in conn.execute("SELECT id FROM contact LIMIT ?", (n,))]
+    finally:
+        conn.close()
+    return ds, ids

@@ -40,7 +40,9 @@ from session_tui.data.db import Database, DatabaseError, describe_error
 from session_tui.data.models import contact_t, membership_t, product_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
 
-EXPORT_COLUMNS = (
+# A contact and its memberships in plain cells (a spreadsheet's columns); then
+# `memberships`, the same memberships in full, as JSON.
+SUMMARY_COLUMNS = (
     "email",
     "first_name",
     "last_name",
@@ -48,8 +50,8 @@ EXPORT_COLUMNS = (
     "products",
     "payment_types",
     "created_at",
-    "memberships",
 )
+EXPORT_COLUMNS = (*SUMMARY_COLUMNS, "memberships")
 LIST_SEPARATOR = "; "
 _YIELD = 5_000
 _ID_CHUNK = 5_000
