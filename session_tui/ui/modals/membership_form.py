@@ -52,19 +52,23 @@ class MembershipForm(ApplyModal[R]):
 
     @work(exclusive=True, group="form-products")
     async def load_products(self) -> None:
-        """Offer the products that are not archived (one alone is chosen already)."""
+        """Offer the products that are not archived."""
         try:
             rows = await self.in_thread(self.products.all, include_archived=False)
         except Exception as exc:  # noqa: BLE001 - shown to the user
             self.show_error("general", describe_error(exc))
             return
+        self._set_products([(r.name, r.id) for r in rows])
+
+    def _set_products(self, options: list[tuple[str, int]]) -> None:
+        """Offer `options` (name, id); one alone is chosen already."""
         if not self.is_open:
             return  # the worker finished after the dialog closed
         select = self.query_one("#product", Select)
-        select.set_options((literal(r.name), r.id) for r in rows)
-        select.prompt = "Choose a product" if rows else "No products yet (add some on p)"
-        if len(rows) == 1:
-            select.value = rows[0].id
+        select.set_options((literal(name), pid) for name, pid in options)
+        select.prompt = "Choose a product" if options else "No products yet (add some on p)"
+        if len(options) == 1:
+            select.value = options[0][1]
 
     def chosen_product(self) -> int | None:
         value = self.query_one("#product", Select).value
