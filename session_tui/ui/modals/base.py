@@ -15,7 +15,8 @@ nothing. What every dialog shares lives here:
 - The error lines: `ErrorLine(field)` (hidden until it has something to say),
   `clear_errors()`, `show_error(field, message)` (beside the field, `#<field>-error`,
   else in `#general-error`), `hide_error(field)`; `reason(exc, ...)` words a failure.
-- `cancel_button(...)`: a button that does what `escape` does.
+- `cancel_button(...)`: a button that does what `escape` does; `name_field(...)`: the
+  box for a name.
 - `focus_input(box)`: the focus in a text box, the cursor at the end of its text.
 
 Under 30 rows (80x24) the app gives every screen the class `-short`; each dialog's
@@ -28,11 +29,13 @@ import asyncio
 from collections.abc import Callable
 from typing import ClassVar, Generic, ParamSpec, TypeVar
 
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, Label, Static
 
 from session_tui.data.db import describe_error
+from session_tui.data.validation import MAX_NAME
 from session_tui.ui.user_text import literal
 
 ResultT = TypeVar("ResultT")
@@ -54,6 +57,12 @@ def cancel_binding(
 def cancel_button(label: str = "Cancel", *, id: str = "cancel", action: str = "cancel") -> Button:
     """A button that does what the dialog's `escape` does (its `action`)."""
     return Button(label, id=id, action=f"screen.{action}")
+
+
+def name_field(value: str, *, placeholder: str, id: str) -> ComposeResult:
+    """The box for a name (a product's, a segment's), under a label that says the rules."""
+    yield Label(f"Name (unique ignoring case, up to {MAX_NAME} characters)")
+    yield Input(value=value, placeholder=placeholder, id=id, max_length=MAX_NAME + 50)
 
 
 class ErrorLine(Static):

@@ -17,8 +17,7 @@ from textual.containers import Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from session_tui.data.repositories.products import ProductRow
-from session_tui.data.validation import MAX_NAME
-from session_tui.ui.modals.base import ErrorLine, cancel_button
+from session_tui.ui.modals.base import ErrorLine, cancel_button, name_field
 from session_tui.ui.modals.membership_actions import ApplyModal, form_footer
 from session_tui.ui.user_text import clean, literal
 
@@ -42,13 +41,7 @@ class ProductNameModal(ApplyModal[ProductRow]):
             yield Label(self._title, id="title", markup=False)
             if self._subtitle:
                 yield Static(literal(self._subtitle), id="summary")
-            yield Label(f"Name (unique ignoring case, up to {MAX_NAME} characters)")
-            yield Input(
-                value=self._initial,
-                placeholder="e.g. 1:1 Coaching",
-                id="name",
-                max_length=MAX_NAME + 50,
-            )
+            yield from name_field(self._initial, placeholder="e.g. 1:1 Coaching", id="name")
             yield ErrorLine("name")
             yield from form_footer(Button("Save", variant="primary", id="save"), cancel_button())
 

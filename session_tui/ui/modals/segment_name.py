@@ -16,8 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from session_tui.data.repositories.segments import SegmentError, normalize_segment_name
-from session_tui.data.validation import MAX_NAME
-from session_tui.ui.modals.base import Dialog, cancel_binding, cancel_button
+from session_tui.ui.modals.base import Dialog, cancel_binding, cancel_button, name_field
 from session_tui.ui.user_text import clean, literal
 
 
@@ -42,12 +41,8 @@ class SegmentNameModal(Dialog[str]):
                 summary = literal(self._summary)
                 summary.no_wrap = False
                 yield Static(summary, id="segment-summary")
-            yield Label(f"Name (unique ignoring case, up to {MAX_NAME} characters)")
-            yield Input(
-                value=self._initial,
-                placeholder="e.g. Active coaching clients",
-                id="segment-name",
-                max_length=MAX_NAME + 50,
+            yield from name_field(
+                self._initial, placeholder="e.g. Active coaching clients", id="segment-name"
             )
             yield Static("", id="segment-name-error", classes="field-error")
             with Horizontal(id="segment-buttons"):
