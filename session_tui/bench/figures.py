@@ -36,6 +36,7 @@ from session_tui.bench.bulk_figures import figure_bulk
 from session_tui.bench.context import Context, NotBuilt
 from session_tui.bench.datasets import remove_db_files
 from session_tui.bench.delete_figures import DELETE_UNDO_FIGURES, figure_delete_undo
+from session_tui.bench.export_floor import figure_export_floor
 from session_tui.bench.floors import figure_filter, figure_startup
 from session_tui.bench.import_figures import IMPORT_FIGURES, figure_import_floor
 from session_tui.bench.raw import (
@@ -387,6 +388,11 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("import", ("import_csv",), figure_import),
     FigureSpec("import_floor", IMPORT_FIGURES, figure_import_floor),
     FigureSpec("export", ("export_csv",), figure_export),
+    FigureSpec(
+        "export_floor",
+        ("export_floor",),
+        lambda ctx: figure_export_floor(ctx, export_baseline_sql),
+    ),
     FigureSpec("start", ("app_start",), figure_start),
     FigureSpec("startup", ("version_start", "first_paint", "first_paint_floor"), figure_startup),
     FigureSpec("search", ("search_median", "search_p95"), figure_search),
