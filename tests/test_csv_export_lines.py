@@ -109,10 +109,7 @@ def test_export_floor_is_skipped_without_the_sqlite3_shell(
     monkeypatch.setattr(export_floor.shutil, "which", lambda name: None)
     ctx = Context(tmp_path, 10, 20, verbose=False)
 
-    def no_sql(url: str) -> str:
-        raise AssertionError("the cell query is not needed without a shell")
-
-    (figure,) = export_floor.figure_export_floor(ctx, no_sql)
+    (figure,) = export_floor.figure_export_floor(ctx)
     assert figure.name == "export_floor"
     assert figure.skip is not None and "sqlite3" in figure.skip
     assert figure.line().startswith("export_floor: SKIP (")

@@ -2,7 +2,7 @@
 
 `export_floor`: `export_csv` of every contact of the large dataset (in this process,
 the file written and committed as the app does), against `sqlite3 -csv -header` of
-the exporter's own cell query (`figures.export_baseline_sql`, passed in; the `memberships` JSON
+the exporter's own cell query (`raw.export_baseline_sql`; the `memberships` JSON
 column included) writing to a file, a subprocess timed from spawn to exit. The two
 run alternately (shell, project, shell, project, ...) and the medians are compared.
 Target: at most 2x. Where the shell (Debian package `sqlite3`) is missing, the figure
@@ -14,10 +14,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from session_tui.bench.context import Context, NotBuilt
+from session_tui.bench.raw import export_baseline_sql
 from session_tui.bench.report import Figure, median
 
 FIGURE = "export_floor"
@@ -42,8 +42,7 @@ def shell_export(shell: str, db_path: Path, sql: str, out_path: Path) -> float:
     return seconds
 
 
-def figure_export_floor(ctx: Context, cell_sql: Callable[[str], str]) -> list[Figure]:
-    """`cell_sql(db_url)`: the exporter's cell query as SQLite SQL text (the shell runs it)."""
+def figure_export_floor(ctx: Context) -> list[Figure]:
     shell = shutil.which("sqlite3")
     if shell is None:
         return [Figure(FIGURE, skip="no sqlite3 shell on PATH (Debian package sqlite3)")]
@@ -54,7 +53,7 @@ def figure_export_floor(ctx: Context, cell_sql: Callable[[str], str]) -> list[Fi
     from session_tui.data.db import open_database
 
     ds = ctx.dataset(ctx.large)
-    sql = cell_sql(ds.url) + ";\n"
+    sql = export_baseline_sql(ds.url) + ";\n"
     shell_out = ctx.scratch_dir / "export-floor-shell.csv"
     project_out = ctx.scratch_dir / "export-floor-project.csv"
     db = open_database(ds.url)

@@ -40,6 +40,7 @@ from session_tui.bench.export_floor import figure_export_floor
 from session_tui.bench.floors import figure_filter, figure_startup
 from session_tui.bench.import_figures import IMPORT_FIGURES, figure_import_floor
 from session_tui.bench.raw import (
+    export_baseline_sql,
     now_text,
     raw_connect,
 )
@@ -89,23 +90,6 @@ SELECT c.email, c.first_name, c.last_name,
        c.created_at
 FROM contact c ORDER BY c.id
 """
-
-
-def export_baseline_sql(db_url: str) -> str:
-    """The exporter's own statement (`exporter.export_statement`: every column, the
-    `memberships` JSON list included, formula-escaped cells), as SQLite SQL text: the
-    export baseline runs the same query, only the CSV lines are written by Python."""
-    from sqlalchemy import true
-
-    from session_tui.data.csvio.exporter import export_statement
-    from session_tui.data.db import open_database
-
-    db = open_database(db_url)
-    try:
-        stmt = export_statement(db, true())
-        return str(stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
-    finally:
-        db.dispose()
 
 
 def raw_export(db_path: Path, out_path: Path, sql: str) -> int:
@@ -388,11 +372,7 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("import", ("import_csv",), figure_import),
     FigureSpec("import_floor", IMPORT_FIGURES, figure_import_floor),
     FigureSpec("export", ("export_csv",), figure_export),
-    FigureSpec(
-        "export_floor",
-        ("export_floor",),
-        lambda ctx: figure_export_floor(ctx, export_baseline_sql),
-    ),
+    FigureSpec("export_floor", ("export_floor",), figure_export_floor),
     FigureSpec("start", ("app_start",), figure_start),
     FigureSpec("startup", ("version_start", "first_paint", "first_paint_floor"), figure_startup),
     FigureSpec("search", ("search_median", "search_p95"), figure_search),

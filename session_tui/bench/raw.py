@@ -61,3 +61,20 @@ def selection(ctx: Context) -> tuple[Dataset, list[int]]:
     finally:
         conn.close()
     return ds, ids
+
+
+def export_baseline_sql(db_url: str) -> str:
+    """The exporter's own statement (`exporter.export_statement`: every column, the
+    `memberships` JSON list included, formula-escaped cells), as SQLite SQL text: the
+    export baseline runs the same query, only the CSV lines are written by Python."""
+    from sqlalchemy import true
+
+    from session_tui.data.csvio.exporter import export_statement
+    from session_tui.data.db import open_database
+
+    db = open_database(db_url)
+    try:
+        stmt = export_statement(db, true())
+        return str(stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
+    finally:
+        db.dispose()
