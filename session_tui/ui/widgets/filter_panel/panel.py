@@ -41,9 +41,9 @@ from session_tui.data.repositories.products import ProductsRepository
 from session_tui.data.repositories.segments import SegmentRow, SegmentsRepository
 from session_tui.ui.context import session
 from session_tui.ui.filter_help import FILTER_SYNTAX
-from session_tui.ui.key_table import HIDDEN, SHOWN, Key, key_table
 from session_tui.ui.user_text import clean, escape_markup, literal
 from session_tui.ui.widgets.filter_panel import messages
+from session_tui.ui.widgets.filter_panel.keys import FILTER_KEYS
 from session_tui.ui.widgets.filter_panel.rows import (
     ROOT_MODES,
     ConditionRow,
@@ -78,21 +78,7 @@ class FilterPanel(Vertical):
     HELP_SECTION = "Filter builder"
     HELP_EXTRA = ("Filter syntax", FILTER_SYNTAX)
 
-    # fmt: off
-    BINDINGS: ClassVar[list[BindingType]] = key_table(
-        "filter",
-        Key("ctrl+n", "add_condition", "New condition", "add_condition", SHOWN,
-            "Add a condition (to the group holding the focus)"),
-        Key("ctrl+g", "add_group", "New group", "add_group", SHOWN,
-            "Add a group of conditions (one level deep)"),
-        Key("delete,ctrl+delete", "remove", "Remove row", "remove", HIDDEN,
-            "Remove the condition (or group) holding the focus (outside text boxes)"),
-        Key("ctrl+o", "toggle_mode", "AND/OR", "toggle_mode", SHOWN,
-            "Switch the group holding the focus between AND and OR"),
-        Key("escape", "leave", "Table", "leave", SHOWN,
-            "Back to the table (the filter stays applied)"),
-    )
-    # fmt: on
+    BINDINGS: ClassVar[list[BindingType]] = FILTER_KEYS
 
     Applied: TypeAlias = messages.Applied
     Left: TypeAlias = messages.Left
