@@ -17,13 +17,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from session_tui.bench.context import Context, NotBuilt
+from session_tui.bench.context import Context, require
 from session_tui.bench.datasets import remove_db_files
-from session_tui.bench.raw import (
-    baseline_and_project_copies,
-    raw_connect,
-    spread_contact_ids,
-)
+from session_tui.bench.raw import baseline_and_project_copies, raw_connect, selection
 from session_tui.bench.report import Figure
 
 CHUNK = 5_000
@@ -147,15 +143,10 @@ def _project(url: str, ids: Sequence[int], product: int, ctx: Context) -> dict[s
 
 
 def figure_bulk(ctx: Context) -> list[Figure]:
-    try:
-        import session_tui.data.bulk_memberships  # noqa: F401
-    except ImportError as exc:
-        raise NotBuilt from exc
-    ds = ctx.dataset(ctx.large)
-    n = ctx.delete_count
+    require("session_tui.data.bulk_memberships")
+    ds, ids = selection(ctx)
     conn = sqlite3.connect(ds.path)
     try:
-        ids = spread_contact_ids(conn, n)
         product = conn.execute(
             "SELECT id FROM product WHERE NOT archived ORDER BY id LIMIT 1"
         ).fetchone()[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from collections.abc import Callable
@@ -13,6 +14,14 @@ from session_tui.bench.datasets import Dataset, ensure_dataset
 
 class NotBuilt(Exception):
     """The project code a figure measures has not landed yet (the figure is skipped)."""
+
+
+def require(module: str) -> None:
+    """NotBuilt unless `module`, the project code a figure measures, imports."""
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        raise NotBuilt from exc
 
 
 @dataclass

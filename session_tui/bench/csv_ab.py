@@ -130,21 +130,13 @@ def our_import(csv_path: Path, db_path: Path) -> tuple[float, object]:
 
 
 def baseline_export(db_path: Path, out: Path) -> float:
+    from session_tui.data.csvio.exporter import SUMMARY_COLUMNS
+
     conn = sqlite3.connect(db_path)
     t = time.perf_counter()
     with out.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
-        w.writerow(
-            [
-                "email",
-                "first_name",
-                "last_name",
-                "status",
-                "products",
-                "payment_types",
-                "created_at",
-            ]
-        )
+        w.writerow(SUMMARY_COLUMNS)
         cur = conn.execute(BASELINE_EXPORT_SQL, (datetime.now().isoformat(sep=" "),))
         while rows := cur.fetchmany(5000):
             w.writerows(rows)

@@ -32,11 +32,15 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from session_tui.bench.context import Context, NotBuilt
 from session_tui.bench.datasets import Dataset, copy_dataset, remove_db_files
-from session_tui.bench.raw import raw_connect, spread_contact_ids
+from session_tui.bench.raw import raw_connect, selection
 from session_tui.bench.report import Figure
+
+if TYPE_CHECKING:
+    from session_tui.data.db import Database
 
 DELETE_UNDO_FIGURES = (
     "delete_selected",
@@ -47,17 +51,6 @@ DELETE_UNDO_FIGURES = (
     "delete_undo_peak",
 )
 _KEPT = (("contact", "id"), ("membership", "contact_id"), ("membership_event", "membership_id"))
-
-
-def _ids(path: Path, n: int) -> list[int]:
-    conn = sqlite3.connect(path)
-    try:
-        ids = spread_contact_ids(conn, n)
-        if len(ids) < n:
-            ids = [r[0] for r in conn.execute("SELECT id FROM contact LIMIT ?", (n,))]
-    finally:
-        conn.close()
-    return ids
 
 
 def floor_connect(path: Path) -> sqlite3.Connection:
@@ -129,9 +122,7 @@ def raw_reinsert_rows(db_path: Path) -> None:
                 continue
             marks = ",".join("?" * len(data[0]))
             for start in range(0, len(data), 500):
-                conn.executemany(
-                    f"INSERT INTO {table} VALUES ({marks})", data[start : start + 500]
-                )
+                conn.executemany(f"INSERT INTO {table} VALUES ({marks})", data[start : start + 500])
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -180,17 +171,36 @@ def _copies(ctx: Context, ds: Dataset, names: Sequence[str]) -> list[Dataset]:
     return out
 
 
-def figure_delete_undo(ctx: Context) -> list[Figure]:
-    try:
-        from session_tui.data.deletion import delete_contacts, restore_backup
-    except ImportError as exc:
-        raise NotBuilt from exc
+def timed_delete_and_undo(
+    ctx: Context, db: Database, ids: Sequence[int], backups: Path, label: str
+) -> tuple[float, float, int]:
+    """The project's side: `delete_contacts` of `ids` with its backup, then
+    `restore_backup` of that file (what `u` runs), each timed; returns both times
+    and how many contacts the delete removed. A delete of nothing goes first, as the
+    warm-up: imports, the first connection, and the sort-key collation table (a
+    process loads it once, ~1 s, for any edit, import or restore)."""
     from session_tui.data.collation import name_key
+    from session_tui.data.deletion import delete_contacts, restore_backup
+
+    name_key("warm", "up")
+    delete_contacts(db, [], backups_dir=backups).backup_path.unlink(missing_ok=True)
+    n = len(ids)
+    results = []
+    deleted = ctx.timed(
+        f"{label}delete {n} project",
+        lambda: results.append(delete_contacts(db, ids, backups_dir=backups)),
+    )
+    backup = results[-1].backup_path
+    undone = ctx.timed(f"{label}undo {n} project", lambda: restore_backup(db, backup))
+    backup.unlink(missing_ok=True)
+    return deleted, undone, results[-1].contacts
+
+
+def figure_delete_undo(ctx: Context) -> list[Figure]:
     from session_tui.data.db import open_database
 
-    ds = ctx.dataset(ctx.large)
+    ds, ids = selection(ctx)
     n = ctx.delete_count
-    ids = _ids(ds.path, n)
     design, floor, proj = _copies(ctx, ds, ("design", "floor", "project"))
     t: dict[str, float] = {}
     try:
@@ -209,26 +219,14 @@ def figure_delete_undo(ctx: Context) -> list[Figure]:
         finally:
             conn.close()
         db = open_database(proj.url)
-        backups = ctx.scratch_dir / "backups"
-        # Warm-up: imports, the first connection, the sort-key collation table (a
-        # process loads it once, ~1 s, for any edit, import or restore).
-        name_key("warm", "up")
-        results = [delete_contacts(db, [])]
-        results[0].backup_path.unlink(missing_ok=True)
         try:
-            t["delete"] = ctx.timed(
-                f"delete {n} project",
-                lambda: results.append(delete_contacts(db, ids, backups_dir=backups)),
-            )
-            result = results[-1]
-            t["undo"] = ctx.timed(
-                f"undo {n} project", lambda: restore_backup(db, result.backup_path)
+            t["delete"], t["undo"], deleted = timed_delete_and_undo(
+                ctx, db, ids, ctx.scratch_dir / "backups", label=""
             )
         finally:
             db.dispose()
-        result.backup_path.unlink(missing_ok=True)
-        if result.contacts != len(ids):
-            raise AssertionError(f"deleted {result.contacts} of {len(ids)} contacts")
+        if deleted != len(ids):
+            raise AssertionError(f"deleted {deleted} of {len(ids)} contacts")
     finally:
         for copy in (design, floor, proj):
             remove_db_files(copy.path)

@@ -27,7 +27,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,9 +36,11 @@ from session_tui.bench.bulk_figures import figure_bulk
 from session_tui.bench.context import Context, NotBuilt
 from session_tui.bench.datasets import remove_db_files
 from session_tui.bench.delete_figures import DELETE_UNDO_FIGURES, figure_delete_undo
+from session_tui.bench.export_floor import figure_export_floor
 from session_tui.bench.floors import figure_filter, figure_startup
 from session_tui.bench.import_figures import IMPORT_FIGURES, figure_import_floor
 from session_tui.bench.raw import (
+    export_baseline_sql,
     now_text,
     raw_connect,
 )
@@ -70,9 +72,10 @@ def _stopwatch(fn: Callable[[], object]) -> float:
 
 # -- export and import ------------------------------------------------------------------
 
-# The import's input: the contact columns of an export (email, names, status,
-# products and payment types, created_at), as the figure has always read. The import
-# figure measures contacts: it maps the two membership columns to "ignore".
+# The import's input: the contact columns of an export (`exporter.SUMMARY_COLUMNS`:
+# email, names, status, products and payment types, created_at), as the figure has
+# always read. The import figure measures contacts: it maps the two membership
+# columns to "ignore".
 IMPORT_INPUT_SQL = """
 SELECT c.email, c.first_name, c.last_name,
        CASE WHEN c.active_until IS NULL THEN 'none'
@@ -87,62 +90,37 @@ SELECT c.email, c.first_name, c.last_name,
        c.created_at
 FROM contact c ORDER BY c.id
 """
-IMPORT_INPUT_HEADER = (
-    "email",
-    "first_name",
-    "last_name",
-    "status",
-    "products",
-    "payment_types",
-    "created_at",
-)
-
-
-def export_baseline_sql(db_url: str) -> str:
-    """The exporter's own statement (`exporter.export_statement`: every column, the
-    `memberships` JSON list included, formula-escaped cells), as SQLite SQL text: the
-    export baseline runs the same query, only the CSV lines are written by Python."""
-    from sqlalchemy import true
-
-    from session_tui.data.csvio.exporter import export_statement
-    from session_tui.data.db import open_database
-
-    db = open_database(db_url)
-    try:
-        stmt = export_statement(db, true())
-        return str(stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
-    finally:
-        db.dispose()
 
 
 def raw_export(db_path: Path, out_path: Path, sql: str) -> int:
     """The export baseline: the stdlib csv writer over the exporter's own query's cells."""
     from session_tui.data.csvio.exporter import EXPORT_COLUMNS
 
-    conn = raw_connect(db_path)
-    n = 0
-    try:
-        with open(out_path, "w", encoding="utf-8", newline="") as out:
-            writer = csv.writer(out, lineterminator="\r\n")
-            writer.writerow(EXPORT_COLUMNS)
-            cursor = conn.execute(sql)
-            while rows := cursor.fetchmany(5000):
-                writer.writerows(rows)
-                n += len(rows)
-    finally:
-        conn.close()
-    return n
+    return _write_csv(db_path, out_path, EXPORT_COLUMNS, sql)
 
 
 def write_import_input(db_path: Path, out_path: Path) -> int:
     """The import figure's input file: the contact columns of the large dataset."""
+    from session_tui.data.csvio.exporter import SUMMARY_COLUMNS
+
+    return _write_csv(db_path, out_path, SUMMARY_COLUMNS, IMPORT_INPUT_SQL, {"now": now_text()})
+
+
+def _write_csv(
+    db_path: Path,
+    out_path: Path,
+    header: Sequence[str],
+    sql: str,
+    params: dict[str, str] | None = None,
+) -> int:
+    """`header`, then the rows of `sql`, by the stdlib csv writer; returns the rows written."""
     conn = raw_connect(db_path)
     n = 0
     try:
         with open(out_path, "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out, lineterminator="\r\n")
-            writer.writerow(IMPORT_INPUT_HEADER)
-            cursor = conn.execute(IMPORT_INPUT_SQL, {"now": now_text()})
+            writer.writerow(header)
+            cursor = conn.execute(sql, params or {})
             while rows := cursor.fetchmany(5000):
                 writer.writerows(rows)
                 n += len(rows)
@@ -252,14 +230,15 @@ def figure_import(ctx: Context) -> list[Figure]:
         from session_tui.data.csvio.importer import import_csv
     except ImportError as exc:
         raise NotBuilt from exc
+    from session_tui.data.csvio.exporter import SUMMARY_COLUMNS
     from session_tui.data.csvio.mapping import auto_mapping
     from session_tui.data.csvio.reader import sniff
     from session_tui.data.db import open_database
 
     source = _import_file(ctx)
-    contacts_only = auto_mapping(IMPORT_INPUT_HEADER)
+    contacts_only = auto_mapping(SUMMARY_COLUMNS)
     for column in ("products", "payment_types"):
-        contacts_only = contacts_only.with_field(IMPORT_INPUT_HEADER.index(column), None)
+        contacts_only = contacts_only.with_field(SUMMARY_COLUMNS.index(column), None)
     base_path = ctx.scratch_dir / "import-baseline.db"
     proj_path = ctx.scratch_dir / "import-project.db"
     equivalent_contact_table(base_path)
@@ -393,6 +372,7 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("import", ("import_csv",), figure_import),
     FigureSpec("import_floor", IMPORT_FIGURES, figure_import_floor),
     FigureSpec("export", ("export_csv",), figure_export),
+    FigureSpec("export_floor", ("export_floor",), figure_export_floor),
     FigureSpec("start", ("app_start",), figure_start),
     FigureSpec("startup", ("version_start", "first_paint", "first_paint_floor"), figure_startup),
     FigureSpec("search", ("search_median", "search_p95"), figure_search),

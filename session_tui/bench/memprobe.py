@@ -79,18 +79,19 @@ async def delete_undo_session(url: str, n: int) -> dict[str, float]:
     finally:
         conn.close()
     mb: dict[str, float] = {}
-    async with ui.running_app(url) as (app, pilot, _probe, table):
+    async with ui.running_app(url) as run:
+        table = run.table
         mb["before"] = rss_kib() / 1024
-        ctx = session(app.screen)
+        ctx = session(run.app.screen)
         result = await asyncio.to_thread(delete_contacts, ctx.db, ids)
         ctx.undo.push(Deletion(result, was_selection=True))
         table.discard_ids(result.ids)
         table.reload()
-        await ui.settle(pilot, table)
+        await run.settle()
         mb["deleted"] = rss_kib() / 1024
         screen: Screen[None] = table.screen
         await undo_last(screen, table)
-        await ui.settle(pilot, table)
+        await run.settle()
         if len(ctx.undo):
             raise RuntimeError("the undo did not run")
         await asyncio.sleep(0.5)

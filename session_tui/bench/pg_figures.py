@@ -166,7 +166,7 @@ def figure_export(ctx: Context) -> list[Figure]:
         return _skipped(EXPORT_NAMES, NO_SERVER)
     if shutil.which("psql") is None:
         return _skipped(EXPORT_NAMES, "psql not found (Debian package postgresql-client)")
-    from session_tui.bench.figures import export_baseline_sql
+    from session_tui.bench.raw import export_baseline_sql
     from session_tui.data.csvio.exporter import export_csv
     from session_tui.data.db import open_database
     from session_tui.data.repositories.contacts import ContactQuery

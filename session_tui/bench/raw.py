@@ -46,3 +46,35 @@ def baseline_and_project_copies(ctx: Context, ds: Dataset, name: str) -> tuple[D
     proj = copy_dataset(ds, ctx.scratch_dir / f"{name}-project.db")
     os.sync()
     return base, proj
+
+
+def selection(ctx: Context) -> tuple[Dataset, list[int]]:
+    """The large dataset and the contacts a data-changing figure acts on: `delete_count`
+    of them, spread over the table (the first ones when too few are spread)."""
+    ds = ctx.dataset(ctx.large)
+    n = ctx.delete_count
+    conn = sqlite3.connect(ds.path)
+    try:
+        ids = spread_contact_ids(conn, n)
+        if len(ids) < n:
+            ids = [r[0] for r in conn.execute("SELECT id FROM contact LIMIT ?", (n,))]
+    finally:
+        conn.close()
+    return ds, ids
+
+
+def export_baseline_sql(db_url: str) -> str:
+    """The exporter's own statement (`exporter.export_statement`: every column, the
+    `memberships` JSON list included, formula-escaped cells), as SQLite SQL text: the
+    export baseline runs the same query, only the CSV lines are written by Python."""
+    from sqlalchemy import true
+
+    from session_tui.data.csvio.exporter import export_statement
+    from session_tui.data.db import open_database
+
+    db = open_database(db_url)
+    try:
+        stmt = export_statement(db, true())
+        return str(stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True}))
+    finally:
+        db.dispose()

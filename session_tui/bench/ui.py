@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import time
 import unicodedata
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -169,9 +169,36 @@ async def until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None
         await asyncio.sleep(0.002)
 
 
+@dataclass
+class Running:
+    """The app headless with its Contacts table, and the probe of its paints."""
+
+    app: App[Any]
+    pilot: Any
+    probe: PaintProbe
+    table: Any
+
+    async def settle(self) -> None:
+        await settle(self.pilot, self.table)
+
+    async def focus_table(self) -> None:
+        self.table.focus()
+        await self.pilot.pause()
+
+    async def time_key(self, key: str, done: Callable[[], bool]) -> float:
+        """Seconds from pressing `key` to the first paint at which `done()` holds;
+        then lets the app go quiet."""
+        self.probe.arm(done)
+        pressed = time.perf_counter()
+        send_key(self.app, key)
+        seconds = await self.probe.wait() - pressed
+        await self.settle()
+        return seconds
+
+
 @asynccontextmanager
-async def running_app(url: str) -> AsyncIterator[tuple[App[Any], Any, PaintProbe, Any]]:
-    """The app on `url`, headless, with its first page on screen: (app, pilot, probe, table)."""
+async def running_app(url: str) -> AsyncIterator[Running]:
+    """The app on `url`, headless, with its first page on screen."""
     app = make_app(url)
     probe = PaintProbe(app)
     probe.install()
@@ -181,7 +208,7 @@ async def running_app(url: str) -> AsyncIterator[tuple[App[Any], Any, PaintProbe
         table = contacts_table(app)
         assert table is not None
         await settle(pilot, table)
-        yield app, pilot, probe, table
+        yield Running(app, pilot, probe, table)
 
 
 async def settle(pilot: Any, table: Any) -> None:
@@ -218,23 +245,19 @@ async def time_search(url: str, terms: tuple[str, ...] = SEARCH_TERMS) -> list[f
     when someone types; the search box's debounce is part of what is measured.
     """
     out: list[float] = []
-    async with running_app(url) as (app, pilot, probe, table):
-        search_box = app.screen.query_one("#search", Input)
+    async with running_app(url) as run:
+        search_box = run.app.screen.query_one("#search", Input)
         search_box.focus()
-        await pilot.pause()
+        await run.pilot.pause()
         for term in terms:
             prefix = term[:-1]
             search_box.value = prefix
             search_box.cursor_position = len(prefix)  # typing goes at the end
-            await until(searched(table, prefix))
-            await settle(pilot, table)
-            probe.arm(searched(table, term))
-            pressed = time.perf_counter()
-            send_key(app, term[-1])
-            out.append(await probe.wait() - pressed)
+            await until(searched(run.table, prefix))
+            await run.settle()
+            out.append(await run.time_key(term[-1], searched(run.table, term)))
             if search_box.value != term:
                 raise AssertionError(f"typed {term!r}, the search box holds {search_box.value!r}")
-            await settle(pilot, table)
     return out
 
 
@@ -248,71 +271,77 @@ def searched(table: Any, term: str) -> Callable[[], bool]:
     return condition
 
 
+async def _per_press(
+    url: str, times: int, press: Callable[[Running], Awaitable[float | None]]
+) -> list[float]:
+    """`press(run)` `times` times, the table focused: the seconds each measured (None:
+    nothing left to press for, the measurement ends there)."""
+    out: list[float] = []
+    async with running_app(url) as run:
+        await run.focus_table()
+        for _ in range(times):
+            seconds = await press(run)
+            if seconds is None:
+                break
+            out.append(seconds)
+    return out
+
+
 async def time_page_down(url: str, presses: int = 20) -> list[float]:
     """Per press of page down from the top: seconds until the next window's rows are painted."""
-    out: list[float] = []
-    async with running_app(url) as (app, pilot, probe, table):
-        table.focus()
-        await pilot.pause()
-        for _ in range(presses):
-            before = round(table.scroll_y)
-            if before >= round(table.max_scroll_y):
-                break
 
-            def moved(before: int = before) -> bool:
-                return round(table.scroll_y) > before and window_ready(table)
+    async def page_down(run: Running) -> float | None:
+        table = run.table
+        before = round(table.scroll_y)
+        if before >= round(table.max_scroll_y):
+            return None  # at the bottom
 
-            probe.arm(moved)
-            pressed = time.perf_counter()
-            send_key(app, "pagedown")
-            out.append(await probe.wait() - pressed)
-            await settle(pilot, table)
-    return out
+        def moved() -> bool:
+            return round(table.scroll_y) > before and window_ready(table)
+
+        return await run.time_key("pagedown", moved)
+
+    return await _per_press(url, presses, page_down)
 
 
 async def time_end(url: str, repeats: int = 5) -> list[float]:
     """Per press of End from the top, with a cold page cache: seconds until the last rows show."""
-    out: list[float] = []
-    async with running_app(url) as (app, pilot, probe, table):
-        table.focus()
-        await pilot.pause()
-        for _ in range(repeats):
-            send_key(app, "home")
-            await until(lambda: round(table.scroll_y) == 0 and table.cursor_index == 0)
-            await settle(pilot, table)
-            table.reload()  # forget the cached pages: End has to read its rows
-            await settle(pilot, table)
 
-            def at_end() -> bool:
-                count = table.count or 0
-                return (
-                    table.cursor_index == count - 1
-                    and round(table.scroll_y) == round(table.max_scroll_y)
-                    and window_ready(table)
-                )
+    async def end(run: Running) -> float:
+        table = run.table
+        send_key(run.app, "home")
+        await until(lambda: round(table.scroll_y) == 0 and table.cursor_index == 0)
+        await run.settle()
+        table.reload()  # forget the cached pages: End has to read its rows
+        await run.settle()
 
-            probe.arm(at_end)
-            pressed = time.perf_counter()
-            send_key(app, "end")
-            out.append(await probe.wait() - pressed)
-            await settle(pilot, table)
-    return out
+        def at_end() -> bool:
+            count = table.count or 0
+            return (
+                table.cursor_index == count - 1
+                and round(table.scroll_y) == round(table.max_scroll_y)
+                and window_ready(table)
+            )
+
+        return await run.time_key("end", at_end)
+
+    return await _per_press(url, repeats, end)
 
 
 async def memory_session(url: str) -> None:
     """What a user does in the first minute: the memory probe runs this (memprobe.py)."""
-    async with running_app(url) as (app, pilot, probe, table):
-        table.focus()
+    async with running_app(url) as run:
+        run.table.focus()
         for key in ("end", "home", *(["pagedown"] * 10), "end"):
-            send_key(app, key)
-            await pilot.pause()
-            await settle(pilot, table)
-        search_box = app.screen.query_one("#search", Input)
+            send_key(run.app, key)
+            await run.pilot.pause()
+            await run.settle()
+        search_box = run.app.screen.query_one("#search", Input)
         search_box.focus()
         for term in ("ann", "gmail", "li", "smith", ""):
             search_box.value = term
-            await until(searched(table, term))
-            await settle(pilot, table)
+            await until(searched(run.table, term))
+            await run.settle()
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

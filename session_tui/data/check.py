@@ -31,6 +31,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from session_tui.data.collation import name_key, search_text
 from session_tui.data.db import Database
 from session_tui.data.models import contact_t, membership_t
+from session_tui.data.records import attributes
 from session_tui.data.repositories.memberships import (
     expected_active_until,
     membership_end,
@@ -63,9 +64,7 @@ class DerivedReport:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "differences": self.differences,
-            "repaired": self.repaired,
-            "remaining": self.remaining,
+            **attributes(self, ("differences", "repaired", "remaining")),
             "examples": list(self.examples),
         }
 
@@ -85,10 +84,7 @@ class StatusReport:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "contacts": self.contacts,
-            "differences": self.differences,
-            "repaired": self.repaired,
-            "remaining": self.remaining,
+            **attributes(self, ("contacts", "differences", "repaired", "remaining")),
             "derived_columns": self.derived.as_json(),
             "examples": [
                 {

@@ -3,14 +3,10 @@
 Builds a demo database in a temporary directory (fixed seed), drives the app
 headless (`App.run_test`) and writes an SVG and a PNG (cairosvg) of each shot.
 
-Adding a screen is a few lines: write an async function that takes the Pilot and
-brings the app where you want it, and add a `Shot` to `SHOTS`:
+Adding a screen is a line or a few: the keys that bring the app there, or an async
+function that takes the Pilot and does it, in a `Shot` of `SHOTS`:
 
-    async def memberships(pilot: Pilot[None]) -> None:
-        await pilot.press("m")
-        await settle(pilot)
-
-    SHOTS.append(Shot("memberships", "Memberships", memberships))
+    SHOTS.append(Shot("memberships", "Memberships", keys("m", "down down down")))
 
 Options: `--only NAME` (repeatable), `--out DIR`, `--contacts N`, `--no-png`.
 """
@@ -75,10 +71,26 @@ async def settle(pilot: Pilot[None], timeout: float = 10.0) -> None:
 
 
 # -- the shots ---------------------------------------------------------------------------
-async def contacts(pilot: Pilot[None]) -> None:
-    await settle(pilot)
-    await pilot.press("down", "down", "space", "space", "down")
-    await settle(pilot)
+# Memberships, products, contact detail: the app's clock is frozen at
+# DEMO_NOW (screens read `app.clock`), so statuses and "in 5 days" stay put.
+def _freeze(pilot: Pilot[None]) -> None:
+    pilot.app.clock = lambda: DEMO_NOW  # type: ignore[attr-defined]
+
+
+def keys(*presses: str, freeze: bool = True) -> Step:
+    """Steps that press each of `presses` (keys separated by spaces) in turn, the app
+    settled before the first and after each; with the clock frozen unless `freeze`
+    is False."""
+
+    async def steps(pilot: Pilot[None]) -> None:
+        if freeze:
+            _freeze(pilot)
+        await settle(pilot)
+        for group in presses:
+            await pilot.press(*group.split())
+            await settle(pilot)
+
+    return steps
 
 
 async def contacts_search(pilot: Pilot[None]) -> None:
@@ -90,60 +102,19 @@ async def contacts_search(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
-async def help_modal(pilot: Pilot[None]) -> None:
-    await settle(pilot)
-    await pilot.press("question_mark")
-    await settle(pilot)
-
-
-# Memberships, products, contact detail: the app's clock is frozen at
-# DEMO_NOW (screens read `app.clock`), so statuses and "in 5 days" stay put.
-def _freeze(pilot: Pilot[None]) -> None:
-    pilot.app.clock = lambda: DEMO_NOW  # type: ignore[attr-defined]
-
-
-async def memberships(pilot: Pilot[None]) -> None:
-    _freeze(pilot)
-    await settle(pilot)
-    await pilot.press("m")
-    await settle(pilot)
-    await pilot.press("down", "down", "down")
-    await settle(pilot)
-
-
-async def products(pilot: Pilot[None]) -> None:
-    _freeze(pilot)
-    await settle(pilot)
-    await pilot.press("p")
-    await settle(pilot)
-
-
-async def contact_detail(pilot: Pilot[None]) -> None:
-    _freeze(pilot)
-    await settle(pilot)
-    await pilot.press("down", "down", "down", "enter")
-    await settle(pilot)
-
-
-async def add_membership(pilot: Pilot[None]) -> None:
-    _freeze(pilot)
-    await settle(pilot)
-    await pilot.press("m")
-    await settle(pilot)
-    await pilot.press("a")
-    await settle(pilot)
-    await pilot.press("tab", "enter", "down", "down", "enter")
-    await settle(pilot)
+contacts = keys("down down space space down", freeze=False)
+help_modal = keys("question_mark", freeze=False)
+memberships = keys("m", "down down down")
+products = keys("p")
+contact_detail = keys("down down down enter")
+add_membership = keys("m", "a", "tab enter down down enter")
 
 
 # Filters: the filter builder with a group, from its text form.
 async def filter_panel(pilot: Pilot[None]) -> None:
-    _freeze(pilot)
-    await settle(pilot)
-    await pilot.press("f")
-    await settle(pilot)
     from textual.widgets import Input
 
+    await keys("f")(pilot)
     focused = pilot.app.focused
     if isinstance(focused, Input):  # f puts the focus in the panel's text box
         focused.insert_text_at_cursor(
@@ -171,14 +142,21 @@ def _import_file(pilot: Pilot[None]) -> str:
             select(c.email, c.first_name, c.last_name).order_by(c.id).limit(2)
         ).all()
     people = [
-        ("amara.okafor@example.com", "Amara", "Okafor"), ("ben.li@example.org", "Ben", "Li"),
-        ("chloe.martin@example.fr", "Chloé", "Martin"), (known[0][0], known[0][1], known[0][2]),
-        ("dev.patel@example.in", "Dev", "Patel"), ("ben.li@example.org", "Benjamin", "Li"),
-        ("maria@", "María", "Gómez"), ("eva.novak@example.cz", "Eva", "Novák"),
-        (known[1][0].upper(), known[1][1], known[1][2]), ("", "No", "Email"),
-        ("farid.haddad@example.com", "Farid", "Haddad"), ("grace.kim@example.com", "Grace", "Kim"),
-        ("=HYPERLINK(\"x\")@evil", "Mallory", "[bold]Mallory"),
-        ("hugo.silva@example.br", "Hugo", "Silva"), ("ines.costa@example.pt", "Inês", "Costa"),
+        ("amara.okafor@example.com", "Amara", "Okafor"),
+        ("ben.li@example.org", "Ben", "Li"),
+        ("chloe.martin@example.fr", "Chloé", "Martin"),
+        (known[0][0], known[0][1], known[0][2]),
+        ("dev.patel@example.in", "Dev", "Patel"),
+        ("ben.li@example.org", "Benjamin", "Li"),
+        ("maria@", "María", "Gómez"),
+        ("eva.novak@example.cz", "Eva", "Novák"),
+        (known[1][0].upper(), known[1][1], known[1][2]),
+        ("", "No", "Email"),
+        ("farid.haddad@example.com", "Farid", "Haddad"),
+        ("grace.kim@example.com", "Grace", "Kim"),
+        ('=HYPERLINK("x")@evil', "Mallory", "[bold]Mallory"),
+        ("hugo.silva@example.br", "Hugo", "Silva"),
+        ("ines.costa@example.pt", "Inês", "Costa"),
     ]
     directory = Path(tempfile.gettempdir()) / "session-tui-shots-import"
     directory.mkdir(exist_ok=True)
@@ -191,13 +169,11 @@ def _import_file(pilot: Pilot[None]) -> str:
     return str(path)
 
 
-async def _import_preview_steps(pilot: Pilot[None]) -> None:
+async def import_preview(pilot: Pilot[None]) -> None:
     from session_tui.ui.modals.import_csv import ImportCsvModal
     from session_tui.ui.widgets.path_input import PathInput
 
-    await settle(pilot)
-    await pilot.press("i")
-    await settle(pilot)
+    await keys("i")(pilot)
     modal = pilot.app.screen
     assert isinstance(modal, ImportCsvModal)
     modal.query_one("#import-path", PathInput).value = _import_file(pilot)
@@ -205,33 +181,20 @@ async def _import_preview_steps(pilot: Pilot[None]) -> None:
     await settle(pilot)
 
 
-async def import_preview(pilot: Pilot[None]) -> None:
-    _freeze(pilot)
-    await _import_preview_steps(pilot)
-
-
 async def import_summary(pilot: Pilot[None]) -> None:
-    _freeze(pilot)
-    await _import_preview_steps(pilot)
+    await import_preview(pilot)
     await pilot.press("y")
     await settle(pilot)
 
 
 # Delete and edit: the dialogs only -- nothing is deleted or saved.
-async def delete_confirm(pilot: Pilot[None]) -> None:
-    _freeze(pilot)
-    await settle(pilot)
-    await pilot.press("down", "space", "space", "space", "d")
-    await settle(pilot)
+delete_confirm = keys("down space space space d")
 
 
 async def edit_contact(pilot: Pilot[None]) -> None:
     from textual.widgets import Input
 
-    _freeze(pilot)
-    await settle(pilot)
-    await pilot.press("down", "down", "e")
-    await settle(pilot)
+    await keys("down down e")(pilot)
     pilot.app.screen.query_one("#edit-email", Input).value = "not-an-email"
     await pilot.press("ctrl+s")
     await settle(pilot)
@@ -239,11 +202,7 @@ async def edit_contact(pilot: Pilot[None]) -> None:
 
 # The actions menu (A) on a selection, and a bulk grant's confirmation: nothing is
 # written (the confirmation is the last step).
-async def actions_menu(pilot: Pilot[None]) -> None:
-    _freeze(pilot)
-    await settle(pilot)
-    await pilot.press("down", "space", "space", "space", "A")
-    await settle(pilot)
+actions_menu = keys("down space space space A")
 
 
 async def _until(pilot: Pilot[None], ready: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -373,8 +332,10 @@ def svg_to_png(svg: str, path: Path) -> bool:
     try:
         import cairosvg
     except ImportError:
-        print("cairosvg is not installed: PNGs skipped (pip install '.[screenshots]')",
-              file=sys.stderr)
+        print(
+            "cairosvg is not installed: PNGs skipped (pip install '.[screenshots]')",
+            file=sys.stderr,
+        )
         return False
     cairosvg.svg2png(bytestring=_grid_aligned(svg).encode("utf-8"), write_to=str(path))
     return True

@@ -109,12 +109,15 @@ def test_add_membership_modal(snap_compare: Any, sqlite_db: Database) -> None:
         product = modal.query_one("#product", Select)
         await wait_until(pilot, lambda: len(product._options) > 1)
         product.value = seeded.products["Course: Mindset Reset"]
-        modal.set_focus(modal.query_one("#expires", Input))
+        expires = modal.query_one("#expires", Input)
+        modal.set_focus(expires)
         await pilot.press(*"2026-13-01")
+        await wait_until(pilot, lambda: expires.value == "2026-13-01")
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: "reactivates" in str(
             modal.query_one("#product-hint").render()))
         await wait_until(pilot, lambda: modal.query_one("#expires_at-error").display)
+        await pilot.pause()  # the box's last repaint (cursor and scroll) before the picture
 
     app, run_before = prepare(sqlite_db, steps)
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import Select, String, and_, case, cast, func, literal, or_, select, true
+from sqlalchemy import DateTime, Select, String, and_, case, cast, func, literal, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from session_tui.data.clock import utcnow
@@ -40,7 +40,9 @@ from session_tui.data.db import Database, DatabaseError, describe_error
 from session_tui.data.models import contact_t, membership_t, product_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
 
-EXPORT_COLUMNS = (
+# A contact and its memberships in plain cells (a spreadsheet's columns); then
+# `memberships`, the same memberships in full, as JSON.
+SUMMARY_COLUMNS = (
     "email",
     "first_name",
     "last_name",
@@ -48,8 +50,8 @@ EXPORT_COLUMNS = (
     "products",
     "payment_types",
     "created_at",
-    "memberships",
 )
+EXPORT_COLUMNS = (*SUMMARY_COLUMNS, "memberships")
 LIST_SEPARATOR = "; "
 _YIELD = 5_000
 _ID_CHUNK = 5_000
@@ -87,11 +89,28 @@ def default_export_name(today: Any = None) -> str:
     return f"contacts-{day.isoformat()}.csv"
 
 
+def _text(value: str) -> ColumnElement[str]:
+    """A constant string written into the statement instead of sent as a parameter.
+
+    SQLite then sees that identical aggregates (the products list under its
+    formula escaping, the memberships list read twice) are one and computes each
+    once; with a `?` per occurrence every copy would be a separate aggregate.
+    """
+    return literal(value, String, literal_execute=True)
+
+
+def _moment_now(now: datetime, dialect: str) -> ColumnElement[Any]:
+    """`now` for comparisons: written into the statement on SQLite, like `_text`."""
+    if dialect == "postgresql":
+        return literal(now, DateTime)
+    return literal(now, DateTime, literal_execute=True)
+
+
 def _created_text(dialect: str) -> ColumnElement[str]:
     c = contact_t.c
     if dialect == "postgresql":
-        return func.to_char(c.created_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"', type_=String)
-    return func.strftime("%Y-%m-%dT%H:%M:%SZ", c.created_at, type_=String)
+        return func.to_char(c.created_at, _text('YYYY-MM-DD"T"HH24:MI:SS"Z"'), type_=String)
+    return func.strftime(_text("%Y-%m-%dT%H:%M:%SZ"), c.created_at, type_=String)
 
 
 _TRIGGER_CODES = sorted(ord(ch) for ch in TRIGGERS)
@@ -117,7 +136,7 @@ def sql_escape(value: ColumnElement[Any], dialect: str) -> ColumnElement[str]:
                     and_(first == _QUOTE, second.in_([*_TRIGGER_CODES, _QUOTE])),
                 ),
             ),
-            literal("'", String) + value,
+            _text("'") + value,
         ),
         else_=value,
     )
@@ -126,8 +145,8 @@ def sql_escape(value: ColumnElement[Any], dialect: str) -> ColumnElement[str]:
 def _moment_text(value: ColumnElement[Any], dialect: str) -> ColumnElement[str]:
     """A timestamp as `2026-01-31T09:30:00Z` (NULL stays NULL)."""
     if dialect == "postgresql":
-        return func.to_char(value, 'YYYY-MM-DD"T"HH24:MI:SS"Z"', type_=String)
-    return func.strftime("%Y-%m-%dT%H:%M:%SZ", value, type_=String)
+        return func.to_char(value, _text('YYYY-MM-DD"T"HH24:MI:SS"Z"'), type_=String)
+    return func.strftime(_text("%Y-%m-%dT%H:%M:%SZ"), value, type_=String)
 
 
 def _json_text(value: ColumnElement[Any], dialect: str) -> ColumnElement[str]:
@@ -141,27 +160,30 @@ def _membership_object(dialect: str, now: datetime) -> ColumnElement[str]:
     """One membership as a JSON object (NULL for a contact without memberships:
     the concatenation with its NULL start is NULL, and the aggregate skips it)."""
     m = membership_t.c
-    active = and_(m.cancelled_at.is_(None), or_(m.expires_at.is_(None), m.expires_at > now))
-    status = case((active, literal('"active"', String)), else_=literal('"expired"', String))
+    active = and_(
+        m.cancelled_at.is_(None),
+        or_(m.expires_at.is_(None), m.expires_at > _moment_now(now, dialect)),
+    )
+    status = case((active, _text('"active"')), else_=_text('"expired"'))
 
     def moment_or_null(value: ColumnElement[Any]) -> ColumnElement[str]:
-        quoted = literal('"', String) + _moment_text(value, dialect) + literal('"', String)
-        return func.coalesce(quoted, literal("null", String), type_=String)
+        quoted = _text('"') + _moment_text(value, dialect) + _text('"')
+        return func.coalesce(quoted, _text("null"), type_=String)
 
     parts: list[ColumnElement[str]] = [
-        literal('{"product":', String),
+        _text('{"product":'),
         _json_text(product_t.c.name, dialect),
-        literal(',"payment_type":', String),
+        _text(',"payment_type":'),
         _json_text(m.payment_type, dialect),
-        literal(',"status":', String),
+        _text(',"status":'),
         status,
-        literal(',"started":"', String),
+        _text(',"started":"'),
         _moment_text(m.started_at, dialect),
-        literal('","expires":', String),
+        _text('","expires":'),
         moment_or_null(m.expires_at),
-        literal(',"cancelled":', String),
+        _text(',"cancelled":'),
         moment_or_null(m.cancelled_at),
-        literal("}", String),
+        _text("}"),
     ]
     out = parts[0]
     for part in parts[1:]:
@@ -173,14 +195,15 @@ def _export_cells(db: Database, now: datetime) -> list[tuple[ColumnElement[Any],
     """The export's columns as SQL, NULL for none, each with what it may need:
     "escape" (formula escaping, and CSV quoting if it holds a quote, comma or
     line break), "csv" (that quoting only), "plain" (none: fixed words and
-    dates) or "quote" (always CSV quoting: the JSON list is full of quotes)."""
+    dates) or "json" (the memberships' JSON objects, comma-separated: the cell
+    is that list in brackets, always CSV-quoted, as it is full of quotes)."""
     c = contact_t.c
     m = membership_t.c
     p = product_t.c
     status = case(
-        (c.active_until.is_(None), literal("none", String)),
-        (c.active_until > now, literal("active", String)),
-        else_=literal("expired", String),
+        (c.active_until.is_(None), _text("none")),
+        (c.active_until > _moment_now(now, db.dialect), _text("active")),
+        else_=_text("expired"),
     )
     member = _membership_object(db.dialect, now)
     if db.dialect == "postgresql":
@@ -189,10 +212,9 @@ def _export_cells(db: Database, now: datetime) -> list[tuple[ColumnElement[Any],
         objects = func.string_agg(member, aggregate_order_by_name(","))
     else:
         # The aggregates see the same joined rows in the same order: aligned lists.
-        products = func.group_concat(p.name, LIST_SEPARATOR)
-        payments = func.group_concat(m.payment_type, LIST_SEPARATOR)
-        objects = func.group_concat(member, ",")
-    memberships = literal("[", String) + objects + literal("]", String)
+        products = func.group_concat(p.name, _text(LIST_SEPARATOR))
+        payments = func.group_concat(m.payment_type, _text(LIST_SEPARATOR))
+        objects = func.group_concat(member, _text(","))
     return [
         (c.email, "escape"),
         (c.first_name, "escape"),
@@ -201,8 +223,17 @@ def _export_cells(db: Database, now: datetime) -> list[tuple[ColumnElement[Any],
         (products, "escape"),
         (payments, "csv"),
         (_created_text(db.dialect), "plain"),
-        (memberships, "quote"),
+        (objects, "json"),
     ]
+
+
+def _cell(value: ColumnElement[Any], kind: str, dialect: str) -> ColumnElement[Any]:
+    """A column's cell as written: formula-escaped, the JSON objects in brackets."""
+    if kind == "escape":
+        return sql_escape(value, dialect)
+    if kind == "json":
+        return _text("[") + value + _text("]")
+    return value
 
 
 def _joined() -> Any:
@@ -215,10 +246,7 @@ def _joined() -> Any:
 def export_statement(db: Database, where: ColumnElement[bool]) -> Select[Any]:
     """The export's cells: one row per contact matching `where`, in id order
     (formula-escaped; NULL for an empty list)."""
-    cells = [
-        sql_escape(value, db.dialect) if kind == "escape" else value
-        for value, kind in _export_cells(db, utcnow())
-    ]
+    cells = [_cell(value, kind, db.dialect) for value, kind in _export_cells(db, utcnow())]
     c = contact_t.c
     return select(*cells).select_from(_joined()).where(where).group_by(c.id).order_by(c.id)
 
@@ -228,23 +256,30 @@ def _csv_cell(value: ColumnElement[Any], kind: str, dialect: str) -> ColumnEleme
     doubled, when it holds a quote, comma, CR or LF (QUOTE_MINIMAL)."""
     if kind == "plain":
         return value
-    find = func.strpos if dialect == "postgresql" else func.instr
     doubled = func.replace(value, '"', '""', type_=String)
-    quoted = literal('"', String) + doubled + literal('"', String)
-    if kind == "quote":
+    quoted = _text('"') + doubled + _text('"')
+    if kind == "json":
         return quoted
-    special = (find(value, '"') + find(value, ",") + find(value, "\n") + find(value, "\r")) > 0
-    return case((special, quoted), else_=value)
+    return case((_csv_special(value, dialect), quoted), else_=value)
+
+
+def _csv_special(value: ColumnElement[Any], dialect: str) -> ColumnElement[bool]:
+    """Whether `value` holds a quote, comma, CR or LF: what makes csv.writer quote a cell."""
+    find = func.strpos if dialect == "postgresql" else func.instr
+    return (find(value, '"') + find(value, ",") + find(value, "\n") + find(value, "\r")) > 0
 
 
 def export_lines_statement(db: Database, where: ColumnElement[bool]) -> Select[Any]:
     """`export_statement` with each row built by the database into its finished
-    CSV line (CRLF included): byte for byte what `csv.writer` makes of the cells.
+    CSV line (CRLF included): byte for byte what `csv.writer` makes of the cells."""
+    if db.dialect == "postgresql":
+        return _lines_from_cells(db, where)
+    return _lines_in_one_pass(db, where)
 
-    The cells come from a subquery that cannot be merged into the outer query
-    (OFFSET 0), so SQLite computes each cell once, however often the line uses
-    it; it streams (a co-routine), and its rows arrive in its id order.
-    """
+
+def _lines_from_cells(db: Database, where: ColumnElement[bool]) -> Select[Any]:
+    """The lines formatted from the cells of `export_statement` in a subquery, so
+    that each cell is computed once however often its line uses it."""
     inner = export_statement(db, where)
     columns = list(inner.selected_columns)
     labelled = inner.with_only_columns(
@@ -254,19 +289,66 @@ def export_lines_statement(db: Database, where: ColumnElement[bool]) -> Select[A
     kinds = [kind for _, kind in _export_cells(db, utcnow())]
     parts = [_csv_cell(cells.c[f"c{i}"], kind, db.dialect) for i, kind in enumerate(kinds)]
     template = ",".join(["%s"] * len(parts)) + "\r\n"
-    # printf / format write NULL as nothing and build the line in one piece.
-    build = func.format if db.dialect == "postgresql" else func.printf
-    line = select(build(template, *parts, type_=String)).select_from(cells)
-    if db.dialect == "postgresql":
-        line = line.order_by(cells.c.id)  # SQLite would sort again; its co-routine keeps order
-    return line
+    # format() writes NULL as nothing and builds the line in one piece.
+    line = func.format(template, *parts, type_=String)
+    return select(line).select_from(cells).order_by(cells.c.id)
+
+
+def _lines_in_one_pass(db: Database, where: ColumnElement[bool]) -> Select[Any]:
+    """SQLite: the lines built in the grouping query itself, without a subquery.
+
+    SQLite copies a value (allocation and all) each time an expression reads a
+    subquery's column, which made formatting cost as much as the query. Here one
+    test per row (quote, comma or line break in any cell that would need CSV
+    quoting: they are rare) picks the line: usually printf of the cells as they
+    are, the JSON list quoted by printf's `%w` (which doubles quotes); else the
+    same line as `_lines_from_cells` builds, cell by cell.
+    """
+    columns = _export_cells(db, utcnow())
+    # printf writes NULL as nothing: a contact without memberships has an empty cell.
+    plain: list[ColumnElement[Any]] = []
+    quoted_list = no_list = ""
+    tested: list[ColumnElement[Any]] = []
+    careful: list[ColumnElement[Any]] = []
+    objects: ColumnElement[Any] | None = None
+    for value, kind in columns:
+        cell = _cell(value, kind, db.dialect)
+        careful.append(_csv_cell(cell, kind, db.dialect))
+        sep = "," if plain else ""
+        if kind == "json":
+            objects = value
+            plain.append(value)
+            quoted_list += sep + '"[%w]"'
+            no_list += sep + "%s"
+            continue
+        plain.append(cell)
+        quoted_list += sep + "%s"
+        no_list += sep + "%s"
+        if kind in ("escape", "csv"):
+            # The formula escape only prefixes an apostrophe: test the value itself.
+            tested.append(func.coalesce(value, _text(""), type_=String))
+    assert objects is not None
+    template = case(
+        (objects.is_(None), _text(no_list + "\r\n")),
+        else_=_text(quoted_list + "\r\n"),
+    )
+    joined = tested[0]
+    for value in tested[1:]:
+        joined = joined + value
+    careful_line = func.printf(",".join(["%s"] * len(careful)) + "\r\n", *careful, type_=String)
+    line = case(
+        (_csv_special(joined, db.dialect), careful_line),
+        else_=func.printf(template, *plain, type_=String),
+    )
+    c = contact_t.c
+    return select(line).select_from(_joined()).where(where).group_by(c.id).order_by(c.id)
 
 
 def aggregate_order_by_name(separator: str) -> Any:
     """`SEPARATOR ORDER BY product.name` inside string_agg (PostgreSQL)."""
     from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-    return aggregate_order_by(literal(separator), product_t.c.name)
+    return aggregate_order_by(_text(separator), product_t.c.name)
 
 
 def _chunks(db: Database, conn: Any, stmt: Select[Any]) -> Iterator[Sequence[Any]]:

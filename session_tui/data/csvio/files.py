@@ -38,6 +38,7 @@ import os
 import stat
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -159,6 +160,7 @@ def check_target(
         raise TargetError(f"{name} is a block device (a disk): refusing to write CSV onto it")
 
 
+@dataclass(eq=False)
 class OutputFile:
     """A CSV text stream to a target; `commit()` makes it final, `abort()` undoes it.
 
@@ -166,11 +168,10 @@ class OutputFile:
     `commit()` and deleted by `abort()`; for a device or FIFO it is the target itself.
     """
 
-    def __init__(self, stream: IO[str], final: Path, temp: Path | None) -> None:
-        self.stream = stream
-        self.final = final
-        self.temp = temp
-        self.done = False
+    stream: IO[str]
+    final: Path
+    temp: Path | None
+    done: bool = field(default=False, init=False)  # committed or aborted
 
     @property
     def streamed(self) -> bool:

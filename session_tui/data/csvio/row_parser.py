@@ -153,10 +153,10 @@ class RowParser:
     def __init__(
         self,
         columns: ColumnMap,
-        lenient: bool = False,
         *,
         mapping: ColumnMapping | None = None,
         comp_product: str | None = None,
+        lenient: bool = False,
         now: datetime | None = None,
     ) -> None:
         self.columns = columns

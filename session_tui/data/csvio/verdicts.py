@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from session_tui.data.csvio.reader import CsvLayout
+from session_tui.data.records import attributes
 from session_tui.data.validation import strip_controls
 
 
@@ -73,6 +74,16 @@ class Progress:
         return 1.0 if self.total <= 0 else min(1.0, self.done / self.total)
 
 
+# The counts of `ImportReport.summary()`, by the report's own attribute names.
+CONTACT_COUNTS = ("added", "skipped", "duplicates", "invalid")
+MEMBERSHIP_COUNTS = (
+    "memberships_granted",
+    "memberships_reactivated",
+    "memberships_unchanged",
+    "memberships_skipped",
+    "products_created",
+)
+
 ProgressFn = Callable[[Progress], None]
 CancelFn = Callable[[], bool]
 
@@ -107,12 +118,7 @@ class ImportReport:
         the contacts, plus `membership_summary()` once the import grants, reactivates
         or keeps a membership (a file whose memberships are all skipped, or that
         names none, keeps the four keys; the CLI's --json always has them all)."""
-        out = {
-            "added": self.added,
-            "skipped": self.skipped,
-            "duplicates": self.duplicates,
-            "invalid": self.invalid,
-        }
+        out = attributes(self, CONTACT_COUNTS)
         if (
             self.memberships_granted
             or self.memberships_reactivated
@@ -123,29 +129,23 @@ class ImportReport:
         return out
 
     def membership_summary(self) -> dict[str, int]:
-        return {
-            "memberships_granted": self.memberships_granted,
-            "memberships_reactivated": self.memberships_reactivated,
-            "memberships_unchanged": self.memberships_unchanged,
-            "memberships_skipped": self.memberships_skipped,
-            "products_created": self.products_created,
-        }
+        return attributes(self, MEMBERSHIP_COUNTS)
 
     def headline(self) -> str:
         """One line: `added 120 contacts · 164 memberships granted · 3 products to create`."""
         parts = [f"added {_n(self.added, 'contact')}"]
         if self.has_membership_columns:
             parts.append(f"{_n(self.memberships_granted, 'membership')} granted")
-            if self.memberships_reactivated:
-                parts.append(f"{self.memberships_reactivated:,} reactivated")
-            if self.memberships_unchanged:
-                parts.append(f"{self.memberships_unchanged:,} unchanged")
-            if self.memberships_skipped:
-                parts.append(f"{_n(self.memberships_skipped, 'membership')} skipped")
-        if self.products_created:
-            parts.append(f"{_n(self.products_created, 'product')} created")
-        elif self.products_to_create:
-            parts.append(f"{_n(len(self.products_to_create), 'product')} to create")
+            parts += _counted(
+                (self.memberships_reactivated, "", "reactivated"),
+                (self.memberships_unchanged, "", "unchanged"),
+                (self.memberships_skipped, "membership", "skipped"),
+            )
+        parts += _counted(
+            (self.products_created, "product", "created")
+            if self.products_created
+            else (len(self.products_to_create), "product", "to create")
+        )
         return " · ".join(parts)
 
     def notes(self) -> list[str]:
@@ -164,5 +164,13 @@ class ImportReport:
         return notes
 
 
-def _n(count: int, one: str) -> str:
+def _counted(*counts: tuple[int, str, str]) -> list[str]:
+    """`2 reactivated`, `1 product created`: each (count, noun, outcome) but those of 0."""
+    return [f"{_n(count, noun)} {outcome}" for count, noun, outcome in counts if count]
+
+
+def _n(count: int, one: str = "") -> str:
+    """`1 contact`, `1,200 contacts`; the bare number without a noun."""
+    if not one:
+        return f"{count:,}"
     return f"{count:,} {one if count == 1 else one + 's'}"

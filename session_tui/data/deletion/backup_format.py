@@ -197,15 +197,20 @@ class BackupInfo:
     emails: list[str] = field(default_factory=list)
 
 
+def _unreadable(path: Path, exc: OSError) -> str:
+    """Why the backup file at `path` cannot be opened, for the user."""
+    if isinstance(exc, FileNotFoundError):
+        return f"no such backup file: {path}"
+    if isinstance(exc, IsADirectoryError):
+        return f"{path} is a directory, not a backup file"
+    return f"cannot read {path}: {exc.strerror or exc}"
+
+
 def _open_lines(path: Path) -> Iterator[tuple[int, str]]:
     try:
         fh: IO[bytes] = open(path, "rb")  # noqa: SIM115 - closed below
-    except FileNotFoundError:
-        raise BackupError(f"no such backup file: {path}") from None
-    except IsADirectoryError:
-        raise BackupError(f"{path} is a directory, not a backup file") from None
     except OSError as exc:
-        raise BackupError(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise BackupError(_unreadable(path, exc)) from None
     with fh:
         magic = fh.read(2)
         fh.seek(0)

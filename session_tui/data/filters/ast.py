@@ -8,7 +8,7 @@ items are only conditions. Every `Condition` is valid by construction (see
 A group compiles itself to SQL (`where`, `count_statement`: `compile.py`) and prints
 itself (`str()`: `printing.py`); those modules read groups through
 `conditions.GroupLike`, so nothing imports this module back. The names of
-`conditions.py` are importable from here too.
+`conditions.py` are importable from here too (the package offers both).
 """
 
 from __future__ import annotations
@@ -20,53 +20,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select
 
 from session_tui.data.filters.compile import compile_where, membership_count
-from session_tui.data.filters.conditions import (
-    FIELD_LABELS,
-    FIELD_OPS,
-    MAX_DATE,
-    MAX_DAYS,
-    MAX_VALUE,
-    MIN_DATE,
-    NEGATIONS,
-    OP_LABELS,
-    PAYMENT_VALUES,
-    STATUS_VALUES,
-    Condition,
-    FieldName,
-    FilterError,
-    FilterValueError,
-    Mode,
-    Op,
-    canonical_value,
-    parse_day,
-    parse_days,
-)
+from session_tui.data.filters.conditions import *  # noqa: F403 - re-exported: see the module doc
+from session_tui.data.filters.conditions import Condition, FieldName, FilterError, Mode
 from session_tui.data.filters.printing import to_text
 
-__all__ = [
-    "EMPTY",
-    "FIELD_LABELS",
-    "FIELD_OPS",
-    "MAX_DATE",
-    "MAX_DAYS",
-    "MAX_VALUE",
-    "MIN_DATE",
-    "NEGATIONS",
-    "OP_LABELS",
-    "PAYMENT_VALUES",
-    "STATUS_VALUES",
-    "Condition",
-    "FieldName",
-    "FilterError",
-    "FilterValueError",
-    "Group",
-    "Mode",
-    "Op",
-    "canonical_value",
-    "normalize",
-    "parse_day",
-    "parse_days",
-]
+__all__ = ["EMPTY", "Group", "normalize"]
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,30 @@ from typing import Protocol
 
 from session_tui.data.validation import strip_controls
 
+# What the package offers (through ast.py); `GroupLike` is for the modules that
+# read groups without importing ast.py.
+__all__ = [
+    "FIELD_LABELS",
+    "FIELD_OPS",
+    "MAX_DATE",
+    "MAX_DAYS",
+    "MAX_VALUE",
+    "MIN_DATE",
+    "NEGATIONS",
+    "OP_LABELS",
+    "PAYMENT_VALUES",
+    "STATUS_VALUES",
+    "Condition",
+    "FieldName",
+    "FilterError",
+    "FilterValueError",
+    "Mode",
+    "Op",
+    "canonical_value",
+    "parse_day",
+    "parse_days",
+]
+
 MAX_DAYS = 36500
 MAX_VALUE = 200
 MIN_DATE = date(1900, 1, 1)

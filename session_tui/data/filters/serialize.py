@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from session_tui.data.filters.ast import Condition, FilterError, Group
+from session_tui.data.filters.ast import Group
+from session_tui.data.filters.conditions import Condition, FilterError
 
 VERSION = 1
 

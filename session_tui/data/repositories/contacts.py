@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, select, true
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
 from session_tui.data.models import Status, contact_t, membership_t, product_t
+from session_tui.data.records import from_row
 from session_tui.data.repositories.paging import Window, narrows, plan_window
 from session_tui.data.search import fts_count, normalize_term, row_match_clause, search_clause
 from session_tui.data.sqlite_bulk import in_
@@ -32,6 +33,9 @@ WALK_MAX_VISITS = 10_000
 
 
 class SortKey(StrEnum):
+    """The orders of the Contacts table (ascending; `descending` reverses them): name
+    (last, then first), email, status (active first), joined."""
+
     NAME = "name"
     EMAIL = "email"
     STATUS = "status"
@@ -84,14 +88,9 @@ def status_of(active_until: datetime | None, now: datetime) -> Status:
 
 def _contact_row(r: Any, products: dict[int, list[tuple[str, bool]]], now: datetime) -> ContactRow:
     """A contact's table row from its `contact` row and the products of `_products_for`."""
-    return ContactRow(
-        id=r.id,
-        email=r.email,
-        first_name=r.first_name,
-        last_name=r.last_name,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-        version=r.version,
+    return from_row(
+        ContactRow,
+        r,
         status=status_of(r.active_until, now),
         products=tuple(products.get(r.id, ())),
     )

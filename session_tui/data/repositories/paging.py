@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple, Protocol
+from dataclasses import replace
+from typing import Any, ClassVar, NamedTuple, Protocol, TypeVar
 
 from session_tui.data.search import refines
 
 
 class _Query(Protocol):
+    """What a screen's query is: a dataclass with the search box's text."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
     @property
     def search(self) -> str: ...
-    @property
-    def filter(self) -> object: ...
-    @property
-    def sort(self) -> object: ...
-    @property
-    def descending(self) -> bool: ...
+
+
+Q = TypeVar("Q", bound=_Query)
 
 
 class Window(NamedTuple):
@@ -44,13 +46,9 @@ def plan_window(offset: int, limit: int, total: int | None) -> Window | None:
     return Window(total - end, end - offset, True)
 
 
-def narrows(old: _Query, new: _Query) -> bool:
-    """True when `new` is `old` with a narrower search (same filter, same order): its
-    matches are some of `old`'s, in the same order, so the first rows of `new` are
-    the rows among `old`'s first rows that match it (the repositories' `refine`)."""
-    return (
-        old.filter == new.filter
-        and old.sort == new.sort
-        and old.descending == new.descending
-        and refines(old.search, new.search)
-    )
+def narrows(old: Q, new: Q) -> bool:
+    """True when `new` is `old` with a narrower search, all else equal (filter,
+    order…): its matches are some of `old`'s, in the same order, so the first rows
+    of `new` are the rows among `old`'s first rows that match it (the repositories'
+    `refine`)."""
+    return replace(old, search="") == replace(new, search="") and refines(old.search, new.search)

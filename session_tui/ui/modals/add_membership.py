@@ -19,28 +19,34 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.suggester import Suggester
 from textual.timer import Timer
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
-from session_tui.data.db import Database, describe_error
-from session_tui.data.models import PaymentType
+from session_tui.data.db import Database
 from session_tui.data.repositories.contacts import ContactsRepository
 from session_tui.data.repositories.memberships import GrantResult, MembershipsRepository
-from session_tui.data.repositories.products import ProductsRepository
 from session_tui.data.validation import (
     ValidationError,
     clean_email,
     email_problem,
     strip_controls,
 )
-from session_tui.ui.modals.membership_actions import ApplyModal, parse_expiry
-from session_tui.ui.moments import Clock, relative
+from session_tui.ui.modals.base import ErrorLine, cancel_button
+from session_tui.ui.modals.membership_actions import expiry_hint, form_footer, parse_expiry
+from session_tui.ui.modals.membership_form import (
+    MembershipForm,
+    form_row,
+    payment_choice,
+    product_choice,
+)
+from session_tui.ui.moments import Clock
 from session_tui.ui.user_text import literal
 
 LOOKUP_DEBOUNCE = 0.15
 EMAIL_HELP = "An email that is not a contact yet creates the contact."
+PASSED = "that date has passed: a membership cannot expire before it starts"
 
 
 class ContactEmailSuggester(Suggester):
@@ -68,7 +74,7 @@ class _Lookup:
     product_hint: str
 
 
-class AddMembershipModal(ApplyModal[GrantResult]):
+class AddMembershipModal(MembershipForm[GrantResult]):
     """Grant a product to a contact (a new email creates the contact)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -76,13 +82,9 @@ class AddMembershipModal(ApplyModal[GrantResult]):
     ]
 
     def __init__(self, db: Database, email: str = "", clock: Clock | None = None) -> None:
-        super().__init__()
-        self.db = db
-        self.memberships = (
-            MembershipsRepository(db, clock) if clock else MembershipsRepository(db)
-        )
+        super().__init__(db)
+        self.memberships = MembershipsRepository(db, clock) if clock else MembershipsRepository(db)
         self.contacts = ContactsRepository(db)
-        self.products = ProductsRepository(db)
         self._clock = self.memberships.clock
         self._initial_email = strip_controls(email)
         self._lookup_timer: Timer | None = None
@@ -90,61 +92,30 @@ class AddMembershipModal(ApplyModal[GrantResult]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="membership-dialog"):
             yield Label("Add membership", id="title")
-            with Horizontal(classes="form-row"):
-                yield Label("Email", classes="form-label")
-                yield Input(
-                    value=self._initial_email,
-                    placeholder="name@example.com  (→ accepts a suggestion)",
-                    suggester=ContactEmailSuggester(self.contacts),
-                    id="email",
-                )
+            email = Input(
+                value=self._initial_email,
+                placeholder="name@example.com  (→ accepts a suggestion)",
+                suggester=ContactEmailSuggester(self.contacts),
+                id="email",
+            )
+            yield form_row("Email", email)
             yield Static(EMAIL_HELP, id="email-hint", classes="form-hint")
-            yield Static("", id="email-error", classes="field-error form-hint")
-            with Horizontal(classes="form-row"):
-                yield Label("Product", classes="form-label")
-                yield Select[int]([], prompt="Loading products…", id="product")
+            yield ErrorLine("email", classes="form-hint")
+            yield form_row("Product", product_choice())
             yield Static("", id="product-hint", classes="form-hint")
-            yield Static("", id="product-error", classes="field-error form-hint")
-            with Horizontal(classes="form-row"):
-                yield Label("Payment", classes="form-label")
-                with RadioSet(id="payment"):
-                    for i, p in enumerate(PaymentType):
-                        yield RadioButton(p.value, value=i == 0, id=f"payment-{p.value}")
-            yield Static("", id="payment_type-error", classes="field-error form-hint")
-            with Horizontal(classes="form-row"):
-                yield Label("Expires on", classes="form-label")
-                yield Input(placeholder="YYYY-MM-DD  (empty = never expires)", id="expires")
+            yield ErrorLine("product", classes="form-hint")
+            yield form_row("Payment", payment_choice())
+            yield ErrorLine("payment_type", classes="form-hint")
+            expires = Input(placeholder="YYYY-MM-DD  (empty = never expires)", id="expires")
+            yield form_row("Expires on", expires)
             yield Static("optional", id="expires-hint", classes="form-hint")
-            yield Static("", id="expires_at-error", classes="field-error form-hint")
-            yield Static("", id="general-error", classes="field-error")
-            with Horizontal(classes="buttons"):
-                yield Button("Add", variant="primary", id="add")
-                yield Button("Cancel", id="cancel")
+            yield ErrorLine("expires_at", classes="form-hint")
+            yield from form_footer(Button("Add", variant="primary", id="add"), cancel_button())
 
     def on_mount(self) -> None:
-        self.clear_errors()
         self.focus_input(self.query_one("#email", Input))
-        self._load_products()
+        self.load_products()
         self._schedule_lookup()
-
-    # -- products ------------------------------------------------------------------------
-    @work(exclusive=True, group="add-membership-products")
-    async def _load_products(self) -> None:
-        try:
-            rows = await self.in_thread(self.products.all, include_archived=False)
-        except Exception as exc:  # noqa: BLE001
-            self.show_error("general", describe_error(exc))
-            return
-        self._set_products([(r.name, r.id) for r in rows])
-
-    def _set_products(self, options: list[tuple[str, int]]) -> None:
-        if not self.is_attached:
-            return  # the worker finished after the dialog closed
-        select = self.query_one("#product", Select)
-        select.set_options((literal(name), pid) for name, pid in options)
-        select.prompt = "Choose a product" if options else "No products yet (add some on p)"
-        if len(options) == 1:
-            select.value = options[0][1]
 
     # -- live hints ----------------------------------------------------------------------
     @on(Input.Changed, "#email")
@@ -157,12 +128,8 @@ class AddMembershipModal(ApplyModal[GrantResult]):
             self._lookup_timer.stop()
         self._lookup_timer = self.set_timer(LOOKUP_DEBOUNCE, self._start_lookup)
 
-    def _selected_product(self) -> int | None:
-        value = self.query_one("#product", Select).value
-        return value if isinstance(value, int) else None
-
     def _start_lookup(self) -> None:
-        self._lookup_worker(self.query_one("#email", Input).value, self._selected_product())
+        self._lookup_worker(self.query_one("#email", Input).value, self.chosen_product())
 
     @work(exclusive=True, group="add-membership-lookup")
     async def _lookup_worker(self, email: str, product_id: int | None) -> None:
@@ -192,9 +159,7 @@ class AddMembershipModal(ApplyModal[GrantResult]):
                             if state == "active"
                             else "adding reactivates it with the values below."
                         )
-                        product_hint = (
-                            f"Already has it ({state}, {existing.payment_type}): {then}"
-                        )
+                        product_hint = f"Already has it ({state}, {existing.payment_type}): {then}"
         return _Lookup(email, product_id, email_hint, product_hint)
 
     def _show_lookup(self, lookup: _Lookup) -> None:
@@ -205,33 +170,17 @@ class AddMembershipModal(ApplyModal[GrantResult]):
 
     @on(Input.Changed, "#expires")
     def _expiry_changed(self, event: Input.Changed) -> None:
-        hint = self.query_one("#expires-hint", Static)
-        try:
-            _, value = parse_expiry(event.value)
-        except ValidationError:
-            hint.update("")
-            return
-        now = self._clock()
-        if value is None:
-            hint.update("optional: empty = never expires")
-        elif value <= now:
-            hint.update("that date has passed: a membership cannot expire before it starts")
-        else:
-            hint.update(f"expires {relative(value, now)}")
+        never = "optional: empty = never expires"
+        hint = expiry_hint(event.value, self._clock(), never=never, past=PASSED)
+        self.query_one("#expires-hint", Static).update(hint)
 
     # -- submit ----------------------------------------------------------------------------
-    def _payment(self) -> PaymentType:
-        pressed = self.query_one("#payment", RadioSet).pressed_button
-        if pressed is None or pressed.id is None:
-            return PaymentType.PAID
-        return PaymentType(pressed.id.removeprefix("payment-"))
-
     @on(Input.Submitted)
     @on(Button.Pressed, "#add")
     def action_submit(self) -> None:
         self.clear_errors()
         email = self.query_one("#email", Input).value
-        product_id = self._selected_product()
+        product_id = self.chosen_product()
         ok = True
         normal = clean_email(email)
         problem = email_problem(normal)
@@ -250,16 +199,11 @@ class AddMembershipModal(ApplyModal[GrantResult]):
         if expires_at is not None and expires_at <= self._clock():
             self.show_error(
                 "expires_at",
-                "that date has passed: a membership cannot expire before it starts "
-                "(to back-fill history use `session-tui memberships add --started`)",
+                f"{PASSED} (to back-fill history use `session-tui memberships add --started`)",
             )
             ok = False
         if not ok or product_id is None:
             return
-        payment = self._payment()
+        payment = self.chosen_payment()
         repo = self.memberships
         self.apply_in_thread(lambda: repo.grant(normal, product_id, payment, expires_at))
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.action_cancel()

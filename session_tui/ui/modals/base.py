@@ -12,8 +12,11 @@ nothing. What every dialog shares lives here:
 - `in_thread(fn, ...)`: await `fn` run in a thread, from one of the dialog's async
   workers. When the dialog closes, its workers are cancelled, so a result that
   arrives later never reaches widgets that are gone.
-- The error lines: `clear_errors()`, `show_error(field, message)` (beside the field,
-  `#<field>-error`, else in `#general-error`), `hide_error(field)`.
+- The error lines: `ErrorLine(field)` (hidden until it has something to say),
+  `clear_errors()`, `show_error(field, message)` (beside the field, `#<field>-error`,
+  else in `#general-error`), `hide_error(field)`; `reason(exc, ...)` words a failure.
+- `cancel_button(...)`: a button that does what `escape` does; `name_field(...)`: the
+  box for a name.
 - `focus_input(box)`: the focus in a text box, the cursor at the end of its text.
 
 Under 30 rows (80x24) the app gives every screen the class `-short`; each dialog's
@@ -26,10 +29,13 @@ import asyncio
 from collections.abc import Callable
 from typing import ClassVar, Generic, ParamSpec, TypeVar
 
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Label, Static
 
+from session_tui.data.db import describe_error
+from session_tui.data.validation import MAX_NAME
 from session_tui.ui.user_text import literal
 
 ResultT = TypeVar("ResultT")
@@ -46,6 +52,32 @@ def cancel_binding(
 ) -> Binding:
     """The `escape` binding of a dialog, under the dialog's own id."""
     return Binding("escape", action, description, show=show, id=binding_id)
+
+
+def cancel_button(label: str = "Cancel", *, id: str = "cancel", action: str = "cancel") -> Button:
+    """A button that does what the dialog's `escape` does (its `action`)."""
+    return Button(label, id=id, action=f"screen.{action}")
+
+
+def name_field(value: str, *, placeholder: str, id: str) -> ComposeResult:
+    """The box for a name (a product's, a segment's), under a label that says the rules."""
+    yield Label(f"Name (unique ignoring case, up to {MAX_NAME} characters)")
+    yield Input(value=value, placeholder=placeholder, id=id, max_length=MAX_NAME + 50)
+
+
+class ErrorLine(Static):
+    """The line where `Dialog.show_error(field, ...)` says what is wrong with `field`
+    (`#<field>-error`; "general" for the rest): hidden while there is nothing to say."""
+
+    def __init__(self, field: str, *, classes: str = "") -> None:
+        super().__init__("", id=f"{field}-error", classes=f"field-error {classes}".rstrip())
+        self.display = False
+
+
+def reason(exc: Exception, *expected: type[Exception]) -> str:
+    """Why `exc` stopped a dialog's work, for the user: the message of an error of an
+    `expected` type as it is, anything else described (`describe_error`)."""
+    return str(exc) if isinstance(exc, expected) else describe_error(exc)
 
 
 class Dialog(ModalScreen[ResultT | None], Generic[ResultT]):

@@ -20,19 +20,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
+from textual.containers import Vertical
+from textual.widgets import Button, Input, Label, Select, Static
 
 from session_tui.data.bulk_memberships import BulkAction, BulkKind, BulkPlan, plan_bulk
-from session_tui.data.db import Database, describe_error
-from session_tui.data.models import PaymentType
-from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.db import Database
 from session_tui.data.validation import ValidationError
-from session_tui.ui.modals.membership_actions import ApplyModal, parse_expiry
-from session_tui.ui.moments import Clock, relative
+from session_tui.ui.modals.base import ErrorLine, cancel_button
+from session_tui.ui.modals.membership_actions import expiry_hint, form_footer, parse_expiry
+from session_tui.ui.modals.membership_form import (
+    MembershipForm,
+    form_row,
+    payment_choice,
+    product_choice,
+)
+from session_tui.ui.moments import Clock
 from session_tui.ui.user_text import clean, literal
 
 TITLES = {
@@ -41,13 +46,16 @@ TITLES = {
     BulkKind.PAYMENT: "Change the payment type of {}",
     BulkKind.CANCEL: "Cancel a membership of {}",
 }
+# The kinds that ask for a payment type or an expiry, with the label of that field.
+PAYMENT_LABEL = {BulkKind.GRANT: "Payment", BulkKind.PAYMENT: "New type"}
+EXPIRY_LABEL = {BulkKind.GRANT: "Expires on", BulkKind.EXTEND: "New expiry"}
 EXPIRY_PLACEHOLDER = {
     BulkKind.GRANT: "YYYY-MM-DD  (empty = never expires)",
     BulkKind.EXTEND: "YYYY-MM-DD or never",
 }
 
 
-class BulkActionDialog(ApplyModal[BulkPlan]):
+class BulkActionDialog(MembershipForm[BulkPlan]):
     """Ask what a bulk membership action needs, then count it (`BulkPlan`)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -62,75 +70,35 @@ class BulkActionDialog(ApplyModal[BulkPlan]):
         db: Database,
         clock: Clock,
     ) -> None:
-        super().__init__()
+        super().__init__(db)
         self.kind = kind
         self.subject = subject
         self.ids = ids
-        self.db = db
         self._clock = clock
 
-    @property
-    def _asks_payment(self) -> bool:
-        return self.kind in (BulkKind.GRANT, BulkKind.PAYMENT)
-
-    @property
-    def _asks_expiry(self) -> bool:
-        return self.kind in (BulkKind.GRANT, BulkKind.EXTEND)
-
     def compose(self) -> ComposeResult:
+        kind = self.kind
         with Vertical(id="dialog", classes="membership-dialog bulk-dialog"):
-            yield Label(literal(TITLES[self.kind].format(self.subject)), id="title")
-            with Horizontal(classes="form-row"):
-                yield Label("Product", classes="form-label")
-                yield Select[int]([], prompt="Loading products…", id="product")
-            yield Static("", id="product-error", classes="field-error form-hint")
-            if self._asks_payment:
-                with Horizontal(classes="form-row"):
-                    label = "Payment" if self.kind is BulkKind.GRANT else "New type"
-                    yield Label(label, classes="form-label")
-                    with RadioSet(id="payment"):
-                        for i, p in enumerate(PaymentType):
-                            yield RadioButton(p.value, value=i == 0, id=f"payment-{p.value}")
-                yield Static("", id="payment_type-error", classes="field-error form-hint")
-            if self._asks_expiry:
-                with Horizontal(classes="form-row"):
-                    label = "Expires on" if self.kind is BulkKind.GRANT else "New expiry"
-                    yield Label(label, classes="form-label")
-                    yield Input(placeholder=EXPIRY_PLACEHOLDER[self.kind], id="expires")
+            yield Label(literal(TITLES[kind].format(self.subject)), id="title")
+            yield form_row("Product", product_choice())
+            yield ErrorLine("product", classes="form-hint")
+            if kind in PAYMENT_LABEL:
+                yield form_row(PAYMENT_LABEL[kind], payment_choice())
+                yield ErrorLine("payment_type", classes="form-hint")
+            if kind in EXPIRY_LABEL:
+                expires = Input(placeholder=EXPIRY_PLACEHOLDER[kind], id="expires")
+                yield form_row(EXPIRY_LABEL[kind], expires)
                 yield Static("", id="expires-hint", classes="form-hint")
-                yield Static("", id="expires_at-error", classes="field-error form-hint")
-            yield Static("", id="general-error", classes="field-error")
-            with Horizontal(classes="buttons"):
-                yield Button("Next (ctrl+s)", variant="primary", id="next")
-                yield Button("Cancel", id="cancel")
+                yield ErrorLine("expires_at", classes="form-hint")
+            yield from form_footer(
+                Button("Next (ctrl+s)", variant="primary", id="next"), cancel_button()
+            )
 
     def on_mount(self) -> None:
-        self.clear_errors()
         self.query_one("#product", Select).focus()
-        if self._asks_expiry:
+        if self.kind in EXPIRY_LABEL:
             self._update_hint("")
-        self._load_products()
-
-    # -- products ------------------------------------------------------------------------
-    @work(exclusive=True, group="bulk-products")
-    async def _load_products(self) -> None:
-        repo = ProductsRepository(self.db)
-        try:
-            rows = await self.in_thread(repo.all, include_archived=False)
-        except Exception as exc:  # noqa: BLE001 - shown to the user
-            self.show_error("general", describe_error(exc))
-            return
-        if not self.is_open:
-            return
-        select = self.query_one("#product", Select)
-        select.set_options((literal(r.name), r.id) for r in rows)
-        select.prompt = "Choose a product" if rows else "No products yet (add some on p)"
-        if len(rows) == 1:
-            select.value = rows[0].id
-
-    def _product(self) -> int | None:
-        value = self.query_one("#product", Select).value
-        return value if isinstance(value, int) else None
+        self.load_products()
 
     # -- expiry ----------------------------------------------------------------------------
     @on(Input.Changed, "#expires")
@@ -138,22 +106,16 @@ class BulkActionDialog(ApplyModal[BulkPlan]):
         self._update_hint(event.value)
 
     def _update_hint(self, text: str) -> None:
-        hint = self.query_one("#expires-hint", Static)
         if self.kind is BulkKind.EXTEND and not clean(text).strip():
-            hint.update("a date, or “never” for no expiry")
-            return
-        try:
-            _, value = parse_expiry(text)
-        except ValidationError:
-            hint.update("")
-            return
-        now = self._clock()
-        if value is None:
-            hint.update("never expires" if text.strip() else "optional: empty = never expires")
-        elif value <= now:
-            hint.update(f"{relative(value, now)}: in the past, the memberships will be expired")
+            hint = "a date, or “never” for no expiry"
         else:
-            hint.update(f"expires {relative(value, now)}")
+            hint = expiry_hint(
+                text,
+                self._clock(),
+                never="never expires" if text.strip() else "optional: empty = never expires",
+                past="{when}: in the past, the memberships will be expired",
+            )
+        self.query_one("#expires-hint", Static).update(hint)
 
     def _expiry(self) -> datetime | None:
         """The expiry asked for (None: never expires); ValidationError for nonsense."""
@@ -162,28 +124,22 @@ class BulkActionDialog(ApplyModal[BulkPlan]):
             raise ValidationError("expires_at", "type the new expiry date (YYYY-MM-DD) or never")
         return parse_expiry(text)[1]
 
-    def _payment(self) -> PaymentType:
-        pressed = self.query_one("#payment", RadioSet).pressed_button
-        if pressed is None or pressed.id is None:
-            return PaymentType.PAID
-        return PaymentType(pressed.id.removeprefix("payment-"))
-
     # -- submit ----------------------------------------------------------------------------
     def _action(self, product_id: int) -> BulkAction:
         """The action the form describes; ValidationError for what is wrong."""
         if self.kind is BulkKind.GRANT:
-            return BulkAction.grant(product_id, self._payment(), self._expiry())
+            return BulkAction.grant(product_id, self.chosen_payment(), self._expiry())
         if self.kind is BulkKind.EXTEND:
             return BulkAction.extend(product_id, self._expiry())
         if self.kind is BulkKind.PAYMENT:
-            return BulkAction.payment(product_id, self._payment())
+            return BulkAction.payment(product_id, self.chosen_payment())
         return BulkAction.cancel(product_id)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#next")
     def action_submit(self) -> None:
         self.clear_errors()
-        product_id = self._product()
+        product_id = self.chosen_product()
         if product_id is None:
             self.show_error("product", "choose a product")
             return
@@ -194,10 +150,6 @@ class BulkActionDialog(ApplyModal[BulkPlan]):
             return
         db, ids, clock = self.db, self.ids, self._clock
         self.apply_in_thread(lambda: plan_bulk(db, action, ids, clock=clock))
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.action_cancel()
 
 
 __all__ = ["BulkActionDialog"]

@@ -29,7 +29,7 @@ from session_tui.data.db import Database, describe_error
 from session_tui.data.editing import VersionConflict, update_contact, validation_errors
 from session_tui.data.repositories.contacts import ContactRow
 from session_tui.data.validation import MAX_EMAIL, MAX_NAME, ValidationError
-from session_tui.ui.modals.base import Dialog, cancel_binding
+from session_tui.ui.modals.base import Dialog, ErrorLine, cancel_binding, cancel_button
 from session_tui.ui.user_text import clean, literal
 
 FIELDS = ("first_name", "last_name", "email")
@@ -72,15 +72,17 @@ class EditContactModal(Dialog[ContactRow]):
                             id=f"edit-{field}",
                             placeholder="name@example.com" if field == "email" else "",
                         )
-                        yield Static("", id=f"{field}-error", classes="field-error")
-            yield Static("", id="general-error", classes="field-error")
+                        yield ErrorLine(field)
+            yield ErrorLine("general")
             with Vertical(id="conflict"):
                 yield Static("", id="conflict-text")
                 with Horizontal(id="conflict-buttons"):
                     yield Button("Reload the current values", id="edit-reload")
             with Horizontal(id="edit-buttons"):
-                yield Button("Save (enter)", variant="primary", id="edit-save")
-                yield Button("Cancel (escape)", id="edit-cancel")
+                yield Button(
+                    "Save (enter)", variant="primary", id="edit-save", action="screen.save"
+                )
+                yield cancel_button("Cancel (escape)", id="edit-cancel")
 
     def _subtitle(self) -> Text:
         text = Text("Contact #", style="dim")
@@ -90,7 +92,6 @@ class EditContactModal(Dialog[ContactRow]):
         return text
 
     def on_mount(self) -> None:
-        self.clear_errors()
         self.query_one("#conflict").display = False
         self.focus_input(self.query_one("#edit-first_name", Input))
 
@@ -110,18 +111,8 @@ class EditContactModal(Dialog[ContactRow]):
             self.hide_error(field)
 
     # -- actions -------------------------------------------------------------------------
-    @on(Button.Pressed, "#edit-cancel")
-    def _cancel_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_cancel()
-
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_save()
-
-    @on(Button.Pressed, "#edit-save")
-    def _save_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.action_save()
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -36,11 +37,11 @@ from session_tui.data.csvio.exporter import (
     ExportProgress,
     export_csv,
 )
-from session_tui.data.csvio.files import TargetError, check_target
-from session_tui.data.db import DatabaseError, describe_error
+from session_tui.data.db import DatabaseError
 from session_tui.data.repositories.contacts import ContactQuery
 from session_tui.ui.context import session
-from session_tui.ui.modals.base import Dialog, cancel_binding
+from session_tui.ui.modals.base import Dialog, cancel_binding, cancel_button, reason
+from session_tui.ui.modals.file_to_write import FileToWrite
 from session_tui.ui.user_text import literal
 from session_tui.ui.widgets.path_input import PathInput
 
@@ -81,7 +82,9 @@ class ExportCsvModal(Dialog[ExportOutcome]):
         self.scope = scope
         self._default = default_name
         self._cancel = threading.Event()
-        self._replace: str | None = None
+        self._file = FileToWrite(
+            partial(self._message, error=True), empty="Type a file name.", refused="Not exported"
+        )
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-dialog"):
@@ -105,7 +108,7 @@ class ExportCsvModal(Dialog[ExportOutcome]):
                 yield Static("", id="export-progress-text", markup=False)
             with Horizontal(id="export-buttons"):
                 yield Button("Export (enter)", variant="primary", id="export-start")
-                yield Button("Cancel (escape)", id="export-cancel")
+                yield cancel_button("Cancel (escape)", id="export-cancel", action="escape")
 
     def on_mount(self) -> None:
         self.query_one("#export-busy").display = False
@@ -128,34 +131,15 @@ class ExportCsvModal(Dialog[ExportOutcome]):
             return
         self.close(None)
 
-    @on(Button.Pressed, "#export-cancel")
-    def _cancel_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_escape()
-
     @on(Button.Pressed, "#export-start")
     @on(Input.Submitted, "#export-path")
     def _start(self, event: Button.Pressed | Input.Submitted) -> None:
         event.stop()
-        if self._busy:
-            return
-        value = self.query_one("#export-path", PathInput).value.strip()
-        if not value:
-            self._message("Type a file name.", error=True)
-            return
-        target = Path(value).expanduser()
-        if target.is_dir():
-            self._message(f"{value} is a directory: type a file name.", error=True)
-            return
-        try:
-            check_target(target, db_url=session(self).db.url)
-        except TargetError as exc:
-            self._message(f"Not exported: {exc}.", error=True)
-            return
-        if target.is_file() and self._replace != value:
-            self._replace = value
-            self._message(f"{value} exists: press enter again to replace it.", error=True)
-            return
+        if not self._busy:
+            box = self.query_one("#export-path", PathInput)
+            self._file.submit(box.value, self._export, db_url=session(self).db.url)
+
+    def _export(self, target: Path, shown: str) -> None:
         self._busy = True
         self._cancel = threading.Event()
         self.query_one("#export-busy").display = True
@@ -166,7 +150,7 @@ class ExportCsvModal(Dialog[ExportOutcome]):
         self.query_one("#export-progress-text", Static).update("Exporting…")
         self._message("")
         self.set_focus(self.query_one("#export-cancel", Button))
-        self._export_worker(str(target), value)
+        self._export_worker(str(target), shown)
 
     @on(Progressed)
     def _on_progress(self, message: Progressed) -> None:
@@ -201,15 +185,11 @@ class ExportCsvModal(Dialog[ExportOutcome]):
             )
         except ExportCancelled:
             self._failed("Export cancelled: no file was written.")
-            return
-        except (ExportError, DatabaseError) as exc:
-            self._failed(f"Nothing was exported: {exc}")
-            return
         except Exception as exc:  # noqa: BLE001 - the TUI never crashes
-            self._failed(f"Nothing was exported: {describe_error(exc)}")
-            return
-        self._busy = False
-        self.close(ExportOutcome(shown, n))
+            self._failed(f"Nothing was exported: {reason(exc, ExportError, DatabaseError)}")
+        else:
+            self._busy = False
+            self.close(ExportOutcome(shown, n))
 
     def _failed(self, message: str) -> None:
         if not self.is_open:

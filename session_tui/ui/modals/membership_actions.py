@@ -7,7 +7,9 @@ inside the modal and nothing is written; `escape` cancels and writes nothing.
 
 `ApplyModal` is the shared base (also used by the add-membership and product-name
 modals): `self.apply_in_thread(fn)` runs `fn()` in a thread; `on_applied(result)`
-dismisses; a failure is shown beside its field (`Dialog.show_error`).
+dismisses; a failure is shown beside its field (`Dialog.show_error`). `form_footer(...)`
+ends each form: the general error line and the buttons. `ValueModal` asks for one new
+value (an expiry, a payment type) of the membership(s) its summary line names.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import ClassVar, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,11 +33,12 @@ from session_tui.data.db import describe_error
 from session_tui.data.models import PaymentType
 from session_tui.data.repositories.memberships import MembershipRow
 from session_tui.data.validation import ValidationError
-from session_tui.ui.modals.base import Dialog, cancel_binding
+from session_tui.ui.modals.base import Dialog, ErrorLine, cancel_binding, cancel_button
 from session_tui.ui.moments import Clock, day, relative
 from session_tui.ui.user_text import clean, literal
 
 R = TypeVar("R")
+V = TypeVar("V")
 
 # One stylesheet for every modal of memberships and products (absolute: subclasses
 # live in other modules, and Textual resolves relative paths from the subclass).
@@ -78,6 +82,27 @@ class ApplyModal(Dialog[R]):
         self.close(result)
 
 
+def form_footer(*buttons: Button) -> ComposeResult:
+    """The end of a form: the line for errors of no one field, then the row of `buttons`."""
+    yield ErrorLine("general")
+    yield Horizontal(*buttons, classes="buttons")
+
+
+def expiry_hint(text: str, now: datetime, *, never: str, past: str) -> str:
+    """The hint under an expiry box: empty for nonsense (saving says what is wrong),
+    `never` for no expiry, `past` for a date that has passed (its `{when}`: how long
+    ago), else when it expires."""
+    try:
+        _, value = parse_expiry(text)
+    except ValidationError:
+        return ""
+    if value is None:
+        return never
+    if value <= now:
+        return past.format(when=relative(value, now))
+    return f"expires {relative(value, now)}"
+
+
 def membership_summary(row: MembershipRow, now: datetime) -> str:
     who = row.full_name or row.email
     if row.cancelled_at is not None:
@@ -104,41 +129,60 @@ def parse_expiry(text: str) -> tuple[bool, datetime | None]:
         raise ValidationError("expires_at", str(exc)) from None
 
 
-class ExpiryEntryModal(ApplyModal[R]):
-    """The expiry-date box (YYYY-MM-DD; empty or "never" = never expires) with a live
-    hint; the button runs `apply(value)` in a thread. Subclasses give the summary line."""
+class ValueModal(ApplyModal[R], Generic[V, R]):
+    """Asks for one new value of the membership(s) its summary line names, and runs
+    `apply(value)` in a thread."""
 
-    SAVE_LABEL: ClassVar[str] = "Save"
-    # Who the hint speaks of: "… the membership will show as expired".
-    HINT_SUBJECT: ClassVar[str] = "the membership"
+    HEADING: ClassVar[str]
 
-    def __init__(
-        self, apply: Callable[[datetime | None], R], clock: Clock, *, initial: str = ""
-    ) -> None:
+    def __init__(self, apply: Callable[[V], R]) -> None:
         super().__init__()
         self._apply = apply
-        self._clock = clock
-        self._initial = initial
 
     @abstractmethod
     def summary(self) -> Static:
         """The line under the title: which membership(s) the dialog changes."""
 
+    @abstractmethod
+    def fields(self) -> ComposeResult:
+        """What the dialog asks, under the summary line."""
+
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="membership-dialog"):
-            yield Label("New expiry date", id="title")
+            yield Label(self.HEADING, id="title")
             yield self.summary()
-            yield Label("Expires on (YYYY-MM-DD; empty or “never” = never expires)")
-            yield Input(value=self._initial, placeholder="YYYY-MM-DD", id="expires")
-            yield Static("", id="expires-hint", markup=False)
-            yield Static("", id="expires_at-error", classes="field-error")
-            yield Static("", id="general-error", classes="field-error")
-            with Horizontal(classes="buttons"):
-                yield Button(self.SAVE_LABEL, variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
+            yield from self.fields()
+
+    def apply_value(self, value: V) -> None:
+        self.apply_in_thread(partial(self._apply, value))
+
+
+class ExpiryEntryModal(ValueModal[datetime | None, R]):
+    """The expiry-date box (YYYY-MM-DD; empty or "never" = never expires) with a live
+    hint; the button runs `apply(value)` in a thread. Subclasses give the summary line."""
+
+    HEADING = "New expiry date"
+    SAVE_LABEL: ClassVar[str] = "Save"
+    # The hint for a date that has passed ({when}: how long ago).
+    PAST_HINT: ClassVar[str] = "{when}: the membership will show as expired"
+
+    def __init__(
+        self, apply: Callable[[datetime | None], R], clock: Clock, *, initial: str = ""
+    ) -> None:
+        super().__init__(apply)
+        self._clock = clock
+        self._initial = initial
+
+    def fields(self) -> ComposeResult:
+        yield Label("Expires on (YYYY-MM-DD; empty or “never” = never expires)")
+        yield Input(value=self._initial, placeholder="YYYY-MM-DD", id="expires")
+        yield Static("", id="expires-hint", markup=False)
+        yield ErrorLine("expires_at")
+        yield from form_footer(
+            Button(self.SAVE_LABEL, variant="primary", id="save"), cancel_button()
+        )
 
     def on_mount(self) -> None:
-        self.clear_errors()
         box = self.query_one("#expires", Input)
         self.focus_input(box)
         self._update_hint(box.value)
@@ -148,19 +192,8 @@ class ExpiryEntryModal(ApplyModal[R]):
         self._update_hint(event.value)
 
     def _update_hint(self, text: str) -> None:
-        hint = self.query_one("#expires-hint", Static)
-        try:
-            _, value = parse_expiry(text)
-        except ValidationError:
-            hint.update("")
-            return
-        now = self._clock()
-        if value is None:
-            hint.update("never expires")
-        elif value <= now:
-            hint.update(f"{relative(value, now)}: {self.HINT_SUBJECT} will show as expired")
-        else:
-            hint.update(f"expires {relative(value, now)}")
+        hint = expiry_hint(text, self._clock(), never="never expires", past=self.PAST_HINT)
+        self.query_one("#expires-hint", Static).update(hint)
 
     @on(Input.Submitted, "#expires")
     @on(Button.Pressed, "#save")
@@ -171,12 +204,7 @@ class ExpiryEntryModal(ApplyModal[R]):
         except ValidationError as exc:
             self.show_error(exc.field, exc.message)
             return
-        apply = self._apply
-        self.apply_in_thread(lambda: apply(value))
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.action_cancel()
+        self.apply_value(value)
 
 
 class ExpiryModal(ExpiryEntryModal[MembershipRow]):
@@ -207,34 +235,27 @@ class StopAtEndsOptionList(OptionList):
         super().action_cursor_down()
 
 
-class PaymentChoiceModal(ApplyModal[R]):
+class PaymentChoiceModal(ValueModal[PaymentType, R]):
     """The list of payment types; enter runs `apply(type)` in a thread. With a
     `current` type, the list opens on it, marks it, and choosing it writes nothing."""
 
+    HEADING = "Payment type"
+
     def __init__(self, apply: Callable[[PaymentType], R], *, current: str | None = None) -> None:
-        super().__init__()
-        self._apply = apply
+        super().__init__(apply)
         self._current = current
 
-    @abstractmethod
-    def summary(self) -> Static:
-        """The line under the title: which membership(s) the dialog changes."""
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="dialog", classes="membership-dialog"):
-            yield Label("Payment type", id="title")
-            yield self.summary()
-            options = [
-                Option(f"{p.value}  (current)" if p.value == self._current else p.value, id=p.value)
-                for p in PaymentType
-            ]
-            yield StopAtEndsOptionList(*options, id="payments")
-            yield Static("", id="payment_type-error", classes="field-error")
-            yield Static("", id="general-error", classes="field-error")
-            yield Static("enter chooses · escape cancels", classes="hint", markup=False)
+    def fields(self) -> ComposeResult:
+        options = [
+            Option(f"{p.value}  (current)" if p.value == self._current else p.value, id=p.value)
+            for p in PaymentType
+        ]
+        yield StopAtEndsOptionList(*options, id="payments")
+        yield ErrorLine("payment_type")
+        yield ErrorLine("general")
+        yield Static("enter chooses · escape cancels", classes="hint", markup=False)
 
     def on_mount(self) -> None:
-        self.clear_errors()
         options = self.query_one("#payments", OptionList)
         values = [p.value for p in PaymentType]
         # Open on the current type: enter right away changes nothing.
@@ -247,8 +268,7 @@ class PaymentChoiceModal(ApplyModal[R]):
         if value.value == self._current:
             self.close(None)  # the current type: nothing to change, nothing written
             return
-        apply = self._apply
-        self.apply_in_thread(lambda: apply(value))
+        self.apply_value(value)
 
 
 class PaymentModal(PaymentChoiceModal[MembershipRow]):
@@ -292,23 +312,13 @@ class CancelMembershipModal(ApplyModal[MembershipRow]):
             )
             text.no_wrap = False
             yield Static(text, id="question")
-            yield Static("", id="general-error", classes="field-error")
-            with Horizontal(classes="buttons"):
-                yield Button("Yes, cancel it (y)", variant="error", id="yes")
-                yield Button("No, keep it (n)", id="no")
+            yield from form_footer(
+                Button("Yes, cancel it (y)", variant="error", id="yes", action="screen.confirm"),
+                cancel_button("No, keep it (n)", id="no"),
+            )
 
     def on_mount(self) -> None:
-        self.clear_errors()
         self.query_one("#no", Button).focus()
 
     def action_confirm(self) -> None:
-        apply = self._apply
-        self.apply_in_thread(apply)
-
-    @on(Button.Pressed, "#yes")
-    def _yes(self) -> None:
-        self.action_confirm()
-
-    @on(Button.Pressed, "#no")
-    def _no(self) -> None:
-        self.action_cancel()
+        self.apply_in_thread(self._apply)

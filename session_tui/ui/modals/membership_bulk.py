@@ -72,7 +72,8 @@ class MembershipActionsMenu(Dialog[BulkKind]):
         with Vertical(id="dialog", classes="membership-dialog"):
             yield Label("Actions", id="title")
             yield Static(
-                f"On {subject(self._count, selected=self._selected)}:", id="summary",
+                f"On {subject(self._count, selected=self._selected)}:",
+                id="summary",
                 markup=False,
             )
             yield StopAtEndsOptionList(
@@ -94,7 +95,7 @@ class BulkExpiryModal(ExpiryEntryModal[MembershipPlan]):
     """A new expiry date for N memberships; dismisses with the plan (counts)."""
 
     SAVE_LABEL = "Next"
-    HINT_SUBJECT = "the memberships"
+    PAST_HINT = "{when}: the memberships will show as expired"
 
     def __init__(
         self,

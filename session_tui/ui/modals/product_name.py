@@ -9,21 +9,25 @@ and nothing is written; `escape` cancels.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from session_tui.data.repositories.products import ProductRow
-from session_tui.data.validation import MAX_NAME
-from session_tui.ui.modals.membership_actions import ApplyModal
+from session_tui.ui.modals.base import ErrorLine, cancel_button, name_field
+from session_tui.ui.modals.membership_actions import ApplyModal, form_footer
 from session_tui.ui.user_text import clean, literal
 
 
 class ProductNameModal(ApplyModal[ProductRow]):
     def __init__(
-        self, title: str, apply: Callable[[str], ProductRow], initial: str = "",
+        self,
+        title: str,
+        apply: Callable[[str], ProductRow],
+        initial: str = "",
         subtitle: str = "",
     ) -> None:
         super().__init__()
@@ -37,26 +41,14 @@ class ProductNameModal(ApplyModal[ProductRow]):
             yield Label(self._title, id="title", markup=False)
             if self._subtitle:
                 yield Static(literal(self._subtitle), id="summary")
-            yield Label(f"Name (unique ignoring case, up to {MAX_NAME} characters)")
-            yield Input(value=self._initial, placeholder="e.g. 1:1 Coaching", id="name",
-                        max_length=MAX_NAME + 50)
-            yield Static("", id="name-error", classes="field-error")
-            yield Static("", id="general-error", classes="field-error")
-            with Horizontal(classes="buttons"):
-                yield Button("Save", variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
+            yield from name_field(self._initial, placeholder="e.g. 1:1 Coaching", id="name")
+            yield ErrorLine("name")
+            yield from form_footer(Button("Save", variant="primary", id="save"), cancel_button())
 
     def on_mount(self) -> None:
-        self.clear_errors()
         self.focus_input(self.query_one("#name", Input))
 
     @on(Input.Submitted, "#name")
     @on(Button.Pressed, "#save")
     def _save(self) -> None:
-        value = self.query_one("#name", Input).value
-        apply = self._apply
-        self.apply_in_thread(lambda: apply(value))
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.action_cancel()
+        self.apply_in_thread(partial(self._apply, self.query_one("#name", Input).value))

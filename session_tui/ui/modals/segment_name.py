@@ -16,8 +16,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, Static
 
 from session_tui.data.repositories.segments import SegmentError, normalize_segment_name
-from session_tui.data.validation import MAX_NAME
-from session_tui.ui.modals.base import Dialog, cancel_binding
+from session_tui.ui.modals.base import Dialog, cancel_binding, cancel_button, name_field
 from session_tui.ui.user_text import clean, literal
 
 
@@ -42,17 +41,13 @@ class SegmentNameModal(Dialog[str]):
                 summary = literal(self._summary)
                 summary.no_wrap = False
                 yield Static(summary, id="segment-summary")
-            yield Label(f"Name (unique ignoring case, up to {MAX_NAME} characters)")
-            yield Input(
-                value=self._initial,
-                placeholder="e.g. Active coaching clients",
-                id="segment-name",
-                max_length=MAX_NAME + 50,
+            yield from name_field(
+                self._initial, placeholder="e.g. Active coaching clients", id="segment-name"
             )
             yield Static("", id="segment-name-error", classes="field-error")
             with Horizontal(id="segment-buttons"):
                 yield Button("Save", variant="primary", id="segment-ok")
-                yield Button("Cancel", id="segment-cancel")
+                yield cancel_button(id="segment-cancel")
 
     def on_mount(self) -> None:
         self.focus_input(self.query_one("#segment-name", Input))
@@ -70,7 +65,3 @@ class SegmentNameModal(Dialog[str]):
     @on(Input.Changed, "#segment-name")
     def _typing(self) -> None:
         self.query_one("#segment-name-error", Static).display = False
-
-    @on(Button.Pressed, "#segment-cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()

@@ -10,9 +10,9 @@ Interface for the other features on this screen
 - `screen.set_filter(filter_or_None)` -> shows only contacts matching a filter
   (`data.filters.Group`); the search text stays.
 - `screen.refresh_contacts()` -> re-read counts and rows after a database change.
-- Keys: add a `Binding(key, action, description, id="contacts.…")` to
-  `ContactsScreen.BINDINGS` and an `action_…` method; keys are listed in `?`
-  help and the command palette automatically. Reserved for other features:
+- Keys: add a `Key(key, action, description, name)` row (ui/key_table.py; its id is
+  "contacts.{name}") to `ContactsScreen.BINDINGS` and an `action_…` method; keys are
+  listed in `?` help and the command palette automatically. Reserved for other features:
   `d`/`delete`, `u`, `e`, `enter`, `a`, `A`, `f`, `s`, `i`, `x`.
 - Flows: each user flow (delete, undo, edit: contact_actions.py; the actions menu:
   bulk_flows.py; segments: segment_flows.py; CSV: csv_flows.py) is one coroutine run
@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, ProgressBar, Static, TextArea
@@ -46,6 +46,7 @@ from session_tui.data.filters import Group
 from session_tui.data.repositories.contacts import ContactQuery
 from session_tui.ui.context import session
 from session_tui.ui.filter_help import FILTER_SYNTAX
+from session_tui.ui.key_table import HIDDEN, SHOWN, Key, key_table
 from session_tui.ui.modals.actions_menu import BulkChoice
 from session_tui.ui.screens import (
     bulk_flows,
@@ -54,11 +55,10 @@ from session_tui.ui.screens import (
     membership_flows,
     segment_flows,
 )
-from session_tui.ui.screens.table_search import TableSearch
+from session_tui.ui.screens.table_search import TableSearch, search_keys
 from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.filter_panel import FilterPanel, panel_of
-from session_tui.ui.widgets.paged_table.count_line import TableCounts
 from session_tui.ui.widgets.paged_table.count_line import count_line as table_count_line
 
 DEMO_CONTACTS = 2000
@@ -81,62 +81,44 @@ class ContactsScreen(TableSearch[ContactQuery]):
     AUTO_FOCUS = "#contacts-table"
     SEARCH_ID = "search"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # priority: handled the moment the key arrives, so keys typed right after
-        # it (a fast typist, tmux send-keys) already go to the new focus.
-        # check_action disables them where they must not apply (see below).
-        Binding("slash", "focus_search", "Search", key_display="/", priority=True,
-                id="contacts.search"),
-        # Shown in the footer only while the search box has the focus (check_action).
-        Binding("escape", "leave_search", "Table", key_display="esc", priority=True,
-                tooltip="Leave the search box, back to the table (the search stays)",
-                id="contacts.leave_search"),
-        Binding("down", "leave_search", "Back to the table", show=False, priority=True,
-                id="contacts.search_down"),
-        Binding("D", "fill_demo", "Demo data",
-                tooltip="Fill the empty database with demo data", id="contacts.demo"),
-        Binding("ctrl+r,f5", "refresh_contacts", "Refresh", show=False,
-                tooltip="Re-read the contacts: see what other users or programs changed",
-                id="contacts.refresh"),
-        Binding("enter", "open_contact", "Detail",
-                tooltip="Contact detail: memberships and history", id="contacts.detail"),
-        Binding("a", "add_membership", "Add",
-                tooltip="Add a membership (prefilled with the current contact)",
-                id="contacts.add_membership"),
+    _demo_running = False  # generating demo data (`D`): the key is off meanwhile
+
+    # fmt: off
+    BINDINGS: ClassVar[list[BindingType]] = key_table(
+        "contacts",
+        *search_keys(leave_tooltip="Leave the search box, back to the table (the search stays)"),
+        Key("down", "leave_search", "Back to the table", "search_down", HIDDEN, priority=True),
+        Key("D", "fill_demo", "Demo data", "demo", SHOWN,
+            "Fill the empty database with demo data"),
+        Key("ctrl+r,f5", "refresh_contacts", "Refresh", "refresh", HIDDEN,
+            "Re-read the contacts: see what other users or programs changed"),
+        Key("enter", "open_contact", "Detail", "detail", SHOWN,
+            "Contact detail: memberships and history"),
+        Key("a", "add_membership", "Add", "add_membership", SHOWN,
+            "Add a membership (prefilled with the current contact)"),
         # the actions menu: bulk_flows.py
-        Binding("A", "actions_menu", "Actions",
-                tooltip="Actions: grant, extend, payment, cancel, export, delete",
-                id="contacts.actions"),
+        Key("A", "actions_menu", "Actions", "actions", SHOWN,
+            "Actions: grant, extend, payment, cancel, export, delete"),
         # delete, undo, edit: contact_actions.py
-        Binding("d,delete", "delete_contacts", "Delete",
-                tooltip="Delete the selected contacts, or the current one "
-                "(permanent once the app is closed)", id="contacts.delete"),
-        Binding("u", "undo_last", "Undo", show=False,
-                tooltip="Undo the last deletion or bulk action (this session)",
-                id="contacts.undo"),
-        Binding("e", "edit_contact", "Edit",
-                tooltip="Edit the current contact's name and email", id="contacts.edit"),
+        Key("d,delete", "delete_contacts", "Delete", "delete", SHOWN,
+            "Delete the selected contacts, or the current one (permanent once the app is closed)"),
+        Key("u", "undo_last", "Undo", "undo", HIDDEN,
+            "Undo the last deletion or bulk action (this session)"),
+        Key("e", "edit_contact", "Edit", "edit", SHOWN,
+            "Edit the current contact's name and email"),
         # CSV import and export: csv_flows.py
         # (shown in ? help and the command palette; the footer has no room left)
-        Binding("i", "import_csv", "Import", show=False,
-                tooltip="Import contacts from a CSV file (preview first)",
-                id="contacts.import"),
-        Binding("x", "export_csv", "Export", show=False,
-                tooltip="Export the selection, or the filtered contacts, to CSV",
-                id="contacts.export"),
+        Key("i", "import_csv", "Import", "import", HIDDEN,
+            "Import contacts from a CSV file (preview first)"),
+        Key("x", "export_csv", "Export", "export", HIDDEN,
+            "Export the selection, or the filtered contacts, to CSV"),
         # filters (widgets/filter_panel/) and segments (segment_flows.py)
-        Binding("f", "toggle_filter", "Filter",
-                tooltip="Show/hide the filter builder (the filter stays applied when hidden)",
-                id="contacts.filter"),
-        Binding("s", "save_segment", "Save segment", show=False,
-                tooltip="Save the current filter as a segment (asks the name)",
-                id="contacts.save_segment"),
-    ]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._demo_running = False
-        self._counts = TableCounts()
+        Key("f", "toggle_filter", "Filter", "filter", SHOWN,
+            "Show/hide the filter builder (the filter stays applied when hidden)"),
+        Key("s", "save_segment", "Save segment", "save_segment", HIDDEN,
+            "Save the current filter as a segment (asks the name)"),
+    )
+    # fmt: on
 
     @property
     def db(self) -> Database:

@@ -25,7 +25,7 @@ from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal
 from textual.widgets import Footer, Header, Input, Select, Static
 
@@ -35,14 +35,14 @@ from session_tui.data.models import PaymentType, Status
 from session_tui.data.repositories.memberships import MembershipQuery, MembershipRow
 from session_tui.data.repositories.products import ProductsRepository
 from session_tui.ui.context import session
+from session_tui.ui.key_table import HIDDEN, SHOWN, Key, key_table
 from session_tui.ui.screens import membership_bulk
 from session_tui.ui.screens.contact_detail import ContactDetailScreen
 from session_tui.ui.screens.membership_changes import MembershipChanges
-from session_tui.ui.screens.table_search import TableSearch
+from session_tui.ui.screens.table_search import TableSearch, search_keys
 from session_tui.ui.user_text import escape_markup, literal
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.memberships.table import MembershipsTable, MembershipsTableQuery
-from session_tui.ui.widgets.paged_table.count_line import TableCounts
 
 
 class MembershipsScreen(TableSearch[MembershipsTableQuery], MembershipChanges[None]):
@@ -53,44 +53,36 @@ class MembershipsScreen(TableSearch[MembershipsTableQuery], MembershipChanges[No
     AUTO_FOCUS = "#memberships-table"
     SEARCH_ID = "memberships-search"
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # priority (like Contacts): acts the moment the key arrives, so type-ahead
-        # lands in the new focus; check_action disables them inside text boxes.
-        Binding("slash", "focus_search", "Search", key_display="/", priority=True,
-                tooltip="Search emails and names (as you type)", id="memberships.search"),
-        # Shown in the footer only while the search box or a filter has the focus.
-        Binding("escape", "leave_search", "Table", key_display="esc", priority=True,
-                tooltip="Leave the search box / filters, back to the table",
-                id="memberships.leave_search"),
-        Binding("f", "focus_filters", "Filters",
-                tooltip="Filter by product, status and payment type", id="memberships.filters"),
-        Binding("a", "add", "Add",
-                tooltip="Add a membership (prefilled with this row's email)",
-                id="memberships.add"),
-        Binding("A", "actions", "Actions",
-                tooltip="Extend, change payment type or cancel the selected memberships "
-                "(or the current one)", id="memberships.actions"),
-        Binding("x", "extend", "Expiry",
-                tooltip="Set a new expiry date (extend): the selected memberships, "
-                "or the current one", id="memberships.extend"),
-        Binding("d,delete", "cancel_membership", "Cancel", key_display="d",
-                tooltip="Cancel the selected memberships, or the current one (asks first)",
-                id="memberships.cancel"),
-        Binding("t", "payment", "Payment",
-                tooltip="Change the payment type: the selected memberships, or the current one",
-                id="memberships.payment"),
-        Binding("u", "undo", "Undo", show=False,
-                tooltip="Undo the last change made to several memberships here",
-                id="memberships.undo"),
-        Binding("enter", "open_contact", "Contact",
-                tooltip="Open the contact: memberships and history", id="memberships.open_contact"),
-    ]
+    # The product list of the filter row arrives in a worker: a product shown before
+    # that (`show_product`) waits here until it is in the list.
+    _pending_product: int | None = None
+    _products_loaded = False
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._pending_product: int | None = None
-        self._products_loaded = False
-        self._counts = TableCounts()
+    # fmt: off
+    BINDINGS: ClassVar[list[BindingType]] = key_table(
+        "memberships",
+        *search_keys(
+            search_tooltip="Search emails and names (as you type)",
+            leave_tooltip="Leave the search box / filters, back to the table",
+        ),
+        Key("f", "focus_filters", "Filters", "filters", SHOWN,
+            "Filter by product, status and payment type"),
+        Key("a", "add", "Add", "add", SHOWN,
+            "Add a membership (prefilled with this row's email)"),
+        Key("A", "actions", "Actions", "actions", SHOWN,
+            "Extend, change payment type or cancel the selected memberships (or the current one)"),
+        Key("x", "extend", "Expiry", "extend", SHOWN,
+            "Set a new expiry date (extend): the selected memberships, or the current one"),
+        Key("d,delete", "cancel_membership", "Cancel", "cancel", SHOWN,
+            "Cancel the selected memberships, or the current one (asks first)", key_display="d"),
+        Key("t", "payment", "Payment", "payment", SHOWN,
+            "Change the payment type: the selected memberships, or the current one"),
+        Key("u", "undo", "Undo", "undo", HIDDEN,
+            "Undo the last change made to several memberships here"),
+        Key("enter", "open_contact", "Contact", "open_contact", SHOWN,
+            "Open the contact: memberships and history"),
+    )
+    # fmt: on
 
     def compose(self) -> ComposeResult:
         yield Header()

@@ -17,7 +17,9 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from session_tui.data.search import normalize_term
+from session_tui.ui.key_table import SHOWN, Key
 from session_tui.ui.user_text import escape_markup
+from session_tui.ui.widgets.paged_table.count_line import TableCounts
 from session_tui.ui.widgets.paged_table.table import PagedTable
 from session_tui.ui.widgets.search_burst import SearchBurst
 
@@ -37,14 +39,31 @@ class SearchedQuery(Hashable, Protocol):
 QueryT = TypeVar("QueryT", bound=SearchedQuery)
 
 
+def search_keys(*, search_tooltip: str = "", leave_tooltip: str) -> tuple[Key, Key]:
+    """`/` into the search box, escape back to the table: rows for the screen's key
+    table (ids `{scope}.search`, `{scope}.leave_search`). Both have priority: handled
+    the moment the key arrives, so keys typed right after it (a fast typist, tmux
+    send-keys) already go to the new focus; the screen's check_action disables them
+    where they must not apply (escape is shown only while the search has the focus)."""
+    return (
+        Key("slash", "focus_search", "Search", "search", SHOWN, search_tooltip,
+            key_display="/", priority=True),
+        Key("escape", "leave_search", "Table", "leave_search", SHOWN, leave_tooltip,
+            key_display="esc", priority=True),
+    )  # fmt: skip
+
+
 class TableSearch(Screen[None], Generic[QueryT]):
-    """A screen whose search box (`#{SEARCH_ID}`) searches its `table`."""
+    """A screen whose search box (`#{SEARCH_ID}`) searches its `table`; `_counts` holds
+    the table's counts for the screen's count line (the screen feeds it the table's
+    `CountChanged` and `SelectionChanged`)."""
 
     SEARCH_ID: ClassVar[str]
 
     def __init__(self) -> None:
         super().__init__()
         self._search_burst = SearchBurst(self, self._apply_search)
+        self._counts = TableCounts()
 
     @property
     @abstractmethod
@@ -91,4 +110,4 @@ class TableSearch(Screen[None], Generic[QueryT]):
         self.notify(escape_markup(event.message), title="Database error", severity="error")
 
 
-__all__ = ["SearchedQuery", "TableSearch"]
+__all__ = ["SearchedQuery", "TableSearch", "search_keys"]

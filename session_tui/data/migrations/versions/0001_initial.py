@@ -13,6 +13,11 @@ branch_labels = None
 depends_on = None
 
 
+def _reference(name: str, target: str, *, ondelete: str) -> sa.Column[int]:
+    """A required integer column referencing `target` ("table.id")."""
+    return sa.Column(name, sa.Integer, sa.ForeignKey(target, ondelete=ondelete), nullable=False)
+
+
 # SQLite: AUTOINCREMENT on the tables whose rows can be deleted and restored, so
 # that a deleted id is never handed to a new row (undo/restore puts rows back with
 # their own ids). PostgreSQL sequences never reuse ids anyway.
@@ -43,18 +48,8 @@ def upgrade() -> None:
     op.create_table(
         "membership",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "contact_id",
-            sa.Integer,
-            sa.ForeignKey("contact.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
-        sa.Column(
-            "product_id",
-            sa.Integer,
-            sa.ForeignKey("product.id", ondelete="RESTRICT"),
-            nullable=False,
-        ),
+        _reference("contact_id", "contact.id", ondelete="CASCADE"),
+        _reference("product_id", "product.id", ondelete="RESTRICT"),
         sa.Column("payment_type", sa.String(10), nullable=False),
         sa.Column("started_at", sa.DateTime, nullable=False),
         sa.Column("expires_at", sa.DateTime, nullable=True),
@@ -66,12 +61,7 @@ def upgrade() -> None:
     op.create_table(
         "membership_event",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column(
-            "membership_id",
-            sa.Integer,
-            sa.ForeignKey("membership.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
+        _reference("membership_id", "membership.id", ondelete="CASCADE"),
         sa.Column("at", sa.DateTime, nullable=False),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("detail", sa.Text, nullable=False, server_default=""),

@@ -10,7 +10,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from session_tui.data.fts import fts_triggers
+from session_tui.data.migrations import search_index
 
 revision = "0002"
 down_revision = "0001"
@@ -33,29 +33,12 @@ def upgrade() -> None:
         "UPDATE contact SET active_until = "
         f"(SELECT max({end}) FROM membership m WHERE m.contact_id = contact.id)"
     )
-    if bind.dialect.name == "sqlite":
-        op.execute(
-            "CREATE VIRTUAL TABLE contact_fts USING fts5(first_name, last_name, email, "
-            "content='contact', content_rowid='id', tokenize='trigram')"
-        )
-        op.execute("INSERT INTO contact_fts(contact_fts) VALUES ('rebuild')")
-        for statement in fts_triggers("first_name", "last_name", "email"):
-            op.execute(statement)
-    else:
+    if bind.dialect.name != "sqlite":
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        op.execute(
-            "CREATE INDEX ix_contact_search_trgm ON contact USING gin ("
-            "(lower(first_name || ' ' || last_name || chr(31) || email)) gin_trgm_ops)"
-        )
+    search_index.create(search_index.RAW)
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        for trig in ("contact_fts_ai", "contact_fts_ad", "contact_fts_au"):
-            op.execute(f"DROP TRIGGER IF EXISTS {trig}")
-        op.execute("DROP TABLE IF EXISTS contact_fts")
-    else:
-        op.execute("DROP INDEX IF EXISTS ix_contact_search_trgm")
+    search_index.drop()
     op.drop_index("ix_contact_active_until", "contact")
     op.drop_column("contact", "active_until")

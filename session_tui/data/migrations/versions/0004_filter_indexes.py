@@ -23,27 +23,29 @@ branch_labels = None
 depends_on = None
 
 
+# name -> columns, created in this order (ix_membership_product_status replaces the
+# narrower index of 0003, PRODUCT_STATUS_BEFORE).
+INDEXES = {
+    "ix_membership_product_status": [
+        "product_id",
+        "cancelled_at",
+        "payment_type",
+        "expires_at",
+        "contact_id",
+    ],
+    "ix_membership_payment": ["payment_type", "cancelled_at", "expires_at", "contact_id"],
+    "ix_membership_expires": ["expires_at", "cancelled_at", "contact_id"],
+}
+PRODUCT_STATUS_BEFORE = ["product_id", "cancelled_at", "expires_at"]
+
+
 def upgrade() -> None:
     op.drop_index("ix_membership_product_status", "membership")
-    op.create_index(
-        "ix_membership_product_status",
-        "membership",
-        ["product_id", "cancelled_at", "payment_type", "expires_at", "contact_id"],
-    )
-    op.create_index(
-        "ix_membership_payment",
-        "membership",
-        ["payment_type", "cancelled_at", "expires_at", "contact_id"],
-    )
-    op.create_index(
-        "ix_membership_expires", "membership", ["expires_at", "cancelled_at", "contact_id"]
-    )
+    for name, columns in INDEXES.items():
+        op.create_index(name, "membership", columns)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_membership_expires", "membership")
-    op.drop_index("ix_membership_payment", "membership")
-    op.drop_index("ix_membership_product_status", "membership")
-    op.create_index(
-        "ix_membership_product_status", "membership", ["product_id", "cancelled_at", "expires_at"]
-    )
+    for name in reversed(INDEXES):
+        op.drop_index(name, "membership")
+    op.create_index("ix_membership_product_status", "membership", PRODUCT_STATUS_BEFORE)

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from session_tui.data.collation import name_key, search_text
-from session_tui.data.fts import fts_triggers
+from session_tui.data.migrations import search_index
 
 revision = "0005"
 down_revision = "0004"
@@ -27,24 +27,6 @@ branch_labels = None
 depends_on = None
 
 BATCH = 5000
-_OLD_FTS_COLUMNS = ("first_name", "last_name", "email")
-_TRIGGERS = ("contact_fts_ai", "contact_fts_ad", "contact_fts_au")
-
-
-def _drop_fts() -> None:
-    for trigger in _TRIGGERS:
-        op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
-    op.execute("DROP TABLE IF EXISTS contact_fts")
-
-
-def _create_fts(columns: tuple[str, ...]) -> None:
-    op.execute(
-        f"CREATE VIRTUAL TABLE contact_fts USING fts5({', '.join(columns)}, "
-        "content='contact', content_rowid='id', tokenize='trigram')"
-    )
-    op.execute("INSERT INTO contact_fts(contact_fts) VALUES ('rebuild')")
-    for statement in fts_triggers(*columns):
-        op.execute(statement)
 
 
 def _backfill(bind: Any) -> None:
@@ -91,39 +73,18 @@ def upgrade() -> None:
         "contact",
         sa.Column("name_key", sa.LargeBinary, nullable=False, server_default=empty_bytes),
     )
-    op.add_column(
-        "contact", sa.Column("search_text", sa.Text, nullable=False, server_default="")
-    )
-    if sqlite:
-        _drop_fts()  # rebuilt below, over the new column, once it is filled
-    else:
-        op.execute("DROP INDEX IF EXISTS ix_contact_search_trgm")
+    op.add_column("contact", sa.Column("search_text", sa.Text, nullable=False, server_default=""))
+    search_index.drop()  # rebuilt below, over the new column, once it is filled
     _backfill(bind)
     op.drop_index("ix_contact_name", "contact")
     op.create_index("ix_contact_name_key", "contact", ["name_key", "id"])
-    if sqlite:
-        _create_fts(("search_text",))
-    else:
-        op.execute(
-            "CREATE INDEX ix_contact_search_trgm ON contact USING gin "
-            "(search_text gin_trgm_ops)"
-        )
+    search_index.create(search_index.FOLDED)
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == "sqlite":
-        _drop_fts()
-    else:
-        op.execute("DROP INDEX IF EXISTS ix_contact_search_trgm")
+    search_index.drop()
     op.drop_index("ix_contact_name_key", "contact")
     op.create_index("ix_contact_name", "contact", ["last_name", "first_name", "id"])
     op.drop_column("contact", "search_text")
     op.drop_column("contact", "name_key")
-    if bind.dialect.name == "sqlite":
-        _create_fts(_OLD_FTS_COLUMNS)
-    else:
-        op.execute(
-            "CREATE INDEX ix_contact_search_trgm ON contact USING gin ("
-            "(lower(first_name || ' ' || last_name || chr(31) || email)) gin_trgm_ops)"
-        )
+    search_index.create(search_index.RAW)

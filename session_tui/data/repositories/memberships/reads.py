@@ -4,7 +4,6 @@ search (`refines` / `refine`), one membership, a contact's memberships and histo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -25,9 +24,9 @@ from session_tui.data.repositories.memberships.rows import (
     to_row,
 )
 from session_tui.data.repositories.memberships.status import active_clause, expired_clause
-from session_tui.data.repositories.paging import plan_window
+from session_tui.data.repositories.paging import narrows, plan_window
 from session_tui.data.repositories.products import ProductRef, find_product
-from session_tui.data.search import refines, row_match_clause, search_clause
+from session_tui.data.search import row_match_clause, search_clause
 from session_tui.data.validation import ValidationError, clean_email, strip_controls
 
 # SQLite paging: from this many matching rows on, walk ix_membership_started.
@@ -180,8 +179,12 @@ class MembershipReads:
                 break
             clause = where if cond is None else and_(where, cond)
             stmt = (
-                select(m.id).select_from(source).where(clause)
-                .order_by(*keys).limit(limit).offset(offset)
+                select(m.id)
+                .select_from(source)
+                .where(clause)
+                .order_by(*keys)
+                .limit(limit)
+                .offset(offset)
             )
             got = list(conn.execute(stmt).scalars())
             if got:
@@ -203,9 +206,7 @@ class MembershipReads:
     @staticmethod
     def refines(old: MembershipQuery, new: MembershipQuery) -> bool:
         """True when `new` only narrows `old`'s search, all else equal (see `refine`)."""
-        return replace(old, search="") == replace(new, search="") and refines(
-            old.search, new.search
-        )
+        return narrows(old, new)
 
     def refine(self, query: MembershipQuery, rows: Sequence[MembershipRow]) -> list[MembershipRow]:
         """Those of `rows` whose contact matches `query`'s search, in the same order.
@@ -263,9 +264,7 @@ class MembershipReads:
         with self.db.engine.connect() as conn:
             prod = find_product(conn, product)
             has_contact = conn.execute(
-                select(contact_t.c.id).where(
-                    contact_t.c.email == clean_email(email)
-                )
+                select(contact_t.c.id).where(contact_t.c.email == clean_email(email))
             ).first()
         if prod is None:
             raise ValidationError(

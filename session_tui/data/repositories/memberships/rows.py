@@ -18,6 +18,7 @@ from session_tui.data.models import (
     membership_t,
     product_t,
 )
+from session_tui.data.records import attributes, from_row
 from session_tui.data.repositories.memberships.status import membership_status
 
 
@@ -48,11 +49,7 @@ class MembershipRow:
     def as_json(self) -> dict[str, Any]:
         """A membership as the command line prints it with `--json`."""
         return {
-            "email": self.email,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "product": self.product,
-            "payment_type": self.payment_type,
+            **attributes(self, ("email", "first_name", "last_name", "product", "payment_type")),
             "status": self.status.value,
             "started_at": self.started_at.isoformat(),
             "expires_at": self.expires_at.isoformat() if self.expires_at else None,
@@ -128,19 +125,11 @@ def joined() -> Any:
 
 
 def to_row(r: Any, now: datetime) -> MembershipRow:
-    return MembershipRow(
-        id=r.id,
-        contact_id=r.contact_id,
-        email=r.email,
-        first_name=r.first_name,
-        last_name=r.last_name,
-        product_id=r.product_id,
-        product=r.product,
+    """A membership's row from the columns of `row_columns()`."""
+    return from_row(
+        MembershipRow,
+        r,
         product_archived=bool(r.archived),
-        payment_type=r.payment_type,
-        started_at=r.started_at,
-        expires_at=r.expires_at,
-        cancelled_at=r.cancelled_at,
         status=membership_status(r.expires_at, r.cancelled_at, now),
     )
 

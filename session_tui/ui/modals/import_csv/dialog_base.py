@@ -8,6 +8,7 @@ import threading
 from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 from rich.text import Text
@@ -22,10 +23,9 @@ from session_tui.data.csvio import (
     Progress,
     write_rejects,
 )
-from session_tui.data.csvio.files import TargetError, check_target
-from session_tui.data.db import describe_error
 from session_tui.ui.context import session
-from session_tui.ui.modals.base import Dialog
+from session_tui.ui.modals.base import Dialog, reason
+from session_tui.ui.modals.file_to_write import FileToWrite
 from session_tui.ui.modals.import_csv.preview_table import fill_table, set_columns, widths_for
 from session_tui.ui.modals.import_csv.texts import ImportOutcome
 from session_tui.ui.user_text import literal
@@ -41,7 +41,7 @@ class ImportDialogBase(Dialog[ImportOutcome]):
     report: ImportReport | None
     csv_layout: CsvLayout | None
     outcome: ImportOutcome | None
-    _replace_rejects: str | None  # the rejects path the user agreed to replace
+    _rejects_file: FileToWrite  # the checks of the rejects path box
 
     class Progressed(Message):
         """From the thread: how far the preview or the import got."""
@@ -129,28 +129,19 @@ class ImportDialogBase(Dialog[ImportOutcome]):
     @on(Input.Submitted, "#import-rejects-path")
     def _write_rejects(self, event: Button.Pressed | Input.Submitted) -> None:
         event.stop()
-        if self._busy or self.csv_layout is None:
+        layout = self.csv_layout
+        if layout is None or self._busy:
             return
-        value = self.query_one("#import-rejects-path", PathInput).value.strip()
-        if not value:
-            self._rejects_message("Type a file name for the rejects.", error=True)
-            return
-        target = Path(value).expanduser()
-        if target.is_dir():
-            self._rejects_message(f"{value} is a directory: type a file name.", error=True)
-            return
-        db_url = session(self).db.url
-        try:
-            check_target(target, db_url=db_url, inputs=[self.csv_layout.path])
-        except TargetError as exc:
-            self._rejects_message(f"Not written: {exc}.", error=True)
-            return
-        if target.is_file() and self._replace_rejects != value:
-            self._replace_rejects = value
-            self._rejects_message(f"{value} exists: press enter again to replace it.", error=True)
-            return
+        self._rejects_file.submit(
+            self.query_one("#import-rejects-path", PathInput).value,
+            partial(self._start_rejects, layout),
+            db_url=session(self).db.url,
+            inputs=[layout.path],
+        )
+
+    def _start_rejects(self, layout: CsvLayout, target: Path, shown: str) -> None:
         self._set_busy(True, "Writing the rejects file…")
-        self._rejects(self.csv_layout, str(target), value)
+        self._rejects(layout, str(target), shown)
 
     @work(exclusive=True, group="csv-import")
     async def _rejects(self, layout: CsvLayout, target: str, shown: str) -> None:
@@ -160,11 +151,8 @@ class ImportDialogBase(Dialog[ImportOutcome]):
             count = await self.in_thread(
                 write_rejects, layout, target, db_url=db_url, wait_for_reader=False
             )
-        except CsvFormatError as exc:
-            self._rejects_failed(str(exc))
-            return
         except Exception as exc:  # noqa: BLE001 - the TUI never crashes
-            self._rejects_failed(describe_error(exc))
+            self._rejects_failed(reason(exc, CsvFormatError))
             return
         if not self.is_open:
             return

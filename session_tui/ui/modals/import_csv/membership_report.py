@@ -117,13 +117,10 @@ def reads_memberships(layout: CsvLayout) -> bool:
 def memberships_summary(counts: MembershipCounts) -> str:
     """For the toast: "164 memberships granted · 2 reactivated · 3 skipped · 1 product
     created" (or "")."""
-    parts = []
-    if counts.granted:
-        parts.append(f"{plural(counts.granted, 'membership')} granted")
-    if counts.reactivated:
-        parts.append(f"{counts.reactivated:,} reactivated")
-    if counts.skipped:
-        parts.append(f"{counts.skipped:,} skipped")
-    if counts.products_created:
-        parts.append(f"{plural(counts.products_created, 'product')} created")
-    return " · ".join(parts)
+    parts = (
+        (counts.granted, f"{plural(counts.granted, 'membership')} granted"),
+        (counts.reactivated, f"{counts.reactivated:,} reactivated"),
+        (counts.skipped, f"{counts.skipped:,} skipped"),
+        (counts.products_created, f"{plural(counts.products_created, 'product')} created"),
+    )
+    return " · ".join(text for count, text in parts if count)

@@ -35,6 +35,7 @@ file is never the input, the database, a backup or a link.
 from __future__ import annotations
 
 import threading
+from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
@@ -56,9 +57,10 @@ from session_tui.data.csvio import (
 )
 from session_tui.data.csvio.mapping import ColumnMapping
 from session_tui.data.csvio.reader import NoEmailColumn
-from session_tui.data.db import DatabaseError, describe_error
+from session_tui.data.db import DatabaseError
 from session_tui.ui.context import session
-from session_tui.ui.modals.base import cancel_binding
+from session_tui.ui.modals.base import cancel_binding, cancel_button, reason
+from session_tui.ui.modals.file_to_write import FileToWrite
 from session_tui.ui.modals.import_csv.dialog_base import ImportDialogBase
 from session_tui.ui.modals.import_csv.layouts import (
     Opened,
@@ -130,7 +132,11 @@ class ImportCsvModal(ImportDialogBase):
         self.csv_layout: CsvLayout | None = None
         self.outcome: ImportOutcome | None = None
         self._cancel = threading.Event()
-        self._replace_rejects: str | None = None
+        self._rejects_file = FileToWrite(
+            partial(self._rejects_message, error=True),
+            empty="Type a file name for the rejects.",
+            refused="Not written",
+        )
         self._column_widths: list[int] = []
         self._opened: Opened | None = None  # the preview's file, as mapped
         self._unmapped: Unmapped | None = None  # the file the mapping step is about
@@ -168,11 +174,16 @@ class ImportCsvModal(ImportDialogBase):
                 yield Static("", id="import-rejects-message", markup=False)
             with Horizontal(id="import-buttons"):
                 yield Button(
-                    "Preview with this mapping (p)", variant="primary", id="import-apply-mapping"
+                    "Preview with this mapping (p)",
+                    variant="primary",
+                    id="import-apply-mapping",
+                    action="screen.apply_mapping",
                 )
                 yield Button("Import (y)", variant="primary", id="import-confirm")
-                yield Button("Cancel (escape)", id="import-cancel")
-                yield Button("Close (escape)", variant="primary", id="import-close")
+                yield cancel_button("Cancel (escape)", id="import-cancel", action="escape")
+                yield Button(
+                    "Close (escape)", variant="primary", id="import-close", action="screen.escape"
+                )
             yield Static(HINTS[Stage.CHOOSE], id="import-hint", markup=False)
 
     def on_mount(self) -> None:
@@ -248,12 +259,6 @@ class ImportCsvModal(ImportDialogBase):
         if self.csv_layout is not None and self.stage == Stage.PREVIEW and not self._busy:
             self._start_import(self.csv_layout)
 
-    @on(Button.Pressed, "#import-cancel")
-    @on(Button.Pressed, "#import-close")
-    def _cancel_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_escape()
-
     # -- preview -------------------------------------------------------------------------
     @on(Input.Submitted, "#import-path")
     def _path_submitted(self, event: Input.Submitted) -> None:
@@ -312,11 +317,8 @@ class ImportCsvModal(ImportDialogBase):
             result = await self.in_thread(dry_run)
         except ImportCancelled:
             return
-        except (CsvFormatError, DatabaseError) as exc:
-            self._preview_failed(str(exc))
-            return
         except Exception as exc:  # noqa: BLE001 - the TUI never crashes
-            self._preview_failed(describe_error(exc))
+            self._failed(reason(exc, CsvFormatError, DatabaseError), back_to=Stage.CHOOSE)
             return
         if not self.is_open or cancel.is_set():
             return
@@ -327,13 +329,16 @@ class ImportCsvModal(ImportDialogBase):
             self._options = options
             self._show_preview(report, keep_focus=isinstance(value, Opened))
 
-    def _preview_failed(self, message: str) -> None:
+    def _failed(self, message: str, *, back_to: Stage) -> None:
+        """Say why the work stopped, back at the file box (CHOOSE) or the preview."""
         if not self.is_open:
             return
-        self.stage = Stage.CHOOSE
+        self.stage = back_to
         self._set_busy(False)
         self._message(message, error=True)
-        self.set_focus(self.query_one("#import-path", PathInput))
+        self.set_focus(
+            self.query_one("#import-path" if back_to is Stage.CHOOSE else "#import-confirm")
+        )
 
     def _show_preview(self, report: ImportReport, *, keep_focus: bool = False) -> None:
         self.report = report
@@ -383,11 +388,8 @@ class ImportCsvModal(ImportDialogBase):
         self._set_busy(True, "Reading the first rows…")
         try:
             samples = await self.in_thread(column_samples, layout.path, layout.header, layout)
-        except CsvFormatError as exc:
-            self._preview_failed(str(exc))
-            return
         except Exception as exc:  # noqa: BLE001 - the TUI never crashes
-            self._preview_failed(describe_error(exc))
+            self._failed(reason(exc, CsvFormatError), back_to=Stage.CHOOSE)
             return
         if self.is_open:
             await self._show_mapping(Unmapped(layout.path, mapping, samples), asked=True)
@@ -412,11 +414,6 @@ class ImportCsvModal(ImportDialogBase):
             self._message(f"Not used: {problem}.", error=True)
             return
         self._start_preview(self._unmapped.path, mapping)
-
-    @on(Button.Pressed, "#import-apply-mapping")
-    def _apply_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_apply_mapping()
 
     @on(DataTable.RowHighlighted, "#import-rows")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -452,23 +449,12 @@ class ImportCsvModal(ImportDialogBase):
                 **self._options.keywords(),
             )
         except ImportCancelled:
-            self._import_failed("Import cancelled: nothing was imported.")
-            return
-        except (CsvFormatError, DatabaseError) as exc:
-            self._import_failed(f"Nothing was imported: {exc}")
-            return
+            self._failed("Import cancelled: nothing was imported.", back_to=Stage.PREVIEW)
         except Exception as exc:  # noqa: BLE001 - the TUI never crashes
-            self._import_failed(f"Nothing was imported: {describe_error(exc)}")
-            return
-        self._show_summary(report)
-
-    def _import_failed(self, message: str) -> None:
-        if not self.is_open:
-            return
-        self.stage = Stage.PREVIEW
-        self._set_busy(False)
-        self._message(message, error=True)
-        self.set_focus(self.query_one("#import-confirm", Button))
+            why = reason(exc, CsvFormatError, DatabaseError)
+            self._failed(f"Nothing was imported: {why}", back_to=Stage.PREVIEW)
+        else:
+            self._show_summary(report)
 
     def _show_summary(self, report: ImportReport) -> None:
         if not self.is_open:

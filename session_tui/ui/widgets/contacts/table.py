@@ -1,8 +1,8 @@
 """ContactsTable: a virtual, database-backed table of contacts.
 
-A `SortablePagedTable` (widgets/paged_table) over `ContactsRepository`: it never
-holds all rows, reads the pages around the viewport in thread workers and stays
-instant at 1,000,000 contacts. Rows are built by rows.py.
+A `StatusTable` (widgets/status_table.py, on widgets/paged_table) over
+`ContactsRepository`: it never holds all rows, reads the pages around the viewport
+in thread workers and stays instant at 1,000,000 contacts. Rows are built by rows.py.
 
 Public interface (for the other screens, modals and keys)
 ---------------------------------------------------------
@@ -53,7 +53,6 @@ To add keys, subclass or add bindings on the screen; the screen's keys such as
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
@@ -62,19 +61,18 @@ from textual.binding import BindingType
 from textual.strip import Strip
 
 from session_tui.data.db import Database
-from session_tui.data.models import Status
 from session_tui.data.repositories.contacts import (
     ContactQuery,
     ContactRow,
     ContactsRepository,
     SortKey,
 )
-from session_tui.data.search import normalize_term
 from session_tui.ui.user_text import literal
 from session_tui.ui.widgets.contacts.rows import STATUSES, contact_strip, joined_text
 from session_tui.ui.widgets.paged_table import PAGE_SIZE, Column, Paint
-from session_tui.ui.widgets.paged_table.sortable import SortablePagedTable, table_bindings
+from session_tui.ui.widgets.paged_table.sortable import table_bindings
 from session_tui.ui.widgets.paged_table.source import WidgetOptions
+from session_tui.ui.widgets.status_table import StatusTable
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -82,20 +80,10 @@ if TYPE_CHECKING:
 SORT_CYCLE: tuple[SortKey, ...] = (SortKey.NAME, SortKey.EMAIL, SortKey.STATUS, SortKey.JOINED)
 
 
-def is_unrestricted(query: ContactQuery) -> bool:
-    """True when the query matches every contact (no search text, no filter)."""
-    return not normalize_term(query.search) and query.filter is None
-
-
-class ContactsTable(SortablePagedTable[ContactRow, ContactQuery]):
+class ContactsTable(StatusTable[ContactRow, ContactQuery]):
     """A virtual table of contacts read page by page from the database."""
 
     HELP_SECTION = "Contacts table"
-    DEFAULT_CSS = (Path(__file__).with_name("table.tcss")).read_text(encoding="utf-8")
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        f"contacts-table--{status.value}" for status in Status
-    }
 
     SORT_CYCLE = SORT_CYCLE
 
@@ -127,10 +115,6 @@ class ContactsTable(SortablePagedTable[ContactRow, ContactQuery]):
     def sorted_query(self, query: ContactQuery, key: str, descending: bool) -> ContactQuery:
         return replace(query, sort=SortKey(key), descending=descending)
 
-    # -- what the rows match -------------------------------------------------------------
-    def matches_all(self, query: ContactQuery) -> bool:
-        return is_unrestricted(query)
-
     # -- columns and rows ------------------------------------------------------------------
     def columns(self, width: int | None = None) -> list[Column]:
         """The columns and their widths for a content width."""
@@ -158,34 +142,17 @@ class ContactsTable(SortablePagedTable[ContactRow, ContactQuery]):
         """A contact's row, built as Segments (see rows.py)."""
         return contact_strip(row, selected, cursor, paint)
 
-    def _status_style(self, status: Status) -> Style:
-        return self.get_component_rich_style(f"contacts-table--{status.value}", partial=True)
-
     def _extra_spans(self) -> tuple[Style, ...]:
         return tuple(self._status_style(status) for status in STATUSES)
 
-    def _empty_text(self, y: int, width: int) -> Text:
-        if y != 2:
-            return Text("")
-        query = self._shown_query
-        style = self._component("message")
-        text = Text("  ", style=style)
-        search = normalize_term(query.search)
-        if search and query.filter is not None:
-            text.append("No contacts match the search ")
-            text.append_text(literal(f"“{search}”"))
-            text.append(" and the filter.")
-        elif search:
-            text.append("No contacts match ")
-            text.append_text(literal(f"“{search}”"))
-            text.append(".")
-        elif query.filter is not None:
-            text.append("No contacts match the filter.")
-        else:
-            text.append("No contacts yet.")
-        return text
+    def _no_match_text(self, search: str, filtered: bool) -> Text:
+        if search and filtered:
+            return Text.assemble(
+                "No contacts match the search ", literal(f"“{search}”"), " and the filter."
+            )
+        if search:
+            return Text.assemble("No contacts match ", literal(f"“{search}”"), ".")
+        return Text("No contacts match the filter." if filtered else "No contacts yet.")
 
 
-__all__ = [
-    "PAGE_SIZE", "SORT_CYCLE", "Column", "ContactsTable", "is_unrestricted", "joined_text",
-]
+__all__ = ["PAGE_SIZE", "SORT_CYCLE", "Column", "ContactsTable", "joined_text"]

@@ -27,7 +27,7 @@ from typing import ClassVar, TypeAlias
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.reactive import var
@@ -43,6 +43,7 @@ from session_tui.ui.context import session
 from session_tui.ui.filter_help import FILTER_SYNTAX
 from session_tui.ui.user_text import clean, escape_markup, literal
 from session_tui.ui.widgets.filter_panel import messages
+from session_tui.ui.widgets.filter_panel.keys import FILTER_KEYS
 from session_tui.ui.widgets.filter_panel.rows import (
     ROOT_MODES,
     ConditionRow,
@@ -77,21 +78,7 @@ class FilterPanel(Vertical):
     HELP_SECTION = "Filter builder"
     HELP_EXTRA = ("Filter syntax", FILTER_SYNTAX)
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+n", "add_condition", "New condition", show=True,
-                tooltip="Add a condition (to the group holding the focus)",
-                id="filter.add_condition"),
-        Binding("ctrl+g", "add_group", "New group", show=True,
-                tooltip="Add a group of conditions (one level deep)", id="filter.add_group"),
-        Binding("delete,ctrl+delete", "remove", "Remove row", show=False,
-                tooltip="Remove the condition (or group) holding the focus (outside text boxes)",
-                id="filter.remove"),
-        Binding("ctrl+o", "toggle_mode", "AND/OR", show=True,
-                tooltip="Switch the group holding the focus between AND and OR",
-                id="filter.toggle_mode"),
-        Binding("escape", "leave", "Table", key_display="esc",
-                tooltip="Back to the table (the filter stays applied)", id="filter.leave"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = FILTER_KEYS
 
     Applied: TypeAlias = messages.Applied
     Left: TypeAlias = messages.Left

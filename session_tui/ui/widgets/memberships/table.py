@@ -1,7 +1,8 @@
 """MembershipsTable: the virtual, database-backed table of the Memberships screen.
 
-A `SortablePagedTable` (widgets/paged_table): virtual height = count, pages read in
-thread workers around the viewport, page cache, reverse reading for the second half.
+A `StatusTable` (widgets/status_table.py, on widgets/paged_table): virtual height =
+count, pages read in thread workers around the viewport, page cache, reverse reading
+for the second half.
 One row per membership, read from `MembershipsRepository.page`.
 
 - `MembershipsTable(db, clock=utcnow)`; `table.table_query` (a `MembershipsTableQuery`:
@@ -24,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
@@ -33,19 +33,18 @@ from textual.binding import BindingType
 from textual.strip import Strip
 
 from session_tui.data.db import Database
-from session_tui.data.models import Status
 from session_tui.data.repositories.memberships import (
     MembershipQuery,
     MembershipRow,
     MembershipsRepository,
 )
 from session_tui.data.repositories.memberships.rows import MembershipSort
-from session_tui.data.search import normalize_term
 from session_tui.ui.moments import Clock, day
 from session_tui.ui.user_text import literal
 from session_tui.ui.widgets.paged_table import Column, Paint
-from session_tui.ui.widgets.paged_table.sortable import SortablePagedTable, table_bindings
+from session_tui.ui.widgets.paged_table.sortable import table_bindings
 from session_tui.ui.widgets.paged_table.source import WidgetOptions
+from session_tui.ui.widgets.status_table import StatusTable
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -103,17 +102,10 @@ class MembershipsSource:
         return self.repo.refine(query.to_query(), rows)
 
 
-class MembershipsTable(
-    SortablePagedTable[MembershipRow, MembershipsTableQuery], inherit_bindings=False
-):
+class MembershipsTable(StatusTable[MembershipRow, MembershipsTableQuery], inherit_bindings=False):
     """Every membership, paged from the database."""
 
     HELP_SECTION = "Memberships table"
-    DEFAULT_CSS = (Path(__file__).with_name("table.tcss")).read_text(encoding="utf-8")
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        f"memberships-table--{status.value}" for status in Status
-    }
 
     SORT_CYCLE = SORT_CYCLE
 
@@ -144,10 +136,6 @@ class MembershipsTable(
         self, query: MembershipsTableQuery, key: str, descending: bool
     ) -> MembershipsTableQuery:
         return replace(query, sort=MembershipSort(key), descending=descending)
-
-    # -- what the rows match -------------------------------------------------------------------
-    def matches_all(self, query: MembershipsTableQuery) -> bool:
-        return not normalize_term(query.search) and query.filter is None
 
     # -- rendering -----------------------------------------------------------------------------
     def columns(self, width: int | None = None) -> list[Column]:
@@ -210,25 +198,13 @@ class MembershipsTable(
                 text.append(" ")
         return text
 
-    def _status_style(self, status: Status) -> Style:
-        return self.get_component_rich_style(f"memberships-table--{status.value}", partial=True)
-
-    def _empty_text(self, y: int, width: int) -> Text:
-        if y != 2:
-            return Text("")
-        query = self._shown_query
-        style = self._component("message")
-        text = Text("  ", style=style)
-        search = normalize_term(query.search)
+    def _no_match_text(self, search: str, filtered: bool) -> Text:
         if search:
-            text.append("No memberships match ")
-            text.append_text(literal(f"“{search}”"))
-            text.append(" and the filters." if query.filter is not None else ".")
-        elif query.filter is not None:
-            text.append("No memberships match the filters.")
-        else:
-            text.append("No memberships yet. Press a to add one.")
-        return text
+            and_filters = " and the filters." if filtered else "."
+            return Text.assemble("No memberships match ", literal(f"“{search}”"), and_filters)
+        if filtered:
+            return Text("No memberships match the filters.")
+        return Text("No memberships yet. Press a to add one.")
 
 
 __all__ = ["SORT_CYCLE", "MembershipsSource", "MembershipsTable", "MembershipsTableQuery"]

@@ -66,8 +66,11 @@ class SelectablePagedTable(PagedTable[RowT, QueryT], Generic[RowT, QueryT]):
         ) -> None:
             super().__init__(table)
             self.selected = selected
+            """How many rows are selected."""
             self.hidden = hidden
+            """How many of them the current query hides; None until that is counted."""
             self.pending = pending
+            """True while "select all matching" is still reading the ids."""
 
     def __init__(
         self,
