@@ -263,30 +263,20 @@ def _floor_round(ctx: Context, server: str, name: str, ids: Sequence[int]) -> fl
 
 def _project_round(ctx: Context, server: str, name: str, ids: Sequence[int]) -> tuple[float, float]:
     """One measurement of the app on a fresh copy: (delete, undo) seconds."""
+    from session_tui.bench.delete_figures import timed_delete_and_undo
     from session_tui.data.db import open_database
-    from session_tui.data.deletion import delete_contacts, restore_backup
 
-    n = len(ids)
     with _copy(server, name, f"{name}_project") as project_url:
         _checkpoint(server)
         db = open_database(project_url)
-        backups = ctx.scratch_dir / "pg-backups"
-        results = [delete_contacts(db, [], backups_dir=backups)]  # warm-up
-        results[0].backup_path.unlink(missing_ok=True)
         try:
-            delete = ctx.timed(
-                f"PostgreSQL delete {n} project",
-                lambda: results.append(delete_contacts(db, ids, backups_dir=backups)),
-            )
-            result = results[-1]
-            undo = ctx.timed(
-                f"PostgreSQL undo {n} project", lambda: restore_backup(db, result.backup_path)
+            delete, undo, deleted = timed_delete_and_undo(
+                ctx, db, ids, ctx.scratch_dir / "pg-backups", "PostgreSQL "
             )
         finally:
             db.dispose()
-        result.backup_path.unlink(missing_ok=True)
-        if result.contacts != n:
-            raise AssertionError(f"deleted {result.contacts} of {n} contacts")
+    if deleted != len(ids):
+        raise AssertionError(f"deleted {deleted} of {len(ids)} contacts")
     return delete, undo
 
 
@@ -297,11 +287,8 @@ def figure_delete_undo(ctx: Context) -> list[Figure]:
     server = server_url()
     if server is None:
         return _skipped(DELETE_NAMES, NO_SERVER)
-    from session_tui.data.collation import name_key
-
     name = ensure_pg_dataset(ctx, server, ctx.large)
     ids = spread_ids(_libpq(server, name), ctx.delete_count)
-    name_key("warm", "up")  # the sort-key collation table: loaded once a process
     rounds = DELETE_ROUNDS if ctx.large <= 100_000 else 1
     t: dict[str, list[float]] = {"floor": [], "delete": [], "undo": []}
     try:
