@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Generic
 
 from textual import work
 from textual.message import Message
-from textual.widget import Widget
+from textual.reactive import var
 from textual.worker import get_current_worker
 
 from session_tui.ui.widgets.paged_table.selection import Pending, Selection, SelectOp
@@ -33,12 +33,11 @@ from session_tui.ui.widgets.paged_table.source import (
     QueryT,
     RowT,
     SelectableSource,
-    WidgetOptions,
 )
 from session_tui.ui.widgets.paged_table.table import PagedTable, TableMessage
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    pass
 
 
 @dataclass
@@ -58,29 +57,20 @@ class _HiddenComputed(Message, namespace="paged_table"):
 class SelectablePagedTable(PagedTable[RowT, QueryT], Generic[RowT, QueryT]):
     """A PagedTable with a selection of rows (by id)."""
 
+    @dataclass(eq=False)
     class SelectionChanged(TableMessage):
         """The selection changed (or how many of it the query hides)."""
 
-        def __init__(
-            self, table: Widget, selected: int, hidden: int | None, pending: bool
-        ) -> None:
-            super().__init__(table)
-            self.selected = selected
-            """How many rows are selected."""
-            self.hidden = hidden
-            """How many of them the current query hides; None until that is counted."""
-            self.pending = pending
-            """True while "select all matching" is still reading the ids."""
+        selected: int
+        """How many rows are selected."""
+        hidden: int | None
+        """How many of them the current query hides; None until that is counted."""
+        pending: bool
+        """True while "select all matching" is still reading the ids."""
 
-    def __init__(
-        self,
-        source: SelectableSource[RowT, QueryT],
-        query: QueryT,
-        **widget: Unpack[WidgetOptions],
-    ) -> None:
-        super().__init__(source, query, **widget)
-        self.id_source = source
-        self._selection = Selection()
+    source: SelectableSource[RowT, QueryT]
+    """Where the rows come from; it also lists the ids of a query (select all, invert)."""
+    _selection: var[Selection] = var(Selection, init=False)  # a new Selection per table
 
     # -- public interface --------------------------------------------------------------
     @property
@@ -161,7 +151,7 @@ class SelectablePagedTable(PagedTable[RowT, QueryT], Generic[RowT, QueryT]):
         selection = self._selection.ids  # read-only here; membership tests only
         size = len(selection)
         try:
-            ids = self.id_source.ids(query)
+            ids = self.source.ids(query)
         except Exception as exc:  # noqa: BLE001
             self._post_failed(exc)
             return
@@ -229,7 +219,7 @@ class SelectablePagedTable(PagedTable[RowT, QueryT], Generic[RowT, QueryT]):
     def _ids_worker(self, pending: Pending, query: QueryT) -> None:
         worker = get_current_worker()
         try:
-            ids = self.id_source.ids(query)
+            ids = self.source.ids(query)
         except Exception as exc:  # noqa: BLE001
             self._post_failed(exc)
             self.post_message(_SelectionComputed(pending, [], None))

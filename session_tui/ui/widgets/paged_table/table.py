@@ -29,6 +29,7 @@ Public interface
 from __future__ import annotations
 
 from abc import abstractmethod
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Generic
 
@@ -57,12 +58,11 @@ if TYPE_CHECKING:
 LINE_CACHE_SIZE = 600  # rendered rows (a row's line is rebuilt only when it changes)
 
 
+@dataclass(eq=False)
 class TableMessage(Message):
     """A message from a table: `table` is the widget, also its `control`."""
 
-    def __init__(self, table: Widget) -> None:
-        super().__init__()
-        self.table = table
+    table: Widget
 
     @property
     def control(self) -> Widget:
@@ -86,31 +86,28 @@ class PagedTable(PageLoader[RowT, QueryT], Generic[RowT, QueryT], can_focus=True
     }
 
     # -- messages ----------------------------------------------------------------------
+    @dataclass(eq=False)
     class CountChanged(TableMessage):
         """The count of matching rows (or the total) changed."""
 
-        def __init__(self, table: Widget, count: int, total: int, counting: bool = False) -> None:
-            super().__init__(table)
-            self.count = count
-            self.total = total
-            # True while the first rows are shown but the real count is still being
-            # read (`count` is then only a lower bound).
-            self.counting = counting
+        count: int
+        total: int
+        counting: bool = False
+        """True while the first rows are shown but the real count is still being read
+        (`count` is then only a lower bound)."""
 
+    @dataclass(eq=False)
     class Highlighted(TableMessage):
         """The cursor is on another row (`row` is None when the table is empty)."""
 
-        def __init__(self, table: Widget, row: Identified | None, index: int) -> None:
-            super().__init__(table)
-            self.row = row
-            self.index = index
+        row: Identified | None
+        index: int
 
+    @dataclass(eq=False)
     class LoadFailed(TableMessage):
         """Reading from the database failed; `message` is plain text (escape it)."""
 
-        def __init__(self, table: Widget, message: str) -> None:
-            super().__init__(table)
-            self.message = message
+        message: str
 
     def __init__(
         self,
