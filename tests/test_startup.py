@@ -16,16 +16,14 @@ from pathlib import Path
 from sqlalchemy import text
 
 from session_tui import SCHEMA_VERSION, __version__
-from session_tui.cli import asks_version
+from session_tui.cli import app_arguments, asks_version, build_parser
 from session_tui.data.csvio import import_csv
 from session_tui.data.db import ANALYZE_MIN_ROWS, Database, make_engine, open_database
 from session_tui.data.deletion import delete_contacts, restore_backup
 from session_tui.data.demo import generate_demo
 from session_tui.data.migrate import HEAD_REVISION, current_revision, is_current, upgrade
 
-HEAVY = (
-    "sqlalchemy", "sqlmodel", "pydantic", "alembic", "psycopg", "textual", "email_validator"
-)
+HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "psycopg", "textual", "email_validator")
 
 
 def loaded_after(code: str) -> set[str]:
@@ -78,6 +76,64 @@ def test_asks_version_only_for_the_top_level_option() -> None:
     assert not asks_version([])
     assert not asks_version(["import", "--version"])
     assert not asks_version(["--db", "--version"])  # the value of --db, as argparse reads it
+
+
+def test_asks_version_after_any_common_option() -> None:
+    assert asks_version(["--config", "settings.toml", "--version"])
+    assert asks_version(["--config=settings.toml", "--json", "--version"])
+    assert not asks_version(["--db", "--json", "--version"])  # argparse refuses it
+    assert not asks_version(["--db"])
+
+
+def test_a_plain_start_is_read_as_the_full_parser_reads_it() -> None:
+    for argv in (
+        [],
+        ["--db", "team.db"],
+        ["--db=team.db", "--json"],
+        ["--config", "my.toml", "--db", "a.db", "--db", "b.db"],
+        ["--json", "--config=my.toml"],
+    ):
+        args = app_arguments(argv)
+        assert args is not None, argv
+        full = vars(build_parser().parse_args(argv))
+        assert full.pop("command") is None
+        assert vars(args) == full, argv
+
+
+def test_anything_but_a_plain_start_takes_the_full_parser() -> None:
+    for argv in (
+        ["contacts", "list"],
+        ["--help"],
+        ["--version"],
+        ["--db"],  # no value: the full parser says so
+        ["--db", "--json"],
+        ["--d", "team.db"],  # an abbreviation argparse accepts
+        ["--db", "team.db", "check"],
+        ["team.db"],
+    ):
+        assert app_arguments(argv) is None, argv
+
+
+def test_opening_the_app_loads_no_command_module(tmp_path: Path) -> None:
+    """`session-tui [--db URL]` reaches the app without the command parsers and the
+    modules behind them (the app runs here as a stub that names what is loaded)."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    code = (
+        "import sys, session_tui.cli as cli\n"
+        "def opened(args):\n"
+        "    print('opened', args.db)\n"
+        "    print(sorted(m for m in sys.modules if m.startswith('session_tui.cli.')))\n"
+        "    return 0\n"
+        "cli.open_app = opened\n"
+        f"raise SystemExit(cli.main(['--db', {url!r}]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    opened, modules = proc.stdout.strip().splitlines()
+    assert opened == f"opened {url}"
+    assert modules == "['session_tui.cli.common']"
 
 
 def test_command_line_loads_no_ui() -> None:
