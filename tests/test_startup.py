@@ -152,6 +152,25 @@ def test_the_app_loads_neither_alembic_nor_psycopg_nor_the_email_validator() -> 
     assert not loaded & {"email_validator", "alembic", "psycopg"}
 
 
+def test_the_app_loads_what_its_first_screen_needs_only() -> None:
+    """The other top screens, the flows behind the Contacts keys, their dialogs and the
+    CSV and demo code load when first used, not at start."""
+    code = (
+        "import sys, session_tui.ui.app\n"
+        "from session_tui.ui.screens import contacts\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('session_tui.ui.modals',"
+        " 'session_tui.ui.screens.memberships', 'session_tui.ui.screens.products',"
+        " 'session_tui.ui.screens.help', 'session_tui.data.csvio', 'session_tui.data.demo'))))\n"
+        "contacts.csv_flows.export_contacts\n"  # the first use loads the flow
+        "print('session_tui.ui.modals.export_csv' in sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["[]", "True"]
+
+
 def test_opening_a_current_sqlite_database_loads_no_alembic_nor_psycopg(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'app.db'}"
     code = f"from session_tui.data.db import open_database; open_database({url!r}).dispose()"

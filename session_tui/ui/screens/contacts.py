@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -39,23 +39,31 @@ from textual.widgets import Footer, Header, Input, ProgressBar, Static, TextArea
 from textual.worker import get_current_worker
 
 from session_tui.data.db import Database, describe_error
-from session_tui.data.demo import generate_demo
 from session_tui.data.filters import Group
 from session_tui.data.search import normalize_term
+from session_tui.lazy import lazy_module
 from session_tui.ui.context import session
 from session_tui.ui.filter_help import FILTER_SYNTAX
-from session_tui.ui.modals.actions_menu import BulkChoice
-from session_tui.ui.screens import (
-    bulk_flows,
-    contact_actions,
-    csv_flows,
-    membership_flows,
-    segment_flows,
-)
 from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.filter_panel import FilterPanel, panel_of
 from session_tui.ui.widgets.search_burst import SearchBurst
+
+if TYPE_CHECKING:
+    from session_tui.ui.modals.actions_menu import BulkChoice
+    from session_tui.ui.screens import (
+        bulk_flows,
+        contact_actions,
+        csv_flows,
+        membership_flows,
+        segment_flows,
+    )
+else:  # the flows (and their dialogs) load at their first use, not at start
+    bulk_flows = lazy_module("session_tui.ui.screens.bulk_flows")
+    contact_actions = lazy_module("session_tui.ui.screens.contact_actions")
+    csv_flows = lazy_module("session_tui.ui.screens.csv_flows")
+    membership_flows = lazy_module("session_tui.ui.screens.membership_flows")
+    segment_flows = lazy_module("session_tui.ui.screens.segment_flows")
 
 SEARCH_DEBOUNCE = 0.05  # keystrokes closer than this are one burst (one query at its end)
 DEMO_CONTACTS = 2000
@@ -444,6 +452,8 @@ class ContactsScreen(Screen[None]):
         def progress(done: int, total: int) -> None:  # in the demo's thread
             if not worker.is_cancelled:
                 app.call_from_thread(bar.update, total=total, progress=done)
+
+        from session_tui.data.demo import generate_demo
 
         try:
             await asyncio.to_thread(generate_demo, db, DEMO_CONTACTS, seed=0, progress=progress)
