@@ -154,13 +154,14 @@ def test_the_app_loads_neither_alembic_nor_psycopg_nor_the_email_validator() -> 
 
 def test_the_app_loads_what_its_first_screen_needs_only() -> None:
     """The other top screens, the flows behind the Contacts keys, their dialogs and the
-    CSV and demo code load when first used, not at start."""
+    CSV, demo, delete and bulk code load when first used, not at start."""
     code = (
         "import sys, session_tui.ui.app\n"
         "from session_tui.ui.screens import contacts\n"
         "print(sorted(m for m in sys.modules if m.startswith(('session_tui.ui.modals',"
         " 'session_tui.ui.screens.memberships', 'session_tui.ui.screens.products',"
-        " 'session_tui.ui.screens.help', 'session_tui.data.csvio', 'session_tui.data.demo'))))\n"
+        " 'session_tui.ui.screens.help', 'session_tui.data.csvio', 'session_tui.data.demo',"
+        " 'session_tui.data.deletion', 'session_tui.data.bulk_common'))))\n"
         "contacts.csv_flows.export_contacts\n"  # the first use loads the flow
         "print('session_tui.ui.modals.export_csv' in sys.modules)"
     )
