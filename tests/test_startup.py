@@ -9,6 +9,7 @@ shows exactly what the code path loaded."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -170,6 +171,33 @@ def test_the_app_loads_what_its_first_screen_needs_only() -> None:
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split() == ["[]", "True"]
+
+
+def test_the_app_start_freezes_what_it_made_and_collects_again(tmp_path: Path) -> None:
+    """`prepare_app` pauses the garbage collector while the start imports and builds,
+    then freezes those objects and turns collection back on -- also when it fails."""
+    code = (
+        "import argparse, gc\n"
+        "from session_tui.cli import CliError, prepare_app\n"
+        "gc.collect()\n"
+        "before = gc.get_freeze_count()\n"
+        f"app, db = prepare_app(argparse.Namespace(db={str(tmp_path / 'app.db')!r}))\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > before, type(app).__name__)\n"
+        "try:\n"
+        f"    prepare_app(argparse.Namespace(db={str(tmp_path)!r}))\n"  # a directory
+        "except CliError as exc:\n"
+        "    print(gc.isenabled(), 'not a database file' in str(exc))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "SESSION_TUI_CONFIG": str(tmp_path / "none.toml")},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["True", "True", "SessionApp", "True", "True"]
 
 
 def test_opening_a_current_sqlite_database_loads_no_alembic_nor_psycopg(tmp_path: Path) -> None:
