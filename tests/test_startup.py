@@ -9,6 +9,7 @@ shows exactly what the code path loaded."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,16 +17,14 @@ from pathlib import Path
 from sqlalchemy import text
 
 from session_tui import SCHEMA_VERSION, __version__
-from session_tui.cli import asks_version
+from session_tui.cli import app_arguments, asks_version, build_parser
 from session_tui.data.csvio import import_csv
 from session_tui.data.db import ANALYZE_MIN_ROWS, Database, make_engine, open_database
 from session_tui.data.deletion import delete_contacts, restore_backup
 from session_tui.data.demo import generate_demo
 from session_tui.data.migrate import HEAD_REVISION, current_revision, is_current, upgrade
 
-HEAVY = (
-    "sqlalchemy", "sqlmodel", "pydantic", "alembic", "psycopg", "textual", "email_validator"
-)
+HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "psycopg", "textual", "email_validator")
 
 
 def loaded_after(code: str) -> set[str]:
@@ -80,6 +79,64 @@ def test_asks_version_only_for_the_top_level_option() -> None:
     assert not asks_version(["--db", "--version"])  # the value of --db, as argparse reads it
 
 
+def test_asks_version_after_any_common_option() -> None:
+    assert asks_version(["--config", "settings.toml", "--version"])
+    assert asks_version(["--config=settings.toml", "--json", "--version"])
+    assert not asks_version(["--db", "--json", "--version"])  # argparse refuses it
+    assert not asks_version(["--db"])
+
+
+def test_a_plain_start_is_read_as_the_full_parser_reads_it() -> None:
+    for argv in (
+        [],
+        ["--db", "team.db"],
+        ["--db=team.db", "--json"],
+        ["--config", "my.toml", "--db", "a.db", "--db", "b.db"],
+        ["--json", "--config=my.toml"],
+    ):
+        args = app_arguments(argv)
+        assert args is not None, argv
+        full = vars(build_parser().parse_args(argv))
+        assert full.pop("command") is None
+        assert vars(args) == full, argv
+
+
+def test_anything_but_a_plain_start_takes_the_full_parser() -> None:
+    for argv in (
+        ["contacts", "list"],
+        ["--help"],
+        ["--version"],
+        ["--db"],  # no value: the full parser says so
+        ["--db", "--json"],
+        ["--d", "team.db"],  # an abbreviation argparse accepts
+        ["--db", "team.db", "check"],
+        ["team.db"],
+    ):
+        assert app_arguments(argv) is None, argv
+
+
+def test_opening_the_app_loads_no_command_module(tmp_path: Path) -> None:
+    """`session-tui [--db URL]` reaches the app without the command parsers and the
+    modules behind them (the app runs here as a stub that names what is loaded)."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    code = (
+        "import sys, session_tui.cli as cli\n"
+        "def opened(args):\n"
+        "    print('opened', args.db)\n"
+        "    print(sorted(m for m in sys.modules if m.startswith('session_tui.cli.')))\n"
+        "    return 0\n"
+        "cli.open_app = opened\n"
+        f"raise SystemExit(cli.main(['--db', {url!r}]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    opened, modules = proc.stdout.strip().splitlines()
+    assert opened == f"opened {url}"
+    assert modules == "['session_tui.cli.common']"
+
+
 def test_command_line_loads_no_ui() -> None:
     loaded = loaded_after("from session_tui.cli import build_parser; build_parser()")
     assert "textual" not in loaded
@@ -94,6 +151,53 @@ def test_the_app_loads_neither_alembic_nor_psycopg_nor_the_email_validator() -> 
     )
     assert {"sqlalchemy", "textual"} <= loaded
     assert not loaded & {"email_validator", "alembic", "psycopg"}
+
+
+def test_the_app_loads_what_its_first_screen_needs_only() -> None:
+    """The other top screens, the flows behind the Contacts keys, their dialogs and the
+    CSV, demo, delete and bulk code load when first used, not at start."""
+    code = (
+        "import sys, session_tui.ui.app\n"
+        "from session_tui.ui.screens import contacts\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('session_tui.ui.modals',"
+        " 'session_tui.ui.screens.memberships', 'session_tui.ui.screens.products',"
+        " 'session_tui.ui.screens.help', 'session_tui.data.csvio', 'session_tui.data.demo',"
+        " 'session_tui.data.deletion', 'session_tui.data.bulk_common'))))\n"
+        "contacts.csv_flows.export_contacts\n"  # the first use loads the flow
+        "print('session_tui.ui.modals.export_csv' in sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["[]", "True"]
+
+
+def test_the_app_start_freezes_what_it_made_and_collects_again(tmp_path: Path) -> None:
+    """`prepare_app` pauses the garbage collector while the start imports and builds,
+    then freezes those objects and turns collection back on -- also when it fails."""
+    code = (
+        "import argparse, gc\n"
+        "from session_tui.cli import CliError, prepare_app\n"
+        "gc.collect()\n"
+        "before = gc.get_freeze_count()\n"
+        f"app, db = prepare_app(argparse.Namespace(db={str(tmp_path / 'app.db')!r}))\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > before, type(app).__name__)\n"
+        "try:\n"
+        f"    prepare_app(argparse.Namespace(db={str(tmp_path)!r}))\n"  # a directory
+        "except CliError as exc:\n"
+        "    print(gc.isenabled(), 'not a database file' in str(exc))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "SESSION_TUI_CONFIG": str(tmp_path / "none.toml")},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["True", "True", "SessionApp", "True", "True"]
 
 
 def test_opening_a_current_sqlite_database_loads_no_alembic_nor_psycopg(tmp_path: Path) -> None:

@@ -4,10 +4,10 @@ Prints `painted` on stdout at the first paint of the screen and exits; the paren
 (figures_floor.py) times the process from its spawn to that line, so the figure
 includes the interpreter's start and every import, as a user waits for them.
 
-- `app URL`: what `session-tui --db URL` does -- the command line parsed by the real
-  parser (which loads the command modules), the database opened (and its revision
-  checked), the app made -- then the app run headless until the Contacts table
-  shows its first page of rows.
+- `app URL`: what `session-tui --db URL` does (`cli.app_arguments`, `cli.prepare_app`)
+  -- the command line read, the settings read, the database opened (and its revision
+  checked), the app made -- then the app run headless until the Contacts table shows
+  its first page of rows (the count may still be on its way).
 - `bare`: the floor: a bare Textual app (one Static) run the same way until its
   first paint. Nothing of session-tui is imported.
 """
@@ -49,16 +49,12 @@ def _bare() -> tuple[Any, Callable[[], bool]]:
 
 
 def _app(url: str) -> tuple[Any, Callable[[], bool]]:
-    from session_tui.cli import build_parser
+    from session_tui.cli import app_arguments, prepare_app
 
-    args = build_parser().parse_args(["--db", url])
-    from session_tui.data.db import open_database
-
-    db = open_database(args.db)
+    args = app_arguments(["--db", url])
+    assert args is not None  # a plain start: the app's own short path
+    app, _db = prepare_app(args)
     from session_tui.bench.ui import contacts_table, window_ready
-    from session_tui.ui.app import make_app
-
-    app = make_app(db=db)
 
     def ready() -> bool:
         table = contacts_table(app)

@@ -43,9 +43,6 @@ from session_tui.ui import moments
 from session_tui.ui.keymap import load_settings, normalize_keymap
 from session_tui.ui.moments import Clock
 from session_tui.ui.screens.contacts import ContactsScreen
-from session_tui.ui.screens.help import HelpScreen, collect_keys
-from session_tui.ui.screens.memberships import MembershipsScreen
-from session_tui.ui.screens.products import ProductsScreen
 from session_tui.ui.undo import UndoStack
 from session_tui.ui.user_text import clean, clean_paste, escape_markup
 
@@ -55,6 +52,19 @@ TOP_SCREENS: dict[str, tuple[str, str, str]] = {
     "memberships": ("m", "app.memberships", "Memberships"),
     "products": ("p", "app.products", "Products"),
 }
+
+
+# The top screens other than Contacts: their modules load when they are first shown.
+def _memberships_screen() -> Screen[None]:
+    from session_tui.ui.screens.memberships import MembershipsScreen
+
+    return MembershipsScreen()
+
+
+def _products_screen() -> Screen[None]:
+    from session_tui.ui.screens.products import ProductsScreen
+
+    return ProductsScreen()
 
 
 QUIT_HELP = "Quit (q outside text boxes, ctrl+q anywhere)"
@@ -68,8 +78,8 @@ class SessionApp(App[None]):
     DEFAULT_MODE = "contacts"
     MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
         "contacts": ContactsScreen,
-        "memberships": MembershipsScreen,
-        "products": ProductsScreen,
+        "memberships": _memberships_screen,
+        "products": _products_screen,
     }
     HELP_SECTION = "Anywhere"
     # Every screen gets the class -short below 30 rows (e.g. 80x24): dialogs compact
@@ -144,6 +154,8 @@ class SessionApp(App[None]):
         await self.action_quit()
 
     def action_help(self) -> None:
+        from session_tui.ui.screens.help import HelpScreen, collect_keys
+
         if isinstance(self.screen, HelpScreen):
             return
         screen = self.screen
@@ -152,6 +164,8 @@ class SessionApp(App[None]):
 
     # -- command palette ----------------------------------------------------------------
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        from session_tui.ui.screens.help import collect_keys
+
         seen: set[str] = set()
         for key in collect_keys(screen):
             if not key.enabled or key.description in seen or key.action == "command_palette":

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from session_tui.data.bulk_common import BulkKind, UndoRecord
-from session_tui.data.deletion import DeleteResult
 from session_tui.ui.wording import plural
+
+if TYPE_CHECKING:  # the data modules behind an undo load when a change is made
+    from session_tui.data.bulk_common import UndoRecord
+    from session_tui.data.deletion import DeleteResult
 
 
 @runtime_checkable
@@ -42,11 +44,12 @@ class Deletion:
         return f"restores {plural(self.result.contacts)}"
 
 
+# By BulkKind (a StrEnum: its values are the keys).
 _BULK_NOUN = {
-    BulkKind.GRANT: ("the grant of", "to"),
-    BulkKind.EXTEND: ("the extension of", "for"),
-    BulkKind.PAYMENT: ("the payment type change of", "for"),
-    BulkKind.CANCEL: ("the cancellation of", "for"),
+    "grant": ("the grant of", "to"),
+    "extend": ("the extension of", "for"),
+    "payment": ("the payment type change of", "for"),
+    "cancel": ("the cancellation of", "for"),
 }
 
 

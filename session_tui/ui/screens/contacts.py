@@ -30,7 +30,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from functools import partial
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -41,25 +41,33 @@ from textual.widgets import Footer, Header, Input, ProgressBar, Static, TextArea
 from textual.worker import get_current_worker
 
 from session_tui.data.db import Database, describe_error
-from session_tui.data.demo import generate_demo
 from session_tui.data.filters import Group
 from session_tui.data.repositories.contacts import ContactQuery
+from session_tui.lazy import lazy_module
 from session_tui.ui.context import session
 from session_tui.ui.filter_help import FILTER_SYNTAX
 from session_tui.ui.key_table import HIDDEN, SHOWN, Key, key_table
-from session_tui.ui.modals.actions_menu import BulkChoice
-from session_tui.ui.screens import (
-    bulk_flows,
-    contact_actions,
-    csv_flows,
-    membership_flows,
-    segment_flows,
-)
 from session_tui.ui.screens.table_search import TableSearch, search_keys
 from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.filter_panel import FilterPanel, panel_of
 from session_tui.ui.widgets.paged_table.count_line import count_line as table_count_line
+
+if TYPE_CHECKING:
+    from session_tui.ui.modals.actions_menu import BulkChoice
+    from session_tui.ui.screens import (
+        bulk_flows,
+        contact_actions,
+        csv_flows,
+        membership_flows,
+        segment_flows,
+    )
+else:  # the flows (and their dialogs) load at their first use, not at start
+    bulk_flows = lazy_module("session_tui.ui.screens.bulk_flows")
+    contact_actions = lazy_module("session_tui.ui.screens.contact_actions")
+    csv_flows = lazy_module("session_tui.ui.screens.csv_flows")
+    membership_flows = lazy_module("session_tui.ui.screens.membership_flows")
+    segment_flows = lazy_module("session_tui.ui.screens.segment_flows")
 
 DEMO_CONTACTS = 2000
 
@@ -365,6 +373,8 @@ class ContactsScreen(TableSearch[ContactQuery]):
         def progress(done: int, total: int) -> None:  # in the demo's thread
             if not worker.is_cancelled:
                 app.call_from_thread(bar.update, total=total, progress=done)
+
+        from session_tui.data.demo import generate_demo
 
         try:
             await asyncio.to_thread(generate_demo, db, DEMO_CONTACTS, seed=0, progress=progress)
