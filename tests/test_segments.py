@@ -148,3 +148,60 @@ def test_cli_segments(capsys: pytest.CaptureFixture[str], sqlite_url: str,
     code, out, _ = run(capsys, "segments", "list", "--db", db)
     assert "Ghost" in out and "Gold" not in out
     assert bob  # (bob has no membership: not counted by VIP)
+
+
+def _connections_left(url: str) -> int:
+    """Connections to the database at `url` still open: SQLite keeps its `-wal` file
+    while any connection is open (the last one to close checkpoints and removes it);
+    PostgreSQL lists every session in pg_stat_activity."""
+    from pathlib import Path
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if url.startswith("sqlite"):
+        return int(Path(f"{make_url(url).database}-wal").exists())
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )).scalar_one())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["list"],
+        ["save", "Gold", "--filter", VIP],
+        ["show", "VIP"],
+        ["show", "Ghost"],  # an error: closed all the same
+        ["rename", "VIP", "Gold"],
+        ["delete", "VIP"],
+    ],
+)
+def test_cli_segments_close_the_database(
+    capsys: pytest.CaptureFixture[str], db_url: str, argv: list[str]
+) -> None:
+    """Every `segments` command closes its connections when it ends, like the other
+    commands (the garbage collector is off meanwhile: nothing closes them by chance)."""
+    import gc
+
+    from session_tui.data.db import open_database
+
+    setup = open_database(db_url)
+    SegmentsRepository(setup).save("VIP", parse(VIP))
+    setup.dispose()
+    assert _connections_left(db_url) == 0
+    gc.collect()
+    gc.disable()
+    try:
+        code, _, _ = run(capsys, "segments", *argv, "--db", db_url)
+        left = _connections_left(db_url)
+    finally:
+        gc.enable()
+    assert code == (1 if "Ghost" in argv else 0)
+    assert left == 0

@@ -16,11 +16,11 @@ from typing import Any
 from session_tui.cli.commands import NAME, RENAME, Argument, Command, CommandGroup, one_of
 from session_tui.cli.common import (
     CliError,
-    open_db,
     print_json,
     print_result,
     print_table,
     wants_json,
+    with_db,
 )
 from session_tui.data.db import Database
 from session_tui.data.filters import FilterError, FilterSyntaxError, Group, parse, to_dict
@@ -72,8 +72,10 @@ def segment_json(row: SegmentRow, count: int | None = None) -> dict[str, Any]:
     return out
 
 
-def _repo(args: argparse.Namespace) -> SegmentsRepository:
-    return SegmentsRepository(open_db(args))
+def _with_repo(args: argparse.Namespace, action: Callable[[SegmentsRepository], int]) -> int:
+    """Run `action` on the segments of the database `args` name; the database is
+    disposed of afterwards (its connections closed), as every command does."""
+    return with_db(args, lambda db: action(SegmentsRepository(db)))
 
 
 def _warn_unknown_products(db: Database, flt: Group) -> None:
@@ -92,7 +94,10 @@ def _warn_unknown_products(db: Database, flt: Group) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    rows = _repo(args).all()
+    return _with_repo(args, lambda repo: _list(args, repo.all()))
+
+
+def _list(args: argparse.Namespace, rows: list[SegmentRow]) -> int:
     if wants_json(args):
         print_json([segment_json(r) for r in rows])
         return 0
@@ -114,9 +119,12 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    return _with_repo(args, lambda repo: _show(args, repo))
+
+
+def _show(args: argparse.Namespace, repo: SegmentsRepository) -> int:
     from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
 
-    repo = _repo(args)
     try:
         row = repo.require(args.name)
     except SegmentError as exc:
@@ -140,7 +148,10 @@ def run_save(args: argparse.Namespace) -> int:
         flt = parse(args.filter)
     except FilterSyntaxError as exc:
         raise CliError(f"--filter: {exc}") from None
-    repo = _repo(args)
+    return _with_repo(args, lambda repo: _save(args, repo, flt))
+
+
+def _save(args: argparse.Namespace, repo: SegmentsRepository, flt: Group) -> int:
     existed = repo.get(args.name) is not None
     try:
         row = repo.save(args.name, flt, overwrite=args.force)
@@ -160,11 +171,15 @@ def _change(
     args: argparse.Namespace, done: str, change: Callable[[SegmentsRepository], SegmentRow]
 ) -> int:
     """Make `change`; say what was `done` to which segment."""
-    try:
-        row = change(_repo(args))
-    except SegmentError as exc:
-        raise CliError(str(exc)) from None
-    return print_result(args, segment_json(row), f"{done} “{strip_controls(row.name)}”")
+
+    def run(repo: SegmentsRepository) -> int:
+        try:
+            row = change(repo)
+        except SegmentError as exc:
+            raise CliError(str(exc)) from None
+        return print_result(args, segment_json(row), f"{done} “{strip_controls(row.name)}”")
+
+    return _with_repo(args, run)
 
 
 def run_rename(args: argparse.Namespace) -> int:
