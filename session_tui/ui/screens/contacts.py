@@ -100,7 +100,7 @@ class ContactsScreen(TableSearch[ContactQuery]):
             "Fill the empty database with demo data"),
         Key("ctrl+r,f5", "refresh_contacts", "Refresh", "refresh", HIDDEN,
             "Re-read the contacts: see what other users or programs changed"),
-        Key("enter", "open_contact", "Detail", "detail", SHOWN,
+        Key("enter", "open_contact", "Open", "detail", SHOWN,
             "Contact detail: memberships and history"),
         Key("a", "add_membership", "Add", "add_membership", SHOWN,
             "Add a membership (prefilled with the current contact)"),

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from session_tui.data.search import normalize_term
-from session_tui.ui.key_table import SHOWN, Key
+from session_tui.ui.key_table import HIDDEN, SHOWN, Key
 from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.paged_table.count_line import TableCounts
 from session_tui.ui.widgets.paged_table.table import PagedTable
@@ -44,9 +44,11 @@ def search_keys(*, search_tooltip: str = "", leave_tooltip: str) -> tuple[Key, K
     table (ids `{scope}.search`, `{scope}.leave_search`). Both have priority: handled
     the moment the key arrives, so keys typed right after it (a fast typist, tmux
     send-keys) already go to the new focus; the screen's check_action disables them
-    where they must not apply (escape is shown only while the search has the focus)."""
+    where they must not apply (escape is shown only while the search has the focus).
+    `/` is not in the footer (no room at 80 columns): the search box's placeholder
+    names it."""
     return (
-        Key("slash", "focus_search", "Search", "search", SHOWN, search_tooltip,
+        Key("slash", "focus_search", "Search", "search", HIDDEN, search_tooltip,
             key_display="/", priority=True),
         Key("escape", "leave_search", "Table", "leave_search", SHOWN, leave_tooltip,
             key_display="esc", priority=True),

@@ -88,7 +88,8 @@ def table_bindings(
     """The keys of a sortable table of `noun`s ("contact"), with the binding ids
     `{prefix}.up`…: cursor movement, selection within the rows that `restricted_by`
     leaves ("search / filter"), and `o` through the columns of `sort_cycle`.
-    `in_footer`: space and `o` show in the footer; `select_id` names space's id."""
+    `in_footer`: space shows in the footer (`o` never does: no room at 80 columns);
+    `select_id` names space's id."""
 
     def binding(
         keys: str, action: str, description: str, name: str, tooltip: str = ""
@@ -112,7 +113,7 @@ def table_bindings(
         binding("asterisk", "invert_selection", "Invert selection", "invert",
                 f"Invert the selection within the {restricted_by}"),
         binding("escape", "clear_selection", "Clear selection", "clear_selection"),
-        Binding("o", "cycle_sort", "Sort", show=in_footer, id=f"{prefix}.sort",
+        Binding("o", "cycle_sort", "Sort", show=False, id=f"{prefix}.sort",
                 tooltip=f"Sort by the next column: {', '.join(sort_cycle)}"),
         binding("O", "reverse_sort", "Reverse sort", "reverse_sort", "Reverse the sort order"),
     ]
