@@ -241,9 +241,9 @@ async def test_the_keys_follow_the_database_becoming_non_empty(sqlite_db: Databa
             return {key.action for key in screen.query_one(Footer).query(FooterKey)}
 
         await wait_until(pilot, lambda: "fill_demo" in actions())
-        assert "focus_search" not in actions()
+        assert "edit_contact" not in actions()
         seed(sqlite_db, PEOPLE[:2])
         table.reload()
         await wait_until(pilot, lambda: table.total == 2)
-        await wait_until(pilot, lambda: "focus_search" in actions())
+        await wait_until(pilot, lambda: "edit_contact" in actions())
         assert "fill_demo" not in actions()
