@@ -41,7 +41,7 @@ from session_tui.data.db import DatabaseError
 from session_tui.data.repositories.contacts import ContactQuery
 from session_tui.ui.context import session
 from session_tui.ui.modals.base import Dialog, cancel_binding, cancel_button, reason
-from session_tui.ui.modals.file_to_write import FileToWrite
+from session_tui.ui.modals.file_to_write import FileToWrite, display_path, folder_hint
 from session_tui.ui.user_text import literal
 from session_tui.ui.widgets.path_input import PathInput
 
@@ -115,6 +115,7 @@ class ExportCsvModal(Dialog[ExportOutcome]):
         box = self.query_one("#export-path", PathInput)
         self.set_focus(box)
         box.cursor_position = len(box.value)
+        self._message(folder_hint(self._default))  # where the proposed name goes
 
     def _message(self, text: str, *, error: bool = False) -> None:
         widget = self.query_one("#export-message", Static)
@@ -139,7 +140,7 @@ class ExportCsvModal(Dialog[ExportOutcome]):
             box = self.query_one("#export-path", PathInput)
             self._file.submit(box.value, self._export, db_url=session(self).db.url)
 
-    def _export(self, target: Path, shown: str) -> None:
+    def _export(self, target: Path, _typed: str) -> None:
         self._busy = True
         self._cancel = threading.Event()
         self.query_one("#export-busy").display = True
@@ -150,7 +151,7 @@ class ExportCsvModal(Dialog[ExportOutcome]):
         self.query_one("#export-progress-text", Static).update("Exporting…")
         self._message("")
         self.set_focus(self.query_one("#export-cancel", Button))
-        self._export_worker(str(target), shown)
+        self._export_worker(str(target), display_path(target))
 
     @on(Progressed)
     def _on_progress(self, message: Progressed) -> None:

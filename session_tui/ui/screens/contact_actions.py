@@ -29,7 +29,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Protocol, TypeVar
 
 from rich.text import Text
@@ -52,6 +51,7 @@ from session_tui.data.repositories.contacts import ContactsRepository
 from session_tui.ui.context import SessionContext, session
 from session_tui.ui.modals.confirm import ConfirmModal, count_to_type
 from session_tui.ui.modals.edit_contact import EditContactModal
+from session_tui.ui.modals.file_to_write import display_path
 from session_tui.ui.modals.progress import ProgressModal
 from session_tui.ui.undo import BulkChange, Deletion, Undoable
 from session_tui.ui.user_text import escape_markup, literal
@@ -89,14 +89,6 @@ def _state(app: SessionContext) -> _UndoState:
     return _UndoState(
         app.undo.busy, tuple(e for e in app.undo if isinstance(e, Deletion))
     )
-
-
-def display_path(path: Path) -> str:
-    """`path` with the home directory shown as `~`."""
-    try:
-        return "~/" + str(path.relative_to(Path.home()))
-    except (ValueError, RuntimeError):
-        return str(path)
 
 
 def on_screen(table: ContactsTable, ids: frozenset[int], limit: int) -> list[PreviewRow]:
