@@ -15,37 +15,35 @@ import pytest
 from session_tui.data.db import Database
 from session_tui.ui.modals.export_csv import ExportCsvModal
 from session_tui.ui.widgets.path_input import PathInput
+from tests.ui import contacts_helpers as ch
 from tests.ui.actions_helpers import messages
-from tests.ui.contacts_helpers import (
-    contacts_screen,
-    make_test_app,
-    numbered_people,
-    seed,
-    settle,
-    wait_until,
-)
 from tests.ui.test_csv_ui import SIZE, text_of
 
 
 async def open_export(pilot: Any) -> ExportCsvModal:
     app = pilot.app
-    await settle(pilot, contacts_screen(app).table)
+    await ch.settle(pilot, ch.contacts_screen(app).table)
     await pilot.press("x")
-    await wait_until(pilot, lambda: isinstance(app.screen, ExportCsvModal))
+    await ch.wait_until(pilot, lambda: isinstance(app.screen, ExportCsvModal))
     modal = app.screen
     assert isinstance(modal, ExportCsvModal)
     return modal
 
 
+def start_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`folder`, made, as the current folder (the app's start folder)."""
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    return folder
+
+
 async def test_the_dialog_and_the_toast_say_where_the_file_goes(
     sqlite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seed(sqlite_db, numbered_people(3))
+    ch.seed(sqlite_db, ch.numbered_people(3))
     monkeypatch.setenv("HOME", str(tmp_path))
-    started_in = tmp_path / "started-here"
-    started_in.mkdir()
-    monkeypatch.chdir(started_in)
-    app = make_test_app(sqlite_db)
+    started_in = start_in(tmp_path / "started-here", monkeypatch)
+    app = ch.make_test_app(sqlite_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         modal = await open_export(pilot)
         name = modal.query_one("#export-path", PathInput).value
@@ -54,8 +52,8 @@ async def test_the_dialog_and_the_toast_say_where_the_file_goes(
             "Saved in ~/started-here unless you type another folder."
         )
         await pilot.press("enter")
-        await wait_until(pilot, lambda: not isinstance(app.screen, ExportCsvModal))
-        await wait_until(pilot, lambda: any("Exported" in m for m in messages(app)))
+        await ch.wait_until(pilot, lambda: not isinstance(app.screen, ExportCsvModal))
+        await ch.wait_until(pilot, lambda: any("Exported" in m for m in messages(app)))
         assert f"Exported 3 contacts to ~/started-here/{name}" in messages(app)
     assert (started_in / name).is_file()
 
@@ -63,13 +61,10 @@ async def test_the_dialog_and_the_toast_say_where_the_file_goes(
 async def test_a_start_folder_that_is_gone_is_a_message(
     sqlite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    seed(sqlite_db, numbered_people(2))
-    gone = tmp_path / "gone"
-    gone.mkdir()
-    monkeypatch.chdir(gone)
-    app = make_test_app(sqlite_db)
+    ch.seed(sqlite_db, ch.numbered_people(2))
+    gone = start_in(tmp_path / "gone", monkeypatch)
+    app = ch.make_test_app(sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, contacts_screen(app).table)
         os.rmdir(gone)  # e.g. a folder removed while the app runs
         modal = await open_export(pilot)
         assert "the app was started in no longer exists" in text_of(modal, "#export-message")
@@ -82,7 +77,7 @@ async def test_a_start_folder_that_is_gone_is_a_message(
         target = tmp_path / "here.csv"
         modal.query_one("#export-path", PathInput).value = str(target)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: not isinstance(app.screen, ExportCsvModal))
+        await ch.wait_until(pilot, lambda: not isinstance(app.screen, ExportCsvModal))
     assert target.is_file()
 
 
@@ -91,9 +86,9 @@ async def test_a_name_the_system_rejects_is_a_message(
 ) -> None:
     """A name longer than the file system allows: checking it raised OSError
     (ENAMETOOLONG), which ended the app with a traceback."""
-    seed(sqlite_db, numbered_people(2))
+    ch.seed(sqlite_db, ch.numbered_people(2))
     monkeypatch.chdir(tmp_path)
-    app = make_test_app(sqlite_db)
+    app = ch.make_test_app(sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
         modal = await open_export(pilot)
         modal.query_one("#export-path", PathInput).value = "x" * 300 + ".csv"

@@ -59,6 +59,14 @@ EXPECTED: dict[str, tuple[Steps, list[str]]] = {
 }
 
 
+def seeded_app(db: Database) -> SessionApp:
+    """The app on the memberships seed, with a segment (the filter panel waits for
+    its segment list)."""
+    seed_memberships(db)
+    SegmentsRepository(db).save("Coaching", parse('product:"1:1 Coaching"'))
+    return make_frozen_app(db)
+
+
 def whole_footer_keys(app: SessionApp) -> list[str]:
     """The footer's keys ("key description"); fails if one is cut or hidden under the
     palette key."""
@@ -78,9 +86,7 @@ async def test_the_footer_ends_on_a_whole_key_at_80_columns(
     sqlite_db: Database, name: str
 ) -> None:
     steps, expected = EXPECTED[name]
-    seed_memberships(sqlite_db)
-    SegmentsRepository(sqlite_db).save("Coaching", parse('product:"1:1 Coaching"'))
-    app = make_frozen_app(sqlite_db)
+    app = seeded_app(sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, contacts_screen(app).table)
         await steps(pilot, app)
@@ -102,8 +108,7 @@ async def test_the_empty_contacts_screen_offers_demo_data_whole(sqlite_db: Datab
 async def test_keys_kept_out_of_the_footer_are_in_help_and_the_palette(
     sqlite_db: Database,
 ) -> None:
-    seed_memberships(sqlite_db)
-    app = make_frozen_app(sqlite_db)
+    app = seeded_app(sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, contacts_screen(app).table)
         for screen_steps, hidden in (
