@@ -487,8 +487,10 @@ def preview_csv(
     cancel: CancelFn | None = None,
     create_products: bool = False,
     update_memberships: bool = False,
+    stage: bool = False,
 ) -> ImportReport:
-    """The dry run: every row's verdict and the counts; writes nothing."""
+    """The dry run: every row's verdict and the counts; writes nothing (`stage`:
+    but keeps the parsed rows for the import, `report.staged`)."""
     return import_csv(
         db,
         source,
@@ -497,6 +499,7 @@ def preview_csv(
         cancel=cancel,
         create_products=create_products,
         update_memberships=update_memberships,
+        stage=stage,
     )
 
 
