@@ -211,8 +211,7 @@ class StageWriter:
             self._pickler.dump(record)
         except OSError as exc:  # e.g. the temp directory is full
             raise CsvFormatError(
-                f"cannot keep the preview's rows in {tempfile.gettempdir()}: "
-                f"{exc.strerror or exc}"
+                f"cannot keep the preview's rows in {tempfile.gettempdir()}: {exc.strerror or exc}"
             ) from None
         # Each batch is a pickle of its own: one batch's objects in the memo at a time.
         self._pickler.clear_memo()
