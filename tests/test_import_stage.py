@@ -5,7 +5,6 @@ read the file; cancel writes nothing; the spool is private and always deleted.""
 
 from __future__ import annotations
 
-import csv
 import gc
 import json
 import os
@@ -29,30 +28,27 @@ from session_tui.data.csvio.mapping import ColumnMapping
 from session_tui.data.csvio.reader import CsvLayout
 from session_tui.data.db import Database
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
+from tests.test_csv_import_memberships import write_csv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "csv"
 CHANGED = "the file changed since the preview: preview again"
 
 
-@pytest.fixture(autouse=True)
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The platform temp directory of this test: where the spools go."""
+def temp_dir_of_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A platform temp directory of the test's own: where the spools go."""
     where = tmp_path / "tmp"
     where.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(where))
     return where
 
 
+@pytest.fixture(autouse=True)
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return temp_dir_of_test(tmp_path, monkeypatch)
+
+
 def spools(where: Path) -> list[Path]:
     return sorted(where.glob("session-tui-stage-*"))
-
-
-def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
-    with open(path, "w", encoding="utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
 
 
 def add_contact(db: Database, email: str, first: str = "Old") -> None:
@@ -271,16 +267,15 @@ def test_cancel_from_the_stage_writes_nothing_and_the_stage_stays(
     path = write_csv(tmp_path / "c.csv", ["email", "products"], rows)
     layout = sniff(path)
     preview = import_csv(db, layout, dry_run=True, stage=True, batch_size=3, create_products=True)
-    calls = 0
-
-    def cancel() -> bool:
-        nonlocal calls
-        calls += 1
-        return calls > 2
-
+    answers = iter([False, False, True])  # cancelled after the second batch
     with pytest.raises(ImportCancelled):
         import_csv(
-            db, layout, staged=preview.staged, batch_size=3, create_products=True, cancel=cancel
+            db,
+            layout,
+            staged=preview.staged,
+            batch_size=3,
+            create_products=True,
+            cancel=lambda: next(answers),
         )
     with db.engine.connect() as conn:
         for table in (contact_t, product_t, membership_t, event_t):

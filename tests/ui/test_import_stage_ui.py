@@ -5,19 +5,17 @@ dialog deletes it. Every test asserts on the database or the temp directory."""
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 
 from session_tui.data.csvio import importer
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t
 from session_tui.ui.modals.import_csv import ImportCsvModal
 from session_tui.ui.widgets.path_input import PathInput
+from tests.test_import_stage import spools, temp_dir_of_test
 from tests.ui.contacts_helpers import make_test_app, wait_until
-from tests.ui.test_csv_ui import SIZE, open_import
+from tests.ui.test_csv_ui import SIZE, emails, open_import
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "csv"
 
@@ -26,19 +24,7 @@ FIXTURES = Path(__file__).parent.parent / "fixtures" / "csv"
 def spool_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(FIXTURES / "verdicts.csv", tmp_path / "verdicts.csv")
     monkeypatch.chdir(tmp_path)
-    where = tmp_path / "tmp"
-    where.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(where))
-    return where
-
-
-def spools(where: Path) -> list[Path]:
-    return sorted(where.glob("session-tui-stage-*"))
-
-
-def emails(db: Database) -> set[str]:
-    with db.engine.connect() as conn:
-        return set(conn.execute(select(contact_t.c.email)).scalars())
+    return temp_dir_of_test(tmp_path, monkeypatch)
 
 
 async def test_y_imports_from_the_preview_without_reading_the_file(
