@@ -145,7 +145,8 @@ class SqlitePreviewWriter(PreviewWriter):
             f"INSERT INTO {_SEEN} SELECT value FROM json_each(?) "
             "WHERE NOT EXISTS (SELECT 1 FROM contact WHERE email = value) "
             "ON CONFLICT DO NOTHING RETURNING email",
-            (json.dumps(emails),),
+            # in index order: each page of the table is visited once per batch
+            (json.dumps(sorted(emails)),),
         ).fetchall()
         return [r[0] for r in rows]
 
