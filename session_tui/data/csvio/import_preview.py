@@ -4,14 +4,17 @@ give, without inserting a contact.
 The import learns which emails are new by inserting them (import_writers.py).
 The preview cannot, so it keeps the same bookkeeping another way:
 
-- a batch's emails are looked up in ONE statement, in `contact` (there before
-  the import: `exists`) and in a temporary table of the emails this preview has
-  already taken as new (an earlier row of the file: `duplicate`);
+- a batch's emails go in ONE statement into a temporary table of the emails
+  this preview took as new, those neither in `contact` (there before the import:
+  `exists`) nor in that table already (an earlier row of the file: `duplicate`);
+  it returns the ones it took. Only when some were not taken, a second statement
+  tells those apart (`contact`'s id, or an id of an earlier batch's);
 - each new email gets the id the import would give it (counting on from the
   largest id), so `_Run.flush` tells the verdicts apart exactly as it does for
-  the import; the temporary table holds (email, id) of the new emails only and
-  lives in the preview's transaction, which is rolled back (on SQLite in a
-  temporary file: memory stays flat whatever the file's size);
+  the import; the temporary table holds the new emails only and lives in the
+  preview's transaction, which is rolled back (on SQLite in a temporary file,
+  with at most `_TEMP_CACHE_KIB` of cache: memory stays flat whatever the
+  file's size);
 - no sort key or search text is computed (nothing is stored).
 
 The memberships (`MembershipPreview`) are decided by `MembershipWriter`'s own
@@ -38,6 +41,7 @@ from session_tui.data.csvio.row_parser import Parsed
 from session_tui.data.sqlite_bulk import BulkWrite
 
 _SEEN = "_import_seen"
+_TEMP_CACHE_KIB = 64 * 1024  # SQLite: the cache of the temporary table (at most)
 
 
 class PreviewWriter(ABC):
@@ -57,6 +61,12 @@ class PreviewWriter(ABC):
         self.next_id = self.max_before + 1
         self._create_seen()
 
+    @property
+    def earlier(self) -> int:
+        """The id `lookup` gives an email an earlier batch took as new: one of the ids
+        this preview gave (which one does not matter: only that it is one of them)."""
+        return self.max_before + 1
+
     def expect(self, rows: int) -> None:
         """Nothing is loaded: nothing to plan."""
         return None
@@ -66,14 +76,17 @@ class PreviewWriter(ABC):
 
     def insert(self, rows: list[Parsed]) -> int:
         emails = [r[0] for r in rows]
-        found = self._find(emails)
-        new = [e for e in emails if e not in found]
+        taken = self._take_new(emails)
+        found: dict[str, int] = {}
+        if len(taken) < len(emails):
+            taken_set = set(taken)
+            found = self._find([e for e in emails if e not in taken_set])
+            new = [e for e in emails if e in taken_set]  # in file order
+        else:
+            new = emails
         first = self.next_id
         self.next_id += len(new)
-        if new:
-            ids = list(range(first, self.next_id))
-            self._remember(new, ids)
-            found.update(zip(new, ids, strict=True))
+        found.update(zip(new, range(first, self.next_id), strict=True))
         self._ids = found
         return len(new)
 
@@ -99,49 +112,74 @@ class PreviewWriter(ABC):
         self.cur.execute(f"CREATE TEMP TABLE {_SEEN} {self.seen_columns}")
 
     @abstractmethod
-    def _find(self, emails: list[str]) -> dict[str, int]:
-        """email -> id of those of `emails` in `contact` or taken as new already."""
+    def _take_new(self, emails: list[str]) -> list[str]:
+        """Those of `emails` (all different) neither in `contact` nor taken as new
+        already: taken as new now (remembered), in any order."""
 
     @abstractmethod
-    def _remember(self, emails: list[str], ids: list[int]) -> None:
-        """These new emails and the ids the import would give them."""
+    def _find(self, emails: list[str]) -> dict[str, int]:
+        """email -> id of those of `emails` in `contact`, or `earlier` for those
+        taken as new already."""
 
 
 class SqlitePreviewWriter(PreviewWriter):
     temp_schema = "temp"
-    seen_columns = "(email TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID"
+    seen_columns = "(email TEXT PRIMARY KEY) WITHOUT ROWID"
+
+    def __init__(self, bulk: BulkWrite) -> None:
+        super().__init__(bulk)
+        self._temp_cache = -2000  # the connection's own, put back by `finish`
+
+    def _create_seen(self) -> None:
+        # The table of 1,000,000 emails is some 40 MB: in SQLite's default 2 MB cache
+        # for temporary tables each batch's inserts would go through the file.
+        self._temp_cache = self._scalar("PRAGMA temp.cache_size")
+        self.cur.execute(f"PRAGMA temp.cache_size = -{_TEMP_CACHE_KIB}")
+        super()._create_seen()
+
+    def finish(self) -> None:
+        self.cur.execute(f"PRAGMA temp.cache_size = {int(self._temp_cache)}")
+
+    def _take_new(self, emails: list[str]) -> list[str]:
+        rows = self.cur.execute(
+            f"INSERT INTO {_SEEN} SELECT value FROM json_each(?) "
+            "WHERE NOT EXISTS (SELECT 1 FROM contact WHERE email = value) "
+            "ON CONFLICT DO NOTHING RETURNING email",
+            # in index order: each page of the table is visited once per batch
+            (json.dumps(sorted(emails)),),
+        ).fetchall()
+        return [r[0] for r in rows]
 
     def _find(self, emails: list[str]) -> dict[str, int]:
         rows = self.cur.execute(
             "SELECT value, coalesce((SELECT id FROM contact WHERE email = value), "
-            f"(SELECT id FROM {_SEEN} WHERE email = value)) FROM json_each(?)",
-            (json.dumps(emails),),
+            f"(SELECT ? FROM {_SEEN} WHERE email = value)) FROM json_each(?)",
+            (self.earlier, json.dumps(emails)),
         ).fetchall()
         return {e: cid for e, cid in rows if cid is not None}
-
-    def _remember(self, emails: list[str], ids: list[int]) -> None:
-        self.cur.execute(
-            f"INSERT INTO {_SEEN} SELECT key, value FROM json_each(?)",
-            (json.dumps(dict(zip(emails, ids, strict=True))),),
-        )
 
 
 class PostgresPreviewWriter(PreviewWriter):
     temp_schema = "pg_temp"
-    seen_columns = "(email text PRIMARY KEY, id bigint NOT NULL) ON COMMIT DROP"
+    seen_columns = "(email text PRIMARY KEY) ON COMMIT DROP"
+
+    def _take_new(self, emails: list[str]) -> list[str]:
+        self.cur.execute(
+            f"INSERT INTO {_SEEN} SELECT e FROM unnest(%s::text[]) AS e "
+            "WHERE NOT EXISTS (SELECT 1 FROM contact c WHERE c.email = e) "
+            "ON CONFLICT DO NOTHING RETURNING email",
+            (emails,),
+        )
+        return [r[0] for r in self.cur.fetchall()]
 
     def _find(self, emails: list[str]) -> dict[str, int]:
         self.cur.execute(
-            f"SELECT e, coalesce(c.id, s.id) FROM unnest(%s::text[]) AS e "
+            "SELECT e, coalesce(c.id, CASE WHEN s.email IS NOT NULL THEN %s END) "
+            f"FROM unnest(%s::text[]) AS e "
             f"LEFT JOIN contact c ON c.email = e LEFT JOIN {_SEEN} s ON s.email = e",
-            (emails,),
+            (self.earlier, emails),
         )
         return {e: int(cid) for e, cid in self.cur.fetchall() if cid is not None}
-
-    def _remember(self, emails: list[str], ids: list[int]) -> None:
-        self.cur.execute(
-            f"INSERT INTO {_SEEN} SELECT * FROM unnest(%s::text[], %s::bigint[])", (emails, ids)
-        )
 
 
 def preview_writer(bulk: BulkWrite) -> PreviewWriter:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Iterator
 from contextlib import ExitStack
 from datetime import datetime
 
@@ -35,6 +36,14 @@ from session_tui.data.csvio.import_memberships import (
     Work,
 )
 from session_tui.data.csvio.import_preview import MembershipPreview, preview_writer
+from session_tui.data.csvio.import_stage import (
+    Record,
+    StagedRows,
+    StageKey,
+    StageReader,
+    StageWriter,
+    same_file,
+)
 from session_tui.data.csvio.import_writers import ContactWriter, contact_writer
 from session_tui.data.csvio.inputs import CsvFormatError
 from session_tui.data.csvio.reader import CsvLayout, RowSource, is_blank, sniff
@@ -197,6 +206,88 @@ class _Run:
             self.memberships.write(work)
 
 
+class _CsvBatches:
+    """The file's data rows, parsed, as `Record`s of up to `batch_size` rows (the
+    last one may be short, or empty); `done` / `total`: bytes of the file read."""
+
+    def __init__(self, src: RowSource, parser: RowParser, batch_size: int) -> None:
+        self.src = src
+        self.parser = parser
+        self.batch_size = batch_size
+        self.total = src.layout.size
+        self.rows = 0  # data rows so far
+        self.last = False  # the record given last is the file's last
+
+    @property
+    def done(self) -> int:
+        return self.src.bytes_read()
+
+    @property
+    def dates_defaulted(self) -> int:
+        return self.parser.dates_defaulted
+
+    def expected_rows(self) -> int:
+        """How many rows to expect, after the first record: a low guess (the reader
+        is up to a buffer ahead), enough to tell a large load from a small one."""
+        if self.last:
+            return self.rows
+        return self.rows * self.total // max(1, self.src.bytes_read())
+
+    def __iter__(self) -> Iterator[Record]:
+        parser = self.parser
+        parse = parser.parse
+        parse_full = parser.parse_full
+        with_members = parser.memberships is not None
+        lenient = parser.lenient
+        email_col = parser.columns.email
+        batch_size = self.batch_size
+        rows = 0
+        batch: list[tuple[int, Parsed, str]] = []
+        first_index: dict[str, int] = {}
+        unique: list[Parsed] = []
+        n_invalid = 0
+        specs: dict[int, Specs] = {}
+        rejected: list[tuple[list[str], str]] = []
+        result: Parsed | str
+        for line, cells in self.src:
+            if with_members:
+                full = parse_full(cells)
+                if isinstance(full, str):
+                    result = full
+                else:
+                    result, row_specs = full
+                    if row_specs:
+                        specs[len(batch)] = row_specs
+            else:
+                result = parse(cells)
+            if result.__class__ is tuple:
+                email = result[0]
+                if email not in first_index:
+                    first_index[email] = len(batch)
+                    unique.append(result)
+                batch.append((line, result, ""))
+            else:
+                raw_email = cells[email_col] if email_col < len(cells) else ""
+                if not raw_email.strip() and is_blank(cells):
+                    continue  # a blank row is not a data row
+                reason = str(result)
+                rejected.append((cells, reason))
+                shown = strip_controls(raw_email).strip()
+                if lenient:
+                    shown = printable(shown)
+                batch.append((line, (shown, "", "", None), reason))
+                n_invalid += 1
+            rows += 1
+            if len(batch) >= batch_size:
+                self.rows = rows
+                yield batch, first_index, unique, n_invalid, specs, rejected
+                batch, first_index, unique, n_invalid, specs = [], {}, [], 0, {}
+                rejected = []
+        self.rows = rows
+        self.last = True
+        yield batch, first_index, unique, n_invalid, specs, rejected
+
+
 def import_csv(
     db: Database,
     source: str | os.PathLike[str] | CsvLayout,
@@ -212,6 +303,8 @@ def import_csv(
     create_products: bool = False,
     update_memberships: bool = False,
     comp_product: str = COMP_PRODUCT,
+    stage: bool = False,
+    staged: StagedRows | None = None,
 ) -> ImportReport:
     """Import (or, with `dry_run`, preview) a CSV file in one transaction.
 
@@ -229,23 +322,31 @@ def import_csv(
     A `CsvLayout` from an earlier `sniff` pins the file's content: when the file
     is not the one it describes any more (size, mtime, SHA-256 of the bytes), the
     import fails with "the file changed since the preview: preview again".
+
+    `stage` (with `dry_run`): keep what the preview parsed in a temporary file,
+    `report.staged`. `staged` (an import): that stage, read instead of parsing
+    the file again when it was made with the same parsing options
+    (import_stage.py); it is deleted once the import is committed.
     """
     layout = source if isinstance(source, CsvLayout) else sniff(source)
     report = ImportReport(layout=layout, dry_run=dry_run)
     now = utcnow()
-    lenient = layout.errors != "strict"
+    key = StageKey(layout, comp_product, batch_size)
+    from_stage = staged is not None and not dry_run and staged.usable_for(key, now)
+    if from_stage:
+        same_file(layout)  # the preview read this file: is it still the same?
     parser = RowParser(
         layout.columns,
-        lenient=lenient,
+        lenient=layout.errors != "strict",
         mapping=layout.column_mapping,
         comp_product=comp_product,
         now=now,
     )
     with_members = parser.memberships is not None
     report.has_membership_columns = with_members
-    email_col = layout.columns.email
     rejects_out: OutputFile | None = None
     rejects_writer: RejectsWriter | None = None
+    stage_writer: StageWriter | None = None
     if rejects is not None:
         rejects_out = open_rejects(rejects, layout, db_url=db.url, follow_symlinks=follow_symlinks)
         rejects_writer = RejectsWriter(rejects_out.stream, layout)
@@ -277,72 +378,45 @@ def import_csv(
                 memberships=members,
                 update_memberships=update_memberships,
             )
-            parse = parser.parse
-            parse_full = parser.parse_full
-            rows = 0
-            batch: list[tuple[int, Parsed, str]] = []
-            first_index: dict[str, int] = {}
-            unique: list[Parsed] = []
-            n_invalid = 0
-            specs: dict[int, Specs] = {}
-            result: Parsed | str
-            src = stack.enter_context(RowSource(layout))
+            batches: _CsvBatches | StageReader
+            if from_stage:
+                assert staged is not None
+                batches = stack.enter_context(staged.batches())
+            else:
+                batches = _CsvBatches(stack.enter_context(RowSource(layout)), parser, batch_size)
+            if stage and dry_run:
+                stage_writer = StageWriter(key)
             try:
-                for line, cells in src:
-                    if with_members:
-                        full = parse_full(cells)
-                        if isinstance(full, str):
-                            result = full
-                        else:
-                            result, row_specs = full
-                            if row_specs:
-                                specs[len(batch)] = row_specs
-                    else:
-                        result = parse(cells)
-                    if result.__class__ is tuple:
-                        email = result[0]
-                        if email not in first_index:
-                            first_index[email] = len(batch)
-                            unique.append(result)
-                        batch.append((line, result, ""))
-                    else:
-                        raw_email = cells[email_col] if email_col < len(cells) else ""
-                        if not raw_email.strip() and is_blank(cells):
-                            continue  # a blank row is not a data row
-                        reason = str(result)
-                        if rejects_writer is not None:
+                first = True
+                for record in batches:
+                    if first:
+                        writer.expect(batches.expected_rows())
+                        first = False
+                    if rejects_writer is not None:
+                        for cells, reason in record[5]:
                             rejects_writer.write(cells, reason)
-                        shown = strip_controls(raw_email).strip()
-                        if lenient:
-                            shown = printable(shown)
-                        batch.append((line, (shown, "", "", None), reason))
-                        n_invalid += 1
-                    rows += 1
-                    if len(batch) >= batch_size:
-                        if rows == len(batch):
-                            # How many rows to expect, from the first batch: a low guess
-                            # (the reader is up to a buffer ahead), enough to tell a
-                            # large load from a small one.
-                            writer.expect(rows * layout.size // max(1, src.bytes_read()))
-                        run.flush(batch, first_index, unique, n_invalid, specs)
-                        batch, first_index, unique, n_invalid, specs = [], {}, [], 0, {}
-                        if cancel is not None and cancel():
-                            raise ImportCancelled()
-                        if progress is not None:
-                            progress(Progress(src.bytes_read(), layout.size, rows))
-                if rows == len(batch):
-                    writer.expect(rows)
-                run.flush(batch, first_index, unique, n_invalid, specs)
-                report.dates_defaulted = parser.dates_defaulted
+                    if stage_writer is not None:
+                        stage_writer.write(record)
+                    run.flush(*record[:5])
+                    if batches.last:
+                        break
+                    if cancel is not None and cancel():
+                        raise ImportCancelled()
+                    if progress is not None:
+                        progress(Progress(batches.done, batches.total, batches.rows))
+                rows = batches.rows
+                report.dates_defaulted = batches.dates_defaulted
                 if members is not None:
                     _count_memberships(report, members.counts)
                 if cancel is not None and cancel():
                     raise ImportCancelled()
                 if progress is not None:
-                    progress(Progress(layout.size, layout.size, rows, "indexing"))
+                    progress(Progress(batches.total, batches.total, rows, "indexing"))
                 writer.finish()
                 if dry_run:
                     bulk.rollback()
+                    if stage_writer is not None:
+                        report.staged = stage_writer.finish(report.dates_defaulted)
                 else:
                     bulk.commit()
                 committed = True
@@ -353,13 +427,17 @@ def import_csv(
                     raise DatabaseError(describe_error(exc, db.url)) from exc
                 raise
             if progress is not None:
-                progress(Progress(layout.size, layout.size, rows, "done"))
+                progress(Progress(batches.total, batches.total, rows, "done"))
     finally:
         if rejects_out is not None:
             if committed:
                 rejects_out.commit()
             else:
                 rejects_out.abort()
+        if stage_writer is not None and not committed:
+            stage_writer.abort()
+    if staged is not None and not dry_run:
+        staged.discard()  # imported: the preview's rows are done with
     db.analyze(report.added if committed else 0)  # PostgreSQL statistics after a bulk load
     return report
 
@@ -409,8 +487,10 @@ def preview_csv(
     cancel: CancelFn | None = None,
     create_products: bool = False,
     update_memberships: bool = False,
+    stage: bool = False,
 ) -> ImportReport:
-    """The dry run: every row's verdict and the counts; writes nothing."""
+    """The dry run: every row's verdict and the counts; writes nothing (`stage`:
+    but keeps the parsed rows for the import, `report.staged`)."""
     return import_csv(
         db,
         source,
@@ -419,6 +499,7 @@ def preview_csv(
         cancel=cancel,
         create_products=create_products,
         update_memberships=update_memberships,
+        stage=stage,
     )
 
 

@@ -24,10 +24,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from session_tui.data.csvio.reader import CsvLayout
 from session_tui.data.records import attributes
 from session_tui.data.validation import strip_controls
+
+if TYPE_CHECKING:
+    from session_tui.data.csvio.import_stage import StagedRows
 
 
 class Verdict(StrEnum):
@@ -108,6 +112,8 @@ class ImportReport:
     products_to_create: tuple[str, ...] = ()
     products_created: int = 0  # created by this import (0 in a dry run: to create)
     products_archived: tuple[str, ...] = ()  # archived products the file names: skipped
+    # A preview's parsed rows, for the import (`import_csv(..., stage=True)`).
+    staged: StagedRows | None = field(default=None, repr=False, compare=False)
 
     @property
     def data_rows(self) -> int:

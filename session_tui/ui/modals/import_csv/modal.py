@@ -30,6 +30,11 @@ refused with the reason; the app never waits on one); the preview pins the file
 (size, mtime, SHA-256), so `y` imports exactly what the preview showed or
 refuses with "the file changed since the preview: preview again"; the rejects
 file is never the input, the database, a backup or a link.
+
+The preview keeps the rows it parsed in a private temporary file (its stage,
+`ImportReport.staged`, csvio/import_stage.py); `y` imports from it without
+reading the CSV again. Previewing again (other choices, another mapping or
+file) discards the old stage; so does closing the dialog and the import itself.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from session_tui.data.csvio import (
     ImportReport,
     import_csv,
 )
+from session_tui.data.csvio.import_stage import StagedRows
 from session_tui.data.csvio.mapping import ColumnMapping
 from session_tui.data.csvio.reader import NoEmailColumn
 from session_tui.data.db import DatabaseError
@@ -141,6 +147,7 @@ class ImportCsvModal(ImportDialogBase):
         self._opened: Opened | None = None  # the preview's file, as mapped
         self._unmapped: Unmapped | None = None  # the file the mapping step is about
         self._options = MembershipOptions()  # the choices the preview shown was made with
+        self._staged: StagedRows | None = None  # the preview's parsed rows, for `y`
 
     # -- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -237,6 +244,19 @@ class ImportCsvModal(ImportDialogBase):
             return self.stage == Stage.MAPPING and not self._busy
         return True
 
+    def close(self, result: ImportOutcome | None) -> None:
+        self._drop_stage()
+        super().close(result)
+
+    def on_unmount(self) -> None:
+        self._drop_stage()
+
+    def _drop_stage(self, keep: StagedRows | None = None) -> None:
+        """Delete the shown preview's stage (and keep `keep` as the new one)."""
+        if self._staged is not None and self._staged is not keep:
+            self._staged.discard()
+        self._staged = keep
+
     def action_escape(self) -> None:
         if self.stage == Stage.SUMMARY:
             self.close(self.outcome)
@@ -275,6 +295,7 @@ class ImportCsvModal(ImportDialogBase):
         """Preview the file at `value` (as its header says, or as `mapping` maps it), or
         the file already previewed (an `Opened`) again, with the choices now made."""
         self._cancel = threading.Event()
+        self._drop_stage()  # made with other choices or another mapping or file
         if not isinstance(value, Opened):
             self.report = None
             self.csv_layout = None
@@ -303,7 +324,7 @@ class ImportCsvModal(ImportDialogBase):
                 except NoEmailColumn as exc:
                     samples = column_samples(path, exc.proposal.header)
                     return Unmapped(path, exc.proposal, samples)
-            report = importer(import_csv)(
+            report = importer(partial(import_csv, stage=True))(
                 session(self).db,
                 opened.layout,
                 dry_run=True,
@@ -321,12 +342,15 @@ class ImportCsvModal(ImportDialogBase):
             self._failed(reason(exc, CsvFormatError, DatabaseError), back_to=Stage.CHOOSE)
             return
         if not self.is_open or cancel.is_set():
+            if not isinstance(result, Unmapped) and result[1].staged is not None:
+                result[1].staged.discard()
             return
         if isinstance(result, Unmapped):
             await self._show_mapping(result, asked=False)
         else:
             self._opened, report = result
             self._options = options
+            self._drop_stage(keep=report.staged)
             self._show_preview(report, keep_focus=isinstance(value, Opened))
 
     def _failed(self, message: str, *, back_to: Stage) -> None:
@@ -441,7 +465,7 @@ class ImportCsvModal(ImportDialogBase):
         cancel = self._cancel
         try:
             report = await self.in_thread(
-                importer(import_csv),
+                importer(partial(import_csv, staged=self._staged)),
                 session(self).db,
                 layout,
                 progress=self._reporter("Importing"),
@@ -454,6 +478,7 @@ class ImportCsvModal(ImportDialogBase):
             why = reason(exc, CsvFormatError, DatabaseError)
             self._failed(f"Nothing was imported: {why}", back_to=Stage.PREVIEW)
         else:
+            self._drop_stage()  # imported (the import deleted it)
             self._show_summary(report)
 
     def _show_summary(self, report: ImportReport) -> None:
