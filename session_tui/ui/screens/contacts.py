@@ -37,7 +37,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, ProgressBar, Static, TextArea
+from textual.widgets import Header, Input, ProgressBar, Static, TextArea
 from textual.worker import get_current_worker
 
 from session_tui.data.db import Database, describe_error
@@ -51,6 +51,7 @@ from session_tui.ui.screens.table_search import TableSearch, search_keys
 from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
 from session_tui.ui.widgets.filter_panel import FilterPanel, panel_of
+from session_tui.ui.widgets.footer import Footer
 from session_tui.ui.widgets.paged_table.count_line import count_line as table_count_line
 
 if TYPE_CHECKING:
