@@ -178,6 +178,20 @@ def test_the_app_loads_what_its_first_screen_needs_only() -> None:
     assert proc.stdout.split() == ["[]", "True"]
 
 
+def run_without_settings(code: str, tmp_path: Path) -> list[str]:
+    """The words `code` prints in a fresh interpreter, with no settings file."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "SESSION_TUI_CONFIG": str(tmp_path / "none.toml")},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout.split()
+
+
 def test_the_first_paint_builds_no_filter_panel_nor_empty_state(tmp_path: Path) -> None:
     """Up to the first painted rows (the start-up benchmark's harness, the real start
     path), neither the filter panel nor the empty state's widgets are loaded; the
@@ -196,16 +210,7 @@ def test_the_first_paint_builds_no_filter_panel_nor_empty_state(tmp_path: Path) 
         "'session_tui.ui.widgets.filter_panel.panel', 'textual.widgets._progress_bar',"
         " 'textual.widgets._text_area', 'sqlalchemy.dialects.postgresql'))))\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "SESSION_TUI_CONFIG": str(tmp_path / "none.toml")},
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.split() == ["painted", "[]"]
+    assert run_without_settings(code, tmp_path) == ["painted", "[]"]
 
 
 def test_the_app_start_freezes_what_it_made_and_collects_again(tmp_path: Path) -> None:
@@ -223,16 +228,7 @@ def test_the_app_start_freezes_what_it_made_and_collects_again(tmp_path: Path) -
         "except CliError as exc:\n"
         "    print(gc.isenabled(), 'not a database file' in str(exc))\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "SESSION_TUI_CONFIG": str(tmp_path / "none.toml")},
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.split() == ["True", "True", "SessionApp", "True", "True"]
+    assert run_without_settings(code, tmp_path) == ["True", "True", "SessionApp", "True", "True"]
 
 
 def test_opening_a_current_sqlite_database_loads_no_alembic_nor_psycopg(tmp_path: Path) -> None:
