@@ -215,20 +215,41 @@ def test_the_first_paint_builds_no_filter_panel_nor_empty_state(tmp_path: Path) 
 
 def test_the_app_start_freezes_what_it_made_and_collects_again(tmp_path: Path) -> None:
     """`prepare_app` pauses the garbage collector while the start imports and builds,
-    then freezes those objects and turns collection back on -- also when it fails."""
+    then freezes those objects; collection resumes once the app has painted its first
+    rows (here through the start-up benchmark's harness) -- and at once when the start
+    fails."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    db = open_database(url)
+    try:
+        add_contacts(db, [("p@example.com", "P", "Q")])
+    finally:
+        db.dispose()
     code = (
         "import argparse, gc\n"
         "from session_tui.cli import CliError, prepare_app\n"
+        "from session_tui.bench import firstpaint\n"
         "gc.collect()\n"
         "before = gc.get_freeze_count()\n"
         f"app, db = prepare_app(argparse.Namespace(db={str(tmp_path / 'app.db')!r}))\n"
         "print(gc.isenabled(), gc.get_freeze_count() > before, type(app).__name__)\n"
+        "db.dispose()\n"
         "try:\n"
         f"    prepare_app(argparse.Namespace(db={str(tmp_path)!r}))\n"  # a directory
         "except CliError as exc:\n"
         "    print(gc.isenabled(), 'not a database file' in str(exc))\n"
+        "import session_tui.ui.app as ui_app\n"
+        "resumed = ui_app.SessionApp._resume_collection\n"
+        "def resume(self):\n"
+        "    print('resumed' if self._collection_paused and not gc.isenabled() else '')\n"
+        "    resumed(self)\n"
+        "ui_app.SessionApp._resume_collection = resume\n"
+        "gc.disable()\n"
+        f"firstpaint.main(['app', {url!r}])\n"
+        "print(gc.isenabled())\n"
     )
-    assert run_without_settings(code, tmp_path) == ["True", "True", "SessionApp", "True", "True"]
+    words = run_without_settings(code, tmp_path)
+    assert words[:5] == ["False", "True", "SessionApp", "True", "True"]
+    assert sorted(words[5:-1]) == ["painted", "resumed"] and words[-1] == "True"
 
 
 def test_opening_a_current_sqlite_database_loads_no_alembic_nor_psycopg(tmp_path: Path) -> None:
