@@ -156,8 +156,8 @@ def test_the_app_loads_neither_alembic_nor_psycopg_nor_the_email_validator() -> 
 
 def test_the_app_loads_what_its_first_screen_needs_only() -> None:
     """The other top screens, the flows behind the Contacts keys, their dialogs, the
-    CSV, demo, delete and bulk code, the filter panel (`f`), the widgets of the empty
-    state and of no screen at start (ProgressBar, TextArea) and, for SQLite, the
+    CSV, demo, delete and bulk code, the filter panel (`f`), the demo's progress bar
+    (`D`), TextArea (on no screen at start) and, for SQLite, the
     PostgreSQL dialect load when first used, not at start."""
     code = (
         "import sys, session_tui.ui.app\n"
@@ -192,9 +192,9 @@ def run_without_settings(code: str, tmp_path: Path) -> list[str]:
     return proc.stdout.split()
 
 
-def test_the_first_paint_builds_no_filter_panel_nor_empty_state(tmp_path: Path) -> None:
+def test_the_first_paint_builds_no_filter_panel_nor_progress_bar(tmp_path: Path) -> None:
     """Up to the first painted rows (the start-up benchmark's harness, the real start
-    path), neither the filter panel nor the empty state's widgets are loaded; the
+    path), neither the filter panel nor the demo's progress bar is loaded; the
     PostgreSQL dialect neither, on SQLite."""
     url = f"sqlite:///{tmp_path / 'app.db'}"
     db = open_database(url)

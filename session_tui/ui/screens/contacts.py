@@ -21,9 +21,9 @@ Interface for the other features on this screen
   `Left`, `SaveRequested`…); the screen handles them here.
 - Layout: `#search-row` (the search box), `#contacts-table`, `#empty-state`,
   `#status-bar` (`#count-line`, `#key-hint`). The filter builder is mounted into
-  `#contacts-main`, before `#contacts-table`, the first time `f` is pressed; the
-  empty state (`#empty-text`, `#demo-progress`) after it, the first time the count
-  is 0. Neither is loaded nor built before (start-up: docs/performance.md).
+  `#contacts-main`, before `#contacts-table`, the first time `f` is pressed, and the
+  demo's progress bar (`#demo-progress`) into `#empty-state` when `D` is: neither is
+  loaded nor built before (start-up: docs/performance.md).
 """
 
 from __future__ import annotations
@@ -68,14 +68,13 @@ if TYPE_CHECKING:
         membership_flows,
         segment_flows,
     )
+    from session_tui.ui.widgets.filter_panel.panel import FilterPanel
 else:  # the flows (and their dialogs) load at their first use, not at start
     bulk_flows = lazy_module("session_tui.ui.screens.bulk_flows")
     contact_actions = lazy_module("session_tui.ui.screens.contact_actions")
     csv_flows = lazy_module("session_tui.ui.screens.csv_flows")
     membership_flows = lazy_module("session_tui.ui.screens.membership_flows")
     segment_flows = lazy_module("session_tui.ui.screens.segment_flows")
-if TYPE_CHECKING:
-    from session_tui.ui.widgets.filter_panel.panel import FilterPanel
 
 DEMO_CONTACTS = 2000
 
@@ -160,27 +159,12 @@ class ContactsScreen(TableSearch[ContactQuery]):
                         id="search",
                     )
                 yield ContactsTable(self.db, id="contacts-table")
+                with Vertical(id="empty-state"):
+                    yield Static(self._empty_text(), id="empty-text")
         with Horizontal(id="status-bar"):
             yield Static("Counting contacts…", id="count-line", markup=False)
             yield Static("? all keys", id="key-hint", markup=False)
         yield Footer(compact=True)
-
-    def _show_empty_state(self, empty: bool) -> None:
-        """Show or hide the empty state; built the first time it is shown."""
-        found = self.query("#empty-state")
-        if found:
-            found.first().display = empty
-        elif empty:
-            from textual.widgets import ProgressBar
-
-            self.query_one("#contacts-main").mount(
-                Vertical(
-                    Static(self._empty_text(), id="empty-text"),
-                    ProgressBar(id="demo-progress", show_eta=False),
-                    id="empty-state",
-                ),
-                after="#contacts-table",
-            )
 
     @staticmethod
     def _empty_text() -> str:
@@ -362,7 +346,7 @@ class ContactsScreen(TableSearch[ContactQuery]):
         self._counts.counted(event)
         self.update_count_line()
         empty = event.total == 0
-        self._show_empty_state(empty)
+        self.query_one("#empty-state").display = empty
         self.query_one("#contacts-table").display = not empty
         self.query_one("#search-row").display = not empty
         # check_action depends on the count only through "is the database empty"
@@ -390,14 +374,17 @@ class ContactsScreen(TableSearch[ContactQuery]):
         )
 
     # -- empty state: demo data ---------------------------------------------------------
-    def action_fill_demo(self) -> None:
+    async def action_fill_demo(self) -> None:
         if self._counts.total != 0 or self._demo_running:
             return
         self._demo_running = True
         self.refresh_bindings()
-        from textual.widgets import ProgressBar
+        from textual.widgets import ProgressBar  # loaded and built at the first `D`
 
-        bar = self.query_one("#demo-progress", ProgressBar)
+        bar = next(iter(self.query("#demo-progress").results(ProgressBar)), None)
+        if bar is None:
+            bar = ProgressBar(id="demo-progress", show_eta=False)
+            await self.query_one("#empty-state").mount(bar)
         bar.display = True
         bar.update(total=DEMO_CONTACTS, progress=0)
         self._demo_worker(bar)
