@@ -23,6 +23,7 @@ from session_tui.data.db import ANALYZE_MIN_ROWS, Database, make_engine, open_da
 from session_tui.data.deletion import delete_contacts, restore_backup
 from session_tui.data.demo import generate_demo
 from session_tui.data.migrate import HEAD_REVISION, current_revision, is_current, upgrade
+from tests.helpers import add_contacts
 
 HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "alembic", "psycopg", "textual", "email_validator")
 
@@ -154,15 +155,19 @@ def test_the_app_loads_neither_alembic_nor_psycopg_nor_the_email_validator() -> 
 
 
 def test_the_app_loads_what_its_first_screen_needs_only() -> None:
-    """The other top screens, the flows behind the Contacts keys, their dialogs and the
-    CSV, demo, delete and bulk code load when first used, not at start."""
+    """The other top screens, the flows behind the Contacts keys, their dialogs, the
+    CSV, demo, delete and bulk code, the filter panel (`f`), the demo's progress bar
+    (`D`), TextArea (on no screen at start) and, for SQLite, the
+    PostgreSQL dialect load when first used, not at start."""
     code = (
         "import sys, session_tui.ui.app\n"
         "from session_tui.ui.screens import contacts\n"
         "print(sorted(m for m in sys.modules if m.startswith(('session_tui.ui.modals',"
         " 'session_tui.ui.screens.memberships', 'session_tui.ui.screens.products',"
         " 'session_tui.ui.screens.help', 'session_tui.data.csvio', 'session_tui.data.demo',"
-        " 'session_tui.data.deletion', 'session_tui.data.bulk_common'))))\n"
+        " 'session_tui.data.deletion', 'session_tui.data.bulk_common',"
+        " 'session_tui.ui.widgets.filter_panel.panel', 'textual.widgets._progress_bar',"
+        " 'textual.widgets._text_area', 'sqlalchemy.dialects.postgresql'))))\n"
         "contacts.csv_flows.export_contacts\n"  # the first use loads the flow
         "print('session_tui.ui.modals.export_csv' in sys.modules)"
     )
@@ -173,21 +178,8 @@ def test_the_app_loads_what_its_first_screen_needs_only() -> None:
     assert proc.stdout.split() == ["[]", "True"]
 
 
-def test_the_app_start_freezes_what_it_made_and_collects_again(tmp_path: Path) -> None:
-    """`prepare_app` pauses the garbage collector while the start imports and builds,
-    then freezes those objects and turns collection back on -- also when it fails."""
-    code = (
-        "import argparse, gc\n"
-        "from session_tui.cli import CliError, prepare_app\n"
-        "gc.collect()\n"
-        "before = gc.get_freeze_count()\n"
-        f"app, db = prepare_app(argparse.Namespace(db={str(tmp_path / 'app.db')!r}))\n"
-        "print(gc.isenabled(), gc.get_freeze_count() > before, type(app).__name__)\n"
-        "try:\n"
-        f"    prepare_app(argparse.Namespace(db={str(tmp_path)!r}))\n"  # a directory
-        "except CliError as exc:\n"
-        "    print(gc.isenabled(), 'not a database file' in str(exc))\n"
-    )
+def run_without_settings(code: str, tmp_path: Path) -> list[str]:
+    """The words `code` prints in a fresh interpreter, with no settings file."""
     proc = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -197,7 +189,67 @@ def test_the_app_start_freezes_what_it_made_and_collects_again(tmp_path: Path) -
         env={**os.environ, "SESSION_TUI_CONFIG": str(tmp_path / "none.toml")},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert proc.stdout.split() == ["True", "True", "SessionApp", "True", "True"]
+    return proc.stdout.split()
+
+
+def test_the_first_paint_builds_no_filter_panel_nor_progress_bar(tmp_path: Path) -> None:
+    """Up to the first painted rows (the start-up benchmark's harness, the real start
+    path), neither the filter panel nor the demo's progress bar is loaded; the
+    PostgreSQL dialect neither, on SQLite."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    db = open_database(url)
+    try:
+        add_contacts(db, [(f"p{i}@example.com", f"P{i}", "Q") for i in range(5)])
+    finally:
+        db.dispose()
+    code = (
+        "import sys\n"
+        "from session_tui.bench import firstpaint\n"
+        f"firstpaint.main(['app', {url!r}])\n"
+        "print(sorted(m for m in sys.modules if m.startswith(("
+        "'session_tui.ui.widgets.filter_panel.panel', 'textual.widgets._progress_bar',"
+        " 'textual.widgets._text_area', 'sqlalchemy.dialects.postgresql'))))\n"
+    )
+    assert run_without_settings(code, tmp_path) == ["painted", "[]"]
+
+
+def test_the_app_start_freezes_what_it_made_and_collects_again(tmp_path: Path) -> None:
+    """`prepare_app` pauses the garbage collector while the start imports and builds,
+    then freezes those objects; collection resumes once the app has painted its first
+    rows (here through the start-up benchmark's harness) -- and at once when the start
+    fails."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    db = open_database(url)
+    try:
+        add_contacts(db, [("p@example.com", "P", "Q")])
+    finally:
+        db.dispose()
+    code = (
+        "import argparse, gc\n"
+        "from session_tui.cli import CliError, prepare_app\n"
+        "from session_tui.bench import firstpaint\n"
+        "gc.collect()\n"
+        "before = gc.get_freeze_count()\n"
+        f"app, db = prepare_app(argparse.Namespace(db={str(tmp_path / 'app.db')!r}))\n"
+        "print(gc.isenabled(), gc.get_freeze_count() > before, type(app).__name__)\n"
+        "db.dispose()\n"
+        "try:\n"
+        f"    prepare_app(argparse.Namespace(db={str(tmp_path)!r}))\n"  # a directory
+        "except CliError as exc:\n"
+        "    print(gc.isenabled(), 'not a database file' in str(exc))\n"
+        "import session_tui.ui.app as ui_app\n"
+        "resumed = ui_app.SessionApp._resume_collection\n"
+        "def resume(self):\n"
+        "    print('resumed' if self._collection_paused and not gc.isenabled() else '')\n"
+        "    resumed(self)\n"
+        "ui_app.SessionApp._resume_collection = resume\n"
+        "gc.disable()\n"
+        f"firstpaint.main(['app', {url!r}])\n"
+        "print(gc.isenabled())\n"
+    )
+    words = run_without_settings(code, tmp_path)
+    assert words[:5] == ["False", "True", "SessionApp", "True", "True"]
+    assert sorted(words[5:-1]) == ["painted", "resumed"] and words[-1] == "True"
 
 
 def test_opening_a_current_sqlite_database_loads_no_alembic_nor_psycopg(tmp_path: Path) -> None:

@@ -154,6 +154,10 @@ def _spawn_until(args: list[str], marker: str | None) -> float:
     """Seconds from spawning `python ARGS` to the line `marker` on its stdout (or to
     its exit when `marker` is None)."""
     env = dict(os.environ)
+    # The warm-up writes the .pyc files an installed copy has (pip compiles them): with
+    # PYTHONDONTWRITEBYTECODE set, every start of an editable install would compile the
+    # project's modules again, a cost no user pays (the bare floor never does).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env

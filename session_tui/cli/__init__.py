@@ -82,13 +82,19 @@ def prepare_app(args: argparse.Namespace) -> tuple[SessionApp, Database]:
 
     The garbage collector is paused meanwhile, and what the start made is then frozen
     (`gc.freeze`): the modules, classes and app live as long as the process, and each
-    collection would scan them all again (a third of the CPU time to the first paint)."""
+    collection would scan them all again (a third of the CPU time to the first paint).
+    It stays paused until the app has painted its first rows (at most a few seconds:
+    `SessionApp.pause_collection_until_painted`); on an error, it resumes at once."""
     gc.disable()
     try:
-        return _make_app(args)
-    finally:
+        app, db = _make_app(args)
+    except BaseException:
         gc.freeze()
         gc.enable()
+        raise
+    gc.freeze()
+    app.pause_collection_until_painted()
+    return app, db
 
 
 def _make_app(args: argparse.Namespace) -> tuple[SessionApp, Database]:

@@ -57,7 +57,6 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from session_tui.data import fts
 from session_tui.data.db import Database, mark_writer
@@ -97,6 +96,9 @@ def in_(dialect: str, column: Any, values: Sequence[Any]) -> ColumnElement[bool]
     (SQLite `json_each`, PostgreSQL `= ANY(array)`): well clear of SQLite's
     bound-parameter limit, and one statement plan for every length."""
     if dialect == "postgresql":
+        # Here, not at the top: the PostgreSQL dialect's ~20 modules are not for SQLite.
+        from sqlalchemy.dialects.postgresql import ARRAY
+
         item = Integer() if isinstance(column.type, Integer) else column.type
         return column == any_(bindparam(None, list(values), type_=ARRAY(item)))  # type: ignore[no-any-return]
     each = func.json_each(bindparam(None, json.dumps(list(values)))).table_valued("value")

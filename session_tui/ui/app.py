@@ -25,12 +25,13 @@ Interface for the other screens
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
-from textual import events
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
@@ -45,6 +46,7 @@ from session_tui.ui.moments import Clock
 from session_tui.ui.screens.contacts import ContactsScreen
 from session_tui.ui.undo import UndoStack
 from session_tui.ui.user_text import clean, clean_paste, escape_markup
+from session_tui.ui.widgets.paged_table.table import PagedTable
 
 # mode -> (key, binding id, title). The first one is the start screen.
 TOP_SCREENS: dict[str, tuple[str, str, str]] = {
@@ -68,6 +70,9 @@ def _products_screen() -> Screen[None]:
 
 
 QUIT_HELP = "Quit (q outside text boxes, ctrl+q anywhere)"
+# The longest the garbage collector stays paused after a start (see
+# `pause_collection_until_painted`), should the first rows never come.
+START_COLLECTION_PAUSE = 3.0
 
 
 class SessionApp(App[None]):
@@ -124,6 +129,7 @@ class SessionApp(App[None]):
             self.theme = self.settings.theme
         moments.set_date_format(self.settings.date_format)
         self.sub_title = clean(db.display_name())
+        self._collection_paused = False
         # mode -> title, of the screens this version has
         self.available_screens: dict[str, str] = {
             mode: top[2] for mode, top in TOP_SCREENS.items() if mode in self.MODES
@@ -202,7 +208,27 @@ class SessionApp(App[None]):
             )
 
     # -- lifecycle -------------------------------------------------------------------------
+    def pause_collection_until_painted(self) -> None:
+        """The garbage collector, paused by the caller (`cli.prepare_app`), stays paused
+        until the first table has painted its first rows (at most
+        START_COLLECTION_PAUSE seconds), then collects again: the start creates few
+        cycles, and its ~80 young-generation collections cost ~10 % of the CPU to the
+        first paint (docs/performance.md, "First paint, third round")."""
+        self._collection_paused = True
+
+    def _resume_collection(self) -> None:
+        if self._collection_paused:
+            self._collection_paused = False
+            gc.enable()
+
+    @on(PagedTable.CountChanged)
+    def _first_rows_in(self) -> None:
+        if self._collection_paused:  # painted at the next refresh
+            self.call_after_refresh(self._resume_collection)
+
     def on_mount(self) -> None:
+        if self._collection_paused:
+            self.set_timer(START_COLLECTION_PAUSE, self._resume_collection)
         if self.config_error is not None:
             self.notify(
                 escape_markup(f"{self.config_error}. Started with the default settings."),
@@ -212,6 +238,7 @@ class SessionApp(App[None]):
             )
 
     def on_unmount(self) -> None:
+        self._resume_collection()
         if self._owns_db:
             self.db.dispose()
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from textual.widgets._footer import FooterKey
+
 from session_tui.data.db import Database
 from session_tui.ui.modals.confirm import ConfirmModal
+from session_tui.ui.widgets.footer import Footer
 from tests.ui.contacts_helpers import (
     contacts_screen,
     make_test_app,
@@ -96,3 +99,32 @@ async def test_the_footer_says_how_to_get_back_from_a_text_box(sqlite_db: Databa
         assert footer().get("^n") == "New condition"
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.focused is screen.table)
+
+
+async def test_the_footer_is_rebuilt_only_when_its_keys_change(sqlite_db: Database) -> None:
+    """A refresh of the bindings that changes nothing keeps the footer's keys (a start
+    sends three: widgets/footer.py); a change of focus that changes them shows the new
+    ones."""
+    seed(sqlite_db, numbered_people(3))
+    app = make_test_app(sqlite_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = contacts_screen(app)
+        await settle(pilot, screen.table)
+        footer = screen.query_one(Footer)
+        await wait_until(pilot, lambda: bool(footer.query(FooterKey)))
+
+        def shown() -> list[tuple[str, str]]:
+            return [(key.key_display, key.description) for key in footer.query(FooterKey)]
+
+        keys = list(footer.query(FooterKey))
+        before = shown()
+        assert ("e", "Edit") in before and ("?", "Help") in before
+        assert "esc" not in dict(before)
+        screen.refresh_bindings()  # nothing changed: the same keys stay
+        await pilot.pause(0.05)
+        await pilot.pause()
+        assert list(footer.query(FooterKey)) == keys
+        await pilot.press("slash")  # the search box: `esc` back to the table appears
+        await wait_until(pilot, lambda: dict(shown()).get("esc") == "Table")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: shown() == before)

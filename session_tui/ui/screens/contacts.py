@@ -21,12 +21,15 @@ Interface for the other features on this screen
   `Left`, `SaveRequested`…); the screen handles them here.
 - Layout: `#search-row` (the search box), `#contacts-table`, `#empty-state`,
   `#status-bar` (`#count-line`, `#key-hint`). The filter builder is mounted into
-  `#contacts-main`, before `#contacts-table`, the first time `f` is pressed.
+  `#contacts-main`, before `#contacts-table`, the first time `f` is pressed, and the
+  demo's progress bar (`#demo-progress`) into `#empty-state` when `D` is: neither is
+  loaded nor built before (start-up: docs/performance.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from functools import partial
@@ -37,7 +40,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, ProgressBar, Static, TextArea
+from textual.widgets import Header, Input, Static
 from textual.worker import get_current_worker
 
 from session_tui.data.db import Database, describe_error
@@ -50,10 +53,13 @@ from session_tui.ui.key_table import HIDDEN, SHOWN, Key, key_table
 from session_tui.ui.screens.table_search import TableSearch, search_keys
 from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.contacts.table import ContactsTable
-from session_tui.ui.widgets.filter_panel import FilterPanel, panel_of
+from session_tui.ui.widgets.filter_panel import messages as panel_messages
+from session_tui.ui.widgets.footer import Footer
 from session_tui.ui.widgets.paged_table.count_line import count_line as table_count_line
 
 if TYPE_CHECKING:
+    from textual.widgets import ProgressBar
+
     from session_tui.ui.modals.actions_menu import BulkChoice
     from session_tui.ui.screens import (
         bulk_flows,
@@ -62,6 +68,7 @@ if TYPE_CHECKING:
         membership_flows,
         segment_flows,
     )
+    from session_tui.ui.widgets.filter_panel.panel import FilterPanel
 else:  # the flows (and their dialogs) load at their first use, not at start
     bulk_flows = lazy_module("session_tui.ui.screens.bulk_flows")
     contact_actions = lazy_module("session_tui.ui.screens.contact_actions")
@@ -78,6 +85,15 @@ Flow = Callable[[Screen[None], ContactsTable], Coroutine[Any, Any, None]]
 # The contacts' count line, e.g. "1,204 of 52,310 contacts · 3 selected (1 hidden by the
 # filter)": the tables' shared wording, with "contact" for the noun.
 count_line = partial(table_count_line, "contact", restricted_by="filter")
+
+
+def _is_text_box(widget: object) -> bool:
+    """An Input or a TextArea (whose module is loaded once a TextArea exists; none at
+    start)."""
+    text_area = sys.modules.get("textual.widgets._text_area")
+    return isinstance(widget, Input) or (
+        text_area is not None and isinstance(widget, text_area.TextArea)
+    )
 
 
 class ContactsScreen(TableSearch[ContactQuery]):
@@ -145,7 +161,6 @@ class ContactsScreen(TableSearch[ContactQuery]):
                 yield ContactsTable(self.db, id="contacts-table")
                 with Vertical(id="empty-state"):
                     yield Static(self._empty_text(), id="empty-text")
-                    yield ProgressBar(id="demo-progress", show_eta=False)
         with Horizontal(id="status-bar"):
             yield Static("Counting contacts…", id="count-line", markup=False)
             yield Static("? all keys", id="key-hint", markup=False)
@@ -170,8 +185,10 @@ class ContactsScreen(TableSearch[ContactQuery]):
 
     @property
     def filter_panel(self) -> FilterPanel | None:
-        """The filter builder, once `f` opened it."""
-        return panel_of(self)
+        """The filter builder, once `f` opened it (its module loads then: before,
+        there is none)."""
+        panel = sys.modules.get("session_tui.ui.widgets.filter_panel.panel")
+        return None if panel is None else panel.panel_of(self)
 
     def set_filter(self, contact_filter: Group | None) -> None:
         table = self.table
@@ -227,6 +244,8 @@ class ContactsScreen(TableSearch[ContactQuery]):
         hide it (focus back to the table). The filter stays applied while hidden."""
         panel = self.filter_panel
         if panel is None:
+            from session_tui.ui.widgets.filter_panel.panel import FilterPanel
+
             panel = FilterPanel()
             await self.query_one("#contacts-main").mount(panel, before="#contacts-table")
             self.set_focus(panel.text_input)
@@ -251,28 +270,28 @@ class ContactsScreen(TableSearch[ContactQuery]):
             return
         self._save_segment(panel)
 
-    @on(FilterPanel.Applied)
-    def _filter_applied(self, event: FilterPanel.Applied) -> None:
+    @on(panel_messages.Applied)
+    def _filter_applied(self, event: panel_messages.Applied) -> None:
         self.set_filter(event.filter)
 
-    @on(FilterPanel.Left)
-    def _filter_left(self, event: FilterPanel.Left) -> None:
+    @on(panel_messages.Left)
+    def _filter_left(self, event: panel_messages.Left) -> None:
         self.set_focus(self.table)
 
-    @on(FilterPanel.SaveRequested)
-    def _segment_save_requested(self, event: FilterPanel.SaveRequested) -> None:
+    @on(panel_messages.SaveRequested)
+    def _segment_save_requested(self, event: panel_messages.SaveRequested) -> None:
         if (panel := self.filter_panel) is not None:
             self._save_segment(panel)
 
-    @on(FilterPanel.RenameRequested)
+    @on(panel_messages.RenameRequested)
     @work(group="filter-segments")
-    async def _segment_rename_requested(self, event: FilterPanel.RenameRequested) -> None:
+    async def _segment_rename_requested(self, event: panel_messages.RenameRequested) -> None:
         if (panel := self.filter_panel) is not None:
             await segment_flows.rename_segment(self, panel)
 
-    @on(FilterPanel.DeleteRequested)
+    @on(panel_messages.DeleteRequested)
     @work(group="filter-segments")
-    async def _segment_delete_requested(self, event: FilterPanel.DeleteRequested) -> None:
+    async def _segment_delete_requested(self, event: panel_messages.DeleteRequested) -> None:
         if (panel := self.filter_panel) is not None:
             await segment_flows.delete_segment(self, panel)
 
@@ -309,7 +328,7 @@ class ContactsScreen(TableSearch[ContactQuery]):
             return self.focused is self.search_input
         if action == "focus_search":
             # "/" types itself into any text box (the search box, the filter panel…)
-            return self._counts.total != 0 and not isinstance(self.focused, Input | TextArea)
+            return self._counts.total != 0 and not _is_text_box(self.focused)
         if action == "fill_demo":
             return self._counts.total == 0 and not self._demo_running
         if action in ("delete_contacts", "edit_contact", "open_contact", "actions_menu"):
@@ -355,12 +374,17 @@ class ContactsScreen(TableSearch[ContactQuery]):
         )
 
     # -- empty state: demo data ---------------------------------------------------------
-    def action_fill_demo(self) -> None:
+    async def action_fill_demo(self) -> None:
         if self._counts.total != 0 or self._demo_running:
             return
         self._demo_running = True
         self.refresh_bindings()
-        bar = self.query_one("#demo-progress", ProgressBar)
+        from textual.widgets import ProgressBar  # loaded and built at the first `D`
+
+        bar = next(iter(self.query("#demo-progress").results(ProgressBar)), None)
+        if bar is None:
+            bar = ProgressBar(id="demo-progress", show_eta=False)
+            await self.query_one("#empty-state").mount(bar)
         bar.display = True
         bar.update(total=DEMO_CONTACTS, progress=0)
         self._demo_worker(bar)
@@ -385,7 +409,7 @@ class ContactsScreen(TableSearch[ContactQuery]):
 
     def _demo_done(self, error: str | None) -> None:
         self._demo_running = False
-        self.query_one("#demo-progress", ProgressBar).display = False
+        self.query_one("#demo-progress").display = False
         if error:
             self.notify(escape_markup(error), title="Demo data failed", severity="error")
         else:
