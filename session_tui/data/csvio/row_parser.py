@@ -18,6 +18,8 @@ from session_tui.data.csvio.membership_cells import (
 )
 from session_tui.data.csvio.reader import ColumnMap
 from session_tui.data.validation import (
+    FAST_EMAIL,
+    MAX_EMAIL,
     MAX_NAME,
     ValidationError,
     clean_email,
@@ -95,6 +97,10 @@ def parse_created(raw: str) -> str | None:
     return stored_text(value)
 
 
+# Distinct name cells remembered per column (`RowParser._cell_name`): a few MB at most.
+_NAMES_KEPT = 1 << 16
+_fast_email = FAST_EMAIL.match
+
 # (email, first name, last name, created_at as stored text or None)
 Parsed = tuple[str, str, str, str | None]
 
@@ -167,6 +173,15 @@ class RowParser:
             cells = MembershipCells(mapping, comp_product=comp_product)
         self.memberships = cells if cells is not None and cells.any else None
         self.now = now or utcnow()
+        self._email = columns.email
+        self._first = columns.first_name
+        self._last = columns.last_name
+        self._full = columns.full_name
+        self._created = columns.created_at
+        # Cell -> its `_name`, per column (see `_cell_name`).
+        self._first_names: dict[str, str] = {}
+        self._last_names: dict[str, str] = {}
+        self._full_names: dict[str, str] = {}
 
     def parse_full(self, cells: list[str]) -> tuple[Parsed, Specs] | str:
         """`parse`, plus the row's memberships (none without membership columns)."""
@@ -198,36 +213,59 @@ class RowParser:
             reason = not_utf8_reason(cells)
             if reason is not None:
                 return reason
-        c = self.columns
         n = len(cells)
-        raw = cells[c.email] if c.email < n else ""
+        i = self._email
+        raw = cells[i] if i < n else ""
         if raw and raw[0] == "'":
             raw = unescape_cell(raw)
         email = raw.strip().lower()
-        if not (email.isascii() and email.isprintable()):
+        if email.isascii() and email.isprintable():
+            # email_problem's own fast path, inline (the common case: no call).
+            if not (email and len(email) <= MAX_EMAIL and _fast_email(email)):
+                problem = email_problem(email)
+                if problem is not None:
+                    return problem
+        else:
             email = clean_email(email)  # NFC, controls removed, domain NFKC
-        problem = email_problem(email)
-        if problem is not None:
-            return problem
+            problem = email_problem(email)
+            if problem is not None:
+                return problem
         try:
-            if c.full_name is not None:
-                full = _name(cells[c.full_name] if c.full_name < n else "", "name")
+            if self._full is not None:
+                full = self._cell_name(cells, n, self._full, self._full_names, "name")
                 first, _, last = full.partition(" ")
             else:
-                i = c.first_name
-                first = _name(cells[i], "first_name") if i is not None and i < n else ""
-                i = c.last_name
-                last = _name(cells[i], "last_name") if i is not None and i < n else ""
+                first = self._cell_name(cells, n, self._first, self._first_names, "first_name")
+                last = self._cell_name(cells, n, self._last, self._last_names, "last_name")
         except ValidationError as exc:
             return exc.message
         created = None
-        i = c.created_at
-        if i is not None and i < n and cells[i]:
-            created = parse_created(cells[i])
-            if created is None and cells[i].strip():
+        d = self._created
+        if d is not None and d < n and cells[d]:
+            created = parse_created(cells[d])
+            if created is None and cells[d].strip():
                 self.dates_defaulted += 1
             elif created is not None and not MIN_YEAR <= int(created[:4]) <= MAX_YEAR:
                 return (
                     f"created_at {created[:10]} is outside the supported dates ({SUPPORTED_DATES})"
                 )
         return (email, first, last, created)
+
+    @staticmethod
+    def _cell_name(
+        cells: list[str], n: int, i: int | None, seen: dict[str, str], label: str
+    ) -> str:
+        """`_name` of column `i`'s cell ("" when the row has no such cell), from
+        `seen` when the same cell was read before: names repeat (a file of a
+        million contacts has a few thousand distinct first names). Only accepted
+        names are kept; a refused one raises ValidationError every time."""
+        if i is None or i >= n:
+            return ""
+        raw = cells[i]
+        name = seen.get(raw)
+        if name is None:
+            name = _name(raw, label)
+            if len(seen) >= _NAMES_KEPT:
+                seen.clear()
+            seen[raw] = name
+        return name
