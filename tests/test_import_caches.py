@@ -4,13 +4,21 @@ search text once per (first, last) pair (collation.NamePairs)."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from session_tui.data.clock import MAX_YEAR, MIN_YEAR
 from session_tui.data.collation import NamePairs, fold, name_key, search_text
 from session_tui.data.csvio import row_parser
 from session_tui.data.csvio.reader import ColumnMap
-from session_tui.data.csvio.row_parser import RowParser
-from session_tui.data.validation import ValidationError, normalize_name
+from session_tui.data.csvio.row_parser import RowParser, parse_created
+from session_tui.data.validation import (
+    ValidationError,
+    clean_email,
+    email_problem,
+    normalize_name,
+)
 
 NAMES = [
     "Ana",
@@ -81,3 +89,84 @@ def test_name_pairs_give_name_key_and_search_text(limit: int) -> None:
                     assert key == name_key(first, last)
                     assert prefix + fold(email) == search_text(first, last, email)
     assert len(pairs.known) <= max(limit, 1)
+
+
+def reference_email(raw: str) -> str:
+    """The parser's email, or the reason it is refused, without its fast path."""
+    email = raw.strip().lower()
+    if not (email.isascii() and email.isprintable()):
+        email = clean_email(email)
+    return email_problem(email) or email
+
+
+EMAILS = [
+    "a@b.co",
+    "A@B.CO",
+    " a@b.co ",
+    "a@b.c",
+    "a@-b.com",
+    "a@b-.com",
+    "a..b@c.com",
+    ".a@b.com",
+    "a.@b.com",
+    "a@b..com",
+    "a@b.com.",
+    "a@@b.com",
+    "a@b@c.com",
+    "a@b.c0m",
+    "@b.com",
+    "a@",
+    "",
+    "a@" + "b" * 63 + ".com",
+    "a@" + "b" * 64 + ".com",
+    "a@b." + "c" * 63,
+    "a@b." + "c" * 64,
+    "x" * 310 + "@example.com",
+    "josé@example.com",
+    "a@ｅxample.org",
+    "ｊ@example.org",
+    "a\u200e@example.com",
+    "'=a@example.com",
+    "o'brien+tag@example.co.uk",
+]
+
+
+def test_the_email_fast_path_refuses_and_accepts_what_email_problem_does() -> None:
+    rnd = random.Random(14)
+    alphabet = "ab.-@_z09A!é\t"
+    corpus = list(EMAILS)
+    for _ in range(20_000):
+        local = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 8)))
+        domain = "".join(rnd.choice("ab.-09z") for _ in range(rnd.randint(0, 9)))
+        corpus.append(local.replace("@", "") + "@" + domain if rnd.random() < 0.8 else local)
+    parser = RowParser(ColumnMap(email=0))
+    for _ in range(2):  # the second time, the domains are known
+        for raw in corpus:
+            got = parser.parse([raw])
+            assert (got if isinstance(got, str) else got[0]) == reference_email(
+                raw[1:] if raw[:2] == "'=" else raw
+            ), raw
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "2023-04-12 09:15:32.000000",
+        "2023-02-30 09:15:32.000000",  # not a day
+        "0999-04-12 09:15:32.000000",  # outside the supported dates
+        "２０２３-04-12 09:15:32.000000",  # fullwidth digits
+        " 2023-04-12 09:15:32.000000",
+        "2023-04-12 09:15:32.000000 ",
+        "2023-04-12T09:15:32Z",
+        "not a date",
+    ],
+)
+def test_created_at_in_the_stored_form_is_read_as_parse_created_reads_it(cell: str) -> None:
+    parser = RowParser(ColumnMap(email=0, created_at=1))
+    got = parser.parse(["a@example.com", cell])
+    created = parse_created(cell)
+    if created is not None and not MIN_YEAR <= int(created[:4]) <= MAX_YEAR:
+        assert isinstance(got, str) and "outside the supported dates" in got
+    else:
+        assert got == ("a@example.com", "", "", created)
+        assert parser.dates_defaulted == (created is None)

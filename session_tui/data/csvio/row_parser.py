@@ -18,7 +18,8 @@ from session_tui.data.csvio.membership_cells import (
 )
 from session_tui.data.csvio.reader import ColumnMap
 from session_tui.data.validation import (
-    FAST_EMAIL,
+    FAST_DOMAIN,
+    FAST_LOCAL,
     MAX_EMAIL,
     MAX_NAME,
     ValidationError,
@@ -99,7 +100,9 @@ def parse_created(raw: str) -> str | None:
 
 # Distinct name cells remembered per column (`RowParser._cell_name`): a few MB at most.
 _NAMES_KEPT = 1 << 16
-_fast_email = FAST_EMAIL.match
+_DOMAINS_KEPT = 1 << 12  # domains known to pass `FAST_DOMAIN` (gmail.com, ...)
+_fast_local = FAST_LOCAL.fullmatch
+_fromisoformat = datetime.fromisoformat
 
 # (email, first name, last name, created_at as stored text or None)
 Parsed = tuple[str, str, str, str | None]
@@ -182,6 +185,7 @@ class RowParser:
         self._first_names: dict[str, str] = {}
         self._last_names: dict[str, str] = {}
         self._full_names: dict[str, str] = {}
+        self._domains: set[str] = set()
 
     def parse_full(self, cells: list[str]) -> tuple[Parsed, Specs] | str:
         """`parse`, plus the row's memberships (none without membership columns)."""
@@ -220,8 +224,14 @@ class RowParser:
             raw = unescape_cell(raw)
         email = raw.strip().lower()
         if email.isascii() and email.isprintable():
-            # email_problem's own fast path, inline (the common case: no call).
-            if not (email and len(email) <= MAX_EMAIL and _fast_email(email)):
+            # email_problem's fast path, a domain checked once: the two halves of
+            # its pattern (validation.FAST_LOCAL/FAST_DOMAIN). Else email_problem.
+            local, _, domain = email.partition("@")
+            if not (
+                (domain in self._domains or self._fast_domain(domain))
+                and _fast_local(local)
+                and len(email) <= MAX_EMAIL
+            ):
                 problem = email_problem(email)
                 if problem is not None:
                     return problem
@@ -242,14 +252,37 @@ class RowParser:
         created = None
         d = self._created
         if d is not None and d < n and cells[d]:
-            created = parse_created(cells[d])
-            if created is None and cells[d].strip():
+            text = cells[d]
+            if (
+                len(text) == 26
+                and text[10] == " "
+                and text[:4].isdigit()
+                and text[-7:] == ".000000"
+            ):
+                # parse_created's first case (the stored form), inline: same result
+                try:
+                    _fromisoformat(text)
+                    created = text
+                except ValueError:
+                    created = None
+            else:
+                created = parse_created(text)
+            if created is None and text.strip():
                 self.dates_defaulted += 1
             elif created is not None and not MIN_YEAR <= int(created[:4]) <= MAX_YEAR:
                 return (
                     f"created_at {created[:10]} is outside the supported dates ({SUPPORTED_DATES})"
                 )
         return (email, first, last, created)
+
+    def _fast_domain(self, domain: str) -> bool:
+        """Whether `domain` passes FAST_DOMAIN; remembered when it does."""
+        if FAST_DOMAIN.fullmatch(domain) is None:
+            return False
+        if len(self._domains) >= _DOMAINS_KEPT:
+            self._domains.clear()
+        self._domains.add(domain)
+        return True
 
     @staticmethod
     def _cell_name(
