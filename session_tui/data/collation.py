@@ -84,7 +84,11 @@ _fold_name = lru_cache(maxsize=1 << 16)(fold)
 
 def search_text(first_name: str, last_name: str, email: str) -> str:
     """The stored text a search looks in: folded "first last", separator, folded email."""
-    return f"{_fold_name(first_name)} {_fold_name(last_name)}{SEARCH_SEPARATOR}{fold(email)}"
+    return _search_prefix(first_name, last_name) + fold(email)
+
+
+def _search_prefix(first_name: str, last_name: str) -> str:
+    return f"{_fold_name(first_name)} {_fold_name(last_name)}{SEARCH_SEPARATOR}"
 
 
 # -- sort keys ------------------------------------------------------------------
@@ -143,6 +147,25 @@ def name_key(first_name: str, last_name: str) -> bytes:
     by the Unicode Collation Algorithm (all three levels: letters, then accents,
     then case). Cached per name: a thousand contacts share few distinct names."""
     return _part_key(last_name) + _part_key(first_name)
+
+
+class NamePairs:
+    """The derived columns of many contacts (a bulk load), by (first, last) pair: a
+    file of a million contacts holds a few thousand distinct pairs. For a pair,
+    `known.get((first, last)) or add(first, last)` is `(name_key(first, last),
+    prefix)` where `prefix + fold(email)` == `search_text(first, last, email)`.
+    At most `limit` pairs are kept."""
+
+    def __init__(self, limit: int = 1 << 16) -> None:
+        self.limit = limit
+        self.known: dict[tuple[str, str], tuple[bytes, str]] = {}
+
+    def add(self, first_name: str, last_name: str) -> tuple[bytes, str]:
+        if len(self.known) >= self.limit:
+            self.known.clear()
+        found = (name_key(first_name, last_name), _search_prefix(first_name, last_name))
+        self.known[(first_name, last_name)] = found
+        return found
 
 
 def derived_columns(first_name: str, last_name: str, email: str) -> dict[str, object]:

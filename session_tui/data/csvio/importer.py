@@ -360,7 +360,7 @@ def import_csv(
                         db,
                         pause=() if dry_run else (INSERT,),
                         cache_kib=LOAD_CACHE_KIB,
-                        temp_file=dry_run,
+                        temp_file=True,  # index builds sort on disk, not in memory
                     )
                 )
                 writer = preview_writer(bulk) if dry_run else contact_writer(bulk, now)

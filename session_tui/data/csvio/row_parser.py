@@ -18,6 +18,9 @@ from session_tui.data.csvio.membership_cells import (
 )
 from session_tui.data.csvio.reader import ColumnMap
 from session_tui.data.validation import (
+    FAST_DOMAIN,
+    FAST_LOCAL,
+    MAX_EMAIL,
     MAX_NAME,
     ValidationError,
     clean_email,
@@ -95,6 +98,12 @@ def parse_created(raw: str) -> str | None:
     return stored_text(value)
 
 
+# Distinct name cells remembered per column (`RowParser._cell_name`): a few MB at most.
+_NAMES_KEPT = 1 << 16
+_DOMAINS_KEPT = 1 << 12  # domains known to pass `FAST_DOMAIN` (gmail.com, ...)
+_fast_local = FAST_LOCAL.fullmatch
+_fromisoformat = datetime.fromisoformat
+
 # (email, first name, last name, created_at as stored text or None)
 Parsed = tuple[str, str, str, str | None]
 
@@ -167,6 +176,16 @@ class RowParser:
             cells = MembershipCells(mapping, comp_product=comp_product)
         self.memberships = cells if cells is not None and cells.any else None
         self.now = now or utcnow()
+        self._email = columns.email
+        self._first = columns.first_name
+        self._last = columns.last_name
+        self._full = columns.full_name
+        self._created = columns.created_at
+        # Cell -> its `_name`, per column (see `_cell_name`).
+        self._first_names: dict[str, str] = {}
+        self._last_names: dict[str, str] = {}
+        self._full_names: dict[str, str] = {}
+        self._domains: set[str] = set()
 
     def parse_full(self, cells: list[str]) -> tuple[Parsed, Specs] | str:
         """`parse`, plus the row's memberships (none without membership columns)."""
@@ -198,36 +217,88 @@ class RowParser:
             reason = not_utf8_reason(cells)
             if reason is not None:
                 return reason
-        c = self.columns
         n = len(cells)
-        raw = cells[c.email] if c.email < n else ""
+        i = self._email
+        raw = cells[i] if i < n else ""
         if raw and raw[0] == "'":
             raw = unescape_cell(raw)
         email = raw.strip().lower()
-        if not (email.isascii() and email.isprintable()):
+        if email.isascii() and email.isprintable():
+            # email_problem's fast path, a domain checked once: the two halves of
+            # its pattern (validation.FAST_LOCAL/FAST_DOMAIN). Else email_problem.
+            local, _, domain = email.partition("@")
+            if not (
+                (domain in self._domains or self._fast_domain(domain))
+                and _fast_local(local)
+                and len(email) <= MAX_EMAIL
+            ):
+                problem = email_problem(email)
+                if problem is not None:
+                    return problem
+        else:
             email = clean_email(email)  # NFC, controls removed, domain NFKC
-        problem = email_problem(email)
-        if problem is not None:
-            return problem
+            problem = email_problem(email)
+            if problem is not None:
+                return problem
         try:
-            if c.full_name is not None:
-                full = _name(cells[c.full_name] if c.full_name < n else "", "name")
+            if self._full is not None:
+                full = self._cell_name(cells, n, self._full, self._full_names, "name")
                 first, _, last = full.partition(" ")
             else:
-                i = c.first_name
-                first = _name(cells[i], "first_name") if i is not None and i < n else ""
-                i = c.last_name
-                last = _name(cells[i], "last_name") if i is not None and i < n else ""
+                first = self._cell_name(cells, n, self._first, self._first_names, "first_name")
+                last = self._cell_name(cells, n, self._last, self._last_names, "last_name")
         except ValidationError as exc:
             return exc.message
         created = None
-        i = c.created_at
-        if i is not None and i < n and cells[i]:
-            created = parse_created(cells[i])
-            if created is None and cells[i].strip():
+        d = self._created
+        if d is not None and d < n and cells[d]:
+            text = cells[d]
+            if (
+                len(text) == 26
+                and text[10] == " "
+                and text[:4].isdigit()
+                and text[-7:] == ".000000"
+            ):
+                # parse_created's first case (the stored form), inline: same result
+                try:
+                    _fromisoformat(text)
+                    created = text
+                except ValueError:
+                    created = None
+            else:
+                created = parse_created(text)
+            if created is None and text.strip():
                 self.dates_defaulted += 1
             elif created is not None and not MIN_YEAR <= int(created[:4]) <= MAX_YEAR:
                 return (
                     f"created_at {created[:10]} is outside the supported dates ({SUPPORTED_DATES})"
                 )
         return (email, first, last, created)
+
+    def _fast_domain(self, domain: str) -> bool:
+        """Whether `domain` passes FAST_DOMAIN; remembered when it does."""
+        if FAST_DOMAIN.fullmatch(domain) is None:
+            return False
+        if len(self._domains) >= _DOMAINS_KEPT:
+            self._domains.clear()
+        self._domains.add(domain)
+        return True
+
+    @staticmethod
+    def _cell_name(
+        cells: list[str], n: int, i: int | None, seen: dict[str, str], label: str
+    ) -> str:
+        """`_name` of column `i`'s cell ("" when the row has no such cell), from
+        `seen` when the same cell was read before: names repeat (a file of a
+        million contacts has a few thousand distinct first names). Only accepted
+        names are kept; a refused one raises ValidationError every time."""
+        if i is None or i >= n:
+            return ""
+        raw = cells[i]
+        name = seen.get(raw)
+        if name is None:
+            name = _name(raw, label)
+            if len(seen) >= _NAMES_KEPT:
+                seen.clear()
+            seen[raw] = name
+        return name
