@@ -202,6 +202,38 @@ def db(db_url: str, request: pytest.FixtureRequest) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """One migrated database per backend for a whole module, for tests that only read
+    what a module-scoped fixture wrote into it (a test that writes takes `db`)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("module") / "module.db"
+        database = _open_migrated(f"sqlite:///{path}", request)
+        yield database
+        database.dispose()
+        return
+    databases: _PgDatabases = request.getfixturevalue("_pg_databases")
+    name = databases.create(migrated=True)
+    database = open_database(databases.url(name))
+    try:
+        yield database
+    finally:
+        database.dispose()
+        databases.drop_later(name)
+
+
+@pytest.fixture(scope="module")
+def module_people_db(module_db: Database, request: pytest.FixtureRequest) -> Database:
+    """`module_db` holding the test module's PEOPLE ((email, first, last) tuples),
+    written once: for the module's tests that only read them."""
+    from tests.helpers import add_contacts
+
+    add_contacts(module_db, request.module.PEOPLE)
+    return module_db
+
+
 @pytest.fixture
 def sqlite_db(sqlite_url: str, request: pytest.FixtureRequest) -> Iterator[Database]:
     database = _open_migrated(sqlite_url, request)
