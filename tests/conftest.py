@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import queue
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +35,20 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     return True
 
 
+def _run_order(item: pytest.Item) -> int:
+    """Longest first: the slow-marked tests, then the UI and reliability suites (an app
+    start each), then the rest, so that the xdist workers finish together instead of one
+    running the benchmark smoke test (the longest single test) alone at the end."""
+    if item.get_closest_marker("slow") is not None:
+        return 0 if Path(str(item.fspath)).name == "test_bench_smoke.py" else 1
+    parts = Path(str(item.fspath)).parts
+    return 2 if "ui" in parts or "reliability" in parts else 3
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_run_order)  # stable: a module's tests stay together, in order
+
+
 @pytest.fixture(autouse=True)
 def _private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Never touch the user's real data directory or database."""
@@ -53,22 +69,106 @@ def _as_psycopg(url: str) -> str:
     return u.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh, uniquely named PostgreSQL database; dropped afterwards."""
+class _PgDatabases:
+    """This worker's PostgreSQL test databases.
+
+    A migrated template is made once (at first use), and a test that opens `db` gets a
+    copy of it (CREATE DATABASE ... TEMPLATE: the same schema the migrations write,
+    without running them again). Dropping a database makes the server checkpoint (PG
+    15), so drops go to background threads and do not hold up the next test; several
+    at once share one checkpoint. The session waits for them at its end (and retries
+    any that failed, so that a failure is seen). A test that asks only for `pg_url` /
+    `db_url` still gets an empty database."""
+
+    DROPPERS = 4
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = _as_psycopg(admin_url)
+        self.admin = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+        self.template: str | None = None
+        self.to_drop: queue.Queue[str | None] = queue.Queue()
+        self.failed: list[str] = []
+        self.droppers = [
+            threading.Thread(target=self._drop_loop, name="test-pg-drop", daemon=True)
+            for _ in range(self.DROPPERS)
+        ]
+        for thread in self.droppers:
+            thread.start()
+
+    def url(self, name: str) -> str:
+        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def create(self, *, migrated: bool) -> str:
+        name = f"st_test_{uuid.uuid4().hex[:12]}"
+        template = f' TEMPLATE "{self._template()}"' if migrated else ""
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
+        return name
+
+    def _template(self) -> str:
+        if self.template is None:
+            name = self.create(migrated=False)
+            open_database(self.url(name)).dispose()  # no connection may stay on a template
+            self.template = name
+        return self.template
+
+    def drop_later(self, name: str) -> None:
+        self.to_drop.put(name)
+
+    def _drop(self, name: str) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    def _drop_loop(self) -> None:
+        while (name := self.to_drop.get()) is not None:
+            try:
+                self._drop(name)
+            except Exception:  # noqa: BLE001 - retried by close(), which lets it raise
+                self.failed.append(name)
+
+    def close(self) -> None:
+        for _ in self.droppers:
+            self.to_drop.put(None)
+        for thread in self.droppers:
+            thread.join()
+        for name in [*self.failed, *([self.template] if self.template else [])]:
+            self._drop(name)
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_databases() -> Iterator[_PgDatabases]:
     admin = _pg_admin_url()
     if not admin:
         pytest.skip(PG_SKIP_REASON)
-    name = f"st_test_{uuid.uuid4().hex[:12]}"
-    admin_engine = create_engine(_as_psycopg(admin), isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    databases = _PgDatabases(admin)
+    yield databases
+    databases.close()
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh, uniquely named PostgreSQL database; dropped afterwards. Empty, unless
+    the test opens it through `db` (which would migrate it anyway): then a copy of
+    the migrated template."""
+    admin = _pg_admin_url()
+    if not admin:
+        pytest.skip(PG_SKIP_REASON)
+    databases: _PgDatabases = request.getfixturevalue("_pg_databases")
+    name = databases.create(migrated="db" in request.fixturenames)
     try:
-        yield make_url(_as_psycopg(admin)).set(database=name).render_as_string(hide_password=False)
+        yield databases.url(name)
     finally:
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin_engine.dispose()
+        databases.drop_later(name)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """A freshly migrated SQLite file's bytes, made once per worker."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    open_database(f"sqlite:///{path}").dispose()
+    assert not path.with_name(path.name + "-wal").exists()  # all in the main file
+    return path.read_bytes()
 
 
 @pytest.fixture
@@ -84,15 +184,58 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("pg_url"))
 
 
+def _open_migrated(url: str, request: pytest.FixtureRequest) -> Database:
+    """open_database(url), migrated; a new SQLite file starts as a copy of the
+    migrated template (the same file the migrations write, made once)."""
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite" and u.database:
+        path = Path(u.database)
+        if not path.exists():
+            path.write_bytes(request.getfixturevalue("_sqlite_template"))
+    return open_database(url)
+
+
 @pytest.fixture
-def db(db_url: str) -> Iterator[Database]:
-    database = open_database(db_url)
+def db(db_url: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    database = _open_migrated(db_url, request)
     yield database
     database.dispose()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
+    """One migrated database per backend for a whole module, for tests that only read
+    what a module-scoped fixture wrote into it (a test that writes takes `db`)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("module") / "module.db"
+        database = _open_migrated(f"sqlite:///{path}", request)
+        yield database
+        database.dispose()
+        return
+    databases: _PgDatabases = request.getfixturevalue("_pg_databases")
+    name = databases.create(migrated=True)
+    database = open_database(databases.url(name))
+    try:
+        yield database
+    finally:
+        database.dispose()
+        databases.drop_later(name)
+
+
+@pytest.fixture(scope="module")
+def module_people_db(module_db: Database, request: pytest.FixtureRequest) -> Database:
+    """`module_db` holding the test module's PEOPLE ((email, first, last) tuples),
+    written once: for the module's tests that only read them."""
+    from tests.helpers import add_contacts
+
+    add_contacts(module_db, request.module.PEOPLE)
+    return module_db
+
+
 @pytest.fixture
-def sqlite_db(sqlite_url: str) -> Iterator[Database]:
-    database = open_database(sqlite_url)
+def sqlite_db(sqlite_url: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    database = _open_migrated(sqlite_url, request)
     yield database
     database.dispose()

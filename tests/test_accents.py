@@ -34,9 +34,8 @@ def emails(repo: ContactsRepository, term: str) -> list[str]:
 
 
 @pytest.fixture
-def repo(db: Database) -> ContactsRepository:
-    add_contacts(db, PEOPLE)
-    return ContactsRepository(db)
+def repo(module_people_db: Database) -> ContactsRepository:
+    return ContactsRepository(module_people_db)  # PEOPLE, written once: its tests only read
 
 
 @pytest.mark.parametrize(

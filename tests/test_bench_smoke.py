@@ -65,6 +65,8 @@ def test_smallest_mode_runs_and_prints_every_figure(tmp_path: Path) -> None:
             "session_tui.bench",
             "--sizes",
             "100,400",
+            "--repeats",  # one measurement per repeated figure: each still runs and prints
+            "1",
             "--workdir",
             str(tmp_path / "bench"),
             "--quiet",

@@ -25,9 +25,8 @@ PEOPLE = [
 
 
 @pytest.fixture
-def repo(db: Database) -> ContactsRepository:
-    add_contacts(db, PEOPLE)
-    return ContactsRepository(db)
+def repo(module_people_db: Database) -> ContactsRepository:
+    return ContactsRepository(module_people_db)  # PEOPLE, written once: its tests only read
 
 
 def emails(rows: list) -> list[str]:

@@ -39,14 +39,18 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-def repo(db: Database, clock: FakeClock) -> MembershipsRepository:
+def _with_products(db: Database, clock: FakeClock) -> MembershipsRepository:
     products = ProductsRepository(db, clock)
     products.add("1:1 Coaching")
     products.add("Course")
     products.add("Retreat")
     products.archive("Retreat")
     return MembershipsRepository(db, clock)
+
+
+@pytest.fixture
+def repo(db: Database, clock: FakeClock) -> MembershipsRepository:
+    return _with_products(db, clock)
 
 
 def active_until(db: Database, email: str) -> datetime | None:
@@ -390,16 +394,10 @@ def test_require_explains_what_is_missing(repo: MembershipsRepository) -> None:
         repo.require("ann@example.com", "1:1 coaching")
 
 
-@pytest.mark.parametrize(
-    ("old", "new"), [("a", "an"), ("an", "anna"), ("exa", "example.com"), ("p1", "p12")]
-)
-@pytest.mark.parametrize("window", [3, 40])
-@pytest.mark.parametrize("status", [None, Status.ACTIVE])
-def test_refining_the_first_memberships_gives_the_first_of_the_narrower_search(
-    repo: MembershipsRepository, old: str, new: str, window: int, status: Status | None
-) -> None:
-    """Typing on in the Memberships search box: the first rows of the narrower search are
-    the rows among the old first rows whose contact matches it (same filter, same order)."""
+@pytest.fixture(scope="module")
+def thirty_granted(module_db: Database) -> Database:
+    """30 memberships, granted once per module and backend (the test below only reads)."""
+    repo = _with_products(module_db, FakeClock())
     for i in range(30):
         first = ("Anna", "Annabel", "Joanne", "Bob")[i % 4]
         repo.grant(
@@ -408,6 +406,20 @@ def test_refining_the_first_memberships_gives_the_first_of_the_narrower_search(
             started_at=NOW - timedelta(days=10 + i % 7, hours=i), first_name=first,
             last_name="Lee",
         )
+    return module_db
+
+
+@pytest.mark.parametrize(
+    ("old", "new"), [("a", "an"), ("an", "anna"), ("exa", "example.com"), ("p1", "p12")]
+)
+@pytest.mark.parametrize("window", [3, 40])
+@pytest.mark.parametrize("status", [None, Status.ACTIVE])
+def test_refining_the_first_memberships_gives_the_first_of_the_narrower_search(
+    thirty_granted: Database, old: str, new: str, window: int, status: Status | None
+) -> None:
+    """Typing on in the Memberships search box: the first rows of the narrower search are
+    the rows among the old first rows whose contact matches it (same filter, same order)."""
+    repo = MembershipsRepository(thirty_granted, FakeClock())
     old_q = MembershipQuery(search=old, status=status)
     new_q = MembershipQuery(search=new, status=status)
     assert MembershipsRepository.refines(old_q, new_q)
