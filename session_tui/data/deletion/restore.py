@@ -96,15 +96,6 @@ class _Restorer:
         self.dialect = bulk.dialect
         self.path = path
         self.careful = careful
-        # PostgreSQL's first attempt gathers the rows in temporary tables without
-        # indexes or constraints, then moves each table in with INSERT … SELECT.
-        self.staged = not careful
-        if self.staged:
-            for spec in _TABLES:
-                conn.exec_driver_sql(
-                    f"CREATE TEMPORARY TABLE {_stage(spec)} "
-                    f"(LIKE {spec.table.name} INCLUDING DEFAULTS) ON COMMIT DROP"
-                )
         if self.dialect == "postgresql":
             # Each statement runs once over many rows: JIT-compiling it (from
             # jit_above_cost on, i.e. at a million contacts) costs more than it saves.
@@ -140,9 +131,8 @@ class _Restorer:
         groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
         for row in rows:
             groups.setdefault(tuple(n for n in spec.names if n in row), []).append(row)
-        name = _stage(spec) if self.staged else quote(spec.table.name)
         for cols, group in groups.items():
-            target = f"{name} ({', '.join(quote(c) for c in cols)})"
+            target = f"{quote(spec.table.name)} ({', '.join(quote(c) for c in cols)})"
             if not sqlite:
                 self._copy(target, cols, group)
                 continue
@@ -220,45 +210,6 @@ class _Restorer:
         if keep_e:
             self._insert(EVENT, keep_e)
 
-    def move_staged(self, step: Callable[[float], None]) -> None:
-        """The staged rows into the tables, a table at a time, each in key order and
-        in a few slices of contacts (`step(fraction done)` after each: progress,
-        and a cancel may raise there). A table's whole share at once keeps its
-        indexes' pages together, where batches of contacts, memberships and events
-        in turn took them from each other's in the server's cache (1.4x slower at a
-        million contacts). A broken constraint is `_Clash` (see `restore_backup`)."""
-        if not self.staged or not self.contact_ids:
-            return
-        ids = sorted(self.contact_ids)
-        size = max(MOVE_SLICE, -(-len(ids) // MOVE_SLICES))
-        bounds = [ids[i] for i in range(0, len(ids), size)] + [ids[-1] + 1]
-        c, m, e = (_stage(spec) for spec in _TABLES)
-        moves = [
-            (
-                f"INSERT INTO contact SELECT * FROM {c} WHERE id >= %(lo)s AND id < %(hi)s"
-                " ORDER BY id"
-            ),
-            (
-                f"INSERT INTO membership SELECT * FROM {m} "
-                "WHERE contact_id >= %(lo)s AND contact_id < %(hi)s ORDER BY id"
-            ),
-            (
-                f"INSERT INTO membership_event SELECT e.* FROM {e} e JOIN {m} m "
-                "ON m.id = e.membership_id WHERE m.contact_id >= %(lo)s AND m.contact_id < %(hi)s "
-                "ORDER BY e.id"
-            ),
-        ]
-        steps = len(moves) * (len(bounds) - 1)
-        done = 0
-        for sql in moves:
-            for lo, hi in zip(bounds, bounds[1:], strict=False):
-                try:
-                    self.conn.exec_driver_sql(sql, {"lo": lo, "hi": hi})
-                except IntegrityError as exc:
-                    raise _Clash() from exc
-                done += 1
-                step(done / steps)
-
     def finish(self, total_contacts: int) -> None:
         if self.refused:
             problems: list[str] = []
@@ -311,16 +262,6 @@ class _Restorer:
         settle_active_until(self.conn, self.dialect, self.contact_ids)
         if self.dialect == "postgresql":
             _fix_sequences(self.conn)
-
-
-_TABLES = (CONTACT, MEMBERSHIP, EVENT)
-MOVE_SLICES = 10  # INSERT … SELECT statements per table (progress and cancel between)
-MOVE_SLICE = CHUNK * 10  # contacts a statement at least
-
-
-def _stage(spec: TableSpec) -> str:
-    """The temporary table that gathers `spec`'s rows (PostgreSQL, first attempt)."""
-    return f"_restore_{spec.table.name}"
 
 
 def settle_active_until(conn: Connection, dialect: str, contact_ids: Sequence[int]) -> int:
@@ -417,20 +358,9 @@ def _restore(
                         restorer.add(batch)
                         batch = []
                     if progress is not None:
-                        total = max(expected, done)
-                        # Staged: reading is the first half of the work, moving the second.
-                        progress(done // 2 if restorer.staged else done, total)
+                        progress(done, max(expected, done))
             if batch:
                 restorer.add(batch)
-
-            def moved(fraction: float) -> None:
-                if cancelled is not None and cancelled():
-                    raise RestoreCancelled()
-                if progress is not None:
-                    half = done // 2
-                    progress(half + int(fraction * (done - half)), done)
-
-            restorer.move_staged(moved)
             restorer.finish(done)
             if cancelled is not None and cancelled():
                 raise RestoreCancelled()
@@ -438,8 +368,6 @@ def _restore(
                 progress(done, done)
             bulk.commit()
     except IntegrityError as exc:
-        if not careful:
-            raise _Clash() from exc
         # Someone else wrote a clashing row between our check and our insert.
         first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise RestoreConflict(
