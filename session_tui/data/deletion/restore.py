@@ -4,6 +4,14 @@
 transaction, or refuses without writing anything: when a contact id or an email
 is taken by now, or a product is gone. Memberships and history events whose id
 was handed out again meanwhile get a new id (counted in `renumbered`).
+
+Speed (PostgreSQL): the rows go in by COPY, a batch at a time, with no look-ups
+first: the primary keys, the unique email and the foreign keys check every row
+anyway, and a serial never hands a deleted id out again. When a row breaks one of
+them, that attempt is rolled back and the restore runs again the careful way
+(SQLite's, always): each batch's contact ids, emails, membership and event ids
+looked up first, to list every problem or renumber. docs/performance.md, "PostgreSQL
+delete and undo, third round".
 """
 
 from __future__ import annotations
@@ -314,6 +322,8 @@ def restore_backup(
     RestoreConflict (a contact id or email is taken by now, or a product is
     gone); in both cases the transaction is rolled back and nothing is written.
     `cancelled()` is polled between chunks and before the commit (RestoreCancelled).
+    On PostgreSQL a clash found by the constraints (see the module docstring) makes
+    the file be read a second time: `progress` then starts over.
     """
     p = Path(path)
     try:
