@@ -18,16 +18,14 @@ from tests.helpers import T0, add_contacts, add_membership, add_product
 from tests.test_deletion import add_event, snapshot
 
 
+def people(db: Database, *names: str) -> list[int]:
+    """Contacts by first name, each with the email `name@example.com`."""
+    return add_contacts(db, [(f"{n.lower()}@example.com", n, "Doe") for n in names])
+
+
 def test_every_problem_is_listed_and_nothing_written(db: Database) -> None:
     """A taken email and a product deleted since: both named, in one refusal."""
-    ann, ben, _cem = add_contacts(
-        db,
-        [
-            ("ann@example.com", "Ann", "Smith"),
-            ("ben@example.com", "Ben", "Jones"),
-            ("cem@example.com", "Cem", "Kaya"),
-        ],
-    )
+    ann, ben, _cem = people(db, "Ann", "Ben", "Cem")
     gone = add_product(db, "Retired course")
     kept = add_product(db, "Coaching")
     add_membership(db, ann, gone, "paid", expires=T0 + timedelta(days=30))
@@ -51,9 +49,7 @@ def test_every_problem_is_listed_and_nothing_written(db: Database) -> None:
 def test_restore_after_a_refusal_succeeds_once_the_clash_is_gone(db: Database) -> None:
     """The first attempt's rollback leaves nothing behind (no rows, no temporary
     state): once the clashing contact is removed, the same file restores exactly."""
-    ann, ben = add_contacts(
-        db, [("ann@example.com", "Ann", "Smith"), ("ben@example.com", "Ben", "Jones")]
-    )
+    ann, ben = people(db, "Ann", "Ben")
     course = add_product(db, "Course")
     m = add_membership(db, ann, course, "paid", expires=T0 + timedelta(days=9))
     add_event(db, m, "granted", T0)
@@ -75,9 +71,7 @@ def test_restore_after_a_refusal_succeeds_once_the_clash_is_gone(db: Database) -
 def test_a_taken_event_id_is_renumbered_and_the_rest_kept(db: Database) -> None:
     """A history event id taken since (an explicit id, as another tool may write):
     the event gets a new id, everything else comes back as it was."""
-    ann, ben = add_contacts(
-        db, [("ann@example.com", "Ann", "Smith"), ("ben@example.com", "Ben", "Jones")]
-    )
+    ann, ben = people(db, "Ann", "Ben")
     course = add_product(db, "Course")
     m_ann = add_membership(db, ann, course, "paid", expires=T0 + timedelta(days=9))
     m_ben = add_membership(db, ben, course, "free")
