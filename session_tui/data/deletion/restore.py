@@ -4,6 +4,14 @@
 transaction, or refuses without writing anything: when a contact id or an email
 is taken by now, or a product is gone. Memberships and history events whose id
 was handed out again meanwhile get a new id (counted in `renumbered`).
+
+Speed (PostgreSQL): the rows go in by COPY, a batch at a time, with no look-ups
+first: the primary keys, the unique email and the foreign keys check every row
+anyway, and a serial never hands a deleted id out again. When a row breaks one of
+them, that attempt is rolled back and the restore runs again the careful way
+(SQLite's, always): each batch's contact ids, emails, membership and event ids
+looked up first, to list every problem or renumber. docs/performance.md, "PostgreSQL
+delete and undo, third round".
 """
 
 from __future__ import annotations
@@ -74,14 +82,28 @@ class RestoreResult:
     renumbered: int = 0
 
 
-class _Restorer:
-    """One restore transaction, fed chunk by chunk while the file is read."""
+class _Clash(Exception):
+    """PostgreSQL, first attempt: a row met a unique or foreign key that the checks
+    this attempt skipped would have caught. The caller rolls back and runs the
+    restore again with the checks (`careful`), which then reports the conflict or
+    renumbers the rows whose id was taken."""
 
-    def __init__(self, bulk: BulkWrite, path: Path) -> None:
+
+class _Restorer:
+    """One restore transaction, fed chunk by chunk while the file is read.
+
+    `careful`: before each batch goes in, look up the contact ids, emails,
+    membership and event ids it would take (to refuse, or to renumber). SQLite
+    always; PostgreSQL only when a first attempt without those look-ups (its
+    constraints check every row anyway, and a serial never hands a deleted id out
+    again, so a clash is rare there) ran into one (`_Clash`)."""
+
+    def __init__(self, bulk: BulkWrite, path: Path, careful: bool = True) -> None:
         self.bulk = bulk
         self.conn = conn = bulk.conn
         self.dialect = bulk.dialect
         self.path = path
+        self.careful = careful
         if self.dialect == "postgresql":
             # Each statement runs once over many rows: JIT-compiling it (from
             # jit_above_cost on, i.e. at a million contacts) costs more than it saves.
@@ -120,10 +142,7 @@ class _Restorer:
         for cols, group in groups.items():
             target = f"{quote(spec.table.name)} ({', '.join(quote(c) for c in cols)})"
             if not sqlite:
-                driver: Any = self.conn.connection.driver_connection
-                with driver.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:
-                    for row in group:
-                        copy.write_row([row[c] for c in cols])
+                self._copy(target, cols, group)
                 continue
             dts = [i for i, c in enumerate(cols) if c in spec.datetimes]
             params = []
@@ -136,26 +155,48 @@ class _Restorer:
             marks = ", ".join("?" * len(cols))
             self.conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({marks})", params)
 
+    def _copy(self, target: str, cols: Sequence[str], rows: list[dict[str, Any]]) -> None:
+        """PostgreSQL: COPY these rows into `target`. A constraint the rows break is
+        `_Clash` on a first attempt, and otherwise SQLAlchemy's IntegrityError, as
+        an INSERT through SQLAlchemy raises it (psycopg's own reaches us here)."""
+        import psycopg
+
+        driver: Any = self.conn.connection.driver_connection
+        try:
+            with driver.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in cols])
+        except psycopg.IntegrityError as exc:
+            if not self.careful:
+                raise _Clash() from exc
+            raise IntegrityError(f"COPY {target}", None, exc) from exc
+
     def add(self, entries: list[Entry]) -> None:
         c = contact_t.c
         ids = [e.contact["id"] for e in entries]
-        emails = [e.contact["email"] for e in entries]
-        clash = self._taken(c.id, ids, c.email)
-        self.id_taken.extend((r[0], r[1]) for r in clash)
-        clash_ids = {r[0] for r in clash}
-        self.email_taken.extend(
-            r[0] for r in self._taken(c.email, emails, c.id) if r[1] not in clash_ids
-        )
         for e in entries:
             self.missing_products.update(
                 m["product_id"] for m in e.memberships if m["product_id"] not in self.products
             )
+        if self.careful:
+            emails = [e.contact["email"] for e in entries]
+            clash = self._taken(c.id, ids, c.email)
+            self.id_taken.extend((r[0], r[1]) for r in clash)
+            clash_ids = {r[0] for r in clash}
+            self.email_taken.extend(
+                r[0] for r in self._taken(c.email, emails, c.id) if r[1] not in clash_ids
+            )
+        elif self.missing_products:
+            raise _Clash()  # the careful attempt lists every problem of the file
         if self.refused:
             return  # keep reading to report every problem; nothing will be committed
         memberships = [m for e in entries for m in e.memberships]
         events = [ev for e in entries for ev in e.events]
-        taken_m = {r[0] for r in self._taken(membership_t.c.id, [m["id"] for m in memberships])}
-        taken_e = {r[0] for r in self._taken(event_t.c.id, [ev["id"] for ev in events])}
+        taken_m: set[int] = set()
+        taken_e: set[int] = set()
+        if self.careful:
+            taken_m = {r[0] for r in self._taken(membership_t.c.id, [m["id"] for m in memberships])}
+            taken_e = {r[0] for r in self._taken(event_t.c.id, [ev["id"] for ev in events])}
         self.taken_event_ids |= taken_e
         keep_m: list[dict[str, Any]] = []
         keep_e: list[dict[str, Any]] = []
@@ -281,15 +322,28 @@ def restore_backup(
     RestoreConflict (a contact id or email is taken by now, or a product is
     gone); in both cases the transaction is rolled back and nothing is written.
     `cancelled()` is polled between chunks and before the commit (RestoreCancelled).
+    On PostgreSQL a clash found by the constraints (see the module docstring) makes
+    the file be read a second time: `progress` then starts over.
     """
+    p = Path(path)
     try:
-        return _restore(db, Path(path), progress, cancelled)
+        if db.dialect == "postgresql":
+            try:
+                return _restore(db, p, progress, cancelled, careful=False)
+            except _Clash:
+                pass  # rolled back; the careful attempt reports or renumbers
+        return _restore(db, p, progress, cancelled, careful=True)
     finally:
         release_memory()  # the rows read are freed by now
 
 
 def _restore(
-    db: Database, p: Path, progress: ProgressFn | None, cancelled: CancelFn | None
+    db: Database,
+    p: Path,
+    progress: ProgressFn | None,
+    cancelled: CancelFn | None,
+    *,
+    careful: bool,
 ) -> RestoreResult:
     entries = read_entries(p)
     _kind, header = next(entries)  # a file that is not a backup fails before the database
@@ -298,7 +352,7 @@ def _restore(
     done = memberships = events = 0
     try:
         with bulk_write(db, pause=(INSERT,), cache_kib=DELETE_CACHE_KIB, temp_file=True) as bulk:
-            restorer = _Restorer(bulk, p)
+            restorer = _Restorer(bulk, p, careful)
             batch: list[Entry] = []
             for kind, item in ahead:
                 if kind != "entry":

@@ -58,16 +58,14 @@ class SetDelete:
         found: list[int] = []
         for part in chunks(ids, FREEZE_CHUNK):
             if self.pg:
+                # Locked in id order and kept in one statement: the ids do not
+                # travel back to the server a second time.
                 rows = self._exec(
-                    "SELECT id FROM contact WHERE id = ANY(%(ids)s) ORDER BY id FOR UPDATE",
+                    f"INSERT INTO {TABLE} SELECT id FROM contact WHERE id = ANY(%(ids)s) "
+                    "ORDER BY id FOR UPDATE RETURNING id",
                     {"ids": list(part)},
                 ).scalars()
-                got = list(rows)
-                if got:
-                    self._exec(
-                        f"INSERT INTO {TABLE} SELECT unnest(%(ids)s::integer[])", {"ids": got}
-                    )
-                found.extend(got)
+                found.extend(sorted(rows))
             else:
                 self._exec(
                     f"INSERT INTO {TABLE} SELECT id FROM contact "
@@ -76,10 +74,10 @@ class SetDelete:
                 )
         if self.pg:
             self._exec(f"ANALYZE {TABLE}")
-            self._exec(
-                f"SELECT 1 FROM membership WHERE contact_id {_IN} "
-                "ORDER BY contact_id, id FOR UPDATE"
-            ).fetchall()
+            self._exec(  # locked in (contact, id) order; only a count comes back
+                "SELECT count(*) FROM (SELECT 1 FROM membership "
+                f"WHERE contact_id {_IN} ORDER BY contact_id, id FOR UPDATE) AS locked"
+            ).scalar()
             return found
         return [r[0] for r in self._exec(f"SELECT id FROM temp.{TABLE} ORDER BY id")]
 
