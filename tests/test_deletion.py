@@ -150,9 +150,10 @@ def test_restore_then_new_rows_do_not_collide(db: Database) -> None:
 
 def test_delete_skips_ids_that_are_already_gone(db: Database) -> None:
     s = seed(db)
-    result = delete_contacts(db, [s["ids"][2], 999_999])
-    assert (result.contacts, result.missing) == (1, 1)
-    assert count(db, contact_t) == 3
+    result = delete_contacts(db, [999_999, s["ids"][2], s["ids"][0]])
+    assert (result.contacts, result.missing) == (2, 1)
+    assert result.ids == (s["ids"][0], s["ids"][2])  # only those deleted, ascending
+    assert count(db, contact_t) == 2
 
 
 def test_delete_of_nothing_still_leaves_a_valid_backup(db: Database) -> None:

@@ -39,8 +39,12 @@ def check_search_index(db: Database) -> None:
             ).scalars()
         )
         cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        temp_store = conn.exec_driver_sql("PRAGMA temp_store").scalar()
     assert triggers == sorted(fts.FTS_TRIGGERS)
     assert cache == -16384  # the app's own setting, back on the pooled connection
+    # Delete and restore keep their statement journals in a file (temp_store = FILE);
+    # the pooled connection is back to the app's MEMORY (2) afterwards.
+    assert temp_store == 2
 
 
 def found(db: Database, term: str) -> list[str]:

@@ -10,8 +10,8 @@ Exit code 3: the app has not been built yet.
 
 `python -m session_tui.bench.memprobe delete-undo URL N`: the app's resident
 memory around a delete of N contacts (every 10th) and its undo, done in the app
-as the Contacts screen does them (the deleting worker thread, the undo stack, the
-table's reload; the confirmation dialog left out), printed as
+as the Contacts screen does them (the contacts selected first, the deleting worker
+thread, the undo stack, the table's reload; the confirmation dialog left out), printed as
 `{"before": MB, "deleted": MB, "after": MB, "peak": MB}` (VmRSS, VmHWM).
 """
 
@@ -81,6 +81,10 @@ async def delete_undo_session(url: str, n: int) -> dict[str, float]:
     mb: dict[str, float] = {}
     async with ui.running_app(url) as run:
         table = run.table
+        # The contacts are selected first, as someone deleting many does (the undo
+        # selects them again): the selection is in every figure, "before" included.
+        table.select_ids(ids)
+        await run.settle()
         mb["before"] = rss_kib() / 1024
         ctx = session(run.app.screen)
         result = await asyncio.to_thread(delete_contacts, ctx.db, ids)

@@ -136,7 +136,7 @@ def _delete_once(
                     "requested": total,
                 }
                 gz.write((dumps(header) + "\n").encode())
-                deleted = work.freeze(id_list)
+                deleted = _own_ids(id_list, work.freeze(id_list))
                 # Progress every CHUNK contacts backed up (the requested ids that no
                 # longer exist count with the last batch); the set-based deletes
                 # that follow are a few statements.
@@ -187,6 +187,17 @@ def _delete_once(
         missing=total - counts[0],
         ids=tuple(deleted),
     )
+
+
+def _own_ids(requested: list[int], found: list[int]) -> list[int]:
+    """`found` (a subset of `requested`, both ascending) as the caller's own int
+    objects: the ids the database returned are new objects, which the undo stack
+    (`DeleteResult.ids`) and the re-selection after an undo would keep alongside the
+    selection's own, 100,000 of them (3 MB) at a million contacts."""
+    if len(found) == len(requested):
+        return requested
+    kept = set(found)
+    return [i for i in requested if i in kept]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,13 @@ from typing import TypeVar
 T = TypeVar("T")
 
 CHUNK = 500  # items handed over at a time
-DEPTH = 20  # chunks the worker may run ahead (bounds the memory it holds)
+# Chunks the worker may run ahead: it bounds the memory it holds. Two chunks are one
+# restore batch (restore.BATCH, 1,000 contacts): the next batch is read while the
+# database takes this one, the overlap that makes reading ahead pay. More only holds
+# more parsed rows at once (20 held 10,000 contacts' dicts and strings, whose Python
+# arenas stayed with the process after an undo: docs/performance.md, "Memory after
+# delete and undo, third round").
+DEPTH = 2
 _POLL = 0.1  # seconds between the worker's looks at the stop flag while the queue is full
 
 

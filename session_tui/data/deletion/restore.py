@@ -49,8 +49,11 @@ from session_tui.data.sqlite_bulk import (
 )
 
 # Contacts a batch: the rows go to the database with executemany, a batch at a time
-# (progress and cancel come every CHUNK contacts read).
-BATCH = CHUNK * 10
+# (progress and cancel come every CHUNK contacts read). 1,000, not 5,000: the parsed
+# rows a batch holds are many small Python objects, and the memory they spread over
+# stayed with the app after an undo (docs/performance.md, "Memory after delete and
+# undo, third round"); the restore was no slower in alternated runs.
+BATCH = CHUNK * 2
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]
