@@ -12,7 +12,9 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -68,6 +70,17 @@ def _wanted_meta(size: int, seed: int) -> dict[str, object]:
         "generator": generator_fingerprint(),
         "now": DEMO_NOW.isoformat(),
     }
+
+
+def write_cached(path: Path, write: Callable[[Path], object]) -> None:
+    """`write(part)` to a `.part` file beside `path`, then rename it into place: a run
+    killed while writing a cached input leaves no short file a later run would reuse."""
+    part = path.with_name(path.name + ".part")
+    try:
+        write(part)
+        os.replace(part, path)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def remove_db_files(path: Path) -> None:

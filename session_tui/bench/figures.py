@@ -34,7 +34,7 @@ from pathlib import Path
 from session_tui.bench import pg_figures as pg
 from session_tui.bench.bulk_figures import figure_bulk
 from session_tui.bench.context import Context, NotBuilt
-from session_tui.bench.datasets import remove_db_files
+from session_tui.bench.datasets import remove_db_files, write_cached
 from session_tui.bench.delete_figures import DELETE_UNDO_FIGURES, figure_delete_undo
 from session_tui.bench.export_floor import figure_export_floor
 from session_tui.bench.floors import figure_filter, figure_startup
@@ -192,7 +192,7 @@ def _import_file(ctx: Context) -> Path:
     ds = ctx.dataset(ctx.large)
     path = ctx.scratch_dir / f"contacts-{ctx.large}-seed{ctx.seed}.csv"
     if not path.exists() or path.stat().st_mtime < ds.path.stat().st_mtime:
-        write_import_input(ds.path, path)
+        write_cached(path, lambda part: write_import_input(ds.path, part))
     return path
 
 

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 from session_tui.bench.context import Context, NotBuilt
-from session_tui.bench.datasets import remove_db_files
+from session_tui.bench.datasets import remove_db_files, write_cached
 from session_tui.bench.raw import now_text, raw_connect
 from session_tui.bench.report import Figure, median
 
@@ -40,7 +40,12 @@ def contacts_file(ctx: Context) -> Path:
     path = ctx.scratch_dir / f"contacts-plain-{ctx.large}-seed{ctx.seed}.csv"
     if path.exists() and path.stat().st_mtime >= ds.path.stat().st_mtime:
         return path
-    conn = raw_connect(ds.path)
+    write_cached(path, lambda part: _write_contacts(ds.path, part))
+    return path
+
+
+def _write_contacts(db_path: Path, path: Path) -> None:
+    conn = raw_connect(db_path)
     try:
         with open(path, "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out, lineterminator="\r\n")
@@ -52,7 +57,6 @@ def contacts_file(ctx: Context) -> Path:
                 writer.writerows(rows)
     finally:
         conn.close()
-    return path
 
 
 def new_database(path: Path) -> str:
