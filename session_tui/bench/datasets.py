@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import sqlite3
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
