@@ -28,6 +28,7 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from session_tui.data.clock import utcnow
+from session_tui.data.collector import collector_paused
 from session_tui.data.csvio.files import OutputFile
 from session_tui.data.csvio.import_memberships import (
     COMP_PRODUCT,
@@ -354,6 +355,7 @@ def import_csv(
     committed = False
     try:
         with ExitStack() as stack:
+            stack.enter_context(collector_paused())
             try:
                 bulk = stack.enter_context(
                     bulk_write(
