@@ -78,7 +78,11 @@ START_COLLECTION_PAUSE = 3.0
 class SessionApp(App[None]):
     """session-tui: contacts, memberships and products of a coaching community."""
 
-    CSS_PATH = "app.tcss"
+    # The first screen's stylesheet is read with the app's: a screen's CSS_PATH read
+    # when the screen is first shown makes Textual parse every stylesheet again and
+    # restyle the app (~15 ms before the first paint). Textual keeps one source per
+    # path, so ContactsScreen's own CSS_PATH (the same file) adds nothing later.
+    CSS_PATH: ClassVar[list[str]] = ["app.tcss", "screens/contacts.tcss"]
     TITLE = "session-tui"
     DEFAULT_MODE = "contacts"
     MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
