@@ -82,7 +82,7 @@ class SessionApp(App[None]):
     # when the screen is first shown makes Textual parse every stylesheet again and
     # restyle the app (~15 ms before the first paint). Textual keeps one source per
     # path, so ContactsScreen's own CSS_PATH (the same file) adds nothing later.
-    CSS_PATH: ClassVar[list[str]] = ["app.tcss", "screens/contacts.tcss"]
+    CSS_PATH = ["app.tcss", "screens/contacts.tcss"]
     TITLE = "session-tui"
     DEFAULT_MODE = "contacts"
     MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
