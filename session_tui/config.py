@@ -138,7 +138,7 @@ def _keys_value(value: Any) -> str | None:
 def check_date_format(fmt: str) -> str | None:
     """None when `fmt` is a usable strftime format, else why not."""
     if "%" not in fmt:
-        return "has no % directive (e.g. \"%d.%m.%Y\")"
+        return 'has no % directive (e.g. "%d.%m.%Y")'
     if len(fmt) > 40:
         return "is longer than 40 characters"
     try:
@@ -190,14 +190,14 @@ def parse(text: str, path: Path) -> Settings:
     keymap: dict[str, str] = {}
     if "keymap" in data:
         if not isinstance(data["keymap"], dict):
-            raise fail("keymap", "keymap must be a table: [keymap] then \"binding.id\" = \"keys\"")
+            raise fail("keymap", 'keymap must be a table: [keymap] then "binding.id" = "keys"')
         for binding_id, raw in _flatten(data["keymap"]).items():
             keys = _keys_value(raw)
             if keys is None:
                 raise fail(
                     f"keymap.{binding_id}",
-                    f"keys for {_plain(binding_id)!r} must be text like \"ctrl+x\" or "
-                    "\"d,delete\" (comma-separated key names, no spaces)",
+                    f'keys for {_plain(binding_id)!r} must be text like "ctrl+x" or '
+                    '"d,delete" (comma-separated key names, no spaces)',
                 )
             keymap[binding_id] = keys
     if "database" in values:

@@ -94,8 +94,9 @@ def _atom(cond: Condition, slot: M | None, now: datetime) -> bool:
 def _scope(conds: list[Condition], alts: list[list[Condition]], c: C, now: datetime) -> bool:
     products = [x.value for x in conds if x.field is FieldName.PRODUCT and x.op is Op.IS]
     member = [x for x in conds if x.field in (FieldName.STATUS, FieldName.PAYMENT)]
-    rest = [x for x in conds if not (x in member or (x.field is FieldName.PRODUCT
-                                                      and x.op is Op.IS))]
+    rest = [
+        x for x in conds if not (x in member or (x.field is FieldName.PRODUCT and x.op is Op.IS))
+    ]
     if not all(_alone(x, c, now) for x in rest):
         return False
     bound = products or any(x.field is FieldName.PAYMENT for x in member)

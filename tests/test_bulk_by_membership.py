@@ -92,8 +92,9 @@ def test_apply_writes_events_with_actor_status_and_undo(db: Database) -> None:
     assert rows[w["m"][5]].cancelled_at is None  # archived product: left alone
     with db.engine.connect() as conn:
         events = conn.execute(
-            select(event_t.c.membership_id, event_t.c.kind, event_t.c.actor, event_t.c.at)
-            .order_by(event_t.c.id)
+            select(event_t.c.membership_id, event_t.c.kind, event_t.c.actor, event_t.c.at).order_by(
+                event_t.c.id
+            )
         ).all()
         until = dict(conn.execute(select(contact_t.c.id, contact_t.c.active_until)).all())
     # the passed expiry of m[1] is stored as history first, then one cancel per membership
@@ -131,9 +132,11 @@ def test_payment_details_match_the_single_membership_code(db: Database) -> None:
     res = apply_memberships(db, MembershipAction.payment("comped"), w["m"][:2], clock=clock)
     assert res.counts.changed == 2
     with db.engine.connect() as conn:
-        details = conn.execute(
-            select(event_t.c.detail).where(event_t.c.kind == "payment_changed")
-        ).scalars().all()
+        details = (
+            conn.execute(select(event_t.c.detail).where(event_t.c.kind == "payment_changed"))
+            .scalars()
+            .all()
+        )
     assert details == ["paid -> comped", "paid -> comped"]
     again = plan_memberships(db, MembershipAction.payment("comped"), w["m"][:2], clock=clock)
     assert again.counts.unchanged == 2 and again.counts.changed == 0
@@ -168,7 +171,9 @@ def test_progress_and_cancel_roll_back(db: Database, monkeypatch: pytest.MonkeyP
     seen: list[tuple[int, int]] = []
     with pytest.raises(BulkCancelled):
         apply_memberships(
-            db, MembershipAction.cancel(), w["m"],
+            db,
+            MembershipAction.cancel(),
+            w["m"],
             progress=lambda done, total: seen.append((done, total)),
             cancelled=lambda: len(seen) >= 2,
         )

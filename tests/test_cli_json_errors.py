@@ -59,10 +59,14 @@ FAMILIES: dict[str, tuple[list[str], str]] = {
     "segments": (["segments", "show", "No such"], "not_found"),
     "segments group": (["segments"], "usage"),
     "products": (["products", "rename", "No such", "Other"], "not_found"),
-    "memberships": (["memberships", "add", "a@example.com", "No such", "--payment", "paid"],
-                    "not_found"),
-    "memberships usage": (["memberships", "add", "a@example.com", "X", "--payment", "bogus"],
-                          "usage"),
+    "memberships": (
+        ["memberships", "add", "a@example.com", "No such", "--payment", "paid"],
+        "not_found",
+    ),
+    "memberships usage": (
+        ["memberships", "add", "a@example.com", "X", "--payment", "bogus"],
+        "usage",
+    ),
     "demo": (["demo", "--contacts", "-1"], "refused"),
     "restore": (["restore", "{tmp}/missing.jsonl.gz"], "not_found"),
     "restore usage": (["restore"], "usage"),
@@ -136,9 +140,10 @@ def test_version_conflicts_and_busy_messages_are_classified() -> None:
             raise CliError("someone else changed this contact; nothing was saved") from inner
     except CliError as exc:
         assert classify(exc)[1] == "conflict"
-    assert classify(CliError("the database is busy (another program holds a lock); try again"))[
-        1
-    ] == "busy"
+    assert (
+        classify(CliError("the database is busy (another program holds a lock); try again"))[1]
+        == "busy"
+    )
     assert classify(RuntimeError("boom")) == ("RuntimeError: boom", "failed")
     assert classify(CliError("bad", 2))[1] == "usage"
     assert classify(CliError("x", kind="not_found"))[1] == "not_found"
@@ -175,8 +180,13 @@ def test_cli_output_has_no_colour(tmp_path: Path, demo_db: str, no_color: bool) 
     """Plain text always (no colour codes at all), so NO_COLOR is honoured trivially,
     even on a terminal-like FORCE_COLOR environment."""
     extra = {"NO_COLOR": "1"} if no_color else {"FORCE_COLOR": "1"}
-    for argv in (["products", "list"], ["memberships", "list"], ["segments", "show", "x"],
-                 ["--help"], ["import", "--help"]):
+    for argv in (
+        ["products", "list"],
+        ["memberships", "list"],
+        ["segments", "show", "x"],
+        ["--help"],
+        ["import", "--help"],
+    ):
         res = subprocess.run(
             [sys.executable, "-m", "session_tui", *argv, "--db", demo_db],
             capture_output=True,

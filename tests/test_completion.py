@@ -44,9 +44,7 @@ def complete(line: str, tmp_path: Path, **env: str) -> list[str]:
         COMP_POINT=str(len(line)),
         **env,
     )
-    res = subprocess.run(
-        [_script()], env=child_env, capture_output=True, text=True, timeout=60
-    )
+    res = subprocess.run([_script()], env=child_env, capture_output=True, text=True, timeout=60)
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr
     assert res.stdout == ""
@@ -72,8 +70,15 @@ def fill(url: str, emails: int = 60) -> None:
 
 def test_subcommands_and_options(tmp_path: Path) -> None:
     commands = complete("session-tui ", tmp_path)
-    assert {"import", "export", "segments", "products", "memberships", "config",
-            "completion"} <= set(commands)
+    assert {
+        "import",
+        "export",
+        "segments",
+        "products",
+        "memberships",
+        "config",
+        "completion",
+    } <= set(commands)
     assert "-h" not in commands  # options once a dash is typed
     assert complete("session-tui mem", tmp_path) == ["memberships "]
     assert set(complete("session-tui memberships ", tmp_path)) >= {"add", "list", "cancel"}
@@ -95,14 +100,10 @@ def test_names_and_emails_from_the_database(db_url: str, tmp_path: Path) -> None
     fill(db_url)
     db = ["--db", db_url]
     flags = " ".join(db)
-    assert complete(f"session-tui products rename {flags} Co", tmp_path) == [
-        "Community", "Course"
-    ]
+    assert complete(f"session-tui products rename {flags} Co", tmp_path) == ["Community", "Course"]
     assert complete(f"session-tui products archive {flags} 1", tmp_path) == ["1:1\\ Coaching "]
     assert complete(f"session-tui segments show {flags} L", tmp_path) == ["Lapsed "]
-    assert complete(f"session-tui export out.csv {flags} --segment a", tmp_path) == [
-        "Active "
-    ]
+    assert complete(f"session-tui export out.csv {flags} --segment a", tmp_path) == ["Active "]
     assert complete(f"session-tui memberships list {flags} --email bo", tmp_path) == [
         "bob@example.com "
     ]
@@ -113,14 +114,11 @@ def test_names_and_emails_from_the_database(db_url: str, tmp_path: Path) -> None
     )
     assert complete(f"session-tui contacts delete {flags} bo", tmp_path) == ["bob@example.com "]
     # memberships add [EMAIL] PRODUCT: the first word may be either
-    assert complete(f"session-tui memberships add {flags} co", tmp_path) == [
-        "Community", "Course"
-    ]
-    assert complete(f"session-tui memberships add {flags} bob", tmp_path) == [
-        "bob@example.com "
-    ]
+    assert complete(f"session-tui memberships add {flags} co", tmp_path) == ["Community", "Course"]
+    assert complete(f"session-tui memberships add {flags} bob", tmp_path) == ["bob@example.com "]
     assert complete(f"session-tui memberships add {flags} bob@example.com Co", tmp_path) == [
-        "Community", "Course"
+        "Community",
+        "Course",
     ]
 
 
@@ -165,19 +163,22 @@ def test_completer_functions_directly(sqlite_url: str) -> None:
     assert complete_products("c", parsed_args=args) == ["Community", "Course"]
     assert complete_segments("", parsed_args=args) == ["Active", "Lapsed"]
     assert complete_emails("ann00", parsed_args=args) == [
-        "ann000@example.com", "ann001@example.com", "ann002@example.com"
+        "ann000@example.com",
+        "ann001@example.com",
+        "ann002@example.com",
     ]
     assert complete_emails("%", parsed_args=args) == []  # LIKE wildcards are literal
     assert complete_products("_", parsed_args=args) == []
     assert "status:active" in complete_filter("stat")
-    assert complete_filter("product:X pay") == ["product:X payment:paid", "product:X payment:free",
-                                                "product:X payment:comped"]
+    assert complete_filter("product:X pay") == [
+        "product:X payment:paid",
+        "product:X payment:free",
+        "product:X payment:comped",
+    ]
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
-def test_completion_prints_the_script(
-    shell: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_completion_prints_the_script(shell: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["completion", shell]) == 0
     script = capsys.readouterr().out
     assert "session-tui" in script and "_ARGCOMPLETE" in script
@@ -194,8 +195,9 @@ def test_the_bash_script_really_completes(tmp_path: Path) -> None:
         pytest.skip("bash is not installed")
     script = tmp_path / "session-tui.bash"
     script.write_text(
-        subprocess.run([_script(), "completion", "bash"], capture_output=True, text=True,
-                       check=True).stdout,
+        subprocess.run(
+            [_script(), "completion", "bash"], capture_output=True, text=True, check=True
+        ).stdout,
         encoding="utf-8",
     )
     probe = (
@@ -206,6 +208,5 @@ def test_the_bash_script_really_completes(tmp_path: Path) -> None:
         'printf "%s\\n" "${COMPREPLY[@]}"\n'
     )
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    res = subprocess.run([bash, "-c", probe], capture_output=True, text=True, env=env,
-                         timeout=60)
+    res = subprocess.run([bash, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
     assert res.stdout.split() == ["products"], res.stderr

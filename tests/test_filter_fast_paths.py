@@ -35,7 +35,7 @@ COUNTED_FROM_MEMBERSHIP = [
     'product:"1:1 Coaching"',
     'product:"1:1 Coaching" status:active',
     'product:"1:1 Coaching" and status:expired and payment:paid',
-    'product:Course and (status:active or payment:comped)',
+    "product:Course and (status:active or payment:comped)",
     "product:Missing status:active",
 ]
 NOT_COUNTED_FROM_MEMBERSHIP = [
@@ -85,8 +85,11 @@ def _check(db: Database, data: list[C], filters: list[Group]) -> None:
 SCOPES = st.sampled_from(COUNTED_FROM_MEMBERSHIP + NOT_COUNTED_FROM_MEMBERSHIP).map(parse)
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=people(), filters=st.lists(st.one_of(groups(), SCOPES), min_size=1, max_size=8))
 def test_fast_paths_agree_with_the_oracle_sqlite(
     sqlite_db: Database, data: list[C], filters: list[Group]
@@ -97,8 +100,11 @@ def test_fast_paths_agree_with_the_oracle_sqlite(
 _PG: dict[str, Database] = {}
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=people(), filters=st.lists(st.one_of(groups(), SCOPES), min_size=1, max_size=8))
 def test_fast_paths_agree_with_the_oracle_postgresql(
     pg_url: str, data: list[C], filters: list[Group]
@@ -213,7 +219,9 @@ def test_a_small_search_is_fenced_on_postgresql(
     for search, text in (("p1", ""), ("x.org", "product:Course"), ("f0", "payment:comped")):
         for descending in (False, True):
             query = ContactQuery(
-                search=search, filter=parse(text) if text else None, sort=sort,
+                search=search,
+                filter=parse(text) if text else None,
+                sort=sort,
                 descending=descending,
             )
             total = repo.count(query)

@@ -28,22 +28,31 @@ P, S, Y = FieldName.PRODUCT, FieldName.STATUS, FieldName.PAYMENT
 
 
 def cond(field: FieldName, value: str, op: Op | None = None) -> Condition:
-    default = {FieldName.SEARCH: Op.CONTAINS, FieldName.EXPIRES: Op.WITHIN,
-               FieldName.JOINED: Op.ON}.get(field, Op.IS)
+    default = {
+        FieldName.SEARCH: Op.CONTAINS,
+        FieldName.EXPIRES: Op.WITHIN,
+        FieldName.JOINED: Op.ON,
+    }.get(field, Op.IS)
     return Condition(field, op or default, value)
 
 
 SPEC_TEXTS = [
     (
         'product:"1:1 Coaching" and (status:active or payment:comped)',
-        Group(Mode.AND, (cond(P, "1:1 Coaching"),
-                         Group(Mode.OR, (cond(S, "active"), cond(Y, "comped"))))),
+        Group(
+            Mode.AND,
+            (cond(P, "1:1 Coaching"), Group(Mode.OR, (cond(S, "active"), cond(Y, "comped")))),
+        ),
     ),
-    ("search:ann domain:gmail.com",
-     Group(Mode.AND, (cond(FieldName.SEARCH, "ann"), cond(FieldName.DOMAIN, "gmail.com")))),
+    (
+        "search:ann domain:gmail.com",
+        Group(Mode.AND, (cond(FieldName.SEARCH, "ann"), cond(FieldName.DOMAIN, "gmail.com"))),
+    ),
     ("not product:Course", Group(Mode.AND, (cond(P, "Course", Op.IS_NOT),))),
-    ("joined:>=2026-01-01",
-     Group(Mode.AND, (cond(FieldName.JOINED, "2026-01-01", Op.ON_OR_AFTER),))),
+    (
+        "joined:>=2026-01-01",
+        Group(Mode.AND, (cond(FieldName.JOINED, "2026-01-01", Op.ON_OR_AFTER),)),
+    ),
     ("joined:<2026-06-01", Group(Mode.AND, (cond(FieldName.JOINED, "2026-06-01", Op.BEFORE),))),
     ("expires:30d", Group(Mode.AND, (cond(FieldName.EXPIRES, "30"),))),
 ]
@@ -111,7 +120,7 @@ def test_parse_then_print(text: str, printed: str) -> None:
         ("domain:a@b", 8, "not an email domain"),
         ("a and (b or (c and d))", 13, "nested only one level deep"),
         ("(a or b) and c or d", 1, "nested only one level deep"),
-        ("product:ab\"cd\"", 11, "unexpected quote"),
+        ('product:ab"cd"', 11, "unexpected quote"),
         ("x" * 10_001, 10_001, "longer than"),
         ("(" * 20 + "a" + ")" * 20, 13, "too many nested parentheses"),
     ],
@@ -126,8 +135,23 @@ def test_syntax_errors_name_the_column(text: str, column: int, fragment: str) ->
 
 PIECES = st.sampled_from(
     list('abc :()"\\<>=-@.0123456789d\t\x00é')
-    + [" and ", " or ", "not ", "AND", "product:", "status:", "joined:", "expires:", "domain:",
-       "search:", "payment:", "Status:Active", '"1:1 x"', "2026-01-01", "30d"]
+    + [
+        " and ",
+        " or ",
+        "not ",
+        "AND",
+        "product:",
+        "status:",
+        "joined:",
+        "expires:",
+        "domain:",
+        "search:",
+        "payment:",
+        "Status:Active",
+        '"1:1 x"',
+        "2026-01-01",
+        "30d",
+    ]
 )
 
 
@@ -175,11 +199,17 @@ CONDITIONS = st.one_of(
     _maybe(S, [Op.IS], st.sampled_from(["active", "expired", "none", "all"])),
     _maybe(Y, [Op.IS], st.sampled_from(["paid", "free", "comped"])),
     _maybe(FieldName.SEARCH, [Op.CONTAINS, Op.NOT_CONTAINS], VALUES),
-    _maybe(FieldName.JOINED, [Op.BEFORE, Op.ON_OR_BEFORE, Op.ON, Op.ON_OR_AFTER, Op.AFTER],
-           st.dates().map(lambda d: d.isoformat())),
+    _maybe(
+        FieldName.JOINED,
+        [Op.BEFORE, Op.ON_OR_BEFORE, Op.ON, Op.ON_OR_AFTER, Op.AFTER],
+        st.dates().map(lambda d: d.isoformat()),
+    ),
     _maybe(FieldName.EXPIRES, [Op.WITHIN], st.integers(0, 36500).map(str)),
-    _maybe(FieldName.DOMAIN, [Op.IS, Op.IS_NOT], st.from_regex(r"[a-z0-9-]{1,8}\.[a-z]{2,4}",
-                                                               fullmatch=True)),
+    _maybe(
+        FieldName.DOMAIN,
+        [Op.IS, Op.IS_NOT],
+        st.from_regex(r"[a-z0-9-]{1,8}\.[a-z]{2,4}", fullmatch=True),
+    ),
 )
 MODES = st.sampled_from([Mode.AND, Mode.OR])
 NESTED = st.builds(Group, MODES, st.lists(CONDITIONS, max_size=3).map(tuple))
@@ -226,8 +256,13 @@ def test_json_shape_is_readable() -> None:
         "mode": "and",
         "items": [
             {"field": "product", "op": "is", "value": "1:1 Coaching"},
-            {"mode": "or", "items": [{"field": "status", "op": "is", "value": "active"},
-                                     {"field": "payment", "op": "is", "value": "comped"}]},
+            {
+                "mode": "or",
+                "items": [
+                    {"field": "status", "op": "is", "value": "active"},
+                    {"field": "payment", "op": "is", "value": "comped"},
+                ],
+            },
         ],
     }
 

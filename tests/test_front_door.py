@@ -78,7 +78,8 @@ class Run:
 def clean_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The test process's environment without anything session-tui reads, in a fresh home."""
     env = {
-        k: v for k, v in os.environ.items()
+        k: v
+        for k, v in os.environ.items()
         if not k.startswith(("SESSION_TUI_", "TEXTUAL", "XDG_", "PYTEST", "VIRTUAL_ENV"))
     }
     env.update(
@@ -116,8 +117,14 @@ def run_in_pty(argv: list[str], env: dict[str, str], size: tuple[int, int]) -> R
     cols, rows = size
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     child = subprocess.Popen(
-        argv, cwd=REPO, env=env, stdin=slave, stdout=slave, stderr=slave,
-        start_new_session=True, close_fds=True,
+        argv,
+        cwd=REPO,
+        env=env,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        close_fds=True,
     )
     os.close(slave)
     out = bytearray()

@@ -401,9 +401,12 @@ def thirty_granted(module_db: Database) -> Database:
     for i in range(30):
         first = ("Anna", "Annabel", "Joanne", "Bob")[i % 4]
         repo.grant(
-            f"p{i}@{'example.com' if i % 3 else 'gmail.com'}", ("Course", "1:1 Coaching")[i % 2],
-            "paid", NOW - timedelta(days=1) if i % 5 == 0 else None,
-            started_at=NOW - timedelta(days=10 + i % 7, hours=i), first_name=first,
+            f"p{i}@{'example.com' if i % 3 else 'gmail.com'}",
+            ("Course", "1:1 Coaching")[i % 2],
+            "paid",
+            NOW - timedelta(days=1) if i % 5 == 0 else None,
+            started_at=NOW - timedelta(days=10 + i % 7, hours=i),
+            first_name=first,
             last_name="Lee",
         )
     return module_db

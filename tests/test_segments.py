@@ -100,8 +100,9 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_cli_segments(capsys: pytest.CaptureFixture[str], sqlite_url: str,
-                      sqlite_db: Database) -> None:
+def test_cli_segments(
+    capsys: pytest.CaptureFixture[str], sqlite_url: str, sqlite_db: Database
+) -> None:
     db = sqlite_url
     coaching = add_product(sqlite_db, "1:1 Coaching")
     ann, bob = add_contacts(sqlite_db, [("ann@x.org", "Ann", "A"), ("bob@x.org", "Bob", "B")])
@@ -113,18 +114,19 @@ def test_cli_segments(capsys: pytest.CaptureFixture[str], sqlite_url: str,
     code, out, err = run(capsys, "segments", "save", "VIP", "--filter", VIP, "--db", db)
     assert code == 0 and "saved segment “VIP”" in out and err == ""
 
-    code, out, err = run(capsys, "segments", "save", "vip", "--filter", "status:none",
-                         "--db", db)
+    code, out, err = run(capsys, "segments", "save", "vip", "--filter", "status:none", "--db", db)
     assert code == 1 and out == ""
-    assert err.strip() == ("session-tui: error: a segment named “VIP” already exists; "
-                           "use --force to replace it")
+    assert err.strip() == (
+        "session-tui: error: a segment named “VIP” already exists; use --force to replace it"
+    )
 
     code, out, err = run(capsys, "segments", "save", "x", "--filter", "status:nope", "--db", db)
     assert code == 1 and err.startswith("session-tui: error: --filter: column 8: ")
     assert len(err.strip().splitlines()) == 1
 
-    code, out, err = run(capsys, "segments", "save", "Ghost", "--filter", "product:Ghost",
-                         "--db", db)
+    code, out, err = run(
+        capsys, "segments", "save", "Ghost", "--filter", "product:Ghost", "--db", db
+    )
     assert code == 0 and "no product named “Ghost”" in err
 
     code, out, _ = run(capsys, "segments", "show", "vip", "--json", "--db", db)
@@ -164,10 +166,14 @@ def _connections_left(url: str) -> int:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            return int(conn.execute(text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )).scalar_one())
+            return int(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                ).scalar_one()
+            )
     finally:
         engine.dispose()
 

@@ -207,4 +207,3 @@ def figure_startup(ctx: Context) -> list[Figure]:
         Figure("first_paint", m["large"], m["small"], "s", max_ratio=1.3, max_value=1.0),
         Figure("first_paint_floor", m["large"], m["bare"], "s", max_ratio=3.0, max_value=1.0),
     ]
-

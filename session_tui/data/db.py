@@ -387,8 +387,7 @@ def _refuse_newer_schema(db: Database) -> None:
     if current not in known:
         db.dispose()
         raise DatabaseError(
-            f"this database was written by a newer session-tui (schema {current}); "
-            "upgrade the app"
+            f"this database was written by a newer session-tui (schema {current}); upgrade the app"
         )
 
 

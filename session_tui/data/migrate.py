@@ -32,6 +32,7 @@ class Database(Protocol):
     @property
     def engine(self) -> Engine: ...
 
+
 # The newest revision in migrations/versions (see the module doc). One constant,
 # `session_tui.SCHEMA_VERSION`, which `session-tui --version` prints too.
 HEAD_REVISION = SCHEMA_VERSION

@@ -124,14 +124,24 @@ class Membership(SQLModel, table=True):
         UniqueConstraint("contact_id", "product_id", name="ux_membership_contact_product"),
         # The Memberships screen's order, covering its filters (migration 0003)
         Index(
-            "ix_membership_started", "started_at", "id", "product_id", "payment_type",
-            "cancelled_at", "expires_at", "contact_id",
+            "ix_membership_started",
+            "started_at",
+            "id",
+            "product_id",
+            "payment_type",
+            "cancelled_at",
+            "expires_at",
+            "contact_id",
         ),
         # A product's memberships, its counts and the product filters, covering (0004);
         # it also serves what ix_membership_product (dropped in 0006) did
         Index(
-            "ix_membership_product_status", "product_id", "cancelled_at", "payment_type",
-            "expires_at", "contact_id",
+            "ix_membership_product_status",
+            "product_id",
+            "cancelled_at",
+            "payment_type",
+            "expires_at",
+            "contact_id",
         ),
         # The filters' payment and expiry reads (0004)
         Index("ix_membership_payment", "payment_type", "cancelled_at", "expires_at", "contact_id"),

@@ -100,11 +100,24 @@ class SessionApp(App[None]):
             Binding(key, f"goto('{mode}')", title, show=False, id=binding_id)
             for mode, (key, binding_id, title) in TOP_SCREENS.items()
         ),
-        Binding("question_mark", "help", "Help", key_display="?",
-                tooltip="Help: every key of this screen", id="app.help"),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            key_display="?",
+            tooltip="Help: every key of this screen",
+            id="app.help",
+        ),
         Binding("q", "quit", "Quit", show=False, tooltip=QUIT_HELP, id="app.quit"),
-        Binding("ctrl+q", "quit_anywhere", "Quit", show=False, priority=True,
-                tooltip=QUIT_HELP, id="app.quit_anywhere"),
+        Binding(
+            "ctrl+q",
+            "quit_anywhere",
+            "Quit",
+            show=False,
+            priority=True,
+            tooltip=QUIT_HELP,
+            id="app.quit_anywhere",
+        ),
     ]
 
     def __init__(

@@ -36,7 +36,7 @@ from session_tui.config import ConfigError, Settings, load_or_defaults
 
 
 def normalize_keys(keys: str) -> str:
-    """"?,d" -> "question_mark,d": key names as Textual stores them."""
+    """ "?,d" -> "question_mark,d": key names as Textual stores them."""
     return ",".join(b.key for b in Binding.make_bindings([Binding(keys, "noop")]))
 
 

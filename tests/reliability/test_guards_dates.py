@@ -164,19 +164,33 @@ def test_import_refuses_dates_outside_the_range(db: Database, tmp_path: Path) ->
     )
     assert "9999-12-31 is outside the supported dates" in reasons[4]
     with db.engine.connect() as conn:
-        years = sorted(
-            r.year for r in conn.execute(select(contact_t.c.created_at)).scalars()
-        )
+        years = sorted(r.year for r in conn.execute(select(contact_t.c.created_at)).scalars())
     assert years == [1900, 9998]
 
 
 @pytest.mark.parametrize(
     "argv",
     [
-        ["memberships", "add", "a@example.org", "Course", "--payment", "paid",
-         "--started", "0001-01-01"],
-        ["memberships", "add", "a@example.org", "Course", "--payment", "paid",
-         "--expires", "9999-12-31"],
+        [
+            "memberships",
+            "add",
+            "a@example.org",
+            "Course",
+            "--payment",
+            "paid",
+            "--started",
+            "0001-01-01",
+        ],
+        [
+            "memberships",
+            "add",
+            "a@example.org",
+            "Course",
+            "--payment",
+            "paid",
+            "--expires",
+            "9999-12-31",
+        ],
         ["memberships", "extend", "b@example.org", "Course", "--expires", "1899-12-31"],
     ],
 )
@@ -184,8 +198,10 @@ def test_cli_refuses_dates_outside_the_range(
     db: Database, argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["products", "add", "Course", "--db", db.url]) == 0
-    assert main(["memberships", "add", "b@example.org", "Course", "--payment", "paid",
-                 "--db", db.url]) == 0
+    assert (
+        main(["memberships", "add", "b@example.org", "Course", "--payment", "paid", "--db", db.url])
+        == 0
+    )
     with db.engine.connect() as conn:
         before = conn.execute(select(func.count()).select_from(membership_t)).scalar_one()
         expires = conn.execute(select(membership_t.c.expires_at)).scalar_one()

@@ -60,8 +60,13 @@ def test_cli_prints_the_suggestion(db: Database, capsys: pytest.CaptureFixture[s
 async def test_panel_shows_the_suggestion_and_keeps_the_last_filter(
     sqlite_db: Database,
 ) -> None:
-    seed(sqlite_db, [Person("ann@x.org", "Ann", "Lee", products={"Course": True}),
-                     Person("bob@x.org", "Bob", "Ray")])
+    seed(
+        sqlite_db,
+        [
+            Person("ann@x.org", "Ann", "Lee", products={"Course": True}),
+            Person("bob@x.org", "Bob", "Ray"),
+        ],
+    )
     app = make_test_app(sqlite_db)
     async with app.run_test(size=(120, 40)) as pilot:
         panel = await open_panel(pilot, app)

@@ -17,9 +17,7 @@ from session_tui.cli import main
 from session_tui.data.db import Database, DatabaseError, describe_error, open_database
 from session_tui.data.repositories.products import ProductsRepository
 
-NEWER = (
-    "this database was written by a newer session-tui (schema 9999_future); upgrade the app"
-)
+NEWER = "this database was written by a newer session-tui (schema 9999_future); upgrade the app"
 
 
 def read_only_url(tmp_path: Path) -> str:

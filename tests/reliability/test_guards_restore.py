@@ -69,9 +69,7 @@ def contacts(db: Database) -> dict[str, tuple[Any, ...]]:
         }
 
 
-def test_upper_case_duplicate_of_an_existing_email_is_refused(
-    db: Database, tmp_path: Path
-) -> None:
+def test_upper_case_duplicate_of_an_existing_email_is_refused(db: Database, tmp_path: Path) -> None:
     plain = backup_of_two(db, tmp_path)
 
     def edit(records: list[dict[str, Any]]) -> None:
@@ -95,9 +93,7 @@ def test_overlong_name_with_escape_is_refused_naming_the_line(
     path = edited(plain, edit)
     with pytest.raises(BackupError) as caught:
         restore_backup(db, path)
-    assert str(caught.value) == (
-        "edited.jsonl, line 3: first name is longer than 200 characters"
-    )
+    assert str(caught.value) == ("edited.jsonl, line 3: first name is longer than 200 characters")
     assert table_state(db) == before  # bea (line 2) was not restored either
     code = main(["restore", str(path), "--db", db.url])
     err = capsys.readouterr().err
@@ -139,9 +135,14 @@ def test_invalid_membership_and_event_values_are_refused(db: Database, tmp_path:
 
     def bad_kind(records: list[dict[str, Any]]) -> None:
         records[1]["memberships"][0]["events"] = [
-            {"id": 999, "membership_id": records[1]["memberships"][0]["id"],
-             "at": "2026-01-01T00:00:00", "kind": "\x1b]0;pwned\x07", "detail": "",
-             "actor": "x"}
+            {
+                "id": 999,
+                "membership_id": records[1]["memberships"][0]["id"],
+                "at": "2026-01-01T00:00:00",
+                "kind": "\x1b]0;pwned\x07",
+                "detail": "",
+                "actor": "x",
+            }
         ]
         records[-1]["end"]["events"] = 1
 

@@ -103,8 +103,7 @@ def test_dev_null_is_refused_and_leaves_no_journal(capsys: pytest.CaptureFixture
     err = capsys.readouterr().err
     assert code == 1
     assert err == (
-        "session-tui: error: /dev/null is a device, not a database file: "
-        "give a SQLite file path\n"
+        "session-tui: error: /dev/null is a device, not a database file: give a SQLite file path\n"
     )
     if not had_journal:
         assert not journal.exists()

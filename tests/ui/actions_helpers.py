@@ -146,5 +146,3 @@ async def undo(pilot: Any, app: SessionApp) -> None:
     await pilot.press("u")
     await wait_until(pilot, lambda: len(app.undo) == entries - 1 and not app.undo.busy)
     await pilot.pause()
-
-

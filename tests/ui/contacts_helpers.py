@@ -53,8 +53,12 @@ def seed(db: Database, people: Sequence[Person]) -> list[int]:
                 active_until = ACTIVE_UNTIL if any(person.products.values()) else EXPIRED_AT
             rows.append(
                 dict(
-                    email=person.email, first_name=person.first, last_name=person.last,
-                    created_at=person.joined, updated_at=person.joined, version=1,
+                    email=person.email,
+                    first_name=person.first,
+                    last_name=person.last,
+                    created_at=person.joined,
+                    updated_at=person.joined,
+                    version=1,
                     active_until=active_until,
                 )
             )
@@ -69,9 +73,12 @@ def seed(db: Database, people: Sequence[Person]) -> list[int]:
         ids = [int(by_email[p.email]) for p in people]
         memberships = [
             dict(
-                contact_id=cid, product_id=products[name], payment_type="paid",
+                contact_id=cid,
+                product_id=products[name],
+                payment_type="paid",
                 started_at=person.joined,
-                expires_at=ACTIVE_UNTIL if active else EXPIRED_AT, cancelled_at=None,
+                expires_at=ACTIVE_UNTIL if active else EXPIRED_AT,
+                cancelled_at=None,
             )
             for cid, person in zip(ids, people, strict=True)
             for name, active in person.products.items()

@@ -43,14 +43,26 @@ def seed_memberships(db: Database, clock: FrozenClock | None = None) -> Seeded:
     repo = MembershipsRepository(db, clock)
     day = timedelta(days=1)
 
-    def grant(email: str, first: str, last: str, product: str, payment: str,
-              started_days_ago: int, expires_in_days: int | None) -> int:
+    def grant(
+        email: str,
+        first: str,
+        last: str,
+        product: str,
+        payment: str,
+        started_days_ago: int,
+        expires_in_days: int | None,
+    ) -> int:
         expires = None if expires_in_days is None else NOW + expires_in_days * day
         expires = expires.replace(hour=0) if expires is not None else None
         res = repo.grant(
-            email, product, payment, expires_at=expires,
+            email,
+            product,
+            payment,
+            expires_at=expires,
             started_at=(NOW - started_days_ago * day).replace(hour=9),
-            actor="coach", first_name=first, last_name=last,
+            actor="coach",
+            first_name=first,
+            last_name=last,
         )
         return res.membership.id
 
@@ -59,8 +71,15 @@ def seed_memberships(db: Database, clock: FrozenClock | None = None) -> Seeded:
     grant("ben.okafor@example.org", "Ben", "Okafor", "1:1 Coaching", "comped", 10, None)
     grant("chloe@example.org", "Chloé", "Müller", "Retreat 2024", "paid", 300, 60)
     c = grant("dmitri@example.org", "Dmitri", "Patel", "Course: Mindset Reset", "paid", 30, 300)
-    grant("mallory@example.org", "[bold red]Mallory", "[@click=app.quit]", "1:1 Coaching",
-          "paid", 5, 30)
+    grant(
+        "mallory@example.org",
+        "[bold red]Mallory",
+        "[@click=app.quit]",
+        "1:1 Coaching",
+        "paid",
+        5,
+        30,
+    )
     clock.now = NOW - 100 * day
     repo.change_payment(m, "free", actor="sam")
     clock.now = NOW - 20 * day
@@ -101,6 +120,5 @@ def data_tables_settled(screen: Screen[Any]) -> bool:
     from textual.widgets import DataTable
 
     return all(
-        not t._require_update_dimensions and not t._updated_cells
-        for t in screen.query(DataTable)
+        not t._require_update_dimensions and not t._updated_cells for t in screen.query(DataTable)
     )

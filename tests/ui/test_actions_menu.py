@@ -230,16 +230,12 @@ async def test_delete_selected_then_undo(sqlite_db: Database) -> None:
     assert snapshot(sqlite_db) == before
 
 
-
-
 async def test_the_menu_is_in_the_footer_and_the_palette(sqlite_db: Database) -> None:
     seed_memberships(sqlite_db)
     app = make_frozen_app(sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
         await start(pilot, app, ANN)
-        footer = " ".join(
-            str(w.render()) for w in app.screen.query("FooterKey")
-        )
+        footer = " ".join(str(w.render()) for w in app.screen.query("FooterKey"))
         assert "Actions" in footer
         command = next(c for c in app.get_system_commands(app.screen) if c.title == "Actions")
         await command.callback()

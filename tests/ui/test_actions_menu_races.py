@@ -268,15 +268,11 @@ async def test_a_large_grant_shows_progress_and_escape_cancels_before_the_commit
                 if cancel:
                     await pilot.press("escape")
                     status = app.screen.query_one("#progress-status", Static)
-                    await wait_until(
-                        pilot, lambda s=status: "Cancelling" in str(s.render())
-                    )
+                    await wait_until(pilot, lambda s=status: "Cancelling" in str(s.render()))
             finally:
                 other.rollback()
                 other.close()
-            await wait_until(
-                pilot, lambda: idle(app) and not isinstance(app.screen, ProgressModal)
-            )
+            await wait_until(pilot, lambda: idle(app) and not isinstance(app.screen, ProgressModal))
             if cancel:
                 await said(pilot, app, "Cancelled: nothing was changed")
                 assert snapshot(sqlite_db) == before

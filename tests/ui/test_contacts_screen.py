@@ -427,8 +427,7 @@ async def test_markup_and_escapes_are_shown_literally_and_trigger_nothing(
         # no style leaked from the "markup": the name cell is not bold/red
         strip = table.render_line(1)
         assert not any(
-            seg.style is not None and seg.style.color is not None
-            and seg.style.color.name == "red"
+            seg.style is not None and seg.style.color is not None and seg.style.color.name == "red"
             for seg in strip
         )
         for x in (2, 5, 10):
@@ -470,8 +469,13 @@ async def test_help_lists_the_keys_of_the_screen(sqlite_db: Database) -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-keys").render())
-        for expected in ("Select every contact matching", "Invert the selection", "Search",
-                         "Quit", "Sort by the next column"):
+        for expected in (
+            "Select every contact matching",
+            "Invert the selection",
+            "Search",
+            "Quit",
+            "Sort by the next column",
+        ):
             assert expected in text
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
@@ -486,8 +490,7 @@ async def test_command_palette_offers_actions_by_name(sqlite_db: Database) -> No
         for expected in ("Select all", "Invert selection", "Search", "Quit", "Products"):
             assert expected in titles
         assert "Contacts" not in titles  # the screen you are on
-        selected = next(c for c in app.get_system_commands(app.screen)
-                        if c.title == "Select all")
+        selected = next(c for c in app.get_system_commands(app.screen) if c.title == "Select all")
         await selected.callback()
         await settle(pilot, contacts_screen(app).table)
         assert len(contacts_screen(app).table.selection) == 3

@@ -247,7 +247,7 @@ def test_markup_in_names_is_literal() -> None:
     row = ConditionRow(products=["[bold]Loud", "[@click=app.quit]x"])
     prompts = [str(p) for p, _ in row._product_options()]
     assert prompts == ["[bold]Loud", "[@click=app.quit]x"]
-    assert to_text(parse('product:"[bold]Loud"')) == 'product:[bold]Loud'
+    assert to_text(parse('product:"[bold]Loud"')) == "product:[bold]Loud"
 
 
 def test_snapshot_filter_panel(snap_compare: Any, sqlite_db: Database) -> None:

@@ -151,7 +151,8 @@ async def test_payment_picker_opens_on_the_current_type(sqlite_db: Database) -> 
         screen = await wait_for_screen(pilot, MembershipsScreen)
         await settle(pilot, screen.table)
         index = next(
-            i for i in range(screen.table.count or 0)
+            i
+            for i in range(screen.table.count or 0)
             if (r := screen.table.row_at(i)) is not None and r.email == "ben.okafor@example.org"
         )
         screen.table.move_cursor(index)
@@ -205,8 +206,15 @@ async def test_tab_order_in_the_filter_panel(sqlite_db: Database) -> None:
 def screen_lines(app: Any) -> list[str]:
     """The screen as text, one string per line (what a terminal would show)."""
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), record=True,
-                      force_terminal=True, color_system="truecolor", legacy_windows=False)
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        record=True,
+        force_terminal=True,
+        color_system="truecolor",
+        legacy_windows=False,
+    )
     console.print(
         app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
     )

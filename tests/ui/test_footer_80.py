@@ -46,15 +46,32 @@ async def memberships_filters(pilot: Pilot[Any], app: SessionApp) -> None:
 
 # scenario -> the keys its footer must show whole (with the default keys)
 EXPECTED: dict[str, tuple[Steps, list[str]]] = {
-    "contacts": (contacts, ["space Select", "⏎ Open", "a Add", "A Actions", "d Delete",
-                            "e Edit", "f Filter", "? Help"]),
+    "contacts": (
+        contacts,
+        [
+            "space Select",
+            "⏎ Open",
+            "a Add",
+            "A Actions",
+            "d Delete",
+            "e Edit",
+            "f Filter",
+            "? Help",
+        ],
+    ),
     "contacts_filter_panel": (filter_two_groups, ["esc Table", "^n New condition"]),
-    "contact_detail": (contact_detail, ["esc Back", "a Add", "x Expiry", "d Cancel",
-                                        "t Payment", "? Help"]),
-    "memberships": (memberships, ["f Filter", "a Add", "A Actions", "x Expiry", "d Cancel",
-                                  "⏎ Open", "? Help"]),
-    "memberships_filters": (memberships_filters, ["esc Table", "f Filter", "a Add",
-                                                  "A Actions", "d Cancel", "? Help"]),
+    "contact_detail": (
+        contact_detail,
+        ["esc Back", "a Add", "x Expiry", "d Cancel", "t Payment", "? Help"],
+    ),
+    "memberships": (
+        memberships,
+        ["f Filter", "a Add", "A Actions", "x Expiry", "d Cancel", "⏎ Open", "? Help"],
+    ),
+    "memberships_filters": (
+        memberships_filters,
+        ["esc Table", "f Filter", "a Add", "A Actions", "d Cancel", "? Help"],
+    ),
     "products": (products, ["⏎ Memberships", "a Add", "r Rename", "d Archive", "? Help"]),
 }
 
@@ -82,9 +99,7 @@ def whole_footer_keys(app: SessionApp) -> list[str]:
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
-async def test_the_footer_ends_on_a_whole_key_at_80_columns(
-    sqlite_db: Database, name: str
-) -> None:
+async def test_the_footer_ends_on_a_whole_key_at_80_columns(sqlite_db: Database, name: str) -> None:
     steps, expected = EXPECTED[name]
     app = seeded_app(sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
@@ -112,8 +127,7 @@ async def test_keys_kept_out_of_the_footer_are_in_help_and_the_palette(
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, contacts_screen(app).table)
         for screen_steps, hidden in (
-            (contacts, {"Search", "Sort", "Import", "Export", "Memberships", "Products",
-                        "Quit"}),
+            (contacts, {"Search", "Sort", "Import", "Export", "Memberships", "Products", "Quit"}),
             (memberships, {"Search", "Payment", "Contacts", "Products", "Quit"}),
         ):
             await screen_steps(pilot, app)

@@ -158,9 +158,7 @@ async def test_the_spanish_file_imports_after_mapping_from_the_keyboard(
     assert remembered.fields == ("email", "full_name", None)
 
 
-async def test_the_remembered_mapping_is_used_next_time(
-    sqlite_db: Database, in_tmp: Path
-) -> None:
+async def test_the_remembered_mapping_is_used_next_time(sqlite_db: Database, in_tmp: Path) -> None:
     app = make_test_app(sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
         modal = await open_file(pilot, "spanish.csv")
@@ -192,9 +190,7 @@ async def test_the_remembered_mapping_is_used_next_time(
     assert people(sqlite_db) == {"luz@example.es": ("Luz", "")}
 
 
-async def test_two_columns_mapped_to_email_are_refused(
-    sqlite_db: Database, in_tmp: Path
-) -> None:
+async def test_two_columns_mapped_to_email_are_refused(sqlite_db: Database, in_tmp: Path) -> None:
     app = make_test_app(sqlite_db)
     async with app.run_test(size=SIZE) as pilot:
         modal = await open_file(pilot, "spanish.csv")
@@ -225,8 +221,7 @@ async def test_headers_and_values_from_the_file_are_shown_literally(
 ) -> None:
     path = tmp_path / "odd.csv"
     path.write_text(
-        '"[b]correo[/b]\x1b[31m",nombre\n'
-        'ana@example.com,"[red]Ana[/red]\x1b[2J"\n',
+        '"[b]correo[/b]\x1b[31m",nombre\nana@example.com,"[red]Ana[/red]\x1b[2J"\n',
         encoding="utf-8",
     )
     app = make_test_app(sqlite_db)

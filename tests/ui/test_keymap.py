@@ -72,9 +72,7 @@ async def test_remapped_quit_and_delete_old_keys_stop_new_keys_act(
         assert not app.is_running
 
 
-async def test_help_screen_shows_the_keys_as_remapped(
-    sqlite_db: Database, tmp_path: Path
-) -> None:
+async def test_help_screen_shows_the_keys_as_remapped(sqlite_db: Database, tmp_path: Path) -> None:
     seed(sqlite_db, numbered_people(3))
     app = make_app(db=sqlite_db, config_file=write(tmp_path, REMAP))
     async with app.run_test(size=SIZE) as pilot:

@@ -156,9 +156,11 @@ async def test_extend_selected_through_the_menu_then_undo(db: Database) -> None:
         changed = {i for i in chosen if after[i].expires_at != before[i].expires_at}
         assert len(changed) == 2 and {after[i].email for i in changed} == {"ann.smith@example.org"}
         with db.engine.connect() as conn:
-            actors = conn.execute(
-                select(event_t.c.actor).where(event_t.c.kind == "extended")
-            ).scalars().all()
+            actors = (
+                conn.execute(select(event_t.c.actor).where(event_t.c.kind == "extended"))
+                .scalars()
+                .all()
+            )
         assert len(actors) == 2 and all(actors)
         entry = app.undo.peek()  # type: ignore[attr-defined]
         assert isinstance(entry, MembershipBulkChange)
@@ -178,9 +180,7 @@ async def test_payment_and_cancel_of_selected_with_undo(sqlite_db: Database) -> 
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_memberships(pilot)
         table = screen.table
-        chosen = await _select_rows(
-            pilot, table, {"ben.okafor@example.org", "mallory@example.org"}
-        )
+        chosen = await _select_rows(pilot, table, {"ben.okafor@example.org", "mallory@example.org"})
         assert len(chosen) == 2
         await pilot.press("t")  # with a selection: the bulk payment dialog
         await wait_for_screen(pilot, BulkPaymentModal)

@@ -161,9 +161,7 @@ async def test_regranting_a_cancelled_membership_reactivates_it(sqlite_db: Datab
         )
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: not isinstance(app.screen, AddMembershipModal))
-    assert history_kinds(sqlite_db, "dmitri@example.org") == [
-        "reactivated", "cancelled", "granted"
-    ]
+    assert history_kinds(sqlite_db, "dmitri@example.org") == ["reactivated", "cancelled", "granted"]
     assert active_until(sqlite_db, "dmitri@example.org") == FAR_FUTURE
 
 
@@ -215,7 +213,8 @@ async def test_memberships_screen_extend_payment_cancel(db: Database) -> None:
         await wait_until(pilot, lambda: app.screen is contacts_screen(app))
         await settle(pilot, contacts)
         ben = next(
-            r for i in range(contacts.count or 0)
+            r
+            for i in range(contacts.count or 0)
             if (r := contacts.row_at(i)) is not None and r.email == "ben.okafor@example.org"
         )
         assert ben.status is Status.EXPIRED
@@ -271,7 +270,8 @@ async def test_contact_detail_shows_memberships_and_history(sqlite_db: Database)
         table = contacts_screen(app).table
         await settle(pilot, table)
         index = next(
-            i for i in range(table.count or 0)
+            i
+            for i in range(table.count or 0)
             if (r := table.row_at(i)) is not None and r.email == "ann.smith@example.org"
         )
         table.move_cursor(index)

@@ -12,14 +12,16 @@ from tests.ui.contacts_helpers import Person, contacts_screen, make_test_app, se
 
 def test_wide_characters_get_a_cjk_font_and_keep_their_cells() -> None:
     svg = (
-        '<svg><style>.r1 { font-family: Fira Code, monospace; }</style>'
+        "<svg><style>.r1 { font-family: Fira Code, monospace; }</style>"
         '<text class="r1" x="10" y="20" textLength="42.7" clip-path="url(#c)">Li 王芳 x</text>'
         "</svg>"
     )
     out = _grid_aligned(svg)
     spans = re.findall(r'<tspan x="([^"]*)"( font-family="[^"]*")?>([^<]*)</tspan>', out)
     assert [(text, bool(font)) for _, font, text in spans] == [
-        ("Li ", False), ("王芳", True), (" x", False)
+        ("Li ", False),
+        ("王芳", True),
+        (" x", False),
     ]
     assert f'font-family="{CJK_FONTS}"' in out
     # rich's textLength: 7 characters x 6.1; on screen the wide ones take two cells each

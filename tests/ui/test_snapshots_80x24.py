@@ -81,7 +81,8 @@ def build(db: Database, steps: Steps) -> Built:
 async def to_row(pilot: Pilot[Any], app: SessionApp, email: str) -> None:
     table = contacts_screen(app).table
     index = next(
-        i for i in range(table.count or 0)
+        i
+        for i in range(table.count or 0)
         if (r := table.row_at(i)) is not None and r.email == email
     )
     table.move_cursor(index)

@@ -20,11 +20,50 @@ from tests.ui.contacts_helpers import Person, contacts_screen, make_test_app, se
 
 SIZE = (120, 40)
 
-FIRST = ["Ann", "Ben", "Chloé", "Dmitri", "Emma", "Fatima", "Giulia", "Hiroshi", "Inês",
-         "Jean-Luc", "Kwame", "Léa", "Mateo", "Nils", "Olga", "Priya", "Quentin", "Rahul",
-         "Siobhán", "Tane", "Uma", "Valentina", "Wei", "Yael", "Zoë"]
-LAST = ["O'Brien", "Müller", "García", "Smith-Jones", "van der Berg", "Okafor", "Patel",
-        "Tanaka", "Nguyễn", "Kowalski", "Haddad", "Andersen", "Rossi", "Silva", "Cohen"]
+FIRST = [
+    "Ann",
+    "Ben",
+    "Chloé",
+    "Dmitri",
+    "Emma",
+    "Fatima",
+    "Giulia",
+    "Hiroshi",
+    "Inês",
+    "Jean-Luc",
+    "Kwame",
+    "Léa",
+    "Mateo",
+    "Nils",
+    "Olga",
+    "Priya",
+    "Quentin",
+    "Rahul",
+    "Siobhán",
+    "Tane",
+    "Uma",
+    "Valentina",
+    "Wei",
+    "Yael",
+    "Zoë",
+]
+LAST = [
+    "O'Brien",
+    "Müller",
+    "García",
+    "Smith-Jones",
+    "van der Berg",
+    "Okafor",
+    "Patel",
+    "Tanaka",
+    "Nguyễn",
+    "Kowalski",
+    "Haddad",
+    "Andersen",
+    "Rossi",
+    "Silva",
+    "Cohen",
+]
 PRODUCTS = ["1:1 Coaching", "Group Program", "Course: Mindset Reset"]
 
 

@@ -80,7 +80,8 @@ def test_contact_detail(snap_compare: Any, sqlite_db: Database) -> None:
     async def steps(pilot: Pilot[Any], app: SessionApp) -> None:
         table = contacts_screen(app).table
         index = next(
-            i for i in range(table.count or 0)
+            i
+            for i in range(table.count or 0)
             if (r := table.row_at(i)) is not None and r.email == "ann.smith@example.org"
         )
         table.move_cursor(index)
@@ -114,8 +115,9 @@ def test_add_membership_modal(snap_compare: Any, sqlite_db: Database) -> None:
         await pilot.press(*"2026-13-01")
         await wait_until(pilot, lambda: expires.value == "2026-13-01")
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: "reactivates" in str(
-            modal.query_one("#product-hint").render()))
+        await wait_until(
+            pilot, lambda: "reactivates" in str(modal.query_one("#product-hint").render())
+        )
         await wait_until(pilot, lambda: modal.query_one("#expires_at-error").display)
         await pilot.pause()  # the box's last repaint (cursor and scroll) before the picture
 

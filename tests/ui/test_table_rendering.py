@@ -50,9 +50,18 @@ PEOPLE = [
     Person(LONG_EMAIL, "Long", "Email", JOINED),
     Person("用户@例子.测试", "Ｗｉｄｅ", "e\u0301\u0301", JOINED),
     Person(
-        "many@example.org", "Many", "Products", JOINED,
-        {"Alpha": True, "Beta 中文课程": False, "Gamma": True, "Delta": False,
-         "Epsilon \x1b]0;title\x07": False, "Zeta 日本語の講座です": False},
+        "many@example.org",
+        "Many",
+        "Products",
+        JOINED,
+        {
+            "Alpha": True,
+            "Beta 中文课程": False,
+            "Gamma": True,
+            "Delta": False,
+            "Epsilon \x1b]0;title\x07": False,
+            "Zeta 日本語の講座です": False,
+        },
     ),
 ]
 
@@ -111,8 +120,9 @@ def cells(strip: Strip) -> list[tuple[str, Style | None]]:
     return [(char, segment.style) for segment in strip for char in segment.text]
 
 
-def row_strip(table: ContactsTable, row: ContactRow, selected: bool, cursor: bool,
-              width: int) -> Strip:
+def row_strip(
+    table: ContactsTable, row: ContactRow, selected: bool, cursor: bool, width: int
+) -> Strip:
     return table._row_strip(row, selected, cursor, table._make_paint(width))
 
 
@@ -181,8 +191,9 @@ async def test_tricky_values_shown_literally_and_cut_with_an_ellipsis(
         width = 120  # columns: mark 2, name 28, email 34, status 8, products 33, joined 10
 
         def cell(email: str, key: str) -> str:
-            return column_text(table, row_strip(table, rows[email], False, False, width),
-                               width, key)
+            return column_text(
+                table, row_strip(table, rows[email], False, False, width), width, key
+            )
 
         # markup is text, the escape sequence's control characters are gone
         assert cell("markup@example.org", "name") == "[b]markup[/b] [31mred[0m".ljust(28)

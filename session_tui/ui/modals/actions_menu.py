@@ -60,8 +60,13 @@ class ActionsMenu(Dialog[BulkChoice]):
     BINDINGS: ClassVar[list[BindingType]] = [
         cancel_binding("actions.cancel", "Close"),
         *(
-            Binding(key, f"choose('{choice.value}')", label.rstrip("…"), show=False,
-                    id=f"actions.{choice.value}")
+            Binding(
+                key,
+                f"choose('{choice.value}')",
+                label.rstrip("…"),
+                show=False,
+                id=f"actions.{choice.value}",
+            )
             for choice, key, label in MENU
         ),
     ]

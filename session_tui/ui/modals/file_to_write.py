@@ -27,9 +27,7 @@ def display_path(path: Path) -> str:
     return "~" if inside == Path() else f"~/{inside}"
 
 
-FOLDER_GONE = (
-    "the folder the app was started in no longer exists: type a full path, e.g. ~/{name}"
-)
+FOLDER_GONE = "the folder the app was started in no longer exists: type a full path, e.g. ~/{name}"
 
 
 def absolute(path: Path) -> Path:

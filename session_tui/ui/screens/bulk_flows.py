@@ -57,7 +57,10 @@ WORDS = {
     BulkKind.GRANT: ("Grant “{}”?", "Grant", "Granting “{}”", "Granted"),
     BulkKind.EXTEND: ("Extend “{}”?", "Extend", "Extending “{}”", "Extended"),
     BulkKind.PAYMENT: (
-        "Change the payment type of “{}”?", "Change", "Changing “{}”", "Payment type changed"
+        "Change the payment type of “{}”?",
+        "Change",
+        "Changing “{}”",
+        "Payment type changed",
     ),
     BulkKind.CANCEL: ("Cancel “{}”?", "Cancel them", "Cancelling “{}”", "Cancelled"),
 }

@@ -86,9 +86,7 @@ class _UndoState:
 def _state(app: SessionContext) -> _UndoState:
     """A read-only look at the app's undo stack: is a deletion or undo running,
     and the deletions `u` can undo, oldest first."""
-    return _UndoState(
-        app.undo.busy, tuple(e for e in app.undo if isinstance(e, Deletion))
-    )
+    return _UndoState(app.undo.busy, tuple(e for e in app.undo if isinstance(e, Deletion)))
 
 
 def on_screen(table: ContactsTable, ids: frozenset[int], limit: int) -> list[PreviewRow]:
@@ -228,9 +226,9 @@ def next_undo(app: SessionContext) -> str:
     return "" if entry is None else f" Next, u {entry.describe()}."
 
 
-
 # -- delete ---------------------------------------------------------------------------
 _DELETE_TOASTS = JobToasts("Cancelled: nothing was deleted.", "Nothing was deleted")
+
 
 async def delete_selected(
     screen: Screen[None], table: ContactsTable, ids: frozenset[int] | None = None
@@ -303,6 +301,7 @@ _RESTORE_TOASTS = JobToasts(
 _UNDO_TOASTS = JobToasts(
     "Cancelled: nothing was undone; u tries again.", "Undo failed", passed_on=(UndoConflict,)
 )
+
 
 async def undo_last(screen: Screen[None], table: ContactsTable) -> None:
     if undo_busy(screen):

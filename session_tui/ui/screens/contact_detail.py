@@ -87,16 +87,30 @@ class ContactDetailScreen(MembershipChanges[bool]):
     AUTO_FOCUS = "#detail-memberships"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back", tooltip="Back to the previous screen",
-                id="detail.back"),
-        Binding("a", "add", "Add", tooltip="Add a membership for this contact",
-                id="detail.add"),
-        Binding("x", "extend", "Expiry",
-                tooltip="Set a new expiry date for the selected membership", id="detail.extend"),
-        Binding("d,delete", "cancel_membership", "Cancel", key_display="d",
-                tooltip="Cancel the selected membership (asks first)", id="detail.cancel"),
-        Binding("t", "payment", "Payment",
-                tooltip="Change the selected membership's payment type", id="detail.payment"),
+        Binding("escape", "back", "Back", tooltip="Back to the previous screen", id="detail.back"),
+        Binding("a", "add", "Add", tooltip="Add a membership for this contact", id="detail.add"),
+        Binding(
+            "x",
+            "extend",
+            "Expiry",
+            tooltip="Set a new expiry date for the selected membership",
+            id="detail.extend",
+        ),
+        Binding(
+            "d,delete",
+            "cancel_membership",
+            "Cancel",
+            key_display="d",
+            tooltip="Cancel the selected membership (asks first)",
+            id="detail.cancel",
+        ),
+        Binding(
+            "t",
+            "payment",
+            "Payment",
+            tooltip="Change the selected membership's payment type",
+            id="detail.payment",
+        ),
     ]
 
     def __init__(self, contact_id: int) -> None:
@@ -164,8 +178,9 @@ class ContactDetailScreen(MembershipChanges[bool]):
         text.append("  ")
         text.append_text(literal(c.email))
         text.append("\n")
-        text.append(status.value, style={"active": "green", "expired": "yellow"}.get(
-            status.value, "dim"))
+        text.append(
+            status.value, style={"active": "green", "expired": "yellow"}.get(status.value, "dim")
+        )
         text.append(
             f" · joined {local_day(c.created_at)}"
             f" · {len(data.memberships)} membership{'s' if len(data.memberships) != 1 else ''}",
@@ -180,16 +195,18 @@ class ContactDetailScreen(MembershipChanges[bool]):
         for m in data.memberships:
             if m.cancelled_at is not None:
                 state = Text("cancelled", style="red")
-                expires = Text.assemble(
-                    ("cancelled " + relative(m.cancelled_at, data.now), "dim")
-                )
+                expires = Text.assemble(("cancelled " + relative(m.cancelled_at, data.now), "dim"))
             else:
                 state = Text(m.status.value, "green" if m.status is Status.ACTIVE else "yellow")
                 expires = when_text(m.expires_at, data.now)
             product = literal(m.product, style="dim" if m.product_archived else "")
             table.add_row(
-                product, literal(m.payment_type), state, when_text(m.started_at, data.now),
-                expires, key=str(m.id),
+                product,
+                literal(m.payment_type),
+                state,
+                when_text(m.started_at, data.now),
+                expires,
+                key=str(m.id),
             )
         if data.memberships:
             table.move_cursor(row=min(cursor, len(data.memberships) - 1))
@@ -203,8 +220,9 @@ class ContactDetailScreen(MembershipChanges[bool]):
                 Text(local_time(e.at)),
                 literal(label, style=KIND_STYLE.get(kind, "") if kind else ""),
                 literal(e.product),
-                literal(e.detail) if e.detail else Text("—" if not e.derived else "by the clock",
-                                                        style="dim"),
+                literal(e.detail)
+                if e.detail
+                else Text("—" if not e.derived else "by the clock", style="dim"),
                 literal(e.actor) if e.actor else Text("—", style="dim"),
             )
         self.refresh_bindings()

@@ -230,9 +230,7 @@ class ContactsScreen(TableSearch[ContactQuery]):
         bulk_flows.open_menu(self, self.table, self._run_action)
 
     @work(group="contacts-actions")
-    async def _run_action(
-        self, request: bulk_flows.MenuRequest, choice: BulkChoice
-    ) -> None:
+    async def _run_action(self, request: bulk_flows.MenuRequest, choice: BulkChoice) -> None:
         await bulk_flows.run_choice(self, self.table, request, choice)
 
     def action_edit_contact(self) -> None:

@@ -163,6 +163,7 @@ def collect_keys(screen: Screen[object]) -> list[KeyHelp]:
                 enabled=enabled,
             )
         )
+
     # Group: the screen's widgets first, then the screen, then the app.
     def rank(k: KeyHelp) -> int:
         if k.node is app:
@@ -181,7 +182,6 @@ class HelpScreen(ModalScreen[None]):
     """Lists keys; escape, `?`, `q` or enter close it."""
 
     CSS_PATH = "help.tcss"
-
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q,enter", "close", "Close help", id="help.close"),

@@ -52,7 +52,9 @@ PROGRESS_FROM = 1_000  # show a progress dialog from this many memberships
 
 _VERBS = {BulkKind.EXTEND: "Extend", BulkKind.PAYMENT: "Change", BulkKind.CANCEL: "Cancel"}
 _DOING = {
-    BulkKind.EXTEND: "Extending", BulkKind.PAYMENT: "Changing", BulkKind.CANCEL: "Cancelling",
+    BulkKind.EXTEND: "Extending",
+    BulkKind.PAYMENT: "Changing",
+    BulkKind.CANCEL: "Cancelling",
 }
 
 
@@ -262,8 +264,10 @@ async def undo_last(screen: Screen[None], table: MembershipsTable) -> None:
         return
     if not isinstance(entry, MembershipBulkChange):
         screen.app.notify(
-            escape_markup(f"The last change ({entry.describe()}) is undone on the Contacts "
-                          "screen (c, then u)."),
+            escape_markup(
+                f"The last change ({entry.describe()}) is undone on the Contacts "
+                "screen (c, then u)."
+            ),
         )
         return
     ctx.undo.busy = True
@@ -280,9 +284,7 @@ async def undo_last(screen: Screen[None], table: MembershipsTable) -> None:
     table.reload()
     refresh_contacts_screen(screen)
     gone = f" ({plural(done.gone, 'membership')} no longer existed)" if done.gone else ""
-    screen.app.notify(
-        escape_markup(f"Undone: {done.label}{gone}."), title="Undone", timeout=8
-    )
+    screen.app.notify(escape_markup(f"Undone: {done.label}{gone}."), title="Undone", timeout=8)
 
 
 __all__ = [

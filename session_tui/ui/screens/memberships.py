@@ -232,9 +232,7 @@ class MembershipsScreen(TableSearch[MembershipsTableQuery], MembershipChanges[No
             self.refresh_bindings()
 
     def _update_count_line(self) -> None:
-        self.query_one("#memberships-count-line", Static).update(
-            self._counts.line("membership")
-        )
+        self.query_one("#memberships-count-line", Static).update(self._counts.line("membership"))
 
     @on(ContactsTable.Highlighted)
     def _highlighted(self) -> None:

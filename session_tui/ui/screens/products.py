@@ -34,8 +34,13 @@ class ProductsTable(DataTable[object]):
 
     HELP_SECTION = "Products"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select_cursor", "Memberships",
-                tooltip="Show the product's memberships", id="products.memberships"),
+        Binding(
+            "enter",
+            "select_cursor",
+            "Memberships",
+            tooltip="Show the product's memberships",
+            id="products.memberships",
+        ),
     ]
 
 
@@ -49,11 +54,21 @@ class ProductsScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", "Add", tooltip="Add a product", id="products.add"),
         Binding("r", "rename", "Rename", tooltip="Rename the product", id="products.rename"),
-        Binding("d,delete", "archive", "Archive", key_display="d",
-                tooltip="Archive the product: it keeps its memberships, is not offered for "
-                "new ones", id="products.archive"),
-        Binding("u", "unarchive", "Unarchive", tooltip="Offer an archived product again",
-                id="products.unarchive"),
+        Binding(
+            "d,delete",
+            "archive",
+            "Archive",
+            key_display="d",
+            tooltip="Archive the product: it keeps its memberships, is not offered for new ones",
+            id="products.archive",
+        ),
+        Binding(
+            "u",
+            "unarchive",
+            "Unarchive",
+            tooltip="Offer an archived product again",
+            id="products.unarchive",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -127,8 +142,7 @@ class ProductsScreen(Screen[None]):
         table.display = bool(rows)
         archived = sum(1 for p in rows if p.archived)
         self.query_one("#products-count-line", Static).update(
-            plural(len(rows), "product")
-            + (f" · {archived} archived" if archived else "")
+            plural(len(rows), "product") + (f" · {archived} archived" if archived else "")
         )
         self.refresh_bindings()
 
@@ -205,9 +219,7 @@ class ProductsScreen(Screen[None]):
     async def _archive_worker(self, product_id: int, archived: bool) -> None:
         repo = self.repository()
         try:
-            row = await asyncio.to_thread(
-                repo.archive if archived else repo.unarchive, product_id
-            )
+            row = await asyncio.to_thread(repo.archive if archived else repo.unarchive, product_id)
         except Exception as exc:  # noqa: BLE001
             self.notify(escape_markup(describe_error(exc)), severity="error")
             return

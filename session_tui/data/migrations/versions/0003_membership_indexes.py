@@ -22,8 +22,15 @@ def upgrade() -> None:
     op.create_index(
         "ix_membership_started",
         "membership",
-        ["started_at", "id", "product_id", "payment_type", "cancelled_at", "expires_at",
-         "contact_id"],
+        [
+            "started_at",
+            "id",
+            "product_id",
+            "payment_type",
+            "cancelled_at",
+            "expires_at",
+            "contact_id",
+        ],
     )
     op.create_index(
         "ix_membership_product_status", "membership", ["product_id", "cancelled_at", "expires_at"]

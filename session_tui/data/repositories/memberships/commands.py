@@ -229,8 +229,9 @@ class MembershipCommands(MembershipReads):
             if cur.payment_type == payment.value:
                 raise ValidationError("payment_type", f"the payment type is already {payment}")
             detail = f"{cur.payment_type} -> {payment.value}"
-            _write(conn, cur, EventKind.PAYMENT_CHANGED, now, detail, who,
-                   payment_type=payment.value)
+            _write(
+                conn, cur, EventKind.PAYMENT_CHANGED, now, detail, who, payment_type=payment.value
+            )
             return False  # the payment type does not change how long the contact is active
 
         return self._change_one(membership_id, actor, change)
@@ -291,7 +292,12 @@ class MembershipCommands(MembershipReads):
 
 
 def _write(
-    conn: Connection, cur: Any, kind: EventKind, now: datetime, detail: str, who: str,
+    conn: Connection,
+    cur: Any,
+    kind: EventKind,
+    now: datetime,
+    detail: str,
+    who: str,
     **values: object,
 ) -> None:
     """Set `values` on the membership and record the event of that change."""

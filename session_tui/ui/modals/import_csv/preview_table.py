@@ -20,7 +20,10 @@ TABLE_VERDICTS = {
 }
 DIALOG_WIDTH = 112  # #import-dialog's width in import_csv.tcss (it shrinks to the screen)
 PREVIEW_COLUMNS = [
-    ("Line", "line"), ("Verdict", "verdict"), ("Email", "email"), ("Name", "name"),
+    ("Line", "line"),
+    ("Verdict", "verdict"),
+    ("Email", "email"),
+    ("Name", "name"),
     ("Reason", "reason"),
 ]
 

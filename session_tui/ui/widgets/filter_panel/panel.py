@@ -135,22 +135,41 @@ class FilterPanel(Vertical):
         yield labelled("filter-mode-row", "Match", root_mode)
         yield Vertical(id="filter-rows")
         with Horizontal(id="filter-buttons"):
-            yield Button("+ Condition", compact=True, id="add-condition",
-                         tooltip="Add a condition (ctrl+n)")
-            yield Button("+ Group", compact=True, id="add-group",
-                         tooltip="Add a group of conditions, one level deep (ctrl+g)")
+            yield Button(
+                "+ Condition", compact=True, id="add-condition", tooltip="Add a condition (ctrl+n)"
+            )
+            yield Button(
+                "+ Group",
+                compact=True,
+                id="add-group",
+                tooltip="Add a group of conditions, one level deep (ctrl+g)",
+            )
             yield Button("Clear", compact=True, id="clear-filter", tooltip="Remove every condition")
             # The segment's buttons come last in the tab order (after the rows), so that
             # shift+tab from the text box reaches the segment list, never Delete.
             yield Label("│ Segment:", id="segment-buttons-label")
-            yield Button("Save (s)", compact=True, id="segment-save",
-                         tooltip="Save the current filter as a segment")
+            yield Button(
+                "Save (s)",
+                compact=True,
+                id="segment-save",
+                tooltip="Save the current filter as a segment",
+            )
             # usable once a segment is chosen (watch_segment)
             none = self.segment is None
-            yield Button("Rename", compact=True, id="segment-rename",
-                         tooltip="Rename the chosen segment", disabled=none)
-            yield Button("Delete", compact=True, id="segment-delete",
-                         tooltip="Delete the chosen segment", disabled=none)
+            yield Button(
+                "Rename",
+                compact=True,
+                id="segment-rename",
+                tooltip="Rename the chosen segment",
+                disabled=none,
+            )
+            yield Button(
+                "Delete",
+                compact=True,
+                id="segment-delete",
+                tooltip="Delete the chosen segment",
+                disabled=none,
+            )
 
     def on_mount(self) -> None:
         self.refresh_lists()

@@ -52,7 +52,12 @@ def choice(
 ) -> Select[T]:
     """A compact dropdown that always holds one of its values (no blank)."""
     return Select(
-        options, value=value, allow_blank=False, compact=True, id=id, classes=classes,
+        options,
+        value=value,
+        allow_blank=False,
+        compact=True,
+        id=id,
+        classes=classes,
         tooltip=tooltip,
     )
 
@@ -196,7 +201,9 @@ class GroupBox(Vertical):
         with Horizontal(classes="group-head"):
             yield Label("Group: match", classes="group-label")
             yield choice(
-                GROUP_MODES, self.mode, classes="group-mode",
+                GROUP_MODES,
+                self.mode,
+                classes="group-mode",
                 tooltip="AND / OR within the group (ctrl+o)",
             )
             yield Button(

@@ -112,8 +112,12 @@ class MembershipsTable(StatusTable[MembershipRow, MembershipsTableQuery], inheri
     # Space and o are not in the footer (no room at 80 columns beside the screen's
     # keys): in ? and the command palette.
     BINDINGS: ClassVar[list[BindingType]] = table_bindings(
-        "memberships_table", "membership", "search / filters", SORT_CYCLE,
-        in_footer=False, select_id="select",
+        "memberships_table",
+        "membership",
+        "search / filters",
+        SORT_CYCLE,
+        in_footer=False,
+        select_id="select",
     )
 
     def __init__(
@@ -159,9 +163,7 @@ class MembershipsTable(StatusTable[MembershipRow, MembershipsTableQuery], inheri
             Column("expires", "Expires", 10, MembershipSort.EXPIRES),
         ]
 
-    def render_row(
-        self, row: MembershipRow, selected: bool, cursor: bool, paint: Paint
-    ) -> Strip:
+    def render_row(self, row: MembershipRow, selected: bool, cursor: bool, paint: Paint) -> Strip:
         text = self._row_text(row, paint.row_style(selected, cursor), paint.width, selected)
         return self._strip(text, paint.width, paint.base)
 

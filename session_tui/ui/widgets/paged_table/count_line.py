@@ -68,8 +68,14 @@ class TableCounts:
 
     def line(self, noun: str, *, restricted_by: str = "search/filters", applied: str = "") -> str:
         return count_line(
-            noun, self.count, self.total, self.selected, self.hidden,
-            pending=self.pending, restricted_by=restricted_by, applied=applied,
+            noun,
+            self.count,
+            self.total,
+            self.selected,
+            self.hidden,
+            pending=self.pending,
+            restricted_by=restricted_by,
+            applied=applied,
         )
 
 

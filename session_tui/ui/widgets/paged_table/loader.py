@@ -223,12 +223,19 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
             and self.source.refines(shown, self._query)
         ):
             # complete: the page holds every match of the old query
-            complete = not self._counting and self._count is not None and (
-                self._count <= len(first_page)
+            complete = (
+                not self._counting and self._count is not None and (self._count <= len(first_page))
             )
             prior = (tuple(first_page), complete)
         self._reload_worker(
-            self._generation, self._query, first, cursor, rows, keep_cursor, known, known_total,
+            self._generation,
+            self._query,
+            first,
+            cursor,
+            rows,
+            keep_cursor,
+            known,
+            known_total,
             prior,
         )
 
@@ -253,7 +260,12 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
             """Paint the first rows now; the count follows."""
             self.post_message(
                 _Reloaded(
-                    generation, query, len(first_rows), total, {0: first_rows}, keep_cursor,
+                    generation,
+                    query,
+                    len(first_rows),
+                    total,
+                    {0: first_rows},
+                    keep_cursor,
                     counting=True,
                 )
             )

@@ -36,7 +36,7 @@ def fit(text: str, kind: int, width: int, pad: int, out: list[Run]) -> None:
         cut = set_cell_size(text, width - 1) + "…"
         out.append((cut[: len(text)], kind))
         if len(cut) > len(text):  # beyond the original text: no span covers it
-            out.append((cut[len(text):], pad))
+            out.append((cut[len(text) :], pad))
         return
     if text:
         out.append((text, kind))
@@ -86,15 +86,27 @@ class Paint:
 
     @classmethod
     def make(
-        cls, width: int, base: Style, columns: list[Column], *, selected: Style,
-        cursor: Style, spans: tuple[Style, ...],
+        cls,
+        width: int,
+        base: Style,
+        columns: list[Column],
+        *,
+        selected: Style,
+        cursor: Style,
+        spans: tuple[Style, ...],
     ) -> Paint:
         fits = all(col.width >= 1 for col in columns) and width == sum(
             col.width + col.gap for col in columns
         )
         return cls(
-            width=width, base=base, columns=columns, fits=fits, selected=selected,
-            cursor=cursor, spans=spans, spanned=tuple(bool(style) for style in spans),
+            width=width,
+            base=base,
+            columns=columns,
+            fits=fits,
+            selected=selected,
+            cursor=cursor,
+            spans=spans,
+            spanned=tuple(bool(style) for style in spans),
         )
 
     def row_style(self, selected: bool, cursor: bool) -> Style:

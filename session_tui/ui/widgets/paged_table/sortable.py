@@ -34,9 +34,7 @@ class SortedQuery(Hashable, Protocol):
 SortedQueryT = TypeVar("SortedQueryT", bound=SortedQuery)
 
 
-class SortablePagedTable(
-    SelectablePagedTable[RowT, SortedQueryT], Generic[RowT, SortedQueryT]
-):
+class SortablePagedTable(SelectablePagedTable[RowT, SortedQueryT], Generic[RowT, SortedQueryT]):
     """A selectable table sorted by one column at a time."""
 
     SORT_CYCLE: ClassVar[tuple[str, ...]] = ()  # the keys `o` goes through, in order
@@ -64,8 +62,9 @@ class SortablePagedTable(
         if column.sort is None:
             return
         query = self.table_query
-        self.sort_by(column.sort, descending=not query.descending if column.sort == query.sort
-                     else False)
+        self.sort_by(
+            column.sort, descending=not query.descending if column.sort == query.sort else False
+        )
 
     def action_cycle_sort(self) -> None:
         cycle = self.SORT_CYCLE
@@ -91,11 +90,10 @@ def table_bindings(
     `in_footer`: space shows in the footer (`o` never does: no room at 80 columns);
     `select_id` names space's id."""
 
-    def binding(
-        keys: str, action: str, description: str, name: str, tooltip: str = ""
-    ) -> Binding:
-        return Binding(keys, action, description, show=False, tooltip=tooltip,
-                       id=f"{prefix}.{name}")
+    def binding(keys: str, action: str, description: str, name: str, tooltip: str = "") -> Binding:
+        return Binding(
+            keys, action, description, show=False, tooltip=tooltip, id=f"{prefix}.{name}"
+        )
 
     return [
         binding("up,k", "cursor_up", "Up", "up"),
@@ -104,17 +102,40 @@ def table_bindings(
         binding("pagedown", "page_down", "Page down", "page_down"),
         binding("home,g", "first", f"First {noun}", "first"),
         binding("end,G", "last", f"Last {noun}", "last"),
-        Binding("space", "toggle_select", "Select", key_display="space", show=in_footer,
-                tooltip=f"Select / unselect the {noun}, move down", id=f"{prefix}.{select_id}"),
+        Binding(
+            "space",
+            "toggle_select",
+            "Select",
+            key_display="space",
+            show=in_footer,
+            tooltip=f"Select / unselect the {noun}, move down",
+            id=f"{prefix}.{select_id}",
+        ),
         binding("shift+down", "extend_down", "Extend selection down", "extend_down"),
         binding("shift+up", "extend_up", "Extend selection up", "extend_up"),
-        binding("ctrl+a", "select_all", "Select all", "select_all",
-                f"Select every {noun} matching the {restricted_by}"),
-        binding("asterisk", "invert_selection", "Invert selection", "invert",
-                f"Invert the selection within the {restricted_by}"),
+        binding(
+            "ctrl+a",
+            "select_all",
+            "Select all",
+            "select_all",
+            f"Select every {noun} matching the {restricted_by}",
+        ),
+        binding(
+            "asterisk",
+            "invert_selection",
+            "Invert selection",
+            "invert",
+            f"Invert the selection within the {restricted_by}",
+        ),
         binding("escape", "clear_selection", "Clear selection", "clear_selection"),
-        Binding("o", "cycle_sort", "Sort", show=False, id=f"{prefix}.sort",
-                tooltip=f"Sort by the next column: {', '.join(sort_cycle)}"),
+        Binding(
+            "o",
+            "cycle_sort",
+            "Sort",
+            show=False,
+            id=f"{prefix}.sort",
+            tooltip=f"Sort by the next column: {', '.join(sort_cycle)}",
+        ),
         binding("O", "reverse_sort", "Reverse sort", "reverse_sort", "Reverse the sort order"),
     ]
 

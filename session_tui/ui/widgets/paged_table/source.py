@@ -87,6 +87,12 @@ class Column:
 
 
 __all__ = [
-    "MARK_KEY", "Column", "Identified", "PageSource", "QueryT", "RowT", "SelectableSource",
+    "MARK_KEY",
+    "Column",
+    "Identified",
+    "PageSource",
+    "QueryT",
+    "RowT",
+    "SelectableSource",
     "WidgetOptions",
 ]

@@ -251,8 +251,12 @@ class PagedTable(PageLoader[RowT, QueryT], Generic[RowT, QueryT], can_focus=True
         component = self._component
         spans = (Style.null(), component("mark"), component("dim"), *self._extra_spans())
         return Paint.make(
-            width, self.rich_style, self.columns(width), selected=component("selected"),
-            cursor=component("cursor"), spans=spans,
+            width,
+            self.rich_style,
+            self.columns(width),
+            selected=component("selected"),
+            cursor=component("cursor"),
+            spans=spans,
         )
 
     def render_line(self, y: int) -> Strip:
