@@ -96,3 +96,45 @@ def test_a_taken_event_id_is_renumbered_and_the_rest_kept(db: Database) -> None:
     assert (e_ann, m_ben, "ben's") in rows
     assert [(mid, d) for _i, mid, d in rows if d == "ann's"] == [(m_ann, "ann's")]
     assert [i for i, _m, d in rows if d == "ann's"] != [e_ann]
+
+
+def test_a_clash_in_a_later_batch_rolls_back_the_batches_before_it(db: Database) -> None:
+    """The first attempt (no look-ups, on both databases) has put whole batches in
+    when the constraints stop it at the last one: those are rolled back and the
+    careful attempt restores the file once, renumbering the membership whose id was
+    taken. The search index holds each restored contact once, not twice."""
+    from session_tui.data.deletion.restore import BATCH
+    from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
+
+    n = BATCH * 2 + 10  # three batches; the clash is in the third
+    ids = add_contacts(db, [(f"p{i}@example.com", f"Pat{i}", "Quill") for i in range(n)])
+    (stays,) = people(db, "Stays")
+    course, other = add_product(db, "Course"), add_product(db, "Other")
+    m_last = add_membership(db, ids[-1], course, "paid", expires=T0 + timedelta(days=9))
+    add_event(db, m_last, "granted", T0, "last's")
+    before = snapshot(db)
+    result = delete_contacts(db, ids)
+    with db.engine.begin() as conn:  # another tool writes the deleted membership id
+        conn.execute(
+            membership_t.insert().values(
+                id=m_last, contact_id=stays, product_id=other, payment_type="free", started_at=T0
+            )
+        )
+    progress: list[tuple[int, int]] = []
+
+    restored = restore_backup(db, result.backup_path, progress=lambda d, t: progress.append((d, t)))
+
+    assert (restored.contacts, restored.memberships, restored.events) == (n, 1, 1)
+    assert restored.renumbered == 1
+    assert progress[-1] == (n, n)
+    after = snapshot(db)
+    assert after["contact"] == before["contact"]
+    with db.engine.connect() as conn:
+        moved = conn.execute(
+            select(membership_t.c.id).where(membership_t.c.contact_id == ids[-1])
+        ).scalar_one()
+        history = conn.execute(
+            select(event_t.c.membership_id).where(event_t.c.detail == "last's")
+        ).scalar_one()
+    assert moved != m_last and history == moved
+    assert ContactsRepository(db).count(ContactQuery(search="quill")) == n

@@ -5,13 +5,16 @@ transaction, or refuses without writing anything: when a contact id or an email
 is taken by now, or a product is gone. Memberships and history events whose id
 was handed out again meanwhile get a new id (counted in `renumbered`).
 
-Speed (PostgreSQL): the rows go in by COPY, a batch at a time, with no look-ups
-first: the primary keys, the unique email and the foreign keys check every row
-anyway, and a serial never hands a deleted id out again. When a row breaks one of
-them, that attempt is rolled back and the restore runs again the careful way
-(SQLite's, always): each batch's contact ids, emails, membership and event ids
-looked up first, to list every problem or renumber. docs/performance.md, "PostgreSQL
-delete and undo, third round".
+Speed: the first attempt looks nothing up before it inserts (on PostgreSQL by
+COPY, on SQLite by executemany, a batch at a time): the primary keys, the unique
+email and the foreign keys check every row anyway, and in the usual case no id of
+the file is taken (a serial never hands a deleted id out again, nor does SQLite's
+AUTOINCREMENT). When a row breaks one of them, or a product of the file is gone,
+that attempt is rolled back (`_Clash`) and the restore runs again the careful way:
+each batch's contact ids, emails, membership and event ids looked up first, to
+list every problem or renumber the memberships and events whose id was handed out
+again. docs/performance.md, "PostgreSQL delete and undo, third round" and "SQLite
+undo against the floor, fourth round".
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ class RestoreResult:
 
 
 class _Clash(Exception):
-    """PostgreSQL, first attempt: a row met a unique or foreign key that the checks
+    """First attempt: a row met a unique or foreign key that the checks
     this attempt skipped would have caught. The caller rolls back and runs the
     restore again with the checks (`careful`), which then reports the conflict or
     renumbers the rows whose id was taken."""
@@ -96,10 +99,10 @@ class _Restorer:
     """One restore transaction, fed chunk by chunk while the file is read.
 
     `careful`: before each batch goes in, look up the contact ids, emails,
-    membership and event ids it would take (to refuse, or to renumber). SQLite
-    always; PostgreSQL only when a first attempt without those look-ups (its
-    constraints check every row anyway, and a serial never hands a deleted id out
-    again, so a clash is rare there) ran into one (`_Clash`)."""
+    membership and event ids it would take (to refuse, or to renumber). Only when
+    a first attempt without those look-ups (the constraints check every row
+    anyway, and a deleted id is not handed out again, so a clash is rare) ran into
+    one (`_Clash`)."""
 
     def __init__(self, bulk: BulkWrite, path: Path, careful: bool = True) -> None:
         self.bulk = bulk
@@ -156,7 +159,12 @@ class _Restorer:
                         values[i] = values[i].isoformat(" ", "microseconds")
                 params.append(tuple(values))
             marks = ", ".join("?" * len(cols))
-            self.conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({marks})", params)
+            try:
+                self.conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({marks})", params)
+            except IntegrityError:
+                if not self.careful:
+                    raise _Clash() from None  # rolled back: the careful attempt follows
+                raise
 
     def _copy(self, target: str, cols: Sequence[str], rows: list[dict[str, Any]]) -> None:
         """PostgreSQL: COPY these rows into `target`. A constraint the rows break is
@@ -325,16 +333,15 @@ def restore_backup(
     RestoreConflict (a contact id or email is taken by now, or a product is
     gone); in both cases the transaction is rolled back and nothing is written.
     `cancelled()` is polled between chunks and before the commit (RestoreCancelled).
-    On PostgreSQL a clash found by the constraints (see the module docstring) makes
-    the file be read a second time: `progress` then starts over.
+    A clash found by the constraints (see the module docstring) makes the file be
+    read a second time: `progress` then starts over.
     """
     p = Path(path)
     try:
-        if db.dialect == "postgresql":
-            try:
-                return _restore(db, p, progress, cancelled, careful=False)
-            except _Clash:
-                pass  # rolled back; the careful attempt reports or renumbers
+        try:
+            return _restore(db, p, progress, cancelled, careful=False)
+        except _Clash:
+            pass  # rolled back; the careful attempt reports or renumbers
         return _restore(db, p, progress, cancelled, careful=True)
     finally:
         release_memory()  # the rows read are freed by now
