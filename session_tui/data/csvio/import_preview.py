@@ -6,9 +6,12 @@ The preview cannot, so it keeps the same bookkeeping another way:
 
 - a batch's emails go in ONE statement into a temporary table of the emails
   this preview took as new, those neither in `contact` (there before the import:
-  `exists`) nor in that table already (an earlier row of the file: `duplicate`);
-  it returns the ones it took. Only when some were not taken, a second statement
-  tells those apart (`contact`'s id, or an id of an earlier batch's);
+  `exists`) nor in that table already (an earlier row of the file: `duplicate`).
+  On SQLite `contact` is not looked up while it is empty (an import into a new
+  database), and when the statement took every email (its row count) none comes
+  back to Python; else the emails this batch took are read back (each row of the
+  table names the batch that took it). Only when some were not taken, a second
+  statement tells those apart (`contact`'s id, or an id of an earlier batch's);
 - each new email gets the id the import would give it (counting on from the
   largest id), so `_Run.flush` tells the verdicts apart exactly as it does for
   the import; the temporary table holds the new emails only and lives in the
