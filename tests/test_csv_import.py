@@ -128,6 +128,46 @@ def test_verdicts_do_not_depend_on_batches(db: Database, tmp_path: Path, batch_s
     assert count(db) == 5
 
 
+@pytest.mark.parametrize("batch_size", [1, 3, 10_000])
+@pytest.mark.parametrize("existing", [False, True])
+def test_preview_verdicts_are_the_imports_across_batches(
+    db: Database, tmp_path: Path, batch_size: int, existing: bool
+) -> None:
+    """An empty table (the preview then looks nothing up in `contact`) and a table
+    with contacts; repeats inside a batch, across batches and of an existing email."""
+    if existing:
+        add_contact(db, "old@example.com")
+    path = tmp_path / "b.csv"
+    emails = ["a@x.io", "b@x.io", "a@x.io", "old@example.com", "c@x.io", "b@x.io"]
+    emails += ["old@example.com", "bad", "c@x.io", "d@x.io", "A@X.IO", "e@x.io", "d@x.io"]
+    path.write_text("email\n" + "\n".join(emails) + "\n", encoding="utf-8")
+    preview = import_csv(db, path, dry_run=True, batch_size=batch_size)
+    assert count(db) == (1 if existing else 0)
+    report = import_csv(db, path, batch_size=batch_size)
+    verdicts = [r.verdict.value for r in report.rows]
+    assert [r.verdict.value for r in preview.rows] == verdicts
+    old = "exists" if existing else "new"
+    old_again = "exists" if existing else "duplicate"
+    assert verdicts == [
+        "new",
+        "new",
+        "duplicate",
+        old,
+        "new",
+        "duplicate",
+        old_again,
+        "invalid",
+        "duplicate",
+        "new",
+        "duplicate",
+        "new",
+        "duplicate",
+    ]
+    assert preview.summary() == report.summary()
+    assert report.added == (5 if existing else 6)
+    assert count(db) == 6
+
+
 def test_real_world_files_import_without_editing(db: Database) -> None:
     assert import_csv(db, FIXTURES / "ghost.csv").added == 4
     assert import_csv(db, FIXTURES / "mailchimp.csv").added == 3

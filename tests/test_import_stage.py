@@ -406,3 +406,42 @@ def test_the_spool_is_deleted_at_exit(tmp_path: Path, private_tmp: Path) -> None
     spool = Path(out.stdout.strip())
     assert spool.parent == private_tmp
     assert not spool.exists()
+
+
+def test_a_batch_reads_back_from_the_spool_as_it_was_parsed(tmp_path: Path) -> None:
+    """The spool keeps each batch in a compact form (`_pack`): read back, it is the
+    record the parser gave -- lines, values, reasons, first_index, unique -- with
+    repeats inside a batch, invalid rows, and dates given or not."""
+    import pickle
+
+    from session_tui.data.csvio.import_stage import _pack, _unpack
+    from session_tui.data.csvio.reader import RowSource
+    from session_tui.data.csvio.row_parser import RowParser
+
+    rows = [
+        ["a@x.io", "Ann", "Lee", "2023-04-12 09:15:32"],
+        ["b@x.io", "Bo", "", ""],
+        ["a@x.io", "Again", "", "not a date"],
+        ["bad", "Bad", "", ""],
+        ["c@x.io", "", "Ng", "2021-01-01T00:00:00Z"],
+        ["", "", "", ""],  # blank: not a data row
+        ["b@x.io", "Bo", "", ""],
+        ["d@x.io", "x" * 201, "", ""],  # invalid: the name is too long
+        ["e@x.io", "Émile", "Zola", ""],
+    ]
+    path = write_csv(tmp_path / "c.csv", ["email", "first_name", "last_name", "created_at"], rows)
+    layout = sniff(path)
+    parser = RowParser(layout.columns, lenient=layout.errors != "strict")
+    for batch_size in (1, 3, 4, 100):
+        with RowSource(layout) as src:
+            records = list(importer_module._CsvBatches(src, parser, batch_size))
+        assert sum(len(r[0]) for r in records) == 8
+        assert any(r[3] for r in records)  # some batch holds an invalid row
+        for record in records:
+            packed = pickle.loads(pickle.dumps(_pack(record), protocol=5))
+            assert _unpack(packed) == record
+    # A field holding the separator (no parsed field does): the batch is kept as is.
+    odd = ([(2, ("a@x.io", "A\x00B", "", None), "")], {"a@x.io": 0}, [], 0, {}, [])
+    odd[2].append(odd[0][0][1])
+    assert _pack(odd)[0] != _pack(records[-1])[0]
+    assert _unpack(pickle.loads(pickle.dumps(_pack(odd)))) == odd

@@ -6,9 +6,12 @@ The preview cannot, so it keeps the same bookkeeping another way:
 
 - a batch's emails go in ONE statement into a temporary table of the emails
   this preview took as new, those neither in `contact` (there before the import:
-  `exists`) nor in that table already (an earlier row of the file: `duplicate`);
-  it returns the ones it took. Only when some were not taken, a second statement
-  tells those apart (`contact`'s id, or an id of an earlier batch's);
+  `exists`) nor in that table already (an earlier row of the file: `duplicate`).
+  On SQLite `contact` is not looked up while it is empty (an import into a new
+  database), and when the statement took every email (its row count) none comes
+  back to Python; else the emails this batch took are read back (each row of the
+  table names the batch that took it). Only when some were not taken, a second
+  statement tells those apart (`contact`'s id, or an id of an earlier batch's);
 - each new email gets the id the import would give it (counting on from the
   largest id), so `_Run.flush` tells the verdicts apart exactly as it does for
   the import; the temporary table holds the new emails only and lives in the
@@ -55,6 +58,9 @@ class PreviewWriter(ABC):
         self.max_before = 0
         self.next_id = 1
         self._ids: dict[str, int] = {}  # the last batch's emails that have an id
+        # The last batch's new emails and the first id they get, when all its
+        # emails were new (`_ids` is then made only if `lookup` asks).
+        self._new: tuple[list[str], int] = ([], 1)
 
     def begin(self) -> None:
         self.max_before = self._scalar("SELECT coalesce(max(id), 0) FROM contact")
@@ -77,21 +83,28 @@ class PreviewWriter(ABC):
     def insert(self, rows: list[Parsed]) -> int:
         emails = [r[0] for r in rows]
         taken = self._take_new(emails)
-        found: dict[str, int] = {}
-        if len(taken) < len(emails):
-            taken_set = set(taken)
-            found = self._find([e for e in emails if e not in taken_set])
-            new = [e for e in emails if e in taken_set]  # in file order
-        else:
-            new = emails
+        if taken is emails:  # the common case: every one new
+            first = self.next_id
+            self.next_id += len(emails)
+            self._new = (emails, first)
+            self._ids = {}
+            return len(emails)
+        taken_set = set(taken)
+        found = self._find([e for e in emails if e not in taken_set])
+        new = [e for e in emails if e in taken_set]  # in file order
         first = self.next_id
         self.next_id += len(new)
         found.update(zip(new, range(first, self.next_id), strict=True))
+        self._new = ([], first)
         self._ids = found
         return len(new)
 
     def lookup(self, emails: list[str]) -> dict[str, int]:
         known = self._ids
+        new, first = self._new
+        if new:  # the ids of the last batch's new emails, made when asked
+            known.update(zip(new, range(first, first + len(new)), strict=True))
+            self._new = ([], first)
         missing = [e for e in emails if e not in known]
         if missing:
             known.update(self._find(missing))
@@ -114,7 +127,8 @@ class PreviewWriter(ABC):
     @abstractmethod
     def _take_new(self, emails: list[str]) -> list[str]:
         """Those of `emails` (all different) neither in `contact` nor taken as new
-        already: taken as new now (remembered), in any order."""
+        already: taken as new now (remembered), in any order; `emails` itself when
+        every one was taken."""
 
     @abstractmethod
     def _find(self, emails: list[str]) -> dict[str, int]:
@@ -124,11 +138,13 @@ class PreviewWriter(ABC):
 
 class SqlitePreviewWriter(PreviewWriter):
     temp_schema = "temp"
-    seen_columns = "(email TEXT PRIMARY KEY) WITHOUT ROWID"
+    # `batch`: the `insert` that took the email (tells this batch's from earlier ones)
+    seen_columns = "(email TEXT PRIMARY KEY, batch INTEGER NOT NULL) WITHOUT ROWID"
 
     def __init__(self, bulk: BulkWrite) -> None:
         super().__init__(bulk)
         self._temp_cache = -2000  # the connection's own, put back by `finish`
+        self._batch = 0
 
     def _create_seen(self) -> None:
         # The table of 1,000,000 emails is some 40 MB: in SQLite's default 2 MB cache
@@ -141,12 +157,26 @@ class SqlitePreviewWriter(PreviewWriter):
         self.cur.execute(f"PRAGMA temp.cache_size = {int(self._temp_cache)}")
 
     def _take_new(self, emails: list[str]) -> list[str]:
-        rows = self.cur.execute(
-            f"INSERT INTO {_SEEN} SELECT value FROM json_each(?) "
-            "WHERE NOT EXISTS (SELECT 1 FROM contact WHERE email = value) "
-            "ON CONFLICT DO NOTHING RETURNING email",
-            # in index order: each page of the table is visited once per batch
-            (json.dumps(sorted(emails)),),
+        self._batch += 1
+        # An empty `contact` (max id 0: ids start at 1) has no email to look up; the
+        # bulk transaction keeps other writers out until the rollback.
+        outside = (
+            "NOT EXISTS (SELECT 1 FROM contact WHERE email = value)" if self.max_before else "true"
+        )
+        # in index order: each page of the table is visited once per batch
+        listed = json.dumps(sorted(emails))
+        cur = self.cur
+        cur.execute(
+            f"INSERT INTO {_SEEN} SELECT value, ? FROM json_each(?) WHERE {outside} "
+            "ON CONFLICT DO NOTHING",
+            (self._batch, listed),
+        )
+        if cur.rowcount == len(emails):
+            return emails  # the common case: no email has to come back from SQLite
+        rows = cur.execute(
+            f"SELECT email FROM {_SEEN} WHERE batch = ? "
+            "AND email IN (SELECT value FROM json_each(?))",
+            (self._batch, listed),
         ).fetchall()
         return [r[0] for r in rows]
 
@@ -170,7 +200,8 @@ class PostgresPreviewWriter(PreviewWriter):
             "ON CONFLICT DO NOTHING RETURNING email",
             (emails,),
         )
-        return [r[0] for r in self.cur.fetchall()]
+        taken = [r[0] for r in self.cur.fetchall()]
+        return emails if len(taken) == len(emails) else taken
 
     def _find(self, emails: list[str]) -> dict[str, int]:
         self.cur.execute(
