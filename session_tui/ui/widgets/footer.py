@@ -6,8 +6,13 @@ sends three (the table focused, the screen on the stack, the focus settled), all
 before the first rows are painted, and each gives the same keys. This footer
 recomposes when the keys it would show (binding, enabled, tooltip, key display, in
 order) differ from those it shows, and at most once per burst of signals (a
-recompose reads the bindings when it runs). What it shows, and when, is otherwise
-Textual's own (textual==8.2.8: `bindings_changed` is its method, but for the check).
+recompose reads the bindings when it runs). The check runs next in the footer's
+queue, not after the next refresh as Textual's does: at start the keys are then
+mounted before the first frame is laid out and drawn, not drawn in a second frame
+(one layout and render less before the first rows: ~4 % of a start's CPU,
+docs/performance.md "First paint ... fourth round"). What it shows is otherwise
+Textual's own (textual==8.2.8: `bindings_changed` is its method, but for the check
+and its timing).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ class Footer(TextualFooter):
             return
         if self.is_attached and screen is self.screen and not self._recompose_due:
             self._recompose_due = True
-            self.call_after_refresh(self._recompose_if_changed)
+            self.call_next(self._recompose_if_changed)
 
     def _keys(self) -> tuple[Any, ...]:
         """What `compose` builds the footer from."""
