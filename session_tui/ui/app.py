@@ -31,7 +31,8 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
-from textual import active_app, events, on
+from textual import events, on
+from textual._context import active_app
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
