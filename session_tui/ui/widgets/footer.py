@@ -38,12 +38,17 @@ class Footer(TextualFooter):
             self.call_next(self._recompose_if_changed)
 
     def _keys(self) -> tuple[Any, ...]:
-        """What `compose` builds the footer from."""
-        get_key_display = self.app.get_key_display
+        """What `compose` builds the footer from: the shown bindings and the command
+        palette's (its key is shown even when its binding is not), each with its state
+        and key display; the hidden ones (most of a screen's) are not looked at."""
+        app = self.app
+        get_key_display = app.get_key_display
+        palette = app.COMMAND_PALETTE_BINDING
         return tuple(
-            (binding, enabled, tooltip, get_key_display(binding))
-            for (_, binding, enabled, tooltip) in self.screen.active_bindings.values()
-        ) + (self.show_command_palette, self.app.ENABLE_COMMAND_PALETTE)
+            (key, binding, enabled, tooltip, get_key_display(binding))
+            for key, (_, binding, enabled, tooltip) in self.screen.active_bindings.items()
+            if binding.show or key == palette
+        ) + (self.show_command_palette, app.ENABLE_COMMAND_PALETTE)
 
     async def _recompose_if_changed(self) -> None:
         self._recompose_due = False  # a change from now on is seen by a later check
