@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer as TextualFooter
+from textual.widgets._footer import FooterKey
 
 
 class Footer(TextualFooter):
@@ -36,6 +38,14 @@ class Footer(TextualFooter):
         if self.is_attached and screen is self.screen and not self._recompose_due:
             self._recompose_due = True
             self.call_next(self._recompose_if_changed)
+
+    def compose(self) -> ComposeResult:
+        """Textual's keys, made with the `-compact` class a compact footer gives them:
+        set by each key's watcher once mounted, it restyled the keys one by one."""
+        for widget in super().compose():
+            if self.compact and isinstance(widget, FooterKey):
+                widget.add_class("-compact", update=False)
+            yield widget
 
     def _keys(self) -> tuple[Any, ...]:
         """What `compose` builds the footer from: the shown bindings and the command
