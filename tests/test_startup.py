@@ -178,10 +178,11 @@ def test_the_app_loads_what_its_first_screen_needs_only() -> None:
     assert proc.stdout.split() == ["[]", "True"]
 
 
-def run_without_settings(code: str, tmp_path: Path) -> list[str]:
-    """The words `code` prints in a fresh interpreter, with no settings file."""
+def output_without_settings(code: str, tmp_path: Path, *args: str) -> str:
+    """What `code` (run with `args`) prints in a fresh interpreter, with no settings
+    file."""
     proc = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -189,19 +190,30 @@ def run_without_settings(code: str, tmp_path: Path) -> list[str]:
         env={**os.environ, "SESSION_TUI_CONFIG": str(tmp_path / "none.toml")},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout.split()
+    return proc.stdout
 
 
-def test_the_first_paint_builds_no_filter_panel_nor_progress_bar(tmp_path: Path) -> None:
-    """Up to the first painted rows (the start-up benchmark's harness, the real start
-    path), neither the filter panel nor the demo's progress bar is loaded; the
-    PostgreSQL dialect neither, on SQLite."""
+def run_without_settings(code: str, tmp_path: Path) -> list[str]:
+    """The words `code` prints in a fresh interpreter, with no settings file."""
+    return output_without_settings(code, tmp_path).split()
+
+
+def five_contacts(tmp_path: Path) -> str:
+    """The URL of a new SQLite database holding five contacts."""
     url = f"sqlite:///{tmp_path / 'app.db'}"
     db = open_database(url)
     try:
         add_contacts(db, [(f"p{i}@example.com", f"P{i}", "Q") for i in range(5)])
     finally:
         db.dispose()
+    return url
+
+
+def test_the_first_paint_builds_no_filter_panel_nor_progress_bar(tmp_path: Path) -> None:
+    """Up to the first painted rows (the start-up benchmark's harness, the real start
+    path), neither the filter panel nor the demo's progress bar is loaded; the
+    PostgreSQL dialect neither, on SQLite."""
+    url = five_contacts(tmp_path)
     code = (
         "import sys\n"
         "from session_tui.bench import firstpaint\n"
@@ -263,16 +275,8 @@ asyncio.run(main())
 
 def first_frame(url: str, size: tuple[int, int], tmp_path: Path) -> dict[str, object]:
     """What the first frame with rows of a start shows and cost (see FIRST_FRAME_PROBE)."""
-    proc = subprocess.run(
-        [sys.executable, "-c", FIRST_FRAME_PROBE, url, *map(str, size)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "SESSION_TUI_CONFIG": str(tmp_path / "none.toml")},
-    )
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    frame: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
+    out = output_without_settings(FIRST_FRAME_PROBE, tmp_path, url, *map(str, size))
+    frame: dict[str, object] = json.loads(out.strip().splitlines()[-1])
     return frame
 
 
@@ -284,12 +288,7 @@ def test_the_first_frame_with_rows_has_its_footer_and_breakpoint_built_once(
     second time and the whole screen was styled once (a second parse, and a restyle
     at the first resize for the breakpoint class, cost ~2 % of a start:
     docs/performance.md, "First paint ... fourth round")."""
-    url = f"sqlite:///{tmp_path / 'app.db'}"
-    db = open_database(url)
-    try:
-        add_contacts(db, [(f"p{i}@example.com", f"P{i}", "Q") for i in range(5)])
-    finally:
-        db.dispose()
+    url = five_contacts(tmp_path)
     tall = first_frame(url, (120, 40), tmp_path)
     assert (tall["reparse"], tall["restyles"], tall["recompose"]) == (0, 1, 1)
     assert tall["classes"] == ["-tall"]
