@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, func, select, true
@@ -15,7 +16,14 @@ from session_tui.data.db import Database
 from session_tui.data.models import Status, contact_t, membership_t, product_t
 from session_tui.data.records import from_row
 from session_tui.data.repositories.paging import Window, narrows, plan_window
-from session_tui.data.search import fts_count, normalize_term, row_match_clause, search_clause
+from session_tui.data.search import (
+    FTS_MIN_LENGTH,
+    fts_count,
+    normalize_term,
+    row_match_clause,
+    search_clause,
+    search_key,
+)
 from session_tui.data.sqlite_bulk import in_
 from session_tui.data.validation import clean_email
 
@@ -30,6 +38,12 @@ WALK_MAX_OFFSET = 5_000
 # probe of the contact's memberships (3-8 µs at 1M); the other plan reads every match and
 # sorts them (at 1M: 100-300 ms for a popular product).
 WALK_MAX_VISITS = 10_000
+# PostgreSQL, `count_and_page` of a search the trigram index answers: the first page is
+# looked for among this many first contacts of the order (a walk of the sort index that
+# stops there). Found: the matches are dense enough in the order that walking is the
+# quick first page, and the count is left to the caller. Not found: every match is read
+# once, counted and sorted in the same statement.
+PG_HEAD_ROWS = 3_000
 
 
 class SortKey(StrEnum):
@@ -96,6 +110,21 @@ def _contact_row(r: Any, products: dict[int, list[tuple[str, bool]]], now: datet
     )
 
 
+def _columns() -> tuple[Any, ...]:
+    """The `contact` columns a table row is built from."""
+    c = contact_t.c
+    return (
+        c.id,
+        c.email,
+        c.first_name,
+        c.last_name,
+        c.created_at,
+        c.updated_at,
+        c.version,
+        c.active_until,
+    )
+
+
 def _ids_in(dialect: str, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     """`column IN ids`. PostgreSQL: one array parameter (`= ANY`), so a page's 100 ids
     are not 100 bind parameters to build, convert and send (most of the products
@@ -103,6 +132,15 @@ def _ids_in(dialect: str, column: Any, ids: Sequence[int]) -> ColumnElement[bool
     if dialect == "postgresql":
         return in_(dialect, column, ids)
     return column.in_(list(ids))  # type: ignore[no-any-return]
+
+
+# The columns each order sorts by (see _order_by), the id among them.
+_SORT_COLUMNS: dict[SortKey, tuple[str, ...]] = {
+    SortKey.NAME: ("name_key", "id"),
+    SortKey.EMAIL: ("email",),
+    SortKey.JOINED: ("created_at", "id"),
+    SortKey.STATUS: ("active_until", "id"),
+}
 
 
 def _order_by(sort: SortKey, descending: bool, dialect: str, columns: Any = None) -> list[Any]:
@@ -231,6 +269,98 @@ class ContactsRepository:
         reversed so that the database skips at most half of the rows (End is
         as cheap as Home).
         """
+        with self.db.read() as conn:
+            return self._page(conn, query, offset, limit, total)
+
+    def count_and_page(
+        self, query: ContactQuery, offset: int, limit: int
+    ) -> tuple[int | None, list[ContactRow]]:
+        """Rows [offset, offset+limit) of the query's order, and the query's count when
+        it comes with them at about their cost -- else None in its place: the caller
+        asks `count` apart (the table paints the rows first), for a common term or a
+        short one, whose count is a scan of many rows while its first page is not.
+
+        What the table's first read runs (ui/widgets/paged_table/loader.py):
+        - SQLite, a search the FTS index answers: the count from the index alone,
+          then the page with it (the page needs it to pick its plan anyway);
+        - PostgreSQL, a search the trigram index answers: the page among the first
+          PG_HEAD_ROWS contacts of the order (no count); when they hold too few
+          matches, every match once, counted and sorted in ONE statement
+          (`_pg_counted_page`), instead of a walk of the sort index that a name's
+          matches, bunched late in the order, make a scan of the table;
+        - anything else: the page alone.
+        """
+        if limit <= 0:
+            return None, []
+        with self.db.read() as conn:
+            if self.db.is_sqlite:
+                stmt = self._search_only_count(query)
+                total = None if stmt is None else int(conn.execute(stmt).scalar_one())
+                return total, self._page(conn, query, offset, limit, total)
+            if query.filter is not None or len(search_key(query.search)) < FTS_MIN_LENGTH:
+                return None, self._page(conn, query, offset, limit, None)
+            now = utcnow()
+            if query.sort is not SortKey.STATUS:  # no index walks that order here
+                raw = self._pg_head_page(conn, query, offset, limit)
+                if len(raw) == limit:
+                    return None, self._rows(conn, raw, now)
+            counted, raw = self._pg_counted_page(conn, query, offset, limit, now)
+            return counted, self._rows(conn, raw, now)
+
+    def _pg_head_page(self, conn: Any, query: ContactQuery, offset: int, limit: int) -> list[Any]:
+        """PostgreSQL: the window's rows as far as they lie among the first PG_HEAD_ROWS
+        contacts of the order (a walk of its index, each row's search text tested on
+        the way); fewer than `limit` when they do not."""
+        c = contact_t.c
+        descending = query.descending
+        head = (
+            select(*_columns(), c.name_key, c.search_text)
+            .order_by(*_order_by(query.sort, descending, self.db.dialect))
+            .limit(PG_HEAD_ROWS)
+            .subquery("head")
+        )
+        stmt = (
+            select(*(head.c[col.name] for col in _columns()))
+            .where(row_match_clause(self.db.dialect, query.search, head.c.search_text))
+            .order_by(*_order_by(query.sort, descending, self.db.dialect, head.c))
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(conn.execute(stmt).all())
+
+    def _pg_counted_page(
+        self, conn: Any, query: ContactQuery, offset: int, limit: int, now: datetime
+    ) -> tuple[int | None, list[Any]]:
+        """PostgreSQL: `(count, rows)` in one statement. Every match is read once
+        (trigram index) into a MATERIALIZED CTE of its id and sort key, which is
+        counted and sorted; only the window's rows are then read whole (by id).
+        Keys only: the match set stays small (for 32,146 matches ~1 MB instead of
+        ~5 MB spilled to disk past work_mem) and the read of the matches is cheaper.
+        The count is None only for an empty window past the first row (no row to
+        carry it)."""
+        c = contact_t.c
+        keys = [c.id, *(c[name] for name in _SORT_COLUMNS[query.sort] if name != "id")]
+        fenced = (
+            select(*keys).where(self.where(query, now)).cte("matches").prefix_with("MATERIALIZED")
+        )
+        matched = select(func.count()).select_from(fenced).scalar_subquery()
+        order = partial(_order_by, query.sort, query.descending, self.db.dialect)
+        window = (
+            select(fenced).order_by(*order(fenced.c)).limit(limit).offset(offset).subquery("window")
+        )
+        stmt = (
+            select(*_columns(), matched.label("matched"))
+            .join_from(contact_t, window, window.c.id == c.id)
+            .order_by(*order(window.c))
+        )
+        raw = list(conn.execute(stmt).all())
+        if raw:
+            return int(raw[0].matched), raw
+        return (0 if offset == 0 else None), raw
+
+    def _page(
+        self, conn: Any, query: ContactQuery, offset: int, limit: int, total: int | None
+    ) -> list[ContactRow]:
         window = plan_window(offset, limit, total)
         if window is None:
             return []
@@ -238,46 +368,37 @@ class ContactsRepository:
         now = utcnow()
         descending = query.descending != reverse
         c = contact_t.c
-        columns = (
-            c.id,
-            c.email,
-            c.first_name,
-            c.last_name,
-            c.created_at,
-            c.updated_at,
-            c.version,
-            c.active_until,
-        )
+        columns = _columns()
         matches_stmt = self._search_only_count(query) if offset <= WALK_MAX_OFFSET else None
-        with self.db.read() as conn:
-            walk = False
-            if matches_stmt is not None:
-                matches = total if total is not None else conn.execute(matches_stmt).scalar_one()
-                walk = matches >= WALK_MIN_MATCHES
-            walk_filter = self._walk_filter(conn, query, window, total)
-            where = self.where(query, now, walk_order_index=walk, walk_filter=walk_filter)
-            if self._fence_search(query, total):
-                # PostgreSQL: the matches first (MATERIALIZED: the planner may not fold
-                # it back into a walk of the sort index), then sorted.
-                fenced = (
-                    select(*columns, c.name_key)
-                    .where(where)
-                    .cte("matches")
-                    .prefix_with("MATERIALIZED")
-                )
-                stmt = select(fenced).order_by(
-                    *_order_by(query.sort, descending, self.db.dialect, fenced.c)
-                )
-            else:
-                stmt = (
-                    select(*columns)
-                    .where(where)
-                    .order_by(*_order_by(query.sort, descending, self.db.dialect))
-                )
-            raw = list(conn.execute(stmt.limit(limit).offset(offset)).all())
-            products = self._products_for(conn, [r.id for r in raw], now)
+        walk = False
+        if matches_stmt is not None:
+            matches = total if total is not None else conn.execute(matches_stmt).scalar_one()
+            walk = matches >= WALK_MIN_MATCHES
+        walk_filter = self._walk_filter(conn, query, window, total)
+        where = self.where(query, now, walk_order_index=walk, walk_filter=walk_filter)
+        if self._fence_search(query, total):
+            # PostgreSQL: the matches first (MATERIALIZED: the planner may not fold
+            # it back into a walk of the sort index), then sorted.
+            fenced = (
+                select(*columns, c.name_key).where(where).cte("matches").prefix_with("MATERIALIZED")
+            )
+            stmt = select(fenced).order_by(
+                *_order_by(query.sort, descending, self.db.dialect, fenced.c)
+            )
+        else:
+            stmt = (
+                select(*columns)
+                .where(where)
+                .order_by(*_order_by(query.sort, descending, self.db.dialect))
+            )
+        raw = list(conn.execute(stmt.limit(limit).offset(offset)).all())
         if reverse:
             raw.reverse()
+        return self._rows(conn, raw, now)
+
+    def _rows(self, conn: Any, raw: Sequence[Any], now: datetime) -> list[ContactRow]:
+        """The table rows of `raw` (`contact` rows), with their products."""
+        products = self._products_for(conn, [r.id for r in raw], now)
         return [_contact_row(r, products, now) for r in raw]
 
     @staticmethod
