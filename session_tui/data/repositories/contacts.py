@@ -16,14 +16,7 @@ from session_tui.data.db import Database
 from session_tui.data.models import Status, contact_t, membership_t, product_t
 from session_tui.data.records import from_row
 from session_tui.data.repositories.paging import Window, narrows, plan_window
-from session_tui.data.search import (
-    FTS_MIN_LENGTH,
-    fts_count,
-    normalize_term,
-    row_match_clause,
-    search_clause,
-    search_key,
-)
+from session_tui.data.search import fts_count, normalize_term, row_match_clause, search_clause
 from session_tui.data.sqlite_bulk import in_
 from session_tui.data.validation import clean_email
 
@@ -134,13 +127,20 @@ def _ids_in(dialect: str, column: Any, ids: Sequence[int]) -> ColumnElement[bool
     return column.in_(list(ids))  # type: ignore[no-any-return]
 
 
-# The columns each order sorts by (see _order_by), the id among them.
-_SORT_COLUMNS: dict[SortKey, tuple[str, ...]] = {
-    SortKey.NAME: ("name_key", "id"),
-    SortKey.EMAIL: ("email",),
-    SortKey.JOINED: ("created_at", "id"),
-    SortKey.STATUS: ("active_until", "id"),
+# The column each order sorts by before the id (see _order_by).
+_SORT_COLUMN = {
+    SortKey.NAME: "name_key",
+    SortKey.EMAIL: "email",
+    SortKey.JOINED: "created_at",
+    SortKey.STATUS: "active_until",
 }
+
+
+def _sort_keys(sort: SortKey) -> tuple[Any, Any]:
+    """The id and the column `sort` orders by: what the order of a set of contacts
+    needs of each (its rows are read whole by id after)."""
+    c = contact_t.c
+    return c.id, c[_SORT_COLUMN[sort]]
 
 
 def _order_by(sort: SortKey, descending: bool, dialect: str, columns: Any = None) -> list[Any]:
@@ -283,11 +283,11 @@ class ContactsRepository:
         What the table's first read runs (ui/widgets/paged_table/loader.py):
         - SQLite, a search the FTS index answers: the count from the index alone,
           then the page with it (the page needs it to pick its plan anyway);
-        - PostgreSQL, a search the trigram index answers: the page among the first
-          PG_HEAD_ROWS contacts of the order (no count); when they hold too few
-          matches, every match once, counted and sorted in ONE statement
-          (`_pg_counted_page`), instead of a walk of the sort index that a name's
-          matches, bunched late in the order, make a scan of the table;
+        - PostgreSQL, a search (with or without a filter): the page among the first
+          PG_HEAD_ROWS contacts of the order, without the count; when they hold too
+          few matches, every match read once, counted and sorted in ONE statement
+          (`_pg_counted_page`) -- not a walk of the sort index, which matches bunched
+          late in the order (a name's) turn into a scan of the table;
         - anything else: the page alone.
         """
         if limit <= 0:
@@ -297,32 +297,39 @@ class ContactsRepository:
                 stmt = self._search_only_count(query)
                 total = None if stmt is None else int(conn.execute(stmt).scalar_one())
                 return total, self._page(conn, query, offset, limit, total)
-            if query.filter is not None or len(search_key(query.search)) < FTS_MIN_LENGTH:
+            if not normalize_term(query.search):
                 return None, self._page(conn, query, offset, limit, None)
             now = utcnow()
             if query.sort is not SortKey.STATUS:  # no index walks that order here
-                raw = self._pg_head_page(conn, query, offset, limit)
+                raw = self._pg_head_page(conn, query, offset, limit, now)
                 if len(raw) == limit:
                     return None, self._rows(conn, raw, now)
             counted, raw = self._pg_counted_page(conn, query, offset, limit, now)
             return counted, self._rows(conn, raw, now)
 
-    def _pg_head_page(self, conn: Any, query: ContactQuery, offset: int, limit: int) -> list[Any]:
+    def _pg_head_page(
+        self, conn: Any, query: ContactQuery, offset: int, limit: int, now: datetime
+    ) -> list[Any]:
         """PostgreSQL: the window's rows as far as they lie among the first PG_HEAD_ROWS
-        contacts of the order (a walk of its index, each row's search text tested on
-        the way); fewer than `limit` when they do not."""
+        contacts of the order: a walk of the order's index that stops there, each
+        contact's search text tested on the way (a filter: its matching ids apart).
+        Fewer rows than `limit` when they do not lie there."""
         c = contact_t.c
-        descending = query.descending
+        order = partial(_order_by, query.sort, query.descending, self.db.dialect)
         head = (
             select(*_columns(), c.name_key, c.search_text)
-            .order_by(*_order_by(query.sort, descending, self.db.dialect))
+            .order_by(*order())
             .limit(PG_HEAD_ROWS)
             .subquery("head")
         )
+        where = row_match_clause(self.db.dialect, query.search, head.c.search_text)
+        if query.filter is not None:
+            matching = select(c.id).where(query.filter.where(self.db.dialect, now))
+            where = and_(where, head.c.id.in_(matching))
         stmt = (
             select(*(head.c[col.name] for col in _columns()))
-            .where(row_match_clause(self.db.dialect, query.search, head.c.search_text))
-            .order_by(*_order_by(query.sort, descending, self.db.dialect, head.c))
+            .where(where)
+            .order_by(*order(head.c))
             .limit(limit)
             .offset(offset)
         )
@@ -339,9 +346,11 @@ class ContactsRepository:
         The count is None only for an empty window past the first row (no row to
         carry it)."""
         c = contact_t.c
-        keys = [c.id, *(c[name] for name in _SORT_COLUMNS[query.sort] if name != "id")]
         fenced = (
-            select(*keys).where(self.where(query, now)).cte("matches").prefix_with("MATERIALIZED")
+            select(*_sort_keys(query.sort))
+            .where(self.where(query, now))
+            .cte("matches")
+            .prefix_with("MATERIALIZED")
         )
         matched = select(func.count()).select_from(fenced).scalar_subquery()
         order = partial(_order_by, query.sort, query.descending, self.db.dialect)
