@@ -159,13 +159,13 @@ def _order_by(sort: SortKey, descending: bool, dialect: str, columns: Any = None
         # Active first (latest end first), then expired, then no membership.
         # SQLite sorts NULL lowest, so DESC already puts "none" last and can
         # walk ix_contact_active_until backwards.
+        # PostgreSQL sorts NULL highest: "none" last needs NULLS LAST, and the
+        # descending order is its exact reverse (as on SQLite; a window in the second
+        # half is read in the reverse order, see plan_window).
         if dialect == "postgresql":
-            first = (
-                c.active_until.desc().nulls_first()
-                if descending
-                else (c.active_until.desc().nulls_last())
-            )
-            return [first, c.id.asc() if descending else c.id.desc()]
+            if descending:
+                return [c.active_until.asc().nulls_first(), c.id.asc()]
+            return [c.active_until.desc().nulls_last(), c.id.desc()]
         cols = [c.active_until, c.id]
         return [col.asc() if descending else col.desc() for col in cols]
     return [col.desc() if descending else col.asc() for col in cols]
