@@ -121,11 +121,15 @@ def refines(old_term: str, new_term: str) -> bool:
     return bool(old) and old != new and old in new
 
 
-def row_match_clause(dialect: str, term: str) -> ColumnElement[bool]:
+def row_match_clause(
+    dialect: str, term: str, column: ColumnElement[str] | None = None
+) -> ColumnElement[bool]:
     """`term` tested on each row by itself, without the search index: for checking a
-    few known rows (see `ContactsRepository.refine`), never for scanning a table.
+    few known rows (see `ContactsRepository.refine`) or a bounded run of them (the
+    head of an order, `column` being its `search_text`), never for scanning a table.
     The same test as `search_clause`: the folded term inside `search_text`."""
     key = search_key(term)
     if not key:
         return true()
-    return contact_t.c.search_text.like(_like_pattern(key), escape="\\")
+    text_column = contact_t.c.search_text if column is None else column
+    return text_column.like(_like_pattern(key), escape="\\")

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Select, and_, func, select, true
@@ -30,6 +31,12 @@ WALK_MAX_OFFSET = 5_000
 # probe of the contact's memberships (3-8 µs at 1M); the other plan reads every match and
 # sorts them (at 1M: 100-300 ms for a popular product).
 WALK_MAX_VISITS = 10_000
+# PostgreSQL, `count_and_page` of a search the trigram index answers: the first page is
+# looked for among this many first contacts of the order (a walk of the sort index that
+# stops there). Found: the matches are dense enough in the order that walking is the
+# quick first page, and the count is left to the caller. Not found: every match is read
+# once, counted and sorted in the same statement.
+PG_HEAD_ROWS = 3_000
 
 
 class SortKey(StrEnum):
@@ -96,6 +103,21 @@ def _contact_row(r: Any, products: dict[int, list[tuple[str, bool]]], now: datet
     )
 
 
+def _columns() -> tuple[Any, ...]:
+    """The `contact` columns a table row is built from."""
+    c = contact_t.c
+    return (
+        c.id,
+        c.email,
+        c.first_name,
+        c.last_name,
+        c.created_at,
+        c.updated_at,
+        c.version,
+        c.active_until,
+    )
+
+
 def _ids_in(dialect: str, column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
     """`column IN ids`. PostgreSQL: one array parameter (`= ANY`), so a page's 100 ids
     are not 100 bind parameters to build, convert and send (most of the products
@@ -103,6 +125,22 @@ def _ids_in(dialect: str, column: Any, ids: Sequence[int]) -> ColumnElement[bool
     if dialect == "postgresql":
         return in_(dialect, column, ids)
     return column.in_(list(ids))  # type: ignore[no-any-return]
+
+
+# The column each order sorts by before the id (see _order_by).
+_SORT_COLUMN = {
+    SortKey.NAME: "name_key",
+    SortKey.EMAIL: "email",
+    SortKey.JOINED: "created_at",
+    SortKey.STATUS: "active_until",
+}
+
+
+def _sort_keys(sort: SortKey) -> tuple[Any, Any]:
+    """The id and the column `sort` orders by: what the order of a set of contacts
+    needs of each (its rows are read whole by id after)."""
+    c = contact_t.c
+    return c.id, c[_SORT_COLUMN[sort]]
 
 
 def _order_by(sort: SortKey, descending: bool, dialect: str, columns: Any = None) -> list[Any]:
@@ -121,13 +159,13 @@ def _order_by(sort: SortKey, descending: bool, dialect: str, columns: Any = None
         # Active first (latest end first), then expired, then no membership.
         # SQLite sorts NULL lowest, so DESC already puts "none" last and can
         # walk ix_contact_active_until backwards.
+        # PostgreSQL sorts NULL highest: "none" last needs NULLS LAST, and the
+        # descending order is its exact reverse (as on SQLite; a window in the second
+        # half is read in the reverse order, see plan_window).
         if dialect == "postgresql":
-            first = (
-                c.active_until.desc().nulls_first()
-                if descending
-                else (c.active_until.desc().nulls_last())
-            )
-            return [first, c.id.asc() if descending else c.id.desc()]
+            if descending:
+                return [c.active_until.asc().nulls_first(), c.id.asc()]
+            return [c.active_until.desc().nulls_last(), c.id.desc()]
         cols = [c.active_until, c.id]
         return [col.asc() if descending else col.desc() for col in cols]
     return [col.desc() if descending else col.asc() for col in cols]
@@ -231,6 +269,107 @@ class ContactsRepository:
         reversed so that the database skips at most half of the rows (End is
         as cheap as Home).
         """
+        with self.db.read() as conn:
+            return self._page(conn, query, offset, limit, total)
+
+    def count_and_page(
+        self, query: ContactQuery, offset: int, limit: int
+    ) -> tuple[int | None, list[ContactRow]]:
+        """Rows [offset, offset+limit) of the query's order, and the query's count when
+        it comes with them at about their cost -- else None in its place: the caller
+        asks `count` apart (the table paints the rows first), for a common term or a
+        short one, whose count is a scan of many rows while its first page is not.
+
+        What the table's first read runs (ui/widgets/paged_table/loader.py):
+        - SQLite, a search the FTS index answers: the count from the index alone,
+          then the page with it (the page needs it to pick its plan anyway);
+        - PostgreSQL, a search (with or without a filter): the page among the first
+          PG_HEAD_ROWS contacts of the order, without the count; when they hold too
+          few matches, every match read once, counted and sorted in ONE statement
+          (`_pg_counted_page`) -- not a walk of the sort index, which matches bunched
+          late in the order (a name's) turn into a scan of the table;
+        - anything else: the page alone.
+        """
+        if limit <= 0:
+            return None, []
+        with self.db.read() as conn:
+            if self.db.is_sqlite:
+                stmt = self._search_only_count(query)
+                total = None if stmt is None else int(conn.execute(stmt).scalar_one())
+                return total, self._page(conn, query, offset, limit, total)
+            if not normalize_term(query.search):
+                return None, self._page(conn, query, offset, limit, None)
+            now = utcnow()
+            if query.sort is not SortKey.STATUS:  # no index walks that order here
+                raw = self._pg_head_page(conn, query, offset, limit, now)
+                if len(raw) == limit:
+                    return None, self._rows(conn, raw, now)
+            counted, raw = self._pg_counted_page(conn, query, offset, limit, now)
+            return counted, self._rows(conn, raw, now)
+
+    def _pg_head_page(
+        self, conn: Any, query: ContactQuery, offset: int, limit: int, now: datetime
+    ) -> list[Any]:
+        """PostgreSQL: the window's rows as far as they lie among the first PG_HEAD_ROWS
+        contacts of the order: a walk of the order's index that stops there, each
+        contact's search text tested on the way (a filter: its matching ids apart).
+        Fewer rows than `limit` when they do not lie there."""
+        c = contact_t.c
+        order = partial(_order_by, query.sort, query.descending, self.db.dialect)
+        head = (
+            select(*_columns(), c.name_key, c.search_text)
+            .order_by(*order())
+            .limit(PG_HEAD_ROWS)
+            .subquery("head")
+        )
+        where = row_match_clause(self.db.dialect, query.search, head.c.search_text)
+        if query.filter is not None:
+            matching = select(c.id).where(query.filter.where(self.db.dialect, now))
+            where = and_(where, head.c.id.in_(matching))
+        stmt = (
+            select(*(head.c[col.name] for col in _columns()))
+            .where(where)
+            .order_by(*order(head.c))
+            .limit(limit)
+            .offset(offset)
+        )
+        return list(conn.execute(stmt).all())
+
+    def _pg_counted_page(
+        self, conn: Any, query: ContactQuery, offset: int, limit: int, now: datetime
+    ) -> tuple[int | None, list[Any]]:
+        """PostgreSQL: `(count, rows)` in one statement. Every match is read once
+        (trigram index) into a MATERIALIZED CTE of its id and sort key, which is
+        counted and sorted; only the window's rows are then read whole (by id).
+        Keys only: the match set stays small (for 32,146 matches ~1 MB instead of
+        ~5 MB spilled to disk past work_mem) and the read of the matches is cheaper.
+        The count is None only for an empty window past the first row (no row to
+        carry it)."""
+        c = contact_t.c
+        fenced = (
+            select(*_sort_keys(query.sort))
+            .where(self.where(query, now))
+            .cte("matches")
+            .prefix_with("MATERIALIZED")
+        )
+        matched = select(func.count()).select_from(fenced).scalar_subquery()
+        order = partial(_order_by, query.sort, query.descending, self.db.dialect)
+        window = (
+            select(fenced).order_by(*order(fenced.c)).limit(limit).offset(offset).subquery("window")
+        )
+        stmt = (
+            select(*_columns(), matched.label("matched"))
+            .join_from(contact_t, window, window.c.id == c.id)
+            .order_by(*order(window.c))
+        )
+        raw = list(conn.execute(stmt).all())
+        if raw:
+            return int(raw[0].matched), raw
+        return (0 if offset == 0 else None), raw
+
+    def _page(
+        self, conn: Any, query: ContactQuery, offset: int, limit: int, total: int | None
+    ) -> list[ContactRow]:
         window = plan_window(offset, limit, total)
         if window is None:
             return []
@@ -238,46 +377,37 @@ class ContactsRepository:
         now = utcnow()
         descending = query.descending != reverse
         c = contact_t.c
-        columns = (
-            c.id,
-            c.email,
-            c.first_name,
-            c.last_name,
-            c.created_at,
-            c.updated_at,
-            c.version,
-            c.active_until,
-        )
+        columns = _columns()
         matches_stmt = self._search_only_count(query) if offset <= WALK_MAX_OFFSET else None
-        with self.db.read() as conn:
-            walk = False
-            if matches_stmt is not None:
-                matches = total if total is not None else conn.execute(matches_stmt).scalar_one()
-                walk = matches >= WALK_MIN_MATCHES
-            walk_filter = self._walk_filter(conn, query, window, total)
-            where = self.where(query, now, walk_order_index=walk, walk_filter=walk_filter)
-            if self._fence_search(query, total):
-                # PostgreSQL: the matches first (MATERIALIZED: the planner may not fold
-                # it back into a walk of the sort index), then sorted.
-                fenced = (
-                    select(*columns, c.name_key)
-                    .where(where)
-                    .cte("matches")
-                    .prefix_with("MATERIALIZED")
-                )
-                stmt = select(fenced).order_by(
-                    *_order_by(query.sort, descending, self.db.dialect, fenced.c)
-                )
-            else:
-                stmt = (
-                    select(*columns)
-                    .where(where)
-                    .order_by(*_order_by(query.sort, descending, self.db.dialect))
-                )
-            raw = list(conn.execute(stmt.limit(limit).offset(offset)).all())
-            products = self._products_for(conn, [r.id for r in raw], now)
+        walk = False
+        if matches_stmt is not None:
+            matches = total if total is not None else conn.execute(matches_stmt).scalar_one()
+            walk = matches >= WALK_MIN_MATCHES
+        walk_filter = self._walk_filter(conn, query, window, total)
+        where = self.where(query, now, walk_order_index=walk, walk_filter=walk_filter)
+        if self._fence_search(query, total):
+            # PostgreSQL: the matches first (MATERIALIZED: the planner may not fold
+            # it back into a walk of the sort index), then sorted.
+            fenced = (
+                select(*columns, c.name_key).where(where).cte("matches").prefix_with("MATERIALIZED")
+            )
+            stmt = select(fenced).order_by(
+                *_order_by(query.sort, descending, self.db.dialect, fenced.c)
+            )
+        else:
+            stmt = (
+                select(*columns)
+                .where(where)
+                .order_by(*_order_by(query.sort, descending, self.db.dialect))
+            )
+        raw = list(conn.execute(stmt.limit(limit).offset(offset)).all())
         if reverse:
             raw.reverse()
+        return self._rows(conn, raw, now)
+
+    def _rows(self, conn: Any, raw: Sequence[Any], now: datetime) -> list[ContactRow]:
+        """The table rows of `raw` (`contact` rows), with their products."""
+        products = self._products_for(conn, [r.id for r in raw], now)
         return [_contact_row(r, products, now) for r in raw]
 
     @staticmethod

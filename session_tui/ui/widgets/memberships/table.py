@@ -79,6 +79,11 @@ class MembershipsSource:
             query.to_query(), offset, limit, total, sort=query.sort, descending=query.descending
         )
 
+    def count_and_page(
+        self, query: MembershipsTableQuery, offset: int, limit: int
+    ) -> tuple[int | None, list[MembershipRow]]:
+        return None, self.page(query, offset, limit)  # the count apart, as before
+
     def ids(self, query: MembershipsTableQuery) -> list[int]:
         return self.repo.ids(query.to_query())
 

@@ -4,11 +4,13 @@ It keeps the count of the query's rows, the total, a few cached pages around the
 viewport and the cursor index, and reads from a `PageSource` in thread workers:
 
 - a (re)load reads the count and the pages of the window (and the cursor's); when
-  the query changed, the first rows are painted before the count arrives (for a
-  one-letter search at a million rows the count is a full scan);
+  the query changed, the first page comes first (`source.count_and_page`), with the
+  count when the source gets it in the same pass; else the first rows are painted
+  before the count arrives (for a one-letter search at a million rows the count is
+  a full scan);
 - typing on in the search box: when the new query only narrows the one on screen
   (`source.refines`), its first rows are those of the rows on screen that match it
-  (`source.refine`), painted at once; count and first page are then read for real;
+  (`source.refine`), painted at once; first page and count are then read for real;
 - scrolling reads the missing pages nearest the viewport first and forgets the
   farthest ones beyond `MAX_CACHED_PAGES`.
 
@@ -291,25 +293,26 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
                     painted = True
             if known is not None:
                 count, total = known
-            elif painted:
+            elif keep_cursor:
                 count = source.count(query)
                 total = total_for(count)
             else:
-                if not keep_cursor:
-                    # The first page needs no count; a short one *is* the count.
-                    pages[0] = source.page(query, 0, PAGE_SIZE)
+                # The first page, with the count when the source gets it in the same
+                # pass (see PageSource.count_and_page); a short page *is* the count.
+                counted, pages[0] = source.count_and_page(query, 0, PAGE_SIZE)
                 if worker.is_cancelled:
                     return
-                if not keep_cursor and len(pages[0]) < PAGE_SIZE:
-                    count = len(pages[0])
-                else:
-                    if not keep_cursor:
+                if counted is None and len(pages[0]) < PAGE_SIZE:
+                    counted = len(pages[0])
+                if counted is None:
+                    if not painted:
                         # Paint the first rows now; the count follows (for a one- or
                         # two-letter search it is a full scan; at start, count(*)).
                         provisional(
                             pages[0], known_total if known_total is not None else len(pages[0])
                         )
-                    count = source.count(query)
+                    counted = source.count(query)
+                count = counted
                 total = total_for(count)
             first = max(0, min(first, count - rows))
             wanted = set(range(first // PAGE_SIZE, (first + rows) // PAGE_SIZE + 1))

@@ -53,6 +53,14 @@ class PageSource(Protocol[_RowInv, _QueryContra]):
         count when known (a source may read the second half backwards with it)."""
         ...
 
+    def count_and_page(
+        self, query: _QueryContra, offset: int, limit: int
+    ) -> tuple[int | None, list[_RowInv]]:
+        """Rows [offset, offset+limit) in the query's order, and the query's count when
+        the source gets it with them at about their cost, else None (the table then
+        paints the rows and asks `count`)."""
+        ...
+
     def refines(self, old: _QueryContra, new: _QueryContra) -> bool:
         """`new` only narrows `old`'s search: its matches are some of `old`'s, in order."""
         ...
