@@ -8,7 +8,7 @@ rows into the same schema.
   dropped before and built after, the search index filled by one statement (the
   app's own `INDEX_SQL`, with its FTS hashsize). The floor computes the sort key
   and the search text with the app's functions: the schema holds them. Measured
-  floor, import, floor, import (A B A B, three rounds in a full run), medians. Target ≤ 1.3×.
+  in rounds whose order turns (three in a full run), medians. Target ≤ 1.3×.
 - `import_preview_plus_import`: what the TUI runs before and after `y` -- one
   `sniff`, `preview_csv(..., stage=True)`, then `import_csv` of that layout from the
   preview's stage (import_stage.py: the file is hashed again, not parsed) -- vs
@@ -23,6 +23,7 @@ import csv
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from session_tui.bench.context import Context, NotBuilt
@@ -197,14 +198,22 @@ def figure_import_floor(ctx: Context) -> list[Figure]:
         finally:
             db.dispose()
 
-    # Three rounds in a full run (a true median: one slow round moves nothing), two
-    # with --quick, one in a smoke run.
-    for _ in range(1 if ctx.smoke else 3 if ctx.rounds > 1 else 2):
+    def floor() -> float:
         new_database(floor_path)
-        floor_s = ctx.timed("import floor", lambda: counts.add(floor_import(source, floor_path)))
-        times["floor"].append(floor_s)
-        times["import"].append(project(False))
-        times["preview+import"].append(project(True))
+        return ctx.timed("import floor", lambda: counts.add(floor_import(source, floor_path)))
+
+    sides: list[tuple[str, Callable[[], float]]] = [
+        ("floor", floor),
+        ("import", lambda: project(False)),
+        ("preview+import", lambda: project(True)),
+    ]
+    # Three rounds in a full run (a true median: one slow round moves nothing), two
+    # with --quick, one in a smoke run. The order turns each round (floor, import,
+    # preview; import, preview, floor; ...), so that no side always runs last, on a
+    # machine that got busier meanwhile.
+    for i in range(1 if ctx.smoke else 3 if ctx.rounds > 1 else 2):
+        for name, side in sides[i % 3 :] + sides[: i % 3]:
+            times[name].append(side())
     peak = _peak_mb(
         ctx, _PROBE.format(argv=["import", str(source), "--db", new_database(proj_path)])
     )
