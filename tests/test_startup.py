@@ -287,20 +287,21 @@ def test_the_first_frame_with_rows_has_its_footer_and_breakpoint_built_once(
 ) -> None:
     """The first frame that shows the contacts already shows the footer's keys, built
     once, and the screen's breakpoint class; on the way, no stylesheet was parsed a
-    second time and the whole screen was styled once (a second parse, and a restyle
-    at the first resize for the breakpoint class, cost ~2 % of a start:
-    docs/performance.md, "First paint ... fourth round")."""
+    second time and the whole screen was never restyled after its widgets were styled
+    as they mounted (a second parse, a restyle at the first resize for the breakpoint
+    class and one when the screen is first shown cost ~4.5 % of a start:
+    docs/performance.md, "First paint ..." fourth and fifth rounds)."""
     url = five_contacts(tmp_path)
     tall = first_frame(url, (120, 40), tmp_path)
-    assert (tall["reparse"], tall["restyles"], tall["recompose"]) == (0, 1, 1)
+    assert (tall["reparse"], tall["restyles"], tall["recompose"]) == (0, 0, 1)
     assert tall["classes"] == ["-tall"]
     assert tall["keys"][:2] == ["space Select", "⏎ Open"] and "? Help" in tall["keys"]
     short = first_frame(url, (80, 24), tmp_path)
-    assert (short["reparse"], short["restyles"], short["recompose"]) == (0, 1, 1)
+    assert (short["reparse"], short["restyles"], short["recompose"]) == (0, 0, 1)
     assert short["classes"] == ["-short"]
 
 
-async def test_the_app_is_styled_before_its_first_screen_is_drawn(
+async def test_the_start_screen_is_styled_once_as_a_restyle_would_style_it(
     sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The start screen is made with the stylesheet marked current (`_ready_to_show`),
@@ -309,7 +310,10 @@ async def test_the_app_is_styled_before_its_first_screen_is_drawn(
     Otherwise a widget drawn before Textual styles the App (after the App's compose,
     which waits for the screen's mount) inherits no text colour and keeps it (Textual
     caches a widget's style until its own styles change): the empty state's text was
-    drawn in the background's colour whenever an empty database's count came early."""
+    drawn in the background's colour whenever an empty database's count came early.
+    Nor is the screen restyled when first shown (`TopScreen`): once shown, a restyle
+    would change no widget's rules, and every widget is drawn with the style it would
+    compute afresh."""
     from session_tui.ui.app import make_app
     from session_tui.ui.screens.contacts import ContactsScreen
 
@@ -331,10 +335,14 @@ async def test_the_app_is_styled_before_its_first_screen_is_drawn(
         assert app_styles == [(True, app.styles.color)]
         empty_text = screen.query_one("#empty-text")
         assert empty_text.display and empty_text.visual_style.foreground == app.styles.color
-        for widget in screen.walk_children(with_self=True):  # no style kept from before
+        nodes = list(screen.walk_children(with_self=True))
+        for widget in nodes:  # no style kept from before
             drawn_with = widget.visual_style
             widget._visual_style = None
             assert widget.visual_style == drawn_with, widget
+        rules = [dict(node.styles.base._rules) for node in nodes]
+        app.stylesheet.update_nodes(nodes)  # the restyle that was skipped
+        assert [dict(node.styles.base._rules) for node in nodes] == rules
 
 
 def test_the_app_start_freezes_what_it_made_and_collects_again(tmp_path: Path) -> None:
