@@ -13,7 +13,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from session_tui import SCHEMA_VERSION, __version__
@@ -178,10 +180,11 @@ def test_the_app_loads_what_its_first_screen_needs_only() -> None:
     assert proc.stdout.split() == ["[]", "True"]
 
 
-def run_without_settings(code: str, tmp_path: Path) -> list[str]:
-    """The words `code` prints in a fresh interpreter, with no settings file."""
+def output_without_settings(code: str, tmp_path: Path, *args: str) -> str:
+    """What `code` (run with `args`) prints in a fresh interpreter, with no settings
+    file."""
     proc = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -189,19 +192,30 @@ def run_without_settings(code: str, tmp_path: Path) -> list[str]:
         env={**os.environ, "SESSION_TUI_CONFIG": str(tmp_path / "none.toml")},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout.split()
+    return proc.stdout
 
 
-def test_the_first_paint_builds_no_filter_panel_nor_progress_bar(tmp_path: Path) -> None:
-    """Up to the first painted rows (the start-up benchmark's harness, the real start
-    path), neither the filter panel nor the demo's progress bar is loaded; the
-    PostgreSQL dialect neither, on SQLite."""
+def run_without_settings(code: str, tmp_path: Path) -> list[str]:
+    """The words `code` prints in a fresh interpreter, with no settings file."""
+    return output_without_settings(code, tmp_path).split()
+
+
+def five_contacts(tmp_path: Path) -> str:
+    """The URL of a new SQLite database holding five contacts."""
     url = f"sqlite:///{tmp_path / 'app.db'}"
     db = open_database(url)
     try:
         add_contacts(db, [(f"p{i}@example.com", f"P{i}", "Q") for i in range(5)])
     finally:
         db.dispose()
+    return url
+
+
+def test_the_first_paint_builds_no_filter_panel_nor_progress_bar(tmp_path: Path) -> None:
+    """Up to the first painted rows (the start-up benchmark's harness, the real start
+    path), neither the filter panel nor the demo's progress bar is loaded; the
+    PostgreSQL dialect neither, on SQLite."""
+    url = five_contacts(tmp_path)
     code = (
         "import sys\n"
         "from session_tui.bench import firstpaint\n"
@@ -211,6 +225,124 @@ def test_the_first_paint_builds_no_filter_panel_nor_progress_bar(tmp_path: Path)
         " 'textual.widgets._text_area', 'sqlalchemy.dialects.postgresql'))))\n"
     )
     assert run_without_settings(code, tmp_path) == ["painted", "[]"]
+
+
+FIRST_FRAME_PROBE = """
+import asyncio, json, sys
+from textual.css.stylesheet import Stylesheet
+from textual.widgets._footer import FooterKey
+from session_tui.bench import firstpaint
+from session_tui.ui.widgets.footer import Footer
+
+counts = {"reparse": 0, "recompose": 0, "restyles": 0}
+reparse, recompose, update_nodes = Stylesheet.reparse, Footer.recompose, Stylesheet.update_nodes
+
+def counted_reparse(self, *args, **kwargs):
+    counts["reparse"] += 1
+    return reparse(self, *args, **kwargs)
+
+async def counted_recompose(self):
+    counts["recompose"] += 1
+    await recompose(self)
+
+def counted_update_nodes(self, nodes, *args, **kwargs):
+    nodes = list(nodes)
+    counts["restyles"] += len(nodes) > 10  # the whole screen, not a widget or two
+    return update_nodes(self, nodes, *args, **kwargs)
+
+Stylesheet.reparse, Footer.recompose = counted_reparse, counted_recompose
+Stylesheet.update_nodes = counted_update_nodes
+app, ready = firstpaint._app(sys.argv[1])
+size = (int(sys.argv[2]), int(sys.argv[3]))
+
+async def main():
+    seen = asyncio.Event()
+    display = app._display
+
+    def first_frame_with_rows(screen, renderable):
+        display(screen, renderable)
+        if not seen.is_set() and not app._batch_count and ready():
+            seen.set()
+            keys = [f"{k.key_display} {k.description}" for k in screen.query(FooterKey)]
+            classes = sorted(c for c in screen.classes if c in ("-short", "-tall"))
+            print(json.dumps({**counts, "keys": keys, "classes": classes}))
+
+    app._display = first_frame_with_rows
+    async with app.run_test(size=size):
+        await asyncio.wait_for(seen.wait(), 60)
+
+asyncio.run(main())
+"""
+
+
+def first_frame(url: str, size: tuple[int, int], tmp_path: Path) -> dict[str, object]:
+    """What the first frame with rows of a start shows and cost (see FIRST_FRAME_PROBE)."""
+    out = output_without_settings(FIRST_FRAME_PROBE, tmp_path, url, *map(str, size))
+    frame: dict[str, object] = json.loads(out.strip().splitlines()[-1])
+    return frame
+
+
+def test_the_first_frame_with_rows_has_its_footer_and_breakpoint_built_once(
+    tmp_path: Path,
+) -> None:
+    """The first frame that shows the contacts already shows the footer's keys, built
+    once, and the screen's breakpoint class; on the way, no stylesheet was parsed a
+    second time and the whole screen was never restyled after its widgets were styled
+    as they mounted (a second parse, a restyle at the first resize for the breakpoint
+    class and one when the screen is first shown cost ~4.5 % of a start:
+    docs/performance.md, "First paint ..." fourth and fifth rounds)."""
+    url = five_contacts(tmp_path)
+    tall = first_frame(url, (120, 40), tmp_path)
+    assert (tall["reparse"], tall["restyles"], tall["recompose"]) == (0, 0, 1)
+    assert tall["classes"] == ["-tall"]
+    assert tall["keys"][:2] == ["space Select", "⏎ Open"] and "? Help" in tall["keys"]
+    short = first_frame(url, (80, 24), tmp_path)
+    assert (short["reparse"], short["restyles"], short["recompose"]) == (0, 0, 1)
+    assert short["classes"] == ["-short"]
+
+
+async def test_the_start_screen_is_styled_once_as_a_restyle_would_style_it(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start screen is made with the stylesheet marked current (`_ready_to_show`),
+    so Textual's restyle of the app when the mode starts, which also styled the App
+    node itself, does not run: the App is styled when the screen is made instead.
+    Otherwise a widget drawn before Textual styles the App (after the App's compose,
+    which waits for the screen's mount) inherits no text colour and keeps it (Textual
+    caches a widget's style until its own styles change): the empty state's text was
+    drawn in the background's colour whenever an empty database's count came early.
+    Nor is the screen restyled when first shown (`TopScreen`): once shown, a restyle
+    would change no widget's rules, and every widget is drawn with the style it would
+    compute afresh."""
+    from session_tui.ui.app import make_app
+    from session_tui.ui.screens.contacts import ContactsScreen
+
+    app_styles: list[tuple[bool, object]] = []  # the App's colour when the screen composes
+    compose = ContactsScreen.compose
+
+    def compose_and_look(screen: ContactsScreen) -> Any:
+        app_styles.append((screen.app.styles.has_rule("color"), screen.app.styles.color))
+        return compose(screen)
+
+    monkeypatch.setattr(ContactsScreen, "compose", compose_and_look)
+    app = make_app(db=sqlite_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ContactsScreen)
+        while screen.table.total is None:
+            await pilot.pause(0.01)
+        await pilot.pause()
+        assert app_styles == [(True, app.styles.color)]
+        empty_text = screen.query_one("#empty-text")
+        assert empty_text.display and empty_text.visual_style.foreground == app.styles.color
+        nodes = list(screen.walk_children(with_self=True))
+        for widget in nodes:  # no style kept from before
+            drawn_with = widget.visual_style
+            widget._visual_style = None
+            assert widget.visual_style == drawn_with, widget
+        rules = [dict(node.styles.base._rules) for node in nodes]
+        app.stylesheet.update_nodes(nodes)  # the restyle that was skipped
+        assert [dict(node.styles.base._rules) for node in nodes] == rules
 
 
 def test_the_app_start_freezes_what_it_made_and_collects_again(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual import events, on
+from textual._context import active_app
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
@@ -44,6 +45,7 @@ from session_tui.ui import moments
 from session_tui.ui.keymap import load_settings, normalize_keymap
 from session_tui.ui.moments import Clock
 from session_tui.ui.screens.contacts import ContactsScreen
+from session_tui.ui.screens.top_screen import TopScreen
 from session_tui.ui.undo import UndoStack
 from session_tui.ui.user_text import clean, clean_paste, escape_markup
 from session_tui.ui.widgets.paged_table.table import PagedTable
@@ -56,17 +58,60 @@ TOP_SCREENS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def _ready_to_show(screen: TopScreen) -> TopScreen:
+    """A top screen as Textual makes it for its mode, with what its first showing would
+    otherwise redo over the whole screen already in place (textual==8.2.8), so that
+    its first showing restyles nothing (`TopScreen`):
+
+    - the breakpoint class of the terminal's height (`VERTICAL_BREAKPOINTS`): set by
+      the screen's first resize, it restyled every widget once more;
+    - the stylesheet marked current for it: a new mode's screen makes Textual parse
+      every stylesheet again and restyle the app, although its own stylesheet was
+      read (and applied) when it was made (the Contacts one with the app's).
+
+    At the start that restyle is also what first styles the App node itself (Textual
+    applies the stylesheet to the App only after the App's compose, which waits for
+    this screen to mount): the App is styled here instead, as then. Unstyled, it
+    gives no text colour to inherit, and a widget drawn meanwhile (the empty state,
+    shown at once when the count of an empty database is fast) keeps that
+    transparent colour, text in the background's colour: Textual caches a widget's
+    style until its *own* styles change, not its ancestors'.
+
+    Together ~2 % of a start's CPU to the first paint (docs/performance.md, "First
+    paint ... fourth round"), and the restyle of the first showing that
+    `TopScreen` then skips ~2.5 % ("... fifth round"); what the screen shows is the
+    same."""
+    app = active_app.get()
+    width, height = app.size
+    for own, the_app, size in (
+        (screen.HORIZONTAL_BREAKPOINTS, app.HORIZONTAL_BREAKPOINTS, width),
+        (screen.VERTICAL_BREAKPOINTS, app.VERTICAL_BREAKPOINTS, height),
+    ):  # as Screen._on_resize picks them
+        breakpoints = (the_app if own is None else own) or []
+        for name in screen._get_breakpoint_classes(size, breakpoints):
+            screen.add_class(name, update=False)
+    if not app._is_mounted:  # the start: see above
+        app.stylesheet.apply(app)
+    screen._css_update_count = app._css_update_count
+    screen._styled_for_first_showing = True
+    return screen
+
+
+def _contacts_screen() -> Screen[None]:
+    return _ready_to_show(ContactsScreen())
+
+
 # The top screens other than Contacts: their modules load when they are first shown.
 def _memberships_screen() -> Screen[None]:
     from session_tui.ui.screens.memberships import MembershipsScreen
 
-    return MembershipsScreen()
+    return _ready_to_show(MembershipsScreen())
 
 
 def _products_screen() -> Screen[None]:
     from session_tui.ui.screens.products import ProductsScreen
 
-    return ProductsScreen()
+    return _ready_to_show(ProductsScreen())
 
 
 QUIT_HELP = "Quit (q outside text boxes, ctrl+q anywhere)"
@@ -86,7 +131,7 @@ class SessionApp(App[None]):
     TITLE = "session-tui"
     DEFAULT_MODE = "contacts"
     MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
-        "contacts": ContactsScreen,
+        "contacts": _contacts_screen,
         "memberships": _memberships_screen,
         "products": _products_screen,
     }

@@ -16,7 +16,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from session_tui.data.db import describe_error
@@ -25,6 +24,7 @@ from session_tui.ui.context import session
 from session_tui.ui.modals.product_name import ProductNameModal
 from session_tui.ui.moments import local_day
 from session_tui.ui.screens.memberships import MembershipsScreen
+from session_tui.ui.screens.top_screen import TopScreen
 from session_tui.ui.user_text import escape_markup, literal
 from session_tui.ui.wording import plural
 
@@ -44,7 +44,7 @@ class ProductsTable(DataTable[object]):
     ]
 
 
-class ProductsScreen(Screen[None]):
+class ProductsScreen(TopScreen):
     """Products and how many members each has."""
 
     CSS_PATH = "products.tcss"

@@ -13,11 +13,11 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from textual import on
-from textual.screen import Screen
 from textual.widgets import Input
 
 from session_tui.data.search import normalize_term
 from session_tui.ui.key_table import HIDDEN, SHOWN, Key
+from session_tui.ui.screens.top_screen import TopScreen
 from session_tui.ui.user_text import escape_markup
 from session_tui.ui.widgets.paged_table.count_line import TableCounts
 from session_tui.ui.widgets.paged_table.table import PagedTable
@@ -55,7 +55,7 @@ def search_keys(*, search_tooltip: str = "", leave_tooltip: str) -> tuple[Key, K
     )  # fmt: skip
 
 
-class TableSearch(Screen[None], Generic[QueryT]):
+class TableSearch(TopScreen, Generic[QueryT]):
     """A screen whose search box (`#{SEARCH_ID}`) searches its `table`; `_counts` holds
     the table's counts for the screen's count line (the screen feeds it the table's
     `CountChanged` and `SelectionChanged`)."""
