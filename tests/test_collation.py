@@ -84,3 +84,35 @@ def test_byte_order_is_the_collation_order(a: tuple[str, str], b: tuple[str, str
     ka, kb = name_key(*a), name_key(*b)
     assert (ka < kb) == (uca(a) < uca(b))
     assert (ka == kb) == (uca(a) == uca(b))
+
+
+def _uca_keys() -> list[str]:
+    """Every contraction of pyuca's table (keys of 2-3 code points), as text."""
+    from pathlib import Path
+
+    import pyuca
+
+    table = Path(pyuca.__file__).parent / f"allkeys-{COLLATOR.UCA_VERSION}.txt"
+    keys = []
+    for line in table.read_text(encoding="utf-8").splitlines():
+        points = line.split("#", 1)[0].split(";", 1)[0].split()
+        if len(points) > 1 and not line.startswith("@"):
+            keys.append("".join(chr(int(p, 16)) for p in points))
+    return keys
+
+
+def test_the_compact_table_gives_pyucas_keys() -> None:
+    """collation.py keeps pyuca's table in compact form (`_CompactTable`); the sort
+    keys are pyuca's own: for a code point in every 7 (all planes with entries), for
+    each contraction alone, followed, preceded and split by combining marks."""
+    from session_tui.data.collation import _collator
+
+    compact = _collator()
+    texts = [chr(cp) for cp in range(0, 0x30000, 7) if not 0xD800 <= cp <= 0xDFFF]
+    contractions = _uca_keys()
+    assert len(contractions) > 800
+    for key in contractions:
+        texts += [key, key + "a", "x" + key, key[:-1] + "\u0301" + key[-1], key + "\u0308\u0301"]
+    texts += ["", "Ødegaard", "Łukasz", "Nguyễn", "李", "l\u00b7l", "L\u0387a", "\U00020000"]
+    differ = [t for t in texts if compact.sort_key(t) != COLLATOR.sort_key(t)]
+    assert differ == []

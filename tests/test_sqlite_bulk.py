@@ -127,3 +127,20 @@ def test_a_failed_bulk_write_leaves_triggers_index_and_settings(sqlite_db: Datab
         # Left without commit(): nothing is written.
     check_search_index(sqlite_db)
     assert found(sqlite_db, "dunn") == []
+
+
+def test_one_idle_connection_stays_after_reads_beside_a_bulk_write(sqlite_db: Database) -> None:
+    """A read made while a bulk write holds a connection opens a second one; of the
+    two, ONE stays open when both are back (its page cache is the only one kept),
+    with the app's settings."""
+    add_contacts(sqlite_db, [("ed@example.org", "Ed", "Eng")])
+    pool = sqlite_db.engine.pool
+    with bulk_write(sqlite_db) as bulk:
+        with sqlite_db.read() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM contact").scalar_one() == 1
+        bulk.conn.exec_driver_sql("DELETE FROM contact")
+        bulk.commit()
+    assert pool.checkedout() == 0 and pool.checkedin() == 1  # type: ignore[attr-defined]
+    with sqlite_db.read() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM contact").scalar_one() == 0
+    check_search_index(sqlite_db)

@@ -19,9 +19,12 @@ pass them). `session-tui check` recomputes them.
 
 from __future__ import annotations
 
+import struct
 import unicodedata
+from array import array
+from bisect import bisect_left
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 # Separates the name from the email in `search_text`: a search term never holds it
 # (control characters are stripped from terms), so no match spans the two.
@@ -101,11 +104,117 @@ class _Collator(Protocol):
 @lru_cache(maxsize=1)
 def _collator() -> _Collator:
     """pyuca's collator, loaded on first use: reading its table takes ~0.4 s, which
-    only a process that writes a contact's name pays (never start-up)."""
+    only a process that writes a contact's name pays (never start-up). Its table is
+    held in compact form (`_CompactTable`): pyuca's own, a tree of Python lists and
+    ints, took ~10 MB of the app's memory for the rest of the session."""
     from pyuca import Collator  # pyuca has no type hints
 
-    collator: _Collator = Collator()
+    class CompactCollator(Collator):  # type: ignore[misc]
+        # pyuca's __init__ sets `self.table = Trie()` and then calls `load`, which
+        # adds every line of its table file with `self.table.add`: the empty Trie
+        # is swapped for a `_CompactTable` first.
+        def load(self, filename: str) -> None:
+            self.table = _CompactTable()
+            super().load(filename)
+            self.table.finish()
+
+    collator: _Collator = CompactCollator()
     return collator
+
+
+class _CompactTable:
+    """pyuca's collation element table (its `Trie`: `add` while loading, then
+    `find_prefix`, with the same answers) in a few flat arrays: the single code
+    points sorted with their elements packed in one buffer (~30,000 entries, a
+    binary search each), and the few hundred contractions (keys of 2-3 code
+    points) in a dict. pyuca's Trie kept a node, lists and int objects per entry."""
+
+    def __init__(self) -> None:
+        self.points = array("I")  # sorted (after `finish`)
+        self.ends = array("I", [0])  # the elements of points[i]: packed[ends[i]:ends[i + 1]]
+        self.packed = bytearray()  # collation elements as 16-bit weights, three each
+        self.contractions: dict[tuple[int, ...], bytes] = {}
+        self.starts: set[tuple[int, ...]] = set()  # proper prefixes of the contractions
+        self.first_points: set[int] = set()  # their first code points
+        self.memo: dict[int, list[list[int]] | None] = {}
+
+    def add(self, key: list[int], elements: list[list[int]]) -> None:
+        data = b"".join(_pack_element(e) for e in elements)
+        if len(key) == 1:
+            self.points.append(key[0])
+            self.packed += data
+            self.ends.append(len(self.packed))
+            return
+        self.contractions[tuple(key)] = data
+        self.starts.update(tuple(key[:n]) for n in range(1, len(key)))
+        self.first_points.add(key[0])
+
+    def finish(self) -> None:
+        """Sort the single code points (the file's last line for a code point wins,
+        as in the Trie)."""
+        points, ends, packed = self.points, self.ends, self.packed
+        order = sorted(range(len(points)), key=points.__getitem__)
+        self.points, self.ends, self.packed = array("I"), array("I", [0]), bytearray()
+        for n, i in enumerate(order):
+            if n + 1 < len(order) and points[order[n + 1]] == points[i]:
+                continue  # a later line gives this code point again
+            self.points.append(points[i])
+            self.packed += packed[ends[i] : ends[i + 1]]
+            self.ends.append(len(self.packed))
+
+    def _single(self, point: int) -> bytes | None:
+        i = bisect_left(self.points, point)
+        if i < len(self.points) and self.points[i] == point:
+            return bytes(self.packed[self.ends[i] : self.ends[i + 1]])
+        return None
+
+    def _elements(self, point: int) -> list[list[int]] | None:
+        """The collation elements of one code point (None without an entry),
+        unpacked once: a few hundred code points make up most names."""
+        try:
+            return self.memo[point]
+        except KeyError:
+            pass
+        packed = self._single(point)
+        found = None if packed is None else [list(e) for e in _ELEMENT.iter_unpack(packed)]
+        if len(self.memo) >= _MEMO_POINTS:
+            self.memo.clear()
+        self.memo[point] = found
+        return found
+
+    def find_prefix(self, key: list[int]) -> tuple[list[int], Any, list[int]]:
+        """The longest prefix of `key` with collation elements: (that prefix, its
+        elements or None, the rest of `key`), walking as pyuca's Trie does: on while
+        the prefix so far is a key or the start of one."""
+        if key and key[0] not in self.first_points:  # no contraction starts here
+            elements = self._elements(key[0])
+            if elements:
+                return key[:1], elements, key[1:]
+            return key[:0], None, key[0:]
+        found_at = 0
+        found: bytes | None = None
+        for n in range(1, len(key) + 1):
+            if n == 1:
+                value = self._single(key[0])
+                known = value is not None or (key[0],) in self.starts
+            else:
+                prefix = tuple(key[:n])
+                value = self.contractions.get(prefix)
+                known = value is not None or prefix in self.starts
+            if not known:
+                break
+            if value:
+                found_at, found = n, value
+        elements = None if found is None else [list(e) for e in _ELEMENT.iter_unpack(found)]
+        return key[:found_at], elements, key[found_at:]
+
+
+_ELEMENT = struct.Struct("<3H")
+_MEMO_POINTS = 4096  # code points whose unpacked elements `_CompactTable` keeps
+
+
+def _pack_element(weights: list[int]) -> bytes:
+    return _ELEMENT.pack(*weights)
 
 
 def _weight(value: int) -> bytes:

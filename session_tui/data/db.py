@@ -317,17 +317,34 @@ def mark_writer(conn: Connection, write: bool = True) -> None:
     conn.execution_options(**{_WRITE_OPTION: write})
 
 
+_SQLITE_CONNECT_ARGS = {"check_same_thread": False, "timeout": 10}
+# SQLite connections kept open while idle, and how many more may be open at once
+# (closed when given back): as many at once as SQLAlchemy's default (5 + 10).
+SQLITE_POOL_SIZE = 1
+SQLITE_MAX_OVERFLOW = 14
+
+
 def make_engine(url: str) -> Engine:
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         path = _sqlite_path(url)
         if path is not None:
             _create_private_file(path)
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 10},
-            poolclass=NullPool if path is None else None,
-        )
+        if path is None:
+            engine = create_engine(url, connect_args=_SQLITE_CONNECT_ARGS, poolclass=NullPool)
+        else:
+            # ONE idle connection is kept: a connection opened while another is in use
+            # (the table's reads during a delete or restore in a worker thread) is
+            # closed when it comes back, and its page cache (up to 16 MiB) with it.
+            # With the default five, two or more warm caches stayed after bulk work,
+            # depending on which connection served which read (docs/performance.md,
+            # "Memory after delete and undo, fourth round").
+            engine = create_engine(
+                url,
+                connect_args=_SQLITE_CONNECT_ARGS,
+                pool_size=SQLITE_POOL_SIZE,
+                max_overflow=SQLITE_MAX_OVERFLOW,
+            )
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine

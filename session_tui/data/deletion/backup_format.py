@@ -28,6 +28,7 @@ import io
 import json
 import secrets
 import zlib
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -222,28 +223,116 @@ def _open_lines(path: Path) -> Iterator[tuple[int, str]]:
             raise BackupError(f"{path} is damaged or not a session-tui backup ({exc})") from None
 
 
+# Ids from 0 up to this are marked in a bitmap (at most 8 MiB a kind); others, which
+# only a hand-edited file holds, go to a set.
+_BITMAP_IDS = 1 << 26
+
+
+class _IdSet:
+    """The ids seen so far, as bits: no Python object per id."""
+
+    __slots__ = ("bits", "others")
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+        self.others: set[int] = set()
+
+    def add(self, value: int) -> bool:
+        """Mark `value`; False when it was marked already."""
+        if not 0 <= value < _BITMAP_IDS:
+            if value in self.others:
+                return False
+            self.others.add(value)
+            return True
+        byte, bit = value >> 3, 1 << (value & 7)
+        bits = self.bits
+        if byte >= len(bits):
+            bits.extend(bytes(max(byte + 1, 2 * len(bits)) - len(bits)))
+        if bits[byte] & bit:
+            return False
+        bits[byte] |= bit
+        return True
+
+
+class _TextSet:
+    """The texts seen so far, without a Python object per text: their UTF-8 bytes
+    one after another in one buffer, found again by an open-addressing table of
+    their hashes (arrays of machine integers). Equal hashes are told apart by
+    comparing the bytes: exact, as a set of the texts is."""
+
+    __slots__ = ("blob", "ends", "hashes", "slots")
+
+    def __init__(self) -> None:
+        self.blob = bytearray()
+        self.ends = array("q", [0])  # text k is blob[ends[k]:ends[k + 1]]
+        self.hashes = array("q")  # of text k
+        self.slots = array("q", bytes(8 * 1024))  # k + 1, or 0 for a free slot
+
+    def add(self, value: str) -> bool:
+        """Keep `value`; False when an equal text was kept already."""
+        data = value.encode("utf-8", "surrogatepass")
+        h = hash(value)
+        slots, ends, blob = self.slots, self.ends, self.blob
+        mask = len(slots) - 1
+        i = h & mask
+        while k := slots[i]:
+            k -= 1
+            if self.hashes[k] == h and blob[ends[k] : ends[k + 1]] == data:
+                return False
+            i = (i + 1) & mask
+        slots[i] = len(self.hashes) + 1
+        self.hashes.append(h)
+        blob += data
+        ends.append(len(blob))
+        if 3 * len(self.hashes) > 2 * len(slots):
+            self._grow()
+        return True
+
+    def _grow(self) -> None:
+        slots = array("q", bytes(16 * len(self.slots)))
+        mask = len(slots) - 1
+        for k, h in enumerate(self.hashes):
+            i = h & mask
+            while slots[i]:
+                i = (i + 1) & mask
+            slots[i] = k + 1
+        self.slots = slots
+
+
 class _Seen:
-    """Duplicate detection and the end marker's counts check while streaming."""
+    """Duplicate detection and the end marker's counts check while streaming.
+
+    What it keeps for the whole file (every contact id, email, membership and event
+    id: 100,000 contacts hold ~400,000) is in compact form (`_IdSet`, `_TextSet`),
+    not as Python objects: those, kept to the end, held on to the memory of every
+    batch the restore had parsed and freed (docs/performance.md, "Memory after
+    delete and undo, fourth round")."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.sets: dict[str, set[Any]] = {
-            k: set() for k in ("contact id", "email", "membership id", "event id")
-        }
+        self.contact_ids = _IdSet()
+        self.emails = _TextSet()
+        self.membership_ids = _IdSet()
+        self.event_ids = _IdSet()
         self.counts = [0, 0, 0]
 
+    def _twice(self, label: str, value: Any) -> BackupError:
+        return BackupError(f"{self.path} is damaged: {label} {value} appears twice")
+
     def add(self, entry: Entry) -> None:
-        pairs: list[tuple[str, Any]] = [
-            ("contact id", entry.contact["id"]),
-            ("email", entry.contact["email"]),
-        ]
-        pairs += [("membership id", m["id"]) for m in entry.memberships]
-        pairs += [("event id", e["id"]) for e in entry.events]
-        for label, value in pairs:
-            seen = self.sets[label]
-            if value in seen:
-                raise BackupError(f"{self.path} is damaged: {label} {value} appears twice")
-            seen.add(value)
+        contact_id = entry.contact["id"]
+        if not self.contact_ids.add(contact_id):
+            raise self._twice("contact id", contact_id)
+        email = entry.contact["email"]
+        if not self.emails.add(email):
+            raise self._twice("email", email)
+        for label, rows, ids in (
+            ("membership id", entry.memberships, self.membership_ids),
+            ("event id", entry.events, self.event_ids),
+        ):
+            for row in rows:
+                if not ids.add(row["id"]):
+                    raise self._twice(label, row["id"])
         self.counts[0] += 1
         self.counts[1] += len(entry.memberships)
         self.counts[2] += len(entry.events)
