@@ -3,7 +3,9 @@ filter selects them) deleted with their backup, then put back from it.
 
 Each figure is printed against today's design baseline and against the floor, from
 the same run, each side on its own copy of the same database (stdlib sqlite3, the
-app's connection settings):
+app's connection settings). The floor and the app run in rounds, each on fresh
+copies, the order turning each round (three in a full run, two with --quick, one in
+a smoke run; medians); the design baseline runs once:
 
 - `delete_selected`: `delete_contacts` vs the design baseline, a raw chunked
   `DELETE … WHERE id IN (500 ids)` of the contacts, memberships and history, with
@@ -231,20 +233,25 @@ def _floor_round(ctx: Context, floor: Dataset, ids: Sequence[int]) -> tuple[floa
     return delete, undo
 
 
-def _project_round(ctx: Context, proj: Dataset, ids: Sequence[int]) -> tuple[float, float]:
-    """The app's delete (with its backup) and undo on `proj`, a fresh copy."""
+def project_round(
+    ctx: Context, url: str, ids: Sequence[int], backups: Path, label: str
+) -> tuple[float, float]:
+    """The app's delete (with its backup) and undo of `ids` on the database at `url`
+    (a fresh copy): (delete, undo) seconds; every id must have been deleted."""
     from session_tui.data.db import open_database
 
-    db = open_database(proj.url)
+    db = open_database(url)
     try:
-        delete, undo, deleted = timed_delete_and_undo(
-            ctx, db, ids, ctx.scratch_dir / "backups", label=""
-        )
+        delete, undo, deleted = timed_delete_and_undo(ctx, db, ids, backups, label)
     finally:
         db.dispose()
     if deleted != len(ids):
         raise AssertionError(f"deleted {deleted} of {len(ids)} contacts")
     return delete, undo
+
+
+def _project_round(ctx: Context, proj: Dataset, ids: Sequence[int]) -> tuple[float, float]:
+    return project_round(ctx, proj.url, ids, ctx.scratch_dir / "backups", "")
 
 
 def figure_delete_undo(ctx: Context) -> list[Figure]:
