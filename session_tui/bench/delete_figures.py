@@ -3,7 +3,9 @@ filter selects them) deleted with their backup, then put back from it.
 
 Each figure is printed against today's design baseline and against the floor, from
 the same run, each side on its own copy of the same database (stdlib sqlite3, the
-app's connection settings):
+app's connection settings). The floor and the app run in rounds, each on fresh
+copies, the order turning each round (three in a full run, two with --quick, one in
+a smoke run; medians); the design baseline runs once:
 
 - `delete_selected`: `delete_contacts` vs the design baseline, a raw chunked
   `DELETE … WHERE id IN (500 ids)` of the contacts, memberships and history, with
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING
 from session_tui.bench.context import Context, NotBuilt
 from session_tui.bench.datasets import Dataset, copy_dataset, remove_db_files
 from session_tui.bench.raw import raw_connect, selection
-from session_tui.bench.report import Figure
+from session_tui.bench.report import Figure, median
 
 if TYPE_CHECKING:
     from session_tui.data.db import Database
@@ -196,46 +198,99 @@ def timed_delete_and_undo(
     return deleted, undone, results[-1].contacts
 
 
-def figure_delete_undo(ctx: Context) -> list[Figure]:
+def _rounds(ctx: Context) -> int:
+    """Three rounds in a full run (a true median: one slow round moves nothing), two
+    with --quick, one in a smoke run (as the import figures)."""
+    return 1 if ctx.smoke else 3 if ctx.rounds > 1 else 2
+
+
+def _design_round(ctx: Context, ds: Dataset, ids: Sequence[int]) -> tuple[float, float]:
+    """The design baseline's delete and undo, on a fresh copy."""
+    (design,) = _copies(ctx, ds, ("design",))
+    n = len(ids)
+    try:
+        conn = raw_connect(design.path)
+        _keep_rows(conn, ids)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
+        os.sync()  # the kept rows' write-back must not slow down the delete
+        delete = ctx.timed(f"delete {n} design", lambda: raw_delete(design.path, ids))
+        undo = ctx.timed(f"undo {n} design", lambda: raw_reinsert_rows(design.path))
+    finally:
+        remove_db_files(design.path)
+    return delete, undo
+
+
+def _floor_round(ctx: Context, floor: Dataset, ids: Sequence[int]) -> tuple[float, float]:
+    """The floor's delete and undo on `floor`, a fresh copy with the kept rows."""
+    n = len(ids)
+    conn = floor_connect(floor.path)
+    try:
+        delete = ctx.timed(f"delete {n} floor", lambda: floor_delete(conn, ids))
+        undo = ctx.timed(f"undo {n} floor", lambda: floor_reinsert(conn))
+    finally:
+        conn.close()
+    return delete, undo
+
+
+def project_round(
+    ctx: Context, url: str, ids: Sequence[int], backups: Path, label: str
+) -> tuple[float, float]:
+    """The app's delete (with its backup) and undo of `ids` on the database at `url`
+    (a fresh copy): (delete, undo) seconds; every id must have been deleted."""
     from session_tui.data.db import open_database
 
+    db = open_database(url)
+    try:
+        delete, undo, deleted = timed_delete_and_undo(ctx, db, ids, backups, label)
+    finally:
+        db.dispose()
+    if deleted != len(ids):
+        raise AssertionError(f"deleted {deleted} of {len(ids)} contacts")
+    return delete, undo
+
+
+def _project_round(ctx: Context, proj: Dataset, ids: Sequence[int]) -> tuple[float, float]:
+    return project_round(ctx, proj.url, ids, ctx.scratch_dir / "backups", "")
+
+
+def figure_delete_undo(ctx: Context) -> list[Figure]:
     ds, ids = selection(ctx)
     n = ctx.delete_count
-    design, floor, proj = _copies(ctx, ds, ("design", "floor", "project"))
-    t: dict[str, float] = {}
-    try:
-        for copy in (design, floor):
-            conn = raw_connect(copy.path)
+    design_delete, design_undo = _design_round(ctx, ds, ids)
+    t: dict[str, list[float]] = {k: [] for k in ("delete", "undo", "delete floor", "undo floor")}
+    # Rounds of the floor and the project, each on fresh copies of the same database;
+    # the order turns each round (floor, project; project, floor; ...), so that neither
+    # side always runs last on a machine that got busier meanwhile. Medians.
+    for i in range(_rounds(ctx)):
+        floor, proj = _copies(ctx, ds, ("floor", "project"))
+        try:
+            conn = raw_connect(floor.path)
             _keep_rows(conn, ids)
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.close()
-        os.sync()  # the kept rows' write-back must not slow down whichever side runs next
-        t["delete design"] = ctx.timed(f"delete {n} design", lambda: raw_delete(design.path, ids))
-        t["undo design"] = ctx.timed(f"undo {n} design", lambda: raw_reinsert_rows(design.path))
-        conn = floor_connect(floor.path)
-        try:
-            t["delete floor"] = ctx.timed(f"delete {n} floor", lambda: floor_delete(conn, ids))
-            t["undo floor"] = ctx.timed(f"undo {n} floor", lambda: floor_reinsert(conn))
+            os.sync()  # the kept rows' write-back must not slow down whichever side runs next
+            order = [("floor", floor), ("", proj)]
+            for name, copy in order if i % 2 == 0 else order[::-1]:
+                run = _floor_round if name else _project_round
+                delete, undo = run(ctx, copy, ids)
+                suffix = f" {name}" if name else ""
+                t["delete" + suffix].append(delete)
+                t["undo" + suffix].append(undo)
         finally:
-            conn.close()
-        db = open_database(proj.url)
-        try:
-            t["delete"], t["undo"], deleted = timed_delete_and_undo(
-                ctx, db, ids, ctx.scratch_dir / "backups", label=""
-            )
-        finally:
-            db.dispose()
-        if deleted != len(ids):
-            raise AssertionError(f"deleted {deleted} of {len(ids)} contacts")
-    finally:
-        for copy in (design, floor, proj):
-            remove_db_files(copy.path)
+            for copy in (floor, proj):
+                remove_db_files(copy.path)
+    ctx.log(
+        "delete/undo rounds: "
+        + "; ".join(f"{k} " + " ".join(f"{v:.2f}" for v in vs) for k, vs in t.items())
+    )
     rss = _memory(ctx, ds, n)
+    delete, undo = median(t["delete"]), median(t["undo"])
     return [
-        Figure("delete_selected", t["delete"], t["delete design"], "s", max_ratio=5.0),
-        Figure("delete_floor", t["delete"], t["delete floor"], "s", max_ratio=1.4),
-        Figure("undo_selected", t["undo"], t["undo design"], "s", max_ratio=5.0),
-        Figure("undo_floor", t["undo"], t["undo floor"], "s", max_ratio=1.5),
+        Figure("delete_selected", delete, design_delete, "s", max_ratio=5.0),
+        Figure("delete_floor", delete, median(t["delete floor"]), "s", max_ratio=1.4),
+        Figure("undo_selected", undo, design_undo, "s", max_ratio=5.0),
+        Figure("undo_floor", undo, median(t["undo floor"]), "s", max_ratio=1.5),
         Figure("delete_undo_rss", rss["after"], rss["before"], "MB", max_ratio=1.5),
         Figure(
             "delete_undo_peak", rss["peak"], rss["before"], "MB", max_ratio=4.0, max_value=400.0

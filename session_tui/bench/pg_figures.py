@@ -264,21 +264,11 @@ def _floor_round(ctx: Context, server: str, name: str, ids: Sequence[int]) -> fl
 
 def _project_round(ctx: Context, server: str, name: str, ids: Sequence[int]) -> tuple[float, float]:
     """One measurement of the app on a fresh copy: (delete, undo) seconds."""
-    from session_tui.bench.delete_figures import timed_delete_and_undo
-    from session_tui.data.db import open_database
+    from session_tui.bench.delete_figures import project_round
 
     with _copy(server, name, f"{name}_project") as project_url:
         _checkpoint(server)
-        db = open_database(project_url)
-        try:
-            delete, undo, deleted = timed_delete_and_undo(
-                ctx, db, ids, ctx.scratch_dir / "pg-backups", "PostgreSQL "
-            )
-        finally:
-            db.dispose()
-    if deleted != len(ids):
-        raise AssertionError(f"deleted {deleted} of {len(ids)} contacts")
-    return delete, undo
+        return project_round(ctx, project_url, ids, ctx.scratch_dir / "pg-backups", "PostgreSQL ")
 
 
 def figure_delete_undo(ctx: Context) -> list[Figure]:

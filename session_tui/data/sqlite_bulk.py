@@ -67,9 +67,14 @@ CHUNK = 500  # ids per statement in delete and restore: progress and cancel betw
 # the whole table (delete, restore, bulk membership actions).
 LOAD_CACHE_KIB = 128 * 1024
 CHANGE_CACHE_KIB = 256 * 1024
-# Delete and restore: set-based statements need far less, and the cache is the
-# largest part of the app's memory while they run (the undo's peak must stay low).
-DELETE_CACHE_KIB = 64 * 1024
+# Delete and restore: a delete of every 10th contact changes nearly every page of
+# the database; with 64 MiB the contact indexes (~200 MB at a million) left the
+# cache between two rows of the same page and were written to the WAL and read back
+# over and over (the DELETE statements took 30-50 % more CPU than with 192-256 MiB).
+# Not the 256 MiB of the other bulk changes: the cache is the largest part of the
+# app's memory while they run, and the undo's peak (with the rows it reads) must
+# stay under 400 MB (docs/performance.md, "SQLite delete and undo in rounds").
+DELETE_CACHE_KIB = 192 * 1024
 # FTS5 pending-terms buffer for `index_from` (default 1 MB). 16 MB takes the same
 # time as 64 MB at a million contacts and ~200 MB less of the import's peak memory.
 FTS_HASHSIZE = 16 << 20
