@@ -15,12 +15,23 @@ each batch's contact ids, emails, membership and event ids looked up first, to
 list every problem or renumber the memberships and events whose id was handed out
 again. docs/performance.md, "PostgreSQL delete and undo, third round" and "SQLite
 undo against the floor, fourth round".
+
+PostgreSQL's first attempt also puts the rows in table by table: the contacts go in
+a batch at a time as the file is read, while their memberships and history events
+wait in a temporary file (`_Later`); then every membership goes in by one COPY, then
+every event. Each table's indexes then stay in the server's buffers while that
+table is written (interleaving the three per batch kept the indexes of all three
+in play: more evictions, ~25 % more WAL, one more checkpoint at a million).
+docs/performance.md, "PostgreSQL undo, fifth round".
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Callable, Sequence
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +106,49 @@ class _Clash(Exception):
     renumbers the rows whose id was taken."""
 
 
+_Batch = tuple[tuple[str, ...], list[list[Any]]]  # column names, rows of values
+
+
+class _Later:
+    """Rows of one table held back until every contact is in: pickled a batch at a
+    time into an anonymous temporary file (gone when closed, or when the process
+    ends), read back in the order they came. The file is ours alone, written and
+    read by this restore: only what `add` pickled is unpickled."""
+
+    def __init__(self, spec: TableSpec) -> None:
+        self.spec = spec
+        self.file = tempfile.TemporaryFile()
+        self.rows = 0
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        for cols, group in _by_columns(self.spec, rows).items():
+            values = [[row[c] for c in cols] for row in group]
+            pickle.dump((cols, values), self.file, pickle.HIGHEST_PROTOCOL)
+        self.rows += len(rows)
+
+    def batches(self) -> Iterator[_Batch]:
+        self.file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self.file)
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _by_columns(
+    spec: TableSpec, rows: list[dict[str, Any]]
+) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """The rows grouped by the columns they have (a backup from before a column was
+    added lacks it), in the table's column order."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(n for n in spec.names if n in row), []).append(row)
+    return groups
+
+
 class _Restorer:
     """One restore transaction, fed chunk by chunk while the file is read.
 
@@ -102,7 +156,10 @@ class _Restorer:
     membership and event ids it would take (to refuse, or to renumber). Only when
     a first attempt without those look-ups (the constraints check every row
     anyway, and a deleted id is not handed out again, so a clash is rare) ran into
-    one (`_Clash`)."""
+    one (`_Clash`).
+
+    PostgreSQL's first attempt holds the memberships and events back (`later`)
+    until every contact is in (`put_back_later`): see the module docstring."""
 
     def __init__(self, bulk: BulkWrite, path: Path, careful: bool = True) -> None:
         self.bulk = bulk
@@ -123,6 +180,14 @@ class _Restorer:
         self.taken_event_ids: set[int] = set()
         self.renumbered = 0
         self.contact_ids: list[int] = []
+        self.later: dict[str, _Later] = {}
+        if self.dialect == "postgresql" and not careful:
+            self.later = {spec.table.name: _Later(spec) for spec in (MEMBERSHIP, EVENT)}
+
+    def close(self) -> None:
+        for later in self.later.values():
+            later.close()
+        self.later.clear()
 
     @property
     def refused(self) -> bool:
@@ -140,15 +205,15 @@ class _Restorer:
         per-row parameter processing, or psycopg's executemany, would be 2-3x slower).
         Rows with the same columns go together. SQLite gets datetimes as the text
         SQLAlchemy's DateTime stores there: "YYYY-MM-DD HH:MM:SS.ffffff"."""
+        later = self.later.get(spec.table.name)
+        if later is not None:
+            later.add(rows)
+            return
         sqlite = self.dialect == "sqlite"
-        quote = self.conn.dialect.identifier_preparer.quote
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row in rows:
-            groups.setdefault(tuple(n for n in spec.names if n in row), []).append(row)
-        for cols, group in groups.items():
-            target = f"{quote(spec.table.name)} ({', '.join(quote(c) for c in cols)})"
+        for cols, group in _by_columns(spec, rows).items():
+            target = self._target(spec, cols)
             if not sqlite:
-                self._copy(target, cols, group)
+                self._copy(target, cols, ([row[c] for c in cols] for row in group))
                 continue
             dts = [i for i, c in enumerate(cols) if c in spec.datetimes]
             params = []
@@ -166,17 +231,22 @@ class _Restorer:
                     raise _Clash() from None  # rolled back: the careful attempt follows
                 raise
 
-    def _copy(self, target: str, cols: Sequence[str], rows: list[dict[str, Any]]) -> None:
-        """PostgreSQL: COPY these rows into `target`. A constraint the rows break is
-        `_Clash` on a first attempt, and otherwise SQLAlchemy's IntegrityError, as
-        an INSERT through SQLAlchemy raises it (psycopg's own reaches us here)."""
+    def _target(self, spec: TableSpec, cols: Sequence[str]) -> str:
+        quote = self.conn.dialect.identifier_preparer.quote
+        return f"{quote(spec.table.name)} ({', '.join(quote(c) for c in cols)})"
+
+    def _copy(self, target: str, cols: Sequence[str], rows: Iterator[list[Any]]) -> None:
+        """PostgreSQL: COPY these rows (values in `cols` order) into `target` in one
+        statement. A constraint the rows break is `_Clash` on a first attempt, and
+        otherwise SQLAlchemy's IntegrityError, as an INSERT through SQLAlchemy
+        raises it (psycopg's own reaches us here)."""
         import psycopg
 
         driver: Any = self.conn.connection.driver_connection
         try:
             with driver.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([row[c] for c in cols])
+                    copy.write_row(row)
         except psycopg.IntegrityError as exc:
             if not self.careful:
                 raise _Clash() from exc
@@ -228,6 +298,33 @@ class _Restorer:
             self._insert(MEMBERSHIP, keep_m)
         if keep_e:
             self._insert(EVENT, keep_e)
+
+    def put_back_later(self, between: Callable[[str, int, int], None]) -> None:
+        """The held-back rows, now that every contact is in: every membership by one
+        COPY, then every event by another (batches with other columns, from an older
+        backup, by a statement of their own). `between(table, rows, total)` is
+        called after each batch, with the rows of the table put back so far: it may
+        raise (cancel), which aborts the COPY; the caller rolls back."""
+        for spec in (MEMBERSHIP, EVENT):
+            later = self.later.pop(spec.table.name, None)
+            if later is None:
+                continue
+            done = 0
+
+            def rows(
+                group: Iterator[_Batch], name: str = spec.table.name, total: int = later.rows
+            ) -> Iterator[list[Any]]:
+                nonlocal done
+                for _cols, values in group:
+                    yield from values
+                    done += len(values)
+                    between(name, done, total)
+
+            try:
+                for cols, group in itertools.groupby(later.batches(), key=lambda b: b[0]):
+                    self._copy(self._target(spec, cols), cols, rows(group))
+            finally:
+                later.close()
 
     def finish(self, total_contacts: int) -> None:
         if self.refused:
@@ -360,9 +457,13 @@ def _restore(
     ahead = read_ahead(entries)  # the rest is read while the database takes each batch
     expected = int(header.get("requested") or 0)
     done = memberships = events = 0
+    restorer: _Restorer | None = None
     try:
         with bulk_write(db, pause=(INSERT,), cache_kib=DELETE_CACHE_KIB, temp_file=True) as bulk:
             restorer = _Restorer(bulk, p, careful)
+            # With rows held back (PostgreSQL's first attempt), reading the file is
+            # the first half of the progress and the memberships the second.
+            half = 2 if restorer.later else 1
             batch: list[Entry] = []
             for kind, item in ahead:
                 if kind != "entry":
@@ -378,9 +479,18 @@ def _restore(
                         restorer.add(batch)
                         batch = []
                     if progress is not None:
-                        progress(done, max(expected, done))
+                        progress(done // half, max(expected, done))
             if batch:
                 restorer.add(batch)
+
+            def between(table: str, rows: int, total: int) -> None:
+                if cancelled is not None and cancelled():
+                    raise RestoreCancelled()
+                if progress is not None and table == MEMBERSHIP.table.name:
+                    progress(done // 2 + done * rows // (2 * total), max(expected, done))
+
+            if not restorer.refused:
+                restorer.put_back_later(between)
             restorer.finish(done)
             if cancelled is not None and cancelled():
                 raise RestoreCancelled()
@@ -397,11 +507,13 @@ def _restore(
         ) from exc
     finally:
         ahead.close()  # stops the reading thread when the restore ended early
+        if restorer is not None:
+            restorer.close()  # the held-back rows' temporary files
     db.analyze(done)  # PostgreSQL statistics after a bulk restore
     return RestoreResult(
         backup_path=p,
         contacts=done,
         memberships=memberships,
         events=events,
-        renumbered=restorer.renumbered,
+        renumbered=restorer.renumbered if restorer is not None else 0,
     )
