@@ -27,14 +27,14 @@ docs/performance.md, "PostgreSQL undo, fifth round".
 
 from __future__ import annotations
 
-import itertools
+import io
 import json
-import pickle
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -106,36 +106,49 @@ class _Clash(Exception):
     renumbers the rows whose id was taken."""
 
 
-_Batch = tuple[tuple[str, ...], list[list[Any]]]  # column names, rows of values
+_BLOCK = 1 << 20  # bytes of held-back COPY data sent between two cancel polls
 
 
 class _Later:
-    """Rows of one table held back until every contact is in: pickled a batch at a
-    time into an anonymous temporary file (gone when closed, or when the process
-    ends), read back in the order they came. The file is ours alone, written and
-    read by this restore: only what `add` pickled is unpickled."""
+    """Rows of one table held back until every contact is in, already in COPY's
+    format: psycopg formats them as the batches come (`Copy` with a `FileWriter`)
+    into an anonymous temporary file (gone when closed, or when the process ends),
+    one a set of columns; put back by streaming that file into a COPY."""
 
-    def __init__(self, spec: TableSpec) -> None:
+    def __init__(self, spec: TableSpec, cursor: Any) -> None:
         self.spec = spec
-        self.file = tempfile.TemporaryFile()
-        self.rows = 0
+        self.cursor = cursor
+        self.files: dict[tuple[str, ...], tuple[IO[bytes], Any]] = {}
+        self.open_files = ExitStack()
+        self.copies = ExitStack()  # closed first: the Copy objects flush into the files
 
     def add(self, rows: list[dict[str, Any]]) -> None:
-        for cols, group in _by_columns(self.spec, rows).items():
-            values = [[row[c] for c in cols] for row in group]
-            pickle.dump((cols, values), self.file, pickle.HIGHEST_PROTOCOL)
-        self.rows += len(rows)
+        from psycopg.copy import Copy, FileWriter
 
-    def batches(self) -> Iterator[_Batch]:
-        self.file.seek(0)
-        while True:
-            try:
-                yield pickle.load(self.file)
-            except EOFError:
-                return
+        for cols, group in _by_columns(self.spec, rows).items():
+            if cols not in self.files:
+                file = self.open_files.enter_context(tempfile.TemporaryFile())
+                copy = self.copies.enter_context(Copy(self.cursor, writer=FileWriter(file)))
+                self.files[cols] = (file, copy)
+            copy = self.files[cols][1]
+            for row in group:
+                copy.write_row([row[c] for c in cols])
+
+    def written(self) -> list[tuple[tuple[str, ...], IO[bytes], int]]:
+        """Each set of columns with its file, at its start, and the file's size. The
+        formatting ends here: nothing more can be added."""
+        self.copies.close()
+        out = []
+        for cols, (file, _copy) in self.files.items():
+            size = file.seek(0, io.SEEK_END)
+            file.seek(0)
+            out.append((cols, file, size))
+        return out
 
     def close(self) -> None:
-        self.file.close()
+        self.copies.close()
+        self.open_files.close()
+        self.cursor.close()
 
 
 def _by_columns(
@@ -182,7 +195,10 @@ class _Restorer:
         self.contact_ids: list[int] = []
         self.later: dict[str, _Later] = {}
         if self.dialect == "postgresql" and not careful:
-            self.later = {spec.table.name: _Later(spec) for spec in (MEMBERSHIP, EVENT)}
+            driver: Any = conn.connection.driver_connection
+            self.later = {
+                spec.table.name: _Later(spec, driver.cursor()) for spec in (MEMBERSHIP, EVENT)
+            }
 
     def close(self) -> None:
         for later in self.later.values():
@@ -301,28 +317,30 @@ class _Restorer:
 
     def put_back_later(self, between: Callable[[str, int, int], None]) -> None:
         """The held-back rows, now that every contact is in: every membership by one
-        COPY, then every event by another (batches with other columns, from an older
-        backup, by a statement of their own). `between(table, rows, total)` is
-        called after each batch, with the rows of the table put back so far: it may
-        raise (cancel), which aborts the COPY; the caller rolls back."""
+        COPY, then every event by another (rows with other columns, from an older
+        backup, by a statement of their own). `between(table, bytes, total)` is
+        called after each block sent, with the bytes of the table sent so far: it
+        may raise (cancel), which aborts the COPY; the caller rolls back."""
+        import psycopg
+
+        driver: Any = self.conn.connection.driver_connection
         for spec in (MEMBERSHIP, EVENT):
             later = self.later.pop(spec.table.name, None)
             if later is None:
                 continue
-            done = 0
-
-            def rows(
-                group: Iterator[_Batch], name: str = spec.table.name, total: int = later.rows
-            ) -> Iterator[list[Any]]:
-                nonlocal done
-                for _cols, values in group:
-                    yield from values
-                    done += len(values)
-                    between(name, done, total)
-
             try:
-                for cols, group in itertools.groupby(later.batches(), key=lambda b: b[0]):
-                    self._copy(self._target(spec, cols), cols, rows(group))
+                parts = later.written()
+                total = sum(size for _cols, _file, size in parts)
+                sent = 0
+                for cols, file, _size in parts:
+                    target = self._target(spec, cols)
+                    with driver.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:
+                        while block := file.read(_BLOCK):
+                            copy.write(block)
+                            sent += len(block)
+                            between(spec.table.name, sent, total)
+            except psycopg.IntegrityError as exc:
+                raise _Clash() from exc  # only the first attempt holds rows back
             finally:
                 later.close()
 
