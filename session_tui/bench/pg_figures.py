@@ -20,8 +20,9 @@ data work on copies (`CREATE DATABASE … TEMPLATE`).
   the filter counts' index-only scans need the visibility map). Target ≤ 1.4× (the
   backup costs ≤ 40 %). The log shows the deletes and the VACUUM apart.
 - `pg_undo`: `restore_backup` of that delete's file (what `u` runs) vs that delete
-  itself. Target ≤ 1.5×. Both: medians of DELETE_ROUNDS rounds up to 100,000
-  contacts, each on fresh copies, the floor and the app taking turns at going first.
+  itself. Target ≤ 1.5×. Both: medians of DELETE_ROUNDS rounds at every size (one
+  round at a million swings the ratios by ±0.3), each on fresh copies, the floor and
+  the app taking turns at going first.
 - `pg_filter_floor`: six `product:P and status:S` filters, count + first page (100
   rows with their products) through the repository; the slowest of the six vs raw
   SQL for the same work: `count(*)` from `membership` alone (one membership per
@@ -211,7 +212,7 @@ def _done_with(ctx: Context, server: str, name: str) -> None:
 # -- delete and undo --------------------------------------------------------------------
 
 DELETE_NAMES = ("pg_delete_floor", "pg_undo")
-DELETE_ROUNDS = 3  # at up to 100,000 contacts
+DELETE_ROUNDS = 3  # at every size: one round at a million swings the ratios by ±0.3
 
 
 def floor_delete(url: str, ids: Sequence[int]) -> None:
@@ -272,18 +273,16 @@ def _project_round(ctx: Context, server: str, name: str, ids: Sequence[int]) -> 
 
 
 def figure_delete_undo(ctx: Context) -> list[Figure]:
-    """Medians over DELETE_ROUNDS rounds at up to 100,000 contacts (one round of a
-    delete varies by ±30 % on a shared machine), taking turns at going first; one
-    round at a million."""
+    """Medians over DELETE_ROUNDS rounds (one round of a delete varies by ±30 % on a
+    shared machine, at a million as at 100,000), taking turns at going first."""
     server = server_url()
     if server is None:
         return _skipped(DELETE_NAMES, NO_SERVER)
     name = ensure_pg_dataset(ctx, server, ctx.large)
     ids = spread_ids(_libpq(server, name), ctx.delete_count)
-    rounds = DELETE_ROUNDS if ctx.large <= 100_000 else 1
     t: dict[str, list[float]] = {"floor": [], "delete": [], "undo": []}
     try:
-        for i in range(rounds):
+        for i in range(DELETE_ROUNDS):
             for side in ("floor", "project") if i % 2 == 0 else ("project", "floor"):
                 if side == "floor":
                     t["floor"].append(_floor_round(ctx, server, name, ids))

@@ -15,15 +15,26 @@ each batch's contact ids, emails, membership and event ids looked up first, to
 list every problem or renumber the memberships and events whose id was handed out
 again. docs/performance.md, "PostgreSQL delete and undo, third round" and "SQLite
 undo against the floor, fourth round".
+
+PostgreSQL's first attempt also puts the rows in table by table: the contacts go in
+a batch at a time as the file is read, while their memberships and history events
+wait in a temporary file (`_Later`); then every membership goes in by one COPY, then
+every event. Each table's indexes then stay in the server's buffers while that
+table is written (interleaving the three per batch kept the indexes of all three
+in play: more evictions, ~25 % more WAL, one more checkpoint at a million).
+docs/performance.md, "PostgreSQL undo, fifth round".
 """
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -95,6 +106,62 @@ class _Clash(Exception):
     renumbers the rows whose id was taken."""
 
 
+_BLOCK = 1 << 20  # bytes of held-back COPY data sent between two cancel polls
+
+
+class _Later:
+    """Rows of one table held back until every contact is in, already in COPY's
+    format: psycopg formats them as the batches come (`Copy` with a `FileWriter`)
+    into an anonymous temporary file (gone when closed, or when the process ends),
+    one a set of columns; put back by streaming that file into a COPY."""
+
+    def __init__(self, spec: TableSpec, cursor: Any) -> None:
+        self.spec = spec
+        self.cursor = cursor
+        self.files: dict[tuple[str, ...], tuple[IO[bytes], Any]] = {}
+        self.open_files = ExitStack()
+        self.copies = ExitStack()  # closed first: the Copy objects flush into the files
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        from psycopg.copy import Copy, FileWriter
+
+        for cols, group in _by_columns(self.spec, rows).items():
+            if cols not in self.files:
+                file = self.open_files.enter_context(tempfile.TemporaryFile())
+                copy = self.copies.enter_context(Copy(self.cursor, writer=FileWriter(file)))
+                self.files[cols] = (file, copy)
+            copy = self.files[cols][1]
+            for row in group:
+                copy.write_row([row[c] for c in cols])
+
+    def written(self) -> list[tuple[tuple[str, ...], IO[bytes], int]]:
+        """Each set of columns with its file, at its start, and the file's size. The
+        formatting ends here: nothing more can be added."""
+        self.copies.close()
+        out = []
+        for cols, (file, _copy) in self.files.items():
+            size = file.seek(0, io.SEEK_END)
+            file.seek(0)
+            out.append((cols, file, size))
+        return out
+
+    def close(self) -> None:
+        self.copies.close()
+        self.open_files.close()
+        self.cursor.close()
+
+
+def _by_columns(
+    spec: TableSpec, rows: list[dict[str, Any]]
+) -> dict[tuple[str, ...], list[dict[str, Any]]]:
+    """The rows grouped by the columns they have (a backup from before a column was
+    added lacks it), in the table's column order."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(n for n in spec.names if n in row), []).append(row)
+    return groups
+
+
 class _Restorer:
     """One restore transaction, fed chunk by chunk while the file is read.
 
@@ -102,7 +169,10 @@ class _Restorer:
     membership and event ids it would take (to refuse, or to renumber). Only when
     a first attempt without those look-ups (the constraints check every row
     anyway, and a deleted id is not handed out again, so a clash is rare) ran into
-    one (`_Clash`)."""
+    one (`_Clash`).
+
+    PostgreSQL's first attempt holds the memberships and events back (`later`)
+    until every contact is in (`put_back_later`): see the module docstring."""
 
     def __init__(self, bulk: BulkWrite, path: Path, careful: bool = True) -> None:
         self.bulk = bulk
@@ -123,6 +193,17 @@ class _Restorer:
         self.taken_event_ids: set[int] = set()
         self.renumbered = 0
         self.contact_ids: list[int] = []
+        self.later: dict[str, _Later] = {}
+        if self.dialect == "postgresql" and not careful:
+            driver: Any = conn.connection.driver_connection
+            self.later = {
+                spec.table.name: _Later(spec, driver.cursor()) for spec in (MEMBERSHIP, EVENT)
+            }
+
+    def close(self) -> None:
+        for later in self.later.values():
+            later.close()
+        self.later.clear()
 
     @property
     def refused(self) -> bool:
@@ -140,15 +221,15 @@ class _Restorer:
         per-row parameter processing, or psycopg's executemany, would be 2-3x slower).
         Rows with the same columns go together. SQLite gets datetimes as the text
         SQLAlchemy's DateTime stores there: "YYYY-MM-DD HH:MM:SS.ffffff"."""
+        later = self.later.get(spec.table.name)
+        if later is not None:
+            later.add(rows)
+            return
         sqlite = self.dialect == "sqlite"
-        quote = self.conn.dialect.identifier_preparer.quote
-        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-        for row in rows:
-            groups.setdefault(tuple(n for n in spec.names if n in row), []).append(row)
-        for cols, group in groups.items():
-            target = f"{quote(spec.table.name)} ({', '.join(quote(c) for c in cols)})"
+        for cols, group in _by_columns(spec, rows).items():
+            target = self._target(spec, cols)
             if not sqlite:
-                self._copy(target, cols, group)
+                self._copy(target, cols, ([row[c] for c in cols] for row in group))
                 continue
             dts = [i for i, c in enumerate(cols) if c in spec.datetimes]
             params = []
@@ -166,17 +247,22 @@ class _Restorer:
                     raise _Clash() from None  # rolled back: the careful attempt follows
                 raise
 
-    def _copy(self, target: str, cols: Sequence[str], rows: list[dict[str, Any]]) -> None:
-        """PostgreSQL: COPY these rows into `target`. A constraint the rows break is
-        `_Clash` on a first attempt, and otherwise SQLAlchemy's IntegrityError, as
-        an INSERT through SQLAlchemy raises it (psycopg's own reaches us here)."""
+    def _target(self, spec: TableSpec, cols: Sequence[str]) -> str:
+        quote = self.conn.dialect.identifier_preparer.quote
+        return f"{quote(spec.table.name)} ({', '.join(quote(c) for c in cols)})"
+
+    def _copy(self, target: str, cols: Sequence[str], rows: Iterator[list[Any]]) -> None:
+        """PostgreSQL: COPY these rows (values in `cols` order) into `target` in one
+        statement. A constraint the rows break is `_Clash` on a first attempt, and
+        otherwise SQLAlchemy's IntegrityError, as an INSERT through SQLAlchemy
+        raises it (psycopg's own reaches us here)."""
         import psycopg
 
         driver: Any = self.conn.connection.driver_connection
         try:
             with driver.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row([row[c] for c in cols])
+                    copy.write_row(row)
         except psycopg.IntegrityError as exc:
             if not self.careful:
                 raise _Clash() from exc
@@ -228,6 +314,35 @@ class _Restorer:
             self._insert(MEMBERSHIP, keep_m)
         if keep_e:
             self._insert(EVENT, keep_e)
+
+    def put_back_later(self, between: Callable[[str, int, int], None]) -> None:
+        """The held-back rows, now that every contact is in: every membership by one
+        COPY, then every event by another (rows with other columns, from an older
+        backup, by a statement of their own). `between(table, bytes, total)` is
+        called after each block sent, with the bytes of the table sent so far: it
+        may raise (cancel), which aborts the COPY; the caller rolls back."""
+        import psycopg
+
+        driver: Any = self.conn.connection.driver_connection
+        for spec in (MEMBERSHIP, EVENT):
+            later = self.later.pop(spec.table.name, None)
+            if later is None:
+                continue
+            try:
+                parts = later.written()
+                total = sum(size for _cols, _file, size in parts)
+                sent = 0
+                for cols, file, _size in parts:
+                    target = self._target(spec, cols)
+                    with driver.cursor() as cur, cur.copy(f"COPY {target} FROM STDIN") as copy:
+                        while block := file.read(_BLOCK):
+                            copy.write(block)
+                            sent += len(block)
+                            between(spec.table.name, sent, total)
+            except psycopg.IntegrityError as exc:
+                raise _Clash() from exc  # only the first attempt holds rows back
+            finally:
+                later.close()
 
     def finish(self, total_contacts: int) -> None:
         if self.refused:
@@ -360,9 +475,13 @@ def _restore(
     ahead = read_ahead(entries)  # the rest is read while the database takes each batch
     expected = int(header.get("requested") or 0)
     done = memberships = events = 0
+    restorer: _Restorer | None = None
     try:
         with bulk_write(db, pause=(INSERT,), cache_kib=DELETE_CACHE_KIB, temp_file=True) as bulk:
             restorer = _Restorer(bulk, p, careful)
+            # With rows held back (PostgreSQL's first attempt), reading the file is
+            # the first half of the progress and the memberships the second.
+            half = 2 if restorer.later else 1
             batch: list[Entry] = []
             for kind, item in ahead:
                 if kind != "entry":
@@ -378,9 +497,18 @@ def _restore(
                         restorer.add(batch)
                         batch = []
                     if progress is not None:
-                        progress(done, max(expected, done))
+                        progress(done // half, max(expected, done))
             if batch:
                 restorer.add(batch)
+
+            def between(table: str, rows: int, total: int) -> None:
+                if cancelled is not None and cancelled():
+                    raise RestoreCancelled()
+                if progress is not None and table == MEMBERSHIP.table.name:
+                    progress(done // 2 + done * rows // (2 * total), max(expected, done))
+
+            if not restorer.refused:
+                restorer.put_back_later(between)
             restorer.finish(done)
             if cancelled is not None and cancelled():
                 raise RestoreCancelled()
@@ -397,11 +525,13 @@ def _restore(
         ) from exc
     finally:
         ahead.close()  # stops the reading thread when the restore ended early
+        if restorer is not None:
+            restorer.close()  # the held-back rows' temporary files
     db.analyze(done)  # PostgreSQL statistics after a bulk restore
     return RestoreResult(
         backup_path=p,
         contacts=done,
         memberships=memberships,
         events=events,
-        renumbered=restorer.renumbered,
+        renumbered=restorer.renumbered if restorer is not None else 0,
     )
