@@ -37,13 +37,6 @@ WALK_MAX_VISITS = 10_000
 # quick first page, and the count is left to the caller. Not found: every match is read
 # once, counted and sorted in the same statement.
 PG_HEAD_ROWS = 3_000
-# ... unless the first PG_HEAD_ROWS // PG_HEAD_SAMPLE of them hold too few of the
-# term's matches for the head to hold the page: fewer than a quarter of the share the
-# page needs (at 1M: `smith`, whose matches all lie late in the name order, has none
-# among the first 300, and its 3,000-row walk cost 9-34 ms under load for nothing).
-# A term spread evenly and dense enough for the head (100 matches in 3,000) has ~10
-# in the sample; fewer than 3 happens with odds of ~0.3 %, and then costs only time.
-PG_HEAD_SAMPLE = 10
 
 
 class SortKey(StrEnum):
@@ -291,8 +284,7 @@ class ContactsRepository:
         - SQLite, a search the FTS index answers: the count from the index alone,
           then the page with it (the page needs it to pick its plan anyway);
         - PostgreSQL, a search (with or without a filter): the page among the first
-          PG_HEAD_ROWS contacts of the order, without the count, when their first
-          tenth promises it (`_pg_head_promising`); when they do not or hold too
+          PG_HEAD_ROWS contacts of the order, without the count; when they hold too
           few matches, every match read once, counted and sorted in ONE statement
           (`_pg_counted_page`) -- not a walk of the sort index, which matches bunched
           late in the order (a name's) turn into a scan of the table;
@@ -308,34 +300,12 @@ class ContactsRepository:
             if not normalize_term(query.search):
                 return None, self._page(conn, query, offset, limit, None)
             now = utcnow()
-            # No index walks the status order here.
-            if query.sort is not SortKey.STATUS and self._pg_head_promising(
-                conn, query, offset + limit
-            ):
+            if query.sort is not SortKey.STATUS:  # no index walks that order here
                 raw = self._pg_head_page(conn, query, offset, limit, now)
                 if len(raw) == limit:
                     return None, self._rows(conn, raw, now)
             counted, raw = self._pg_counted_page(conn, query, offset, limit, now)
             return counted, self._rows(conn, raw, now)
-
-    def _pg_head_promising(self, conn: Any, query: ContactQuery, needed: int) -> bool:
-        """PostgreSQL: whether the first PG_HEAD_ROWS contacts of the order may hold
-        `needed` matches, judged by the first PG_HEAD_ROWS // PG_HEAD_SAMPLE of them
-        (the term alone, a filter aside): they must hold at least a quarter of their
-        share of `needed`. A walk of the order's index that stops there."""
-        sample = PG_HEAD_ROWS // PG_HEAD_SAMPLE
-        if sample <= 0:
-            return False
-        c = contact_t.c
-        order = _order_by(query.sort, query.descending, self.db.dialect)
-        head = select(c.search_text).order_by(*order).limit(sample).subquery("sample")
-        stmt = (
-            select(func.count())
-            .select_from(head)
-            .where(row_match_clause(self.db.dialect, query.search, head.c.search_text))
-        )
-        found = int(conn.execute(stmt).scalar_one())
-        return found * PG_HEAD_SAMPLE * 4 >= needed
 
     def _pg_head_page(
         self, conn: Any, query: ContactQuery, offset: int, limit: int, now: datetime
