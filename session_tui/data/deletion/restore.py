@@ -22,7 +22,8 @@ wait in a temporary file (`_Later`); then every membership goes in by one COPY, 
 every event. Each table's indexes then stay in the server's buffers while that
 table is written (interleaving the three per batch kept the indexes of all three
 in play: more evictions, ~25 % more WAL, one more checkpoint at a million).
-docs/performance.md, "PostgreSQL undo, fifth round".
+docs/performance.md, "PostgreSQL undo, fifth round". SQLite's first attempt does
+the same with TEMP tables (sqlite_later.py; "SQLite undo, table by table").
 """
 
 from __future__ import annotations
