@@ -22,7 +22,8 @@ wait in a temporary file (`_Later`); then every membership goes in by one COPY, 
 every event. Each table's indexes then stay in the server's buffers while that
 table is written (interleaving the three per batch kept the indexes of all three
 in play: more evictions, ~25 % more WAL, one more checkpoint at a million).
-docs/performance.md, "PostgreSQL undo, fifth round".
+docs/performance.md, "PostgreSQL undo, fifth round". SQLite's first attempt does
+the same with TEMP tables (sqlite_later.py; "SQLite undo, table by table").
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Connection, func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from session_tui.data.db import Database
 from session_tui.data.deletion.backup_format import (
@@ -49,6 +50,7 @@ from session_tui.data.deletion.backup_format import (
     read_entries,
 )
 from session_tui.data.deletion.read_ahead import read_ahead
+from session_tui.data.deletion.sqlite_later import SqliteLater, by_columns, sqlite_params
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships import expected_active_until
 from session_tui.data.sqlite_bulk import (
@@ -125,7 +127,7 @@ class _Later:
     def add(self, rows: list[dict[str, Any]]) -> None:
         from psycopg.copy import Copy, FileWriter
 
-        for cols, group in _by_columns(self.spec, rows).items():
+        for cols, group in by_columns(self.spec, rows).items():
             if cols not in self.files:
                 file = self.open_files.enter_context(tempfile.TemporaryFile())
                 copy = self.copies.enter_context(Copy(self.cursor, writer=FileWriter(file)))
@@ -149,17 +151,6 @@ class _Later:
         self.copies.close()
         self.open_files.close()
         self.cursor.close()
-
-
-def _by_columns(
-    spec: TableSpec, rows: list[dict[str, Any]]
-) -> dict[tuple[str, ...], list[dict[str, Any]]]:
-    """The rows grouped by the columns they have (a backup from before a column was
-    added lacks it), in the table's column order."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for row in rows:
-        groups.setdefault(tuple(n for n in spec.names if n in row), []).append(row)
-    return groups
 
 
 class _Restorer:
@@ -199,6 +190,12 @@ class _Restorer:
             self.later = {
                 spec.table.name: _Later(spec, driver.cursor()) for spec in (MEMBERSHIP, EVENT)
             }
+        # SQLite's first attempt holds them back in TEMP tables (sqlite_later.py).
+        self.held = (
+            SqliteLater(conn, (MEMBERSHIP, EVENT))
+            if self.dialect == "sqlite" and not careful
+            else None
+        )
 
     def close(self) -> None:
         for later in self.later.values():
@@ -225,23 +222,20 @@ class _Restorer:
         if later is not None:
             later.add(rows)
             return
+        if self.held is not None and self.held.holds(spec.table.name):
+            self.held.add(spec.table.name, rows)
+            return
         sqlite = self.dialect == "sqlite"
-        for cols, group in _by_columns(spec, rows).items():
+        for cols, group in by_columns(spec, rows).items():
             target = self._target(spec, cols)
             if not sqlite:
                 self._copy(target, cols, ([row[c] for c in cols] for row in group))
                 continue
-            dts = [i for i, c in enumerate(cols) if c in spec.datetimes]
-            params = []
-            for row in group:
-                values = [row[c] for c in cols]
-                for i in dts:
-                    if values[i] is not None:
-                        values[i] = values[i].isoformat(" ", "microseconds")
-                params.append(tuple(values))
             marks = ", ".join("?" * len(cols))
             try:
-                self.conn.exec_driver_sql(f"INSERT INTO {target} VALUES ({marks})", params)
+                self.conn.exec_driver_sql(
+                    f"INSERT INTO {target} VALUES ({marks})", sqlite_params(spec, cols, group)
+                )
             except IntegrityError:
                 if not self.careful:
                     raise _Clash() from None  # rolled back: the careful attempt follows
@@ -315,12 +309,21 @@ class _Restorer:
         if keep_e:
             self._insert(EVENT, keep_e)
 
-    def put_back_later(self, between: Callable[[str, int, int], None]) -> None:
+    def put_back_later(
+        self, between: Callable[[str, int, int], None], cancelled: CancelFn | None = None
+    ) -> None:
         """The held-back rows, now that every contact is in: every membership by one
         COPY, then every event by another (rows with other columns, from an older
         backup, by a statement of their own). `between(table, bytes, total)` is
         called after each block sent, with the bytes of the table sent so far: it
-        may raise (cancel), which aborts the COPY; the caller rolls back."""
+        may raise (cancel), which aborts the COPY; the caller rolls back.
+
+        SQLite (`held`): every membership by one INSERT .. SELECT from its TEMP
+        table, then every event; `cancelled()` is polled while they run
+        (RestoreCancelled) and `between` is not called (the progress is the file's)."""
+        if self.held is not None:
+            self._put_back_held(cancelled)
+            return
         import psycopg
 
         driver: Any = self.conn.connection.driver_connection
@@ -343,6 +346,17 @@ class _Restorer:
                 raise _Clash() from exc  # only the first attempt holds rows back
             finally:
                 later.close()
+
+    def _put_back_held(self, cancelled: CancelFn | None) -> None:
+        assert self.held is not None
+        try:
+            self.held.put_back(cancelled or (lambda: False))
+        except IntegrityError:
+            raise _Clash() from None  # only the first attempt holds rows back
+        except OperationalError:
+            if self.held.interrupted:
+                raise RestoreCancelled() from None
+            raise
 
     def finish(self, total_contacts: int) -> None:
         if self.refused:
@@ -508,7 +522,7 @@ def _restore(
                     progress(done // 2 + done * rows // (2 * total), max(expected, done))
 
             if not restorer.refused:
-                restorer.put_back_later(between)
+                restorer.put_back_later(between, cancelled)
             restorer.finish(done)
             if cancelled is not None and cancelled():
                 raise RestoreCancelled()
