@@ -38,8 +38,8 @@ from typing import IO, Any
 from sqlalchemy import Connection, DateTime, Table
 
 from session_tui import locations
-from session_tui.data.collation import derived_columns
-from session_tui.data.models import EventKind, contact_t, event_t, membership_t
+from session_tui.data.collation import NamePairs, fold
+from session_tui.data.models import EventKind, PaymentType, contact_t, event_t, membership_t
 from session_tui.data.repositories.memberships import normalize_payment_type
 from session_tui.data.validation import ValidationError, normalize_email, normalize_name
 
@@ -114,7 +114,9 @@ def _decode(spec: TableSpec, record: Any, where: str) -> dict[str, Any]:
     if not spec.required <= keys:
         missing = spec.required - keys
         raise BackupError(f"{where}: missing {name}.{sorted(missing)[0]}")
-    out = {n: record[n] for n in spec.names if n in record}
+    # A record of columns only (every contact and event; a membership holds its
+    # events too) is the row itself: no copy (no reader minds the order of its keys).
+    out = record if "events" not in keys else {n: record[n] for n in spec.names if n in record}
     for n in spec.datetimes:
         v = out.get(n)
         if v is not None:
@@ -139,27 +141,62 @@ def _text(record: dict[str, Any], name: str, where: str) -> str:
     return value
 
 
-def _normalize_contact(contact: dict[str, Any], where: str) -> dict[str, Any]:
+class _Normalizer:
     """The same validation and normalisation as import and edit (a hand-edited
     backup is input like any other): the email trimmed, lower-cased and valid, names
-    without control characters and at most MAX_NAME long. A genuine backup holds
-    normalised values, so this changes nothing in it. BackupError names the line."""
-    try:
-        contact["email"] = normalize_email(_text(contact, "email", where))
-        for name in ("first_name", "last_name"):
-            contact[name] = normalize_name(_text(contact, name, where), name)
-    except ValidationError as exc:
-        raise BackupError(f"{where}: {exc.message}") from None
-    contact.update(derived_columns(contact["first_name"], contact["last_name"], contact["email"]))
-    return contact
+    without control characters and at most MAX_NAME long, the payment type one of
+    the known ones. A genuine backup holds normalised values, so this changes
+    nothing in it. BackupError names the line.
+
+    Names repeat a lot in a real file (a few thousand distinct first and last names
+    in 100,000 contacts): a name's normalised form and a (first, last) pair's sort
+    key and search prefix (collation.NamePairs) are worked out once and looked up
+    after that -- the same function of the same text, so the same values."""
+
+    _LIMIT = 1 << 16  # names kept (then forgotten, and worked out again)
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.pairs = NamePairs()
+
+    def _name(self, value: str, field: str) -> str:
+        known = self.names.get(value)
+        if known is None:
+            known = normalize_name(value, field)  # ValidationError: nothing kept
+            if len(self.names) >= self._LIMIT:
+                self.names.clear()
+            self.names[value] = known
+        return known
+
+    def contact(self, contact: dict[str, Any], where: str) -> dict[str, Any]:
+        try:
+            email = contact["email"] = normalize_email(_text(contact, "email", where))
+            first = contact["first_name"] = self._name(
+                _text(contact, "first_name", where), "first_name"
+            )
+            last = contact["last_name"] = self._name(
+                _text(contact, "last_name", where), "last_name"
+            )
+        except ValidationError as exc:
+            raise BackupError(f"{where}: {exc.message}") from None
+        key, prefix = self.pairs.known.get((first, last)) or self.pairs.add(first, last)
+        contact["name_key"] = key
+        contact["search_text"] = prefix + fold(email)
+        return contact
+
+    @staticmethod
+    def membership(m: dict[str, Any], where: str) -> dict[str, Any]:
+        value = m.get("payment_type")
+        if value.__class__ is str and value in _PAYMENT_TYPES:
+            return m  # already a normalised payment type
+        try:
+            m["payment_type"] = normalize_payment_type(_text(m, "payment_type", where)).value
+        except ValidationError as exc:
+            raise BackupError(f"{where}: {exc.message}") from None
+        return m
 
 
-def _normalize_membership(m: dict[str, Any], where: str) -> dict[str, Any]:
-    try:
-        m["payment_type"] = normalize_payment_type(_text(m, "payment_type", where)).value
-    except ValidationError as exc:
-        raise BackupError(f"{where}: {exc.message}") from None
-    return m
+_PAYMENT_TYPES = frozenset(t.value for t in PaymentType)
 
 
 # -- writing ------------------------------------------------------------------------
@@ -355,8 +392,10 @@ def read_entries(path: Path) -> Iterator[tuple[str, Any]]:
     seen_header = False
     trailer: dict[str, Any] | None = None
     seen = _Seen(path)
+    normalize = _Normalizer()
+    file_name = path.name
     for number, line in _open_lines(path):
-        where = f"{path.name}, line {number}"
+        where = f"{file_name}, line {number}"
         if not line.strip():
             continue
         if trailer is not None:
@@ -385,14 +424,14 @@ def read_entries(path: Path) -> Iterator[tuple[str, Any]]:
                 raise BackupError(f"{where}: malformed end marker")
             trailer = obj["end"]
             continue
-        contact = _normalize_contact(_decode(CONTACT, obj.get("contact"), where), where)
+        contact = normalize.contact(_decode(CONTACT, obj.get("contact"), where), where)
         memberships: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         raw_memberships = obj.get("memberships", [])
         if not isinstance(raw_memberships, list):
             raise BackupError(f"{where}: memberships is not a list")
         for raw_m in raw_memberships:
-            m = _normalize_membership(_decode(MEMBERSHIP, raw_m, where), where)
+            m = normalize.membership(_decode(MEMBERSHIP, raw_m, where), where)
             if m["contact_id"] != contact["id"]:
                 raise BackupError(f"{where}: a membership belongs to another contact")
             memberships.append(m)

@@ -16,6 +16,7 @@ docs/performance.md, "SQLite undo, table by table".
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -33,13 +34,18 @@ def sqlite_params(
     """The rows as executemany parameters in `cols` order; datetimes as the text
     SQLAlchemy's DateTime stores on SQLite: "YYYY-MM-DD HH:MM:SS.ffffff"."""
     dts = [i for i, c in enumerate(cols) if c in spec.datetimes]
+    values_of = itemgetter(*cols) if len(cols) > 1 else (lambda row: (row[cols[0]],))
+    if not dts:
+        return [values_of(row) for row in rows]
     params = []
+    append = params.append
     for row in rows:
-        values = [row[c] for c in cols]
+        values = list(values_of(row))
         for i in dts:
-            if values[i] is not None:
-                values[i] = values[i].isoformat(" ", "microseconds")
-        params.append(tuple(values))
+            v = values[i]
+            if v is not None:
+                values[i] = v.isoformat(" ", "microseconds")
+        append(tuple(values))
     return params
 
 
@@ -47,10 +53,18 @@ def by_columns(
     spec: TableSpec, rows: list[dict[str, Any]]
 ) -> dict[tuple[str, ...], list[dict[str, Any]]]:
     """The rows grouped by the columns they have (a backup from before a column was
-    added lacks it), in the table's column order."""
+    added lacks it), in the table's column order. A row's keys are columns of the
+    table (backup_format._decode), so one with as many keys as the table has
+    columns has them all."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    names = spec.names
+    width = len(names)
     for row in rows:
-        groups.setdefault(tuple(n for n in spec.names if n in row), []).append(row)
+        cols = names if len(row) == width else tuple(n for n in names if n in row)
+        group = groups.get(cols)
+        if group is None:
+            group = groups[cols] = []
+        group.append(row)
     return groups
 
 
