@@ -37,7 +37,7 @@ def sqlite_params(
     values_of = itemgetter(*cols) if len(cols) > 1 else (lambda row: (row[cols[0]],))
     if not dts:
         return [values_of(row) for row in rows]
-    params = []
+    params: list[tuple[Any, ...]] = []
     append = params.append
     for row in rows:
         values = list(values_of(row))
