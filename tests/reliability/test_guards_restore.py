@@ -180,3 +180,31 @@ def test_a_genuine_backup_still_restores_exactly(db: Database, tmp_path: Path) -
     result = delete_contacts(db, [ann, bea], backups_dir=tmp_path / "b")
     restore_backup(db, result.backup_path)
     assert table_state(db) == before
+
+
+def test_a_repeated_name_is_normalised_on_every_contact(db: Database, tmp_path: Path) -> None:
+    """The restore works a name out once and looks it up after that: each contact
+    that holds it still gets the normalised name and the sort key and search text of
+    that name (as an edit would write them)."""
+    from session_tui.data.collation import name_key, search_text
+
+    plain = backup_of_two(db, tmp_path)
+
+    def edit(records: list[dict[str, Any]]) -> None:
+        for record in records[1:3]:
+            record["contact"]["first_name"] = " Zoe\u0308\t Ann "  # decomposed ë, a tab
+            record["contact"]["last_name"] = "Ørsted"
+
+    restore_backup(db, edited(plain, edit))
+    c = contact_t.c
+    with db.engine.connect() as conn:
+        rows = conn.execute(
+            select(c.email, c.first_name, c.last_name, c.name_key, c.search_text).where(
+                c.email.in_(["bea@example.org", "cy@example.org"])
+            )
+        ).all()
+    assert len(rows) == 2
+    for email, first, last, key, text in rows:
+        assert (first, last) == ("Zoë Ann", "Ørsted")
+        assert bytes(key) == name_key("Zoë Ann", "Ørsted")
+        assert text == search_text("Zoë Ann", "Ørsted", email)
