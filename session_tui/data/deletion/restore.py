@@ -34,12 +34,14 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from session_tui.data.clock import FAR_FUTURE
 from session_tui.data.db import Database
 from session_tui.data.deletion.backup_format import (
     CONTACT,
@@ -184,12 +186,19 @@ class _Restorer:
         self.taken_event_ids: set[int] = set()
         self.renumbered = 0
         self.contact_ids: list[int] = []
+        # Contacts whose `active_until` the file may have wrong (`_unsettled`); only
+        # these are settled from the database after the rows are in.
+        self.unsettled: set[int] = set()
         self.later: dict[str, _Later] = {}
+        # PostgreSQL's first attempt: the contacts' COPY stays open from batch to batch
+        # (`_stream`), so the server takes one batch while the next is read and formatted.
+        self.stream: tuple[tuple[str, ...], Any, Any] | None = None
         if self.dialect == "postgresql" and not careful:
             driver: Any = conn.connection.driver_connection
             self.later = {
                 spec.table.name: _Later(spec, driver.cursor()) for spec in (MEMBERSHIP, EVENT)
             }
+        self.streams = bool(self.later)
         # SQLite's first attempt holds them back in TEMP tables (sqlite_later.py).
         self.held = (
             SqliteLater(conn, (MEMBERSHIP, EVENT))
@@ -198,6 +207,7 @@ class _Restorer:
         )
 
     def close(self) -> None:
+        self.abort_stream()
         for later in self.later.values():
             later.close()
         self.later.clear()
@@ -227,6 +237,11 @@ class _Restorer:
             return
         sqlite = self.dialect == "sqlite"
         for cols, group in by_columns(spec, rows).items():
+            if self.streams and spec is CONTACT:
+                copy = self._stream(cols)
+                for row in group:
+                    copy.write_row([row[c] for c in cols])
+                continue
             target = self._target(spec, cols)
             if not sqlite:
                 self._copy(target, cols, ([row[c] for c in cols] for row in group))
@@ -244,6 +259,48 @@ class _Restorer:
     def _target(self, spec: TableSpec, cols: Sequence[str]) -> str:
         quote = self.conn.dialect.identifier_preparer.quote
         return f"{quote(spec.table.name)} ({', '.join(quote(c) for c in cols)})"
+
+    def _stream(self, cols: tuple[str, ...]) -> Any:
+        """The open COPY of contacts with these columns (a COPY of other columns, from
+        an older backup's rows, is ended first)."""
+        if self.stream is not None and self.stream[0] != cols:
+            self.end_stream()
+        if self.stream is None:
+            driver: Any = self.conn.connection.driver_connection
+            stack = ExitStack()
+            cursor = stack.enter_context(driver.cursor())
+            copy = stack.enter_context(
+                cursor.copy(f"COPY {self._target(CONTACT, cols)} FROM STDIN")
+            )
+            self.stream = (cols, stack, copy)
+        return self.stream[2]
+
+    def end_stream(self) -> None:
+        """End the contacts' COPY: every contact sent is in (a clash is `_Clash`: only
+        the first attempt streams)."""
+        import psycopg
+
+        if self.stream is None:
+            return
+        stack = self.stream[1]
+        self.stream = None
+        try:
+            stack.close()
+        except psycopg.IntegrityError as exc:
+            raise _Clash() from exc
+
+    def abort_stream(self) -> None:
+        """After an error or a cancel: end the contacts' COPY as failed (the server
+        discards it), so that the transaction can be rolled back."""
+        if self.stream is None:
+            return
+        stack = self.stream[1]
+        self.stream = None
+        error = RestoreCancelled("restore abandoned")
+        try:
+            stack.__exit__(type(error), error, None)
+        except Exception:  # noqa: BLE001 - the rollback that follows reports the state
+            pass
 
     def _copy(self, target: str, cols: Sequence[str], rows: Iterator[list[Any]]) -> None:
         """PostgreSQL: COPY these rows (values in `cols` order) into `target` in one
@@ -304,6 +361,8 @@ class _Restorer:
                 (self.deferred_e if ev["id"] in taken_e else keep_e).append(ev)
         self._insert(CONTACT, [e.contact for e in entries])
         self.contact_ids.extend(ids)
+        for e in entries:
+            self.unsettled.update(_unsettled(e))
         if keep_m:
             self._insert(MEMBERSHIP, keep_m)
         if keep_e:
@@ -326,6 +385,7 @@ class _Restorer:
             return
         import psycopg
 
+        self.end_stream()
         driver: Any = self.conn.connection.driver_connection
         for spec in (MEMBERSHIP, EVENT):
             later = self.later.pop(spec.table.name, None)
@@ -359,6 +419,7 @@ class _Restorer:
             raise
 
     def finish(self, total_contacts: int) -> None:
+        self.end_stream()
         if self.refused:
             problems: list[str] = []
             if self.id_taken:
@@ -407,9 +468,37 @@ class _Restorer:
             )
         # The status comes from the memberships, never from the file: a contact the
         # file calls active with no (or only ended) memberships is not.
-        settle_active_until(self.conn, self.dialect, self.contact_ids)
+        restored = set(self.contact_ids)
+        settle_active_until(self.conn, self.dialect, sorted(self.unsettled & restored))
         if self.dialect == "postgresql":
             _fix_sequences(self.conn)
+
+
+def _unsettled(entry: Entry) -> list[int]:
+    """The contacts of this entry whose `active_until` the file may have wrong: none
+    when the contact's value is `expected_active_until` of its memberships in the
+    file, which are all it will have once restored (the contact is new: no row of the
+    database could refer to it; another session's membership waits for the commit).
+    The contact itself when the value differs, or when a value cannot be compared
+    as the server would (a datetime with a time zone); with it the contacts its
+    memberships name instead of it (a hand-edited file)."""
+    cid = entry.contact["id"]
+    odd = [m["contact_id"] for m in entry.memberships if m.get("contact_id") != cid]
+    ends: list[Any] = []
+    for m in entry.memberships:
+        end = m.get("cancelled_at")
+        if end is None:
+            end = m.get("expires_at")
+        ends.append(FAR_FUTURE if end is None else end)
+    given = entry.contact.get("active_until")
+    values = [*ends, given]
+    if odd or any(
+        not isinstance(v, datetime) or v.tzinfo is not None for v in values if v is not None
+    ):
+        return [cid, *odd]
+    if given != (max(ends) if ends else None):
+        return [cid]
+    return []
 
 
 def settle_active_until(conn: Connection, dialect: str, contact_ids: Sequence[int]) -> int:
@@ -493,42 +582,46 @@ def _restore(
     try:
         with bulk_write(db, pause=(INSERT,), cache_kib=DELETE_CACHE_KIB, temp_file=True) as bulk:
             restorer = _Restorer(bulk, p, careful)
-            # With rows held back (PostgreSQL's first attempt), reading the file is
-            # the first half of the progress and the memberships the second.
-            half = 2 if restorer.later else 1
-            batch: list[Entry] = []
-            for kind, item in ahead:
-                if kind != "entry":
-                    continue
-                batch.append(item)
-                done += 1
-                memberships += len(item.memberships)
-                events += len(item.events)
-                if done % CHUNK == 0:  # progress and cancel every CHUNK contacts read
+            try:
+                # With rows held back (PostgreSQL's first attempt), reading the file is
+                # the first half of the progress and the memberships the second.
+                half = 2 if restorer.later else 1
+                batch: list[Entry] = []
+                for kind, item in ahead:
+                    if kind != "entry":
+                        continue
+                    batch.append(item)
+                    done += 1
+                    memberships += len(item.memberships)
+                    events += len(item.events)
+                    if done % CHUNK == 0:  # progress and cancel every CHUNK contacts read
+                        if cancelled is not None and cancelled():
+                            raise RestoreCancelled()
+                        if len(batch) >= BATCH:
+                            restorer.add(batch)
+                            batch = []
+                        if progress is not None:
+                            progress(done // half, max(expected, done))
+                if batch:
+                    restorer.add(batch)
+
+                def between(table: str, rows: int, total: int) -> None:
                     if cancelled is not None and cancelled():
                         raise RestoreCancelled()
-                    if len(batch) >= BATCH:
-                        restorer.add(batch)
-                        batch = []
-                    if progress is not None:
-                        progress(done // half, max(expected, done))
-            if batch:
-                restorer.add(batch)
+                    if progress is not None and table == MEMBERSHIP.table.name:
+                        progress(done // 2 + done * rows // (2 * total), max(expected, done))
 
-            def between(table: str, rows: int, total: int) -> None:
+                if not restorer.refused:
+                    restorer.put_back_later(between, cancelled)
+                restorer.finish(done)
                 if cancelled is not None and cancelled():
                     raise RestoreCancelled()
-                if progress is not None and table == MEMBERSHIP.table.name:
-                    progress(done // 2 + done * rows // (2 * total), max(expected, done))
-
-            if not restorer.refused:
-                restorer.put_back_later(between, cancelled)
-            restorer.finish(done)
-            if cancelled is not None and cancelled():
-                raise RestoreCancelled()
-            if progress is not None:
-                progress(done, done)
-            bulk.commit()
+                if progress is not None:
+                    progress(done, done)
+                bulk.commit()
+            except BaseException:
+                restorer.abort_stream()  # an open COPY would keep the rollback out
+                raise
     except IntegrityError as exc:
         # Someone else wrote a clashing row between our check and our insert.
         first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
