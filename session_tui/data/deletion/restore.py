@@ -186,8 +186,8 @@ class _Restorer:
         self.taken_event_ids: set[int] = set()
         self.renumbered = 0
         self.contact_ids: list[int] = []
-        # Contacts whose `active_until` the file may have wrong (`_unsettled`); only
-        # these are settled from the database after the rows are in.
+        # Contacts whose `active_until` the file may have wrong (`_unsettled`): only
+        # these are settled from the memberships once the rows are in.
         self.unsettled: set[int] = set()
         self.later: dict[str, _Later] = {}
         # PostgreSQL's first attempt: the contacts' COPY stays open from batch to batch
@@ -361,8 +361,7 @@ class _Restorer:
                 (self.deferred_e if ev["id"] in taken_e else keep_e).append(ev)
         self._insert(CONTACT, [e.contact for e in entries])
         self.contact_ids.extend(ids)
-        for e in entries:
-            self.unsettled.update(_unsettled(e))
+        self.unsettled.update(e.contact["id"] for e in entries if _unsettled(e))
         if keep_m:
             self._insert(MEMBERSHIP, keep_m)
         if keep_e:
@@ -468,22 +467,18 @@ class _Restorer:
             )
         # The status comes from the memberships, never from the file: a contact the
         # file calls active with no (or only ended) memberships is not.
-        restored = set(self.contact_ids)
-        settle_active_until(self.conn, self.dialect, sorted(self.unsettled & restored))
+        settle_active_until(self.conn, self.dialect, sorted(self.unsettled))
         if self.dialect == "postgresql":
             _fix_sequences(self.conn)
 
 
-def _unsettled(entry: Entry) -> list[int]:
-    """The contacts of this entry whose `active_until` the file may have wrong: none
-    when the contact's value is `expected_active_until` of its memberships in the
-    file, which are all it will have once restored (the contact is new: no row of the
-    database could refer to it; another session's membership waits for the commit).
-    The contact itself when the value differs, or when a value cannot be compared
-    as the server would (a datetime with a time zone); with it the contacts its
-    memberships name instead of it (a hand-edited file)."""
-    cid = entry.contact["id"]
-    odd = [m["contact_id"] for m in entry.memberships if m.get("contact_id") != cid]
+def _unsettled(entry: Entry) -> bool:
+    """Whether the file may have this entry's contact's `active_until` wrong: not when
+    it is `expected_active_until` of the contact's memberships in the file, which are
+    all it has once restored (the contact is new: no row of the database can refer to
+    it, another session's new membership waits for our commit; the reader refuses a
+    membership filed under another contact). Also when a value cannot be compared as
+    the server would (a datetime with a time zone, which the column drops)."""
     ends: list[Any] = []
     for m in entry.memberships:
         end = m.get("cancelled_at")
@@ -491,14 +486,9 @@ def _unsettled(entry: Entry) -> list[int]:
             end = m.get("expires_at")
         ends.append(FAR_FUTURE if end is None else end)
     given = entry.contact.get("active_until")
-    values = [*ends, given]
-    if odd or any(
-        not isinstance(v, datetime) or v.tzinfo is not None for v in values if v is not None
-    ):
-        return [cid, *odd]
-    if given != (max(ends) if ends else None):
-        return [cid]
-    return []
+    if any(v is not None and (not isinstance(v, datetime) or v.tzinfo) for v in [*ends, given]):
+        return True
+    return given != (max(ends) if ends else None)
 
 
 def settle_active_until(conn: Connection, dialect: str, contact_ids: Sequence[int]) -> int:
