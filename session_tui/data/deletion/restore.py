@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -113,6 +114,15 @@ class _Clash(Exception):
 _BLOCK = 1 << 20  # bytes of held-back COPY data sent between two cancel polls
 
 
+def _values(cols: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row's values in `cols` order, as a tuple (`itemgetter`: ~3x less client CPU
+    than a list built per row, ~1.5 s at a million; docs/performance.md, "PostgreSQL
+    undo, sixth round")."""
+    if len(cols) == 1:
+        return lambda row: (row[cols[0]],)
+    return itemgetter(*cols)
+
+
 class _Later:
     """Rows of one table held back until every contact is in, already in COPY's
     format: psycopg formats them as the batches come (`Copy` with a `FileWriter`)
@@ -135,8 +145,9 @@ class _Later:
                 copy = self.copies.enter_context(Copy(self.cursor, writer=FileWriter(file)))
                 self.files[cols] = (file, copy)
             copy = self.files[cols][1]
+            values = _values(cols)
             for row in group:
-                copy.write_row([row[c] for c in cols])
+                copy.write_row(values(row))
 
     def written(self) -> list[tuple[tuple[str, ...], IO[bytes], int]]:
         """Each set of columns with its file, at its start, and the file's size. The
@@ -239,12 +250,13 @@ class _Restorer:
         for cols, group in by_columns(spec, rows).items():
             if self.streams and spec is CONTACT:
                 copy = self._stream(cols)
+                values = _values(cols)
                 for row in group:
-                    copy.write_row([row[c] for c in cols])
+                    copy.write_row(values(row))
                 continue
             target = self._target(spec, cols)
             if not sqlite:
-                self._copy(target, cols, ([row[c] for c in cols] for row in group))
+                self._copy(target, cols, map(_values(cols), group))
                 continue
             marks = ", ".join("?" * len(cols))
             try:
@@ -302,7 +314,7 @@ class _Restorer:
         except Exception:  # noqa: BLE001 - the rollback that follows reports the state
             pass
 
-    def _copy(self, target: str, cols: Sequence[str], rows: Iterator[list[Any]]) -> None:
+    def _copy(self, target: str, cols: Sequence[str], rows: Iterator[Sequence[Any]]) -> None:
         """PostgreSQL: COPY these rows (values in `cols` order) into `target` in one
         statement. A constraint the rows break is `_Clash` on a first attempt, and
         otherwise SQLAlchemy's IntegrityError, as an INSERT through SQLAlchemy
@@ -486,7 +498,10 @@ def _unsettled(entry: Entry) -> bool:
             end = m.get("expires_at")
         ends.append(FAR_FUTURE if end is None else end)
     given = entry.contact.get("active_until")
-    if any(v is not None and (not isinstance(v, datetime) or v.tzinfo) for v in [*ends, given]):
+    if any(
+        v is not None and (not isinstance(v, datetime) or v.tzinfo is not None)
+        for v in [*ends, given]
+    ):
         return True
     return given != (max(ends) if ends else None)
 
