@@ -34,6 +34,8 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,6 +43,7 @@ from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from session_tui.data.collector import collector_paused
+from session_tui.data.clock import FAR_FUTURE
 from session_tui.data.db import Database
 from session_tui.data.deletion.backup_format import (
     CONTACT,
@@ -112,6 +115,15 @@ class _Clash(Exception):
 _BLOCK = 1 << 20  # bytes of held-back COPY data sent between two cancel polls
 
 
+def _values(cols: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row's values in `cols` order, as a tuple (`itemgetter`: ~3x less client CPU
+    than a list built per row, ~1.5 s at a million; docs/performance.md, "PostgreSQL
+    undo, sixth round")."""
+    if len(cols) == 1:
+        return lambda row: (row[cols[0]],)
+    return itemgetter(*cols)
+
+
 class _Later:
     """Rows of one table held back until every contact is in, already in COPY's
     format: psycopg formats them as the batches come (`Copy` with a `FileWriter`)
@@ -134,8 +146,9 @@ class _Later:
                 copy = self.copies.enter_context(Copy(self.cursor, writer=FileWriter(file)))
                 self.files[cols] = (file, copy)
             copy = self.files[cols][1]
+            values = _values(cols)
             for row in group:
-                copy.write_row([row[c] for c in cols])
+                copy.write_row(values(row))
 
     def written(self) -> list[tuple[tuple[str, ...], IO[bytes], int]]:
         """Each set of columns with its file, at its start, and the file's size. The
@@ -185,12 +198,19 @@ class _Restorer:
         self.taken_event_ids: set[int] = set()
         self.renumbered = 0
         self.contact_ids: list[int] = []
+        # Contacts whose `active_until` the file may have wrong (`_unsettled`): only
+        # these are settled from the memberships once the rows are in.
+        self.unsettled: set[int] = set()
         self.later: dict[str, _Later] = {}
+        # PostgreSQL's first attempt: the contacts' COPY stays open from batch to batch
+        # (`_stream`), so the server takes one batch while the next is read and formatted.
+        self.stream: tuple[tuple[str, ...], Any, Any] | None = None
         if self.dialect == "postgresql" and not careful:
             driver: Any = conn.connection.driver_connection
             self.later = {
                 spec.table.name: _Later(spec, driver.cursor()) for spec in (MEMBERSHIP, EVENT)
             }
+        self.streams = bool(self.later)
         # SQLite's first attempt holds them back in TEMP tables (sqlite_later.py).
         self.held = (
             SqliteLater(conn, (MEMBERSHIP, EVENT))
@@ -199,6 +219,7 @@ class _Restorer:
         )
 
     def close(self) -> None:
+        self.abort_stream()
         for later in self.later.values():
             later.close()
         self.later.clear()
@@ -228,9 +249,15 @@ class _Restorer:
             return
         sqlite = self.dialect == "sqlite"
         for cols, group in by_columns(spec, rows).items():
+            if self.streams and spec is CONTACT:
+                copy = self._stream(cols)
+                values = _values(cols)
+                for row in group:
+                    copy.write_row(values(row))
+                continue
             target = self._target(spec, cols)
             if not sqlite:
-                self._copy(target, cols, ([row[c] for c in cols] for row in group))
+                self._copy(target, cols, map(_values(cols), group))
                 continue
             marks = ", ".join("?" * len(cols))
             try:
@@ -246,7 +273,49 @@ class _Restorer:
         quote = self.conn.dialect.identifier_preparer.quote
         return f"{quote(spec.table.name)} ({', '.join(quote(c) for c in cols)})"
 
-    def _copy(self, target: str, cols: Sequence[str], rows: Iterator[list[Any]]) -> None:
+    def _stream(self, cols: tuple[str, ...]) -> Any:
+        """The open COPY of contacts with these columns (a COPY of other columns, from
+        an older backup's rows, is ended first)."""
+        if self.stream is not None and self.stream[0] != cols:
+            self.end_stream()
+        if self.stream is None:
+            driver: Any = self.conn.connection.driver_connection
+            stack = ExitStack()
+            cursor = stack.enter_context(driver.cursor())
+            copy = stack.enter_context(
+                cursor.copy(f"COPY {self._target(CONTACT, cols)} FROM STDIN")
+            )
+            self.stream = (cols, stack, copy)
+        return self.stream[2]
+
+    def end_stream(self) -> None:
+        """End the contacts' COPY: every contact sent is in (a clash is `_Clash`: only
+        the first attempt streams)."""
+        import psycopg
+
+        if self.stream is None:
+            return
+        stack = self.stream[1]
+        self.stream = None
+        try:
+            stack.close()
+        except psycopg.IntegrityError as exc:
+            raise _Clash() from exc
+
+    def abort_stream(self) -> None:
+        """After an error or a cancel: end the contacts' COPY as failed (the server
+        discards it), so that the transaction can be rolled back."""
+        if self.stream is None:
+            return
+        stack = self.stream[1]
+        self.stream = None
+        error = RestoreCancelled("restore abandoned")
+        try:
+            stack.__exit__(type(error), error, None)
+        except Exception:  # noqa: BLE001 - the rollback that follows reports the state
+            pass
+
+    def _copy(self, target: str, cols: Sequence[str], rows: Iterator[Sequence[Any]]) -> None:
         """PostgreSQL: COPY these rows (values in `cols` order) into `target` in one
         statement. A constraint the rows break is `_Clash` on a first attempt, and
         otherwise SQLAlchemy's IntegrityError, as an INSERT through SQLAlchemy
@@ -305,6 +374,7 @@ class _Restorer:
                 (self.deferred_e if ev["id"] in taken_e else keep_e).append(ev)
         self._insert(CONTACT, [e.contact for e in entries])
         self.contact_ids.extend(ids)
+        self.unsettled.update(e.contact["id"] for e in entries if _unsettled(e))
         if keep_m:
             self._insert(MEMBERSHIP, keep_m)
         if keep_e:
@@ -327,6 +397,7 @@ class _Restorer:
             return
         import psycopg
 
+        self.end_stream()
         driver: Any = self.conn.connection.driver_connection
         for spec in (MEMBERSHIP, EVENT):
             later = self.later.pop(spec.table.name, None)
@@ -360,6 +431,7 @@ class _Restorer:
             raise
 
     def finish(self, total_contacts: int) -> None:
+        self.end_stream()
         if self.refused:
             problems: list[str] = []
             if self.id_taken:
@@ -408,9 +480,31 @@ class _Restorer:
             )
         # The status comes from the memberships, never from the file: a contact the
         # file calls active with no (or only ended) memberships is not.
-        settle_active_until(self.conn, self.dialect, self.contact_ids)
+        settle_active_until(self.conn, self.dialect, sorted(self.unsettled))
         if self.dialect == "postgresql":
             _fix_sequences(self.conn)
+
+
+def _unsettled(entry: Entry) -> bool:
+    """Whether the file may have this entry's contact's `active_until` wrong: not when
+    it is `expected_active_until` of the contact's memberships in the file, which are
+    all it has once restored (the contact is new: no row of the database can refer to
+    it, another session's new membership waits for our commit; the reader refuses a
+    membership filed under another contact). Also when a value cannot be compared as
+    the server would (a datetime with a time zone, which the column drops)."""
+    ends: list[Any] = []
+    for m in entry.memberships:
+        end = m.get("cancelled_at")
+        if end is None:
+            end = m.get("expires_at")
+        ends.append(FAR_FUTURE if end is None else end)
+    given = entry.contact.get("active_until")
+    if any(
+        v is not None and (not isinstance(v, datetime) or v.tzinfo is not None)
+        for v in [*ends, given]
+    ):
+        return True
+    return given != (max(ends) if ends else None)
 
 
 def settle_active_until(conn: Connection, dialect: str, contact_ids: Sequence[int]) -> int:
@@ -500,42 +594,46 @@ def _restore(
     try:
         with bulk_write(db, pause=(INSERT,), cache_kib=DELETE_CACHE_KIB, temp_file=True) as bulk:
             restorer = _Restorer(bulk, p, careful)
-            # With rows held back (PostgreSQL's first attempt), reading the file is
-            # the first half of the progress and the memberships the second.
-            half = 2 if restorer.later else 1
-            batch: list[Entry] = []
-            for kind, item in ahead:
-                if kind != "entry":
-                    continue
-                batch.append(item)
-                done += 1
-                memberships += len(item.memberships)
-                events += len(item.events)
-                if done % CHUNK == 0:  # progress and cancel every CHUNK contacts read
+            try:
+                # With rows held back (PostgreSQL's first attempt), reading the file is
+                # the first half of the progress and the memberships the second.
+                half = 2 if restorer.later else 1
+                batch: list[Entry] = []
+                for kind, item in ahead:
+                    if kind != "entry":
+                        continue
+                    batch.append(item)
+                    done += 1
+                    memberships += len(item.memberships)
+                    events += len(item.events)
+                    if done % CHUNK == 0:  # progress and cancel every CHUNK contacts read
+                        if cancelled is not None and cancelled():
+                            raise RestoreCancelled()
+                        if len(batch) >= BATCH:
+                            restorer.add(batch)
+                            batch = []
+                        if progress is not None:
+                            progress(done // half, max(expected, done))
+                if batch:
+                    restorer.add(batch)
+
+                def between(table: str, rows: int, total: int) -> None:
                     if cancelled is not None and cancelled():
                         raise RestoreCancelled()
-                    if len(batch) >= BATCH:
-                        restorer.add(batch)
-                        batch = []
-                    if progress is not None:
-                        progress(done // half, max(expected, done))
-            if batch:
-                restorer.add(batch)
+                    if progress is not None and table == MEMBERSHIP.table.name:
+                        progress(done // 2 + done * rows // (2 * total), max(expected, done))
 
-            def between(table: str, rows: int, total: int) -> None:
+                if not restorer.refused:
+                    restorer.put_back_later(between, cancelled)
+                restorer.finish(done)
                 if cancelled is not None and cancelled():
                     raise RestoreCancelled()
-                if progress is not None and table == MEMBERSHIP.table.name:
-                    progress(done // 2 + done * rows // (2 * total), max(expected, done))
-
-            if not restorer.refused:
-                restorer.put_back_later(between, cancelled)
-            restorer.finish(done)
-            if cancelled is not None and cancelled():
-                raise RestoreCancelled()
-            if progress is not None:
-                progress(done, done)
-            bulk.commit()
+                if progress is not None:
+                    progress(done, done)
+                bulk.commit()
+            except BaseException:
+                restorer.abort_stream()  # an open COPY would keep the rollback out
+                raise
     except IntegrityError as exc:
         # Someone else wrote a clashing row between our check and our insert.
         first = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
