@@ -245,8 +245,17 @@ class RowParser:
                 full = self._cell_name(cells, n, self._full, self._full_names, "name")
                 first, _, last = full.partition(" ")
             else:
-                first = self._cell_name(cells, n, self._first, self._first_names, "first_name")
-                last = self._cell_name(cells, n, self._last, self._last_names, "last_name")
+                # `_cell_name` of both columns, its cache hit inline (the common case)
+                col = self._first
+                name = "" if col is None or col >= n else self._first_names.get(cells[col])
+                if name is None:
+                    name = self._cell_name(cells, n, col, self._first_names, "first_name")
+                first = name
+                col = self._last
+                name = "" if col is None or col >= n else self._last_names.get(cells[col])
+                if name is None:
+                    name = self._cell_name(cells, n, col, self._last_names, "last_name")
+                last = name
         except ValidationError as exc:
             return exc.message
         created = None
