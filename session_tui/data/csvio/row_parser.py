@@ -270,15 +270,16 @@ class RowParser:
             ):
                 # parse_created's first case (the stored form), inline: same result
                 try:
-                    _fromisoformat(text)
+                    year = _fromisoformat(text).year  # == int(text[:4])
                     created = text
                 except ValueError:
                     created = None
             else:
                 created = parse_created(text)
+                year = 0 if created is None else int(created[:4])
             if created is None and text.strip():
                 self.dates_defaulted += 1
-            elif created is not None and not MIN_YEAR <= int(created[:4]) <= MAX_YEAR:
+            elif created is not None and not MIN_YEAR <= year <= MAX_YEAR:
                 return (
                     f"created_at {created[:10]} is outside the supported dates ({SUPPORTED_DATES})"
                 )
