@@ -5,20 +5,24 @@ search text once per (first, last) pair (collation.NamePairs)."""
 from __future__ import annotations
 
 import random
+import sqlite3
+from pathlib import Path
 
 import pytest
 
 from session_tui.data.clock import MAX_YEAR, MIN_YEAR
 from session_tui.data.collation import NamePairs, fold, name_key, search_text
-from session_tui.data.csvio import row_parser
+from session_tui.data.csvio import import_csv, row_parser
 from session_tui.data.csvio.reader import ColumnMap
 from session_tui.data.csvio.row_parser import RowParser, parse_created
+from session_tui.data.db import open_database
 from session_tui.data.validation import (
     ValidationError,
     clean_email,
     email_problem,
     normalize_name,
 )
+from tests.test_accents import PEOPLE
 
 NAMES = [
     "Ana",
@@ -170,3 +174,35 @@ def test_created_at_in_the_stored_form_is_read_as_parse_created_reads_it(cell: s
     else:
         assert got == ("a@example.com", "", "", created)
         assert parser.dates_defaulted == (created is None)
+
+
+def test_imported_name_key_is_a_blob_equal_to_name_key(tmp_path: Path) -> None:
+    """The import binds each pair's key as a bytearray (NamePairs): what SQLite
+    stores is the same BLOB that `name_key` gives, and the search text is
+    `search_text`'s, for ASCII and other emails alike."""
+    # an upper-case and a non-ASCII email, a pair met before, empty names
+    rows = [*PEOPLE, ("B@Example.com", "María", "López"), ("josé@ｅxample.org", "", "Straße")]
+    rows.append(("c@example.com", "", ""))
+    source = tmp_path / "people.csv"
+    source.write_text(
+        "email,first_name,last_name\n" + "".join(f"{e},{f},{la}\n" for e, f, la in rows),
+        encoding="utf-8",
+    )
+    db = open_database(f"sqlite:///{tmp_path / 'test.db'}")
+    try:
+        assert import_csv(db, source).added == len(rows)
+    finally:
+        db.dispose()
+    conn = sqlite3.connect(tmp_path / "test.db")
+    try:
+        stored = conn.execute(
+            "SELECT email, first_name, last_name, typeof(name_key), name_key, search_text "
+            "FROM contact ORDER BY id"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert len(stored) == len(rows)
+    for email, first, last, kind, key, text in stored:
+        assert kind == "blob"
+        assert key == name_key(first, last)
+        assert text == search_text(first, last, email)

@@ -263,16 +263,24 @@ class NamePairs:
     file of a million contacts holds a few thousand distinct pairs. For a pair,
     `known.get((first, last)) or add(first, last)` is `(name_key(first, last),
     prefix)` where `prefix + fold(email)` == `search_text(first, last, email)`.
-    At most `limit` pairs are kept."""
+    At most `limit` pairs are kept.
+
+    The key is given as a `bytearray` (equal to the bytes, never changed): the
+    stdlib sqlite3 binds a bytearray as the same BLOB directly, while a `bytes`
+    parameter goes through its adapter look-up first (~0.8 µs a row, ~10 % of a
+    million-row `executemany`)."""
 
     def __init__(self, limit: int = 1 << 16) -> None:
         self.limit = limit
-        self.known: dict[tuple[str, str], tuple[bytes, str]] = {}
+        self.known: dict[tuple[str, str], tuple[bytearray, str]] = {}
 
-    def add(self, first_name: str, last_name: str) -> tuple[bytes, str]:
+    def add(self, first_name: str, last_name: str) -> tuple[bytearray, str]:
         if len(self.known) >= self.limit:
             self.known.clear()
-        found = (name_key(first_name, last_name), _search_prefix(first_name, last_name))
+        found = (
+            bytearray(name_key(first_name, last_name)),
+            _search_prefix(first_name, last_name),
+        )
         self.known[(first_name, last_name)] = found
         return found
 

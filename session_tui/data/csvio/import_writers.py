@@ -91,11 +91,12 @@ class SqliteWriter:
         cur = self.cur
         known = self.pairs.known
         add = self.pairs.add
-        values: list[tuple[str, str, str, str, str, bytes, str]] = []
+        values: list[tuple[str, str, str, str, str, bytearray, str]] = []
         append = values.append
         for e, f, la, c in rows:
             key, prefix = known.get((f, la)) or add(f, la)
-            append((e, f, la, c or now, now, key, prefix + fold(e)))
+            # fold(e), its ASCII case inline (the common one)
+            append((e, f, la, c or now, now, key, prefix + (e.lower() if e.isascii() else fold(e))))
         # OR IGNORE: only the unique email can conflict (every column is given)
         cur.executemany(
             f"INSERT OR IGNORE INTO {_INSERT_COLS} VALUES (?, ?, ?, ?, ?, 1, ?, ?)", values

@@ -245,8 +245,17 @@ class RowParser:
                 full = self._cell_name(cells, n, self._full, self._full_names, "name")
                 first, _, last = full.partition(" ")
             else:
-                first = self._cell_name(cells, n, self._first, self._first_names, "first_name")
-                last = self._cell_name(cells, n, self._last, self._last_names, "last_name")
+                # `_cell_name` of both columns, its cache hit inline (the common case)
+                col = self._first
+                name = "" if col is None or col >= n else self._first_names.get(cells[col])
+                if name is None:
+                    name = self._cell_name(cells, n, col, self._first_names, "first_name")
+                first = name
+                col = self._last
+                name = "" if col is None or col >= n else self._last_names.get(cells[col])
+                if name is None:
+                    name = self._cell_name(cells, n, col, self._last_names, "last_name")
+                last = name
         except ValidationError as exc:
             return exc.message
         created = None
@@ -261,15 +270,16 @@ class RowParser:
             ):
                 # parse_created's first case (the stored form), inline: same result
                 try:
-                    _fromisoformat(text)
+                    year = _fromisoformat(text).year  # == int(text[:4])
                     created = text
                 except ValueError:
                     created = None
             else:
                 created = parse_created(text)
+                year = 0 if created is None else int(created[:4])
             if created is None and text.strip():
                 self.dates_defaulted += 1
-            elif created is not None and not MIN_YEAR <= int(created[:4]) <= MAX_YEAR:
+            elif created is not None and not MIN_YEAR <= year <= MAX_YEAR:
                 return (
                     f"created_at {created[:10]} is outside the supported dates ({SUPPORTED_DATES})"
                 )
