@@ -456,3 +456,67 @@ def test_bulk_operations_leave_postgresql_statistics_fresh(pg_url: str, tmp_path
         assert reltuples(db)["contact"] == 2 * n  # restore: analysed
     finally:
         db.dispose()
+
+
+async def test_the_start_reads_the_first_page_while_textual_starts(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start (`cli.prepare_app`) begins the Contacts table's first read in a thread
+    before Textual runs (`start_first_read`); the table's first load shows that read's
+    rows without reading them again, and the count follows as usual. A first read that
+    failed, or one of another query, is not used: the table reads for itself."""
+    import argparse
+    from concurrent.futures import Future
+
+    from session_tui.cli import _make_app
+    from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
+    from session_tui.ui.screens.contacts import ContactsScreen
+
+    db = open_database(db_url)
+    try:
+        add_contacts(db, [(f"p{i}@example.com", f"P{i}", "Q") for i in range(5)])
+    finally:
+        db.dispose()
+    monkeypatch.setenv("SESSION_TUI_CONFIG", str(tmp_path / "none.toml"))
+    reads: list[ContactQuery] = []
+    count_and_page = ContactsRepository.count_and_page
+
+    def counted(self: ContactsRepository, query: ContactQuery, *args: Any) -> Any:
+        reads.append(query)
+        return count_and_page(self, query, *args)
+
+    async def shown(app: Any) -> list[Any]:
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ContactsScreen)
+            while screen.table.total is None or screen.table.is_loading:
+                await pilot.pause(0.01)
+            assert (screen.table.count, screen.table.total) == (5, 5)
+            return [screen.table.row_at(i) for i in range(5)]
+
+    failed: Future[Any] = Future()
+    failed.set_exception(RuntimeError("the first read failed"))
+    for first in ("started", "failed", "another query"):
+        app, db = _make_app(argparse.Namespace(db=db_url))
+        try:
+            assert app.first_read is not None
+            query, future = app.first_read
+            assert query == ContactQuery()
+            counted_rows, first_rows = future.result(timeout=60)
+            assert counted_rows is None and len(first_rows) == 5
+            if first == "failed":
+                app.first_read = (query, failed)
+            elif first == "another query":
+                app.first_read = (ContactQuery(search="p1"), future)
+            reads.clear()
+            monkeypatch.setattr(ContactsRepository, "count_and_page", counted)
+            rows = await shown(app)
+            monkeypatch.setattr(ContactsRepository, "count_and_page", count_and_page)
+        finally:
+            db.dispose()
+        assert app.first_read is None  # handed over once, or dropped
+        assert [row.email for row in rows] == [f"p{i}@example.com" for i in range(5)]
+        if first == "started":
+            assert reads == [] and rows == first_rows
+        else:
+            assert reads == [ContactQuery()]
