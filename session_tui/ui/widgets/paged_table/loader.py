@@ -21,6 +21,7 @@ the hooks `_loaded`, `_after_load`, `_page_arrived`, `_load_failed`.
 
 from __future__ import annotations
 
+import threading
 from abc import abstractmethod
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 PAGE_SIZE = 100
+# At most this long (s) the start's first count waits for its first rows to be painted.
+FIRST_COUNT_WAIT = 1.0
 MAX_CACHED_PAGES = 12
 
 
@@ -88,6 +91,8 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
         self._loaded_once = False
         self._counting = False  # first rows shown, real count still being read
         self._stale_empty = False  # "no rows" on screen is being re-read (see reload)
+        # Set once the rows of a first read made at the app's start are painted.
+        self._first_rows_painted = threading.Event()
 
     # -- what the table decides (query knowledge and notifications) ---------------------
     @abstractmethod
@@ -323,6 +328,13 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
                         provisional(
                             pages[0], known_total if known_total is not None else len(pages[0])
                         )
+                    if first_read is not None:
+                        # The app's start: the count (a scan of the table) waits until
+                        # those rows are painted, as it did when this worker read them
+                        # (on a busy machine it takes the CPU from the first frame).
+                        self._first_rows_painted.wait(FIRST_COUNT_WAIT)
+                        if worker.is_cancelled:
+                            return
                     counted = source.count(query)
                 count = counted
                 total = total_for(count)
@@ -368,6 +380,8 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
             self.scroll_to(y=0, animate=False)
         self._scroll_cursor_into_view()
         self._loaded(message.count, message.total, message.counting)
+        if message.counting and not self._first_rows_painted.is_set():
+            self.call_after_refresh(self._first_rows_painted.set)
         self._ensure_pages()
         self._after_load(query_changed, keep_cursor, message.counting)
 
