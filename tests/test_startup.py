@@ -456,3 +456,80 @@ def test_bulk_operations_leave_postgresql_statistics_fresh(pg_url: str, tmp_path
         assert reltuples(db)["contact"] == 2 * n  # restore: analysed
     finally:
         db.dispose()
+
+
+async def test_the_start_reads_the_first_page_while_textual_starts(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start (`cli.prepare_app`) begins the Contacts table's first read in a thread
+    before Textual runs (`start_first_read`); the table's first load shows that read's
+    rows without reading them again, and the count follows, read once those rows are
+    painted. A first read that failed, or one of another query, is not used: the table
+    reads for itself."""
+    import argparse
+    from concurrent.futures import Future
+
+    from session_tui.cli import _make_app
+    from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
+    from session_tui.ui.screens.contacts import ContactsScreen
+
+    db = open_database(db_url)
+    try:
+        add_contacts(db, [(f"p{i:03}@example.com", f"P{i:03}", "Q") for i in range(150)])
+    finally:
+        db.dispose()
+    monkeypatch.setenv("SESSION_TUI_CONFIG", str(tmp_path / "none.toml"))
+    reads: list[ContactQuery] = []
+    count_and_page, count = ContactsRepository.count_and_page, ContactsRepository.count
+    counted_after_paint: list[bool] = []
+    started: list[Any] = []  # the app being run
+
+    def counted(self: ContactsRepository, query: ContactQuery, *args: Any) -> Any:
+        reads.append(query)
+        return count_and_page(self, query, *args)
+
+    def counted_once_painted(self: ContactsRepository, query: ContactQuery) -> int:
+        counted_after_paint.append(started[-1].screen.table._first_rows_painted.is_set())
+        return count(self, query)
+
+    async def shown(app: Any) -> list[Any]:
+        started.append(app)
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = app.screen
+            assert isinstance(screen, ContactsScreen)
+            while screen.table.total is None or screen.table.is_loading:
+                await pilot.pause(0.01)
+            assert (screen.table.count, screen.table.total) == (150, 150)
+            return [screen.table.row_at(i) for i in range(100)]
+
+    failed: Future[Any] = Future()
+    failed.set_exception(RuntimeError("the first read failed"))
+    for first in ("started", "failed", "another query"):
+        app, db = _make_app(argparse.Namespace(db=db_url))
+        try:
+            assert app.first_read is not None
+            query, future = app.first_read
+            assert query == ContactQuery()
+            counted_rows, first_rows = future.result(timeout=60)
+            assert counted_rows is None and len(first_rows) == 100
+            if first == "failed":
+                app.first_read = (query, failed)
+            elif first == "another query":
+                app.first_read = (ContactQuery(search="p1"), future)
+            reads.clear()
+            counted_after_paint.clear()
+            monkeypatch.setattr(ContactsRepository, "count_and_page", counted)
+            monkeypatch.setattr(ContactsRepository, "count", counted_once_painted)
+            rows = await shown(app)
+            monkeypatch.setattr(ContactsRepository, "count_and_page", count_and_page)
+            monkeypatch.setattr(ContactsRepository, "count", count)
+        finally:
+            db.dispose()
+        assert app.first_read is None  # handed over once, or dropped
+        assert [row.email for row in rows] == [f"p{i:03}@example.com" for i in range(100)]
+        if first != "another query":  # a first read of the start: counted once painted
+            assert counted_after_paint == [True], first
+        if first == "started":
+            assert reads == [] and rows == first_rows
+        else:
+            assert reads == [ContactQuery()]

@@ -101,6 +101,7 @@ def _make_app(args: argparse.Namespace) -> tuple[SessionApp, Database]:
     from session_tui import locations
     from session_tui.data.db import DatabaseError, needs_configured_database, open_database
     from session_tui.ui.app import load_settings, make_app
+    from session_tui.ui.widgets.contacts.table import start_first_read
 
     # A bad settings file: the app starts with the defaults and says so (a toast).
     settings, problem = load_settings(locations.config_path(getattr(args, "config", None)))
@@ -110,7 +111,11 @@ def _make_app(args: argparse.Namespace) -> tuple[SessionApp, Database]:
         db = open_database(arg, configured=configured)
     except DatabaseError as exc:
         raise CliError(str(exc)) from exc
-    return make_app(db=db, settings=settings, config_error=problem), db
+    # The Contacts table's first page, read while Textual starts (see start_first_read).
+    first_read = start_first_read(db)
+    app = make_app(db=db, settings=settings, config_error=problem)
+    app.first_read = first_read
+    return app, db
 
 
 def open_app(args: argparse.Namespace) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 from datetime import UTC, date, datetime
 
@@ -87,6 +86,8 @@ def date_to_dt(d: date) -> datetime:
 
 def actor() -> str:
     """The OS user name, recorded as the actor of history events."""
+    import getpass  # not needed to start the app (~1.5 ms)
+
     try:
         return getpass.getuser()
     except Exception:

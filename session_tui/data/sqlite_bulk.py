@@ -38,8 +38,6 @@ Also here: `in_` and `chunks`, how bulk code sends long id lists to the database
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import functools
 import json
 import re
@@ -118,6 +116,8 @@ def in_(dialect: str, column: Any, values: Sequence[Any]) -> ColumnElement[bool]
 @functools.cache
 def _malloc_trim() -> Any:
     """glibc's `malloc_trim`, or None (another C library, another system)."""
+    import ctypes.util  # here: not needed to start the app (~2 ms)
+
     name = ctypes.util.find_library("c")
     if name is None:
         return None

@@ -29,7 +29,7 @@ import gc
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on
 from textual._context import active_app
@@ -49,6 +49,12 @@ from session_tui.ui.screens.top_screen import TopScreen
 from session_tui.ui.undo import UndoStack
 from session_tui.ui.user_text import clean, clean_paste, escape_markup
 from session_tui.ui.widgets.paged_table.table import PagedTable
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from session_tui.data.repositories.contacts import ContactQuery, ContactRow
+    from session_tui.ui.widgets.contacts.table import FirstRead
 
 # mode -> (key, binding id, title). The first one is the start screen.
 TOP_SCREENS: dict[str, tuple[str, str, str]] = {
@@ -192,6 +198,8 @@ class SessionApp(App[None]):
         moments.set_date_format(self.settings.date_format)
         self.sub_title = clean(db.display_name())
         self._collection_paused = False
+        # The Contacts table's first read, started by `cli.prepare_app` (one use).
+        self.first_read: FirstRead | None = None
         # mode -> title, of the screens this version has
         self.available_screens: dict[str, str] = {
             mode: top[2] for mode, top in TOP_SCREENS.items() if mode in self.MODES
@@ -277,6 +285,16 @@ class SessionApp(App[None]):
         cycles, and its ~80 young-generation collections cost ~10 % of the CPU to the
         first paint (docs/performance.md, "First paint, third round")."""
         self._collection_paused = True
+
+    def take_first_read(
+        self, query: ContactQuery
+    ) -> Future[tuple[int | None, list[ContactRow]]] | None:
+        """The first read started at the app's start (`first_read`) if it is `query`'s,
+        handed over once (a later table, or another query, reads for itself)."""
+        first, self.first_read = self.first_read, None
+        if first is None or first[0] != query:
+            return None
+        return first[1]
 
     def _resume_collection(self) -> None:
         if self._collection_paused:

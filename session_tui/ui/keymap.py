@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import pkgutil
 import re
 import sys
 from collections.abc import Iterable, Mapping
@@ -83,6 +82,8 @@ def _ui_modules() -> list[ModuleType]:
     Found by walking the package when a keymap is checked, not imported by name: the
     app imports this module to check its settings, so naming the app (or any screen)
     here would tie the two together."""
+    import pkgutil  # only when a keymap is checked
+
     package = importlib.import_module(_UI_PACKAGE)
     modules = [
         importlib.import_module(info.name)

@@ -52,6 +52,8 @@ To add keys, subclass or add bindings on the screen; the screen's keys such as
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -79,6 +81,33 @@ if TYPE_CHECKING:
 
 SORT_CYCLE: tuple[SortKey, ...] = (SortKey.NAME, SortKey.EMAIL, SortKey.STATUS, SortKey.JOINED)
 
+# A first read of the table started before the table exists: its query and result.
+FirstRead = tuple[ContactQuery, "Future[tuple[int | None, list[ContactRow]]]"]
+
+
+def start_first_read(db: Database) -> FirstRead:
+    """Start reading what a new Contacts table reads first (`count_and_page` of the
+    default query from row 0) in a thread, at the app's start (`cli.prepare_app`),
+    while Textual starts and the screen is built; the table's first load takes the
+    result (`SessionApp.take_first_read`) instead of reading it once mounted, so the
+    first frame drawn after the mount can already hold the rows (docs/performance.md,
+    "First paint, sixth round"). A failed read is read again by the table, which
+    reports it as any failed read."""
+    query = ContactQuery()
+    repository = ContactsRepository(db)
+    future: Future[tuple[int | None, list[ContactRow]]] = Future()
+
+    def read() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(repository.count_and_page(query, 0, PAGE_SIZE))
+        except BaseException as exc:  # noqa: BLE001 - handed to the table's worker
+            future.set_exception(exc)
+
+    threading.Thread(target=read, name="contacts-first-read", daemon=True).start()
+    return query, future
+
 
 class ContactsTable(StatusTable[ContactRow, ContactQuery]):
     """A virtual table of contacts read page by page from the database."""
@@ -101,6 +130,12 @@ class ContactsTable(StatusTable[ContactRow, ContactQuery]):
         super().__init__(repository, query or ContactQuery(), **widget)
         self.db = db
         self.repository = repository
+
+    def _take_first_read(
+        self, query: ContactQuery
+    ) -> Future[tuple[int | None, list[ContactRow]]] | None:
+        take = getattr(self.app, "take_first_read", None)
+        return None if take is None else take(query)
 
     # -- public interface ------------------------------------------------------------
     @property

@@ -21,7 +21,9 @@ the hooks `_loaded`, `_after_load`, `_page_arrived`, `_load_failed`.
 
 from __future__ import annotations
 
+import threading
 from abc import abstractmethod
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic
 
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
 PAGE_SIZE = 100
+# At most this long (s) the start's first count waits for its first rows to be painted.
+FIRST_COUNT_WAIT = 1.0
 MAX_CACHED_PAGES = 12
 
 
@@ -87,6 +91,8 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
         self._loaded_once = False
         self._counting = False  # first rows shown, real count still being read
         self._stale_empty = False  # "no rows" on screen is being re-read (see reload)
+        # Set once the rows of a first read made at the app's start are painted.
+        self._first_rows_painted = threading.Event()
 
     # -- what the table decides (query knowledge and notifications) ---------------------
     @abstractmethod
@@ -112,6 +118,12 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
     def _post_failed(self, exc: Exception) -> None:
         """Report a failed read from a worker thread (handled as `_load_failed`)."""
         self.post_message(_Failed(describe_error(exc)))
+
+    def _take_first_read(self, query: QueryT) -> Future[tuple[int | None, list[RowT]]] | None:
+        """The first read of `query` (`source.count_and_page(query, 0, PAGE_SIZE)`) when
+        it was started before this table existed (the app's start, see
+        `ui.widgets.contacts.table.start_first_read`); None: the loader reads it."""
+        return None
 
     # -- reading the state -------------------------------------------------------------
     def on_mount(self) -> None:
@@ -229,6 +241,9 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
                 not self._counting and self._count is not None and (self._count <= len(first_page))
             )
             prior = (tuple(first_page), complete)
+        first_read = None
+        if self._shown_generation < 0 and not keep_cursor and known is None and prior is None:
+            first_read = self._take_first_read(self._query)
         self._reload_worker(
             self._generation,
             self._query,
@@ -239,6 +254,7 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
             known,
             known_total,
             prior,
+            first_read,
         )
 
     @work(thread=True, exclusive=True, group="paged-table-reload")
@@ -253,6 +269,7 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
         known: tuple[int, int] | None,
         known_total: int | None = None,
         prior: tuple[tuple[RowT, ...], bool] | None = None,
+        first_read: Future[tuple[int | None, list[RowT]]] | None = None,
     ) -> None:
         worker = get_current_worker()
         source = self.source
@@ -299,7 +316,7 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
             else:
                 # The first page, with the count when the source gets it in the same
                 # pass (see PageSource.count_and_page); a short page *is* the count.
-                counted, pages[0] = source.count_and_page(query, 0, PAGE_SIZE)
+                counted, pages[0] = _first_page(source, query, first_read)
                 if worker.is_cancelled:
                     return
                 if counted is None and len(pages[0]) < PAGE_SIZE:
@@ -311,6 +328,13 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
                         provisional(
                             pages[0], known_total if known_total is not None else len(pages[0])
                         )
+                    if first_read is not None:
+                        # The app's start: the count (a scan of the table) waits until
+                        # those rows are painted, as it did when this worker read them
+                        # (on a busy machine it takes the CPU from the first frame).
+                        self._first_rows_painted.wait(FIRST_COUNT_WAIT)
+                        if worker.is_cancelled:
+                            return
                     counted = source.count(query)
                 count = counted
                 total = total_for(count)
@@ -356,6 +380,8 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
             self.scroll_to(y=0, animate=False)
         self._scroll_cursor_into_view()
         self._loaded(message.count, message.total, message.counting)
+        if message.counting and not self._first_rows_painted.is_set():
+            self.call_after_refresh(self._first_rows_painted.set)
         self._ensure_pages()
         self._after_load(query_changed, keep_cursor, message.counting)
 
@@ -428,3 +454,18 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
 
 
 __all__ = ["MAX_CACHED_PAGES", "PAGE_SIZE", "PageLoader"]
+
+
+def _first_page(
+    source: PageSource[RowT, QueryT],
+    query: QueryT,
+    first_read: Future[tuple[int | None, list[RowT]]] | None,
+) -> tuple[int | None, list[RowT]]:
+    """`source.count_and_page(query, 0, PAGE_SIZE)`, or the same read started earlier;
+    if that one failed, it is read again here (a failure is then reported as usual)."""
+    if first_read is not None:
+        try:
+            return first_read.result()
+        except Exception:  # noqa: BLE001 - read again below, reported from there
+            pass
+    return source.count_and_page(query, 0, PAGE_SIZE)
