@@ -42,8 +42,8 @@ from typing import IO, Any
 from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from session_tui.data.collector import collector_paused
 from session_tui.data.clock import FAR_FUTURE
+from session_tui.data.collector import collector_paused
 from session_tui.data.db import Database
 from session_tui.data.deletion.backup_format import (
     CONTACT,
