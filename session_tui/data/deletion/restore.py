@@ -35,7 +35,6 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,7 +53,12 @@ from session_tui.data.deletion.backup_format import (
     read_entries,
 )
 from session_tui.data.deletion.read_ahead import read_ahead
-from session_tui.data.deletion.sqlite_later import SqliteLater, by_columns, sqlite_params
+from session_tui.data.deletion.sqlite_later import (
+    SqliteLater,
+    by_columns,
+    row_values,
+    sqlite_params,
+)
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships import expected_active_until
 from session_tui.data.sqlite_bulk import (
@@ -115,15 +119,6 @@ class _Clash(Exception):
 _BLOCK = 1 << 20  # bytes of held-back COPY data sent between two cancel polls
 
 
-def _values(cols: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
-    """A row's values in `cols` order, as a tuple (`itemgetter`: ~3x less client CPU
-    than a list built per row, ~1.5 s at a million; docs/performance.md, "PostgreSQL
-    undo, sixth round")."""
-    if len(cols) == 1:
-        return lambda row: (row[cols[0]],)
-    return itemgetter(*cols)
-
-
 class _Later:
     """Rows of one table held back until every contact is in, already in COPY's
     format: psycopg formats them as the batches come (`Copy` with a `FileWriter`)
@@ -146,7 +141,7 @@ class _Later:
                 copy = self.copies.enter_context(Copy(self.cursor, writer=FileWriter(file)))
                 self.files[cols] = (file, copy)
             copy = self.files[cols][1]
-            values = _values(cols)
+            values = row_values(cols)
             for row in group:
                 copy.write_row(values(row))
 
@@ -251,13 +246,13 @@ class _Restorer:
         for cols, group in by_columns(spec, rows).items():
             if self.streams and spec is CONTACT:
                 copy = self._stream(cols)
-                values = _values(cols)
+                values = row_values(cols)
                 for row in group:
                     copy.write_row(values(row))
                 continue
             target = self._target(spec, cols)
             if not sqlite:
-                self._copy(target, cols, map(_values(cols), group))
+                self._copy(target, cols, map(row_values(cols), group))
                 continue
             marks = ", ".join("?" * len(cols))
             try:

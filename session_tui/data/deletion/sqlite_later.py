@@ -28,13 +28,23 @@ from session_tui.data.deletion.backup_format import TableSpec
 _POLL_EVERY = 100_000
 
 
+def row_values(cols: Sequence[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """A row's values in `cols` order, as a tuple (`itemgetter`: ~3x less CPU than a
+    list built per row, ~1.5 s at a million; docs/performance.md, "PostgreSQL undo,
+    sixth round"). Shared by SQLite's executemany and PostgreSQL's COPY."""
+    if len(cols) == 1:
+        col = cols[0]
+        return lambda row: (row[col],)
+    return itemgetter(*cols)
+
+
 def sqlite_params(
     spec: TableSpec, cols: Sequence[str], rows: Iterable[dict[str, Any]]
 ) -> list[tuple[Any, ...]]:
     """The rows as executemany parameters in `cols` order; datetimes as the text
     SQLAlchemy's DateTime stores on SQLite: "YYYY-MM-DD HH:MM:SS.ffffff"."""
     dts = [i for i, c in enumerate(cols) if c in spec.datetimes]
-    values_of = itemgetter(*cols) if len(cols) > 1 else (lambda row: (row[cols[0]],))
+    values_of = row_values(cols)
     if not dts:
         return [values_of(row) for row in rows]
     params: list[tuple[Any, ...]] = []
