@@ -154,14 +154,21 @@ def _outside_transaction(conn: Connection, pragma: str) -> None:
 
 @contextmanager
 def bulk_connection(
-    db: Database, *, cache_kib: int = CHANGE_CACHE_KIB, temp_file: bool = False
+    db: Database,
+    *,
+    cache_kib: int = CHANGE_CACHE_KIB,
+    temp_file: bool = False,
+    foreign_keys: bool = True,
 ) -> Iterator[Connection]:
     """A connection for one big WRITING transaction (`mark_writer`: SQLite's BEGIN
     IMMEDIATE). SQLite: a page cache of `cache_kib` for its duration, reset
     afterwards. `temp_file`: SQLite's temporary storage in a file for the duration
     (the app keeps it in memory): a statement that changes 100,000 rows keeps a
     statement journal of every page it changes, which in memory added 200-350 MB
-    to the process at a million contacts. The caller begins and ends the
+    to the process at a million contacts. `foreign_keys=False`: SQLite does not
+    check foreign keys for the duration, for a caller that has checked every row
+    it writes itself (the plain restore, deletion/sqlite_lines.py); they are on
+    again afterwards, whatever happened. The caller begins and ends the
     transaction (see `bulk_write`)."""
     with db.engine.connect() as conn:
         previous: int | None = None
@@ -173,6 +180,8 @@ def bulk_connection(
             conn.commit()
             if temp_file:
                 _outside_transaction(conn, "PRAGMA temp_store = FILE")
+            if not foreign_keys:
+                _outside_transaction(conn, "PRAGMA foreign_keys = OFF")
         mark_writer(conn)
 
         def reset() -> None:
@@ -186,6 +195,8 @@ def bulk_connection(
                 conn.commit()
                 if temp_file:
                     _outside_transaction(conn, f"PRAGMA temp_store = {temp_store}")
+                if not foreign_keys:
+                    _outside_transaction(conn, "PRAGMA foreign_keys = ON")
 
         try:
             yield conn
@@ -371,12 +382,15 @@ def bulk_write(
     pause: Sequence[str] = (),
     cache_kib: int = CHANGE_CACHE_KIB,
     temp_file: bool = False,
+    foreign_keys: bool = True,
 ) -> Iterator[BulkWrite]:
     """One bulk writing transaction (see the module docstring), with the FTS
     triggers `pause` (INSERT, DELETE, UPDATE) dropped until `commit()`. Nothing
     is committed unless the block calls `commit()`: leaving it otherwise, or by
     an exception, rolls everything back."""
-    with bulk_connection(db, cache_kib=cache_kib, temp_file=temp_file) as conn:
+    with bulk_connection(
+        db, cache_kib=cache_kib, temp_file=temp_file, foreign_keys=foreign_keys
+    ) as conn:
         tx = conn.begin()
         # After an exception `bulk_connection` rolls back (and resets the connection).
         take_write_lock(conn, db)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
@@ -58,6 +59,12 @@ from session_tui.data.deletion.sqlite_later import (
     by_columns,
     row_values,
     sqlite_params,
+)
+from session_tui.data.deletion.sqlite_lines import (
+    Interrupted,
+    NotPlain,
+    is_plain_header,
+    restore_plain,
 )
 from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships import expected_active_until
@@ -564,12 +571,48 @@ def restore_backup(
     try:
         with collector_paused():
             try:
+                done = _restore_plain(db, p, progress, cancelled) if db.is_sqlite else None
+                if done is not None:
+                    return done
                 return _restore(db, p, progress, cancelled, careful=False)
             except _Clash:
                 pass  # rolled back; the careful attempt reports or renumbers
             return _restore(db, p, progress, cancelled, careful=True)
     finally:
         release_memory()  # the rows read are freed by now
+
+
+def _restore_plain(
+    db: Database, p: Path, progress: ProgressFn | None, cancelled: CancelFn | None
+) -> RestoreResult | None:
+    """SQLite's first attempt at a plain backup (sqlite_lines.py): the result, or None
+    (rolled back) when the file is not plain: the Python path reads it then. `_Clash`
+    (rolled back) when a row breaks a constraint: the careful attempt lists why."""
+    if not is_plain_header(p):
+        return None  # not a backup, or not readable: the Python path says so
+    try:
+        with bulk_write(
+            db, pause=(INSERT,), cache_kib=DELETE_CACHE_KIB, temp_file=True, foreign_keys=False
+        ) as bulk:
+            counts = restore_plain(bulk, p, progress, cancelled)
+            if cancelled is not None and cancelled():
+                raise RestoreCancelled()
+            if progress is not None:
+                progress(counts.contacts, counts.contacts)
+            bulk.commit()
+    except NotPlain:
+        return None
+    except Interrupted:
+        raise RestoreCancelled() from None
+    except (sqlite3.IntegrityError, IntegrityError):
+        raise _Clash() from None
+    db.analyze(counts.contacts)
+    return RestoreResult(
+        backup_path=p,
+        contacts=counts.contacts,
+        memberships=counts.memberships,
+        events=counts.events,
+    )
 
 
 def _restore(
