@@ -327,3 +327,21 @@ def test_plain_line_matches_what_the_database_writes() -> None:
         line.replace('"kind":"granted"', '"kind":"granted","kind":"granted"'),
     ):
         assert not match(bad), bad
+
+
+def test_the_progress_bar_reaches_the_end_only_when_the_rows_are_in(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the file is the short part of a plain restore: the bar moves on with
+    each step after it, never back, and is full only at the end."""
+    db = sqlite_db
+    ids = add_contacts(db, [(f"p{i}@example.com", f"P{i}", "Bar") for i in range(1_100)])
+    result = delete_contacts(db, ids)
+    spy = PathSpy(monkeypatch)
+    calls: list[tuple[int, int]] = []
+    restore_backup(db, result.backup_path, progress=lambda d, t: calls.append((d, t)))
+    assert spy.taken == ["plain"]
+    assert calls[-1] == (1_100, 1_100)
+    assert all(done < total for done, total in calls[:-1])
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+    assert len({d for d, _ in calls}) >= 5  # reading, then each step after it

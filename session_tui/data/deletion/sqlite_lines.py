@@ -76,6 +76,12 @@ _C, _M, _E, _K = "restore_c", "restore_m", "restore_e", "restore_k"
 _TEMPS = (_LINES, _C, _M, _E, _K)
 
 
+# The progress bar (in contacts) once each step is done, in % of the whole: the
+# rows going in take most of the time, the reading of the file least
+# (docs/performance.md, "SQLite undo, lines parsed by SQLite").
+_SHARES = {"read": 8, "split": 20, "derive": 25, "contacts": 45, "memberships": 80}
+
+
 class NotPlain(Exception):
     """The file is not a plain genuine backup (or not readable as one): nothing
     was inserted; the Python path reads it (and words any problem)."""
@@ -222,7 +228,8 @@ class PlainRestore:
                         self.cur.executemany(insert, batch)
                         batch = []
                         if progress is not None:
-                            progress(done, max(expected, done))
+                            total = max(expected, done)
+                            progress(done * _SHARES["read"] // 100, total)
                     continue
                 if line.startswith('{"end":'):
                     self._end(line)
@@ -273,24 +280,24 @@ class PlainRestore:
         """The contacts, memberships and events of the lines into their TEMP tables,
         checked (NotPlain: something is not as session-tui writes it). Each line has
         the shape of a plain one (`PLAIN_LINE`); left to check are the days, each
-        row filed under its own contact or membership, no id or email twice, and the
-        end marker's counts."""
+        row filed under its own contact or membership, the products, and the end
+        marker's counts. An id twice breaks a TEMP table's key, an email twice the
+        contact table's: sqlite3's IntegrityError, as a taken id or email."""
         c_names, m_names, e_names = _names(CONTACT), _names(MEMBERSHIP), _names(EVENT)
-        self._exec(
-            f"CREATE TEMP TABLE {_C} AS SELECT "
-            + ", ".join(f"line ->> '$.contact.{n}' AS {n}" for n in c_names)
-            + f" FROM temp.{_LINES} ORDER BY n"
+        self._stage(
+            _C,
+            {n: f"line ->> '$.contact.{n}'" for n in c_names},
+            f"temp.{_LINES}",
         )
-        self._exec(
-            f"CREATE TEMP TABLE {_M} AS SELECT line ->> '$.contact.id' AS owner, "
-            + ", ".join(f"j.value ->> '{n}' AS {n}" for n in m_names)
-            + f" FROM temp.{_LINES}, json_each(line, '$.memberships') j ORDER BY n"
+        self._stage(
+            _M,
+            {"owner": "line ->> '$.contact.id'"} | {n: f"j.value ->> '{n}'" for n in m_names},
+            f"temp.{_LINES}, json_each(line, '$.memberships') j",
         )
-        self._exec(
-            f"CREATE TEMP TABLE {_E} AS SELECT j.value ->> 'id' AS owner, "
-            + ", ".join(f"e.value ->> '{n}' AS {n}" for n in e_names)
-            + f" FROM temp.{_LINES}, json_each(line, '$.memberships') j, "
-            + "json_each(j.value, '$.events') e ORDER BY n"
+        self._stage(
+            _E,
+            {"owner": "j.value ->> 'id'"} | {n: f"e.value ->> '{n}'" for n in e_names},
+            f"temp.{_LINES}, json_each(line, '$.memberships') j, json_each(j.value, '$.events') e",
         )
         checks = [
             (_C, CONTACT, "1"),
@@ -302,11 +309,6 @@ class PlainRestore:
             bad = self._one(f"SELECT count(*) FROM temp.{table} WHERE NOT ({filed} AND {days})")
             if bad:
                 raise NotPlain(f"{bad} {spec.table.name} row(s)")
-            twice = self._one(f"SELECT count(*) - count(DISTINCT id) FROM temp.{table}")
-            if twice:
-                raise NotPlain(f"a {spec.table.name} id twice")
-        if self._one(f"SELECT count(*) - count(DISTINCT email) FROM temp.{_C}"):
-            raise NotPlain("an email twice")
         # The foreign keys, which SQLite does not check during this restore: every
         # membership is filed under its line's contact and every event under its
         # membership (checked above), so only the products are left.
@@ -324,6 +326,20 @@ class PlainRestore:
         if got != [counts.contacts, counts.memberships, counts.events]:
             raise NotPlain("end marker counts")
         return counts
+
+    def _stage(self, table: str, values: dict[str, str], source: str) -> None:
+        """A TEMP table of these columns (SQL expressions over `source`), keyed by
+        `id`: the rows go in by it, and come out by it without a sort. An id twice
+        is sqlite3's IntegrityError: the careful attempt then reads the file and
+        says which (`read_entries`). The other columns have no type, so a value is
+        kept as extracted."""
+        names = list(values)
+        cols = ", ".join("id INTEGER PRIMARY KEY" if n == "id" else n for n in names)
+        self._exec(f"CREATE TEMP TABLE {table} ({cols})")
+        self._exec(
+            f"INSERT INTO temp.{table} ({', '.join(names)}) "
+            f"SELECT {', '.join(values.values())} FROM {source}"
+        )
 
     # -- 3. what only Python can work out ----------------------------------------
 
@@ -361,7 +377,7 @@ class PlainRestore:
 
     # -- 4. the rows back ------------------------------------------------------------
 
-    def insert(self) -> None:
+    def insert(self, stage: Callable[[str], None]) -> None:
         """Every row into its table (sqlite3.IntegrityError: a constraint of the
         database broken), the search index, `active_until` settled; the TEMP tables
         dropped."""
@@ -373,7 +389,9 @@ class PlainRestore:
             {"name_key": "k.name_key", "search_text": "k.search_text"},
             "c.",
         )
+        stage("contacts")
         self._put(MEMBERSHIP, f"temp.{_M}", {}, "")
+        stage("memberships")
         self._put(EVENT, f"temp.{_E}", {}, "")
         self.bulk.index_where(f"id IN (SELECT id FROM temp.{_K})")
         unsettled = [r[0] for r in self._exec(self._unsettled_sql()).fetchall()]
@@ -406,13 +424,16 @@ class PlainRestore:
         from session_tui.data.clock import FAR_FUTURE
 
         far = FAR_FUTURE.isoformat(" ", "microseconds")
-        end = f"coalesce({_stored('m.cancelled_at')}, {_stored('m.expires_at')}, '{far}')"
-        # One pass over the memberships grouped by contact, joined by id (a
-        # subquery per contact would scan the unindexed TEMP table each time).
-        ends = f"SELECT contact_id, max({end}) AS last FROM temp.{_M} m GROUP BY contact_id"
+        end = f"coalesce({_stored('cancelled_at')}, {_stored('expires_at')}, '{far}')"
+        # One pass over the memberships grouped by contact, each group's contact
+        # found by its key (CROSS JOIN: in this order), then the contacts with no
+        # membership; a subquery per contact would scan the TEMP table each time.
+        ends = f"SELECT contact_id, max({end}) AS last FROM temp.{_M} GROUP BY contact_id"
         return (
-            f"SELECT c.id FROM temp.{_C} c LEFT JOIN ({ends}) x ON x.contact_id = c.id "
-            f"WHERE {_stored('c.active_until')} IS NOT x.last"
+            f"SELECT c.id FROM ({ends}) x CROSS JOIN temp.{_C} c ON c.id = x.contact_id "
+            f"WHERE {_stored('c.active_until')} IS NOT x.last "
+            f"UNION ALL SELECT c.id FROM temp.{_C} c WHERE c.active_until IS NOT NULL "
+            f"AND c.id NOT IN (SELECT contact_id FROM temp.{_M})"
         )
 
 
@@ -448,12 +469,18 @@ def restore_plain(
         stop = stop or bool(cancelled is not None and cancelled())
         return int(stop)
 
+    def stage(name: str, contacts: int) -> None:
+        if progress is not None:
+            progress(contacts * _SHARES[name] // 100, contacts)
+
     plain.driver.set_progress_handler(poll, _POLL_EVERY)
     try:
         plain.load(progress, cancelled)
         counts = plain.split()
+        stage("split", counts.contacts)
         plain.derive()
-        plain.insert()
+        stage("derive", counts.contacts)
+        plain.insert(lambda name: stage(name, counts.contacts))
     except (sqlite3.OperationalError, OperationalError):
         if stop:
             raise Interrupted() from None
