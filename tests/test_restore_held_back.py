@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from session_tui.data.db import Database
-from session_tui.data.deletion import restore as restore_module
 from session_tui.data.deletion import (
     RestoreCancelled,
     delete_contacts,
     restore_backup,
     sqlite_later,
 )
+from session_tui.data.deletion import restore as restore_module
 from tests.helpers import T0, add_contacts, add_membership, add_product
 from tests.test_deletion import add_event, snapshot
 
