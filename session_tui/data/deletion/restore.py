@@ -595,6 +595,7 @@ def _restore_plain(
             db, pause=(INSERT,), cache_kib=DELETE_CACHE_KIB, temp_file=True, foreign_keys=False
         ) as bulk:
             counts = restore_plain(bulk, p, progress, cancelled)
+            settle_active_until(bulk.conn, "sqlite", counts.unsettled)
             if cancelled is not None and cancelled():
                 raise RestoreCancelled()
             if progress is not None:

@@ -21,8 +21,8 @@ first attempt on SQLite (`restore_plain`) does not parse it in Python:
 4. One INSERT .. SELECT per table, in id order, puts the rows back (datetimes
    rewritten to the text SQLAlchemy's DateTime stores on SQLite, "YYYY-MM-DD
    HH:MM:SS.ffffff"); the search index takes every restored contact in one
-   statement, and `active_until` is settled from the memberships where the file's
-   value is not what they give.
+   statement, and the caller settles `active_until` from the memberships where
+   the file's value is not what they give.
 
 Anything that is not plain (a hand-edited value, an older backup without a later
 column, a damaged line, a bad header or end marker) raises `NotPlain` before
@@ -43,7 +43,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +97,9 @@ class PlainCounts:
     contacts: int
     memberships: int
     events: int
+    # The restored contacts whose `active_until` in the file is not what their
+    # memberships give: the caller settles them (restore.settle_active_until).
+    unsettled: tuple[int, ...] = ()
 
 
 def _names(spec: TableSpec) -> list[str]:
@@ -190,6 +193,7 @@ class PlainRestore:
         self.path = path
         self.header: dict[str, Any] = {}
         self.end: dict[str, Any] | None = None
+        self.unsettled: list[int] = []
 
     def _exec(self, sql: str, params: Any = ()) -> Any:
         return self.cur.execute(sql, params)
@@ -379,10 +383,9 @@ class PlainRestore:
 
     def insert(self, stage: Callable[[str], None]) -> None:
         """Every row into its table (sqlite3.IntegrityError: a constraint of the
-        database broken), the search index, `active_until` settled; the TEMP tables
-        dropped."""
-        from session_tui.data.deletion.restore import settle_active_until
-
+        database broken), the search index; `unsettled`: the contacts whose
+        `active_until` the caller must settle (restore.settle_active_until); the
+        TEMP tables dropped."""
         self._put(
             CONTACT,
             f"temp.{_C} c JOIN temp.{_K} k ON k.id = c.id",
@@ -394,8 +397,7 @@ class PlainRestore:
         stage("memberships")
         self._put(EVENT, f"temp.{_E}", {}, "")
         self.bulk.index_where(f"id IN (SELECT id FROM temp.{_K})")
-        unsettled = [r[0] for r in self._exec(self._unsettled_sql()).fetchall()]
-        settle_active_until(self.bulk.conn, "sqlite", unsettled)
+        self.unsettled = [r[0] for r in self._exec(self._unsettled_sql()).fetchall()]
         for name in _TEMPS:
             self._exec(f"DROP TABLE IF EXISTS temp.{name}")
 
@@ -488,7 +490,7 @@ def restore_plain(
     finally:
         plain.driver.set_progress_handler(None, 0)
         plain.cur.close()
-    return counts
+    return replace(counts, unsettled=tuple(plain.unsettled))
 
 
 __all__ = ["Interrupted", "NotPlain", "PlainCounts", "is_plain_header", "restore_plain"]
