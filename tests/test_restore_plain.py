@@ -15,17 +15,19 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from session_tui.data.db import Database
 from session_tui.data.deletion import (
     BackupError,
     RestoreCancelled,
+    RestoreConflict,
     delete_contacts,
     restore_backup,
     sqlite_lines,
 )
 from session_tui.data.deletion import restore as restore_module
-from session_tui.data.models import contact_t
+from session_tui.data.models import contact_t, membership_t
 from tests.helpers import T0, add_contacts, add_membership, add_product
 from tests.test_deletion import add_event, read_backup, snapshot
 
@@ -345,3 +347,29 @@ def test_the_progress_bar_reaches_the_end_only_when_the_rows_are_in(
     assert all(done < total for done, total in calls[:-1])
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
     assert len({d for d, _ in calls}) >= 5  # reading, then each step after it
+
+
+@pytest.mark.parametrize("outcome", ["restored", "refused"])
+def test_foreign_keys_are_checked_again_after_a_plain_restore(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch, outcome: str
+) -> None:
+    """The plain path turns SQLite's foreign-key checks off for its own transaction
+    only: whether it committed or met a clash, the next write is checked again."""
+    db = sqlite_db
+    ids = add_contacts(db, [("ann@example.com", "Ann", "Smith")])
+    product = add_product(db, "Course")
+    result = delete_contacts(db, ids)
+    if outcome == "refused":
+        add_contacts(db, [("ann@example.com", "Someone", "Else")])
+        with pytest.raises(RestoreConflict):
+            restore_backup(db, result.backup_path)
+    else:
+        spy = PathSpy(monkeypatch)
+        restore_backup(db, result.backup_path)
+        assert spy.taken == ["plain"]
+    with pytest.raises(IntegrityError), db.write() as conn:
+        conn.execute(
+            membership_t.insert().values(
+                contact_id=999_999, product_id=product, payment_type="paid", started_at=T0
+            )
+        )
