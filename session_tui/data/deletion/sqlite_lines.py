@@ -6,32 +6,36 @@ exactly the columns of today's tables, datetimes as `datetime.isoformat()` write
 them, normalised emails, names and payment types. For such a file the restore's
 first attempt on SQLite (`restore_plain`) does not parse it in Python:
 
-1. Python reads the file's lines (gzip) and puts each contact's line, as text, into
-   a TEMP table (`executemany` of one value a row); the header and the end marker
-   are checked as `read_entries` checks them.
-2. SQLite's JSON functions take the lines apart into TEMP tables of contacts,
-   memberships and events (one statement each), and set-based queries check them:
-   the exact keys, the JSON types, canonical datetimes, known payment types and
-   event kinds, rows filed under their own contact and membership, no id or email
-   twice, the end marker's counts.
+1. Python reads the file's lines (gzip), checks each contact line's shape with one
+   regular expression (`PLAIN_LINE`: the keys in table order, the JSON types,
+   datetimes as `isoformat()` writes them, known payment types and event kinds)
+   and puts it, as text, into a TEMP table (`executemany` of one value a row); the
+   header and the end marker are checked as `read_entries` checks them.
+2. SQLite's `->>` takes the lines apart into TEMP tables of contacts, memberships
+   and events keyed by id (one statement each), and set-based queries check what
+   the expression cannot: the days exist, rows are filed under their own contact
+   and membership, the products exist, the end marker's counts.
 3. Python reads back each contact's email and names (the only values that need
    Python: `normalize_email`, `normalize_name`, and the derived sort key and
    search text, `collation.NamePairs`) and puts the two derived columns into a
    TEMP table by contact id.
-4. One INSERT .. SELECT per table, in id order, puts the rows back (datetimes
-   rewritten to the text SQLAlchemy's DateTime stores on SQLite, "YYYY-MM-DD
-   HH:MM:SS.ffffff"); the search index takes every restored contact in one
-   statement, and the caller settles `active_until` from the memberships where
-   the file's value is not what they give.
+4. One `INSERT OR ROLLBACK .. SELECT` per table, in id order, puts the rows back
+   (datetimes rewritten to the text SQLAlchemy's DateTime stores on SQLite,
+   "YYYY-MM-DD HH:MM:SS.ffffff"), with SQLite's foreign-key checks off for this
+   transaction (the caller's `bulk_write(foreign_keys=False)`; step 2 checked
+   them); the search index takes every restored contact in one statement, and the
+   caller settles `active_until` from the memberships where the file's value is
+   not what they give.
 
 Anything that is not plain (a hand-edited value, an older backup without a later
-column, a damaged line, a bad header or end marker) raises `NotPlain` before
-anything is inserted, and the caller (restore.py) rolls back and restores by the
-Python path, which reads the file with `read_entries` and reports its problems
-in the same words as always. A row that breaks a constraint of the database (an id
-or email taken by now, a product gone) raises SQLAlchemy's IntegrityError: the
-caller rolls back and runs its careful attempt, which lists the conflicts. The
-two paths give the same rows: tests/test_restore_plain.py.
+column, keys in another order, a damaged line, a bad header or end marker) raises
+`NotPlain` before anything is inserted, and the caller (restore.py) rolls back and
+restores by the Python path, which reads the file with `read_entries` and reports
+its problems in the same words as always. A row that breaks a key (an id or email
+taken by now or twice in the file, a product gone) raises sqlite3's
+IntegrityError: the caller rolls back and runs its careful attempt, which reads
+the file and lists the problems. The two paths give the same rows:
+tests/test_restore_plain.py.
 
 Why: parsing and checking 100,000 contacts' lines in Python and binding their
 rows took ~6 s of CPU (docs/performance.md, "SQLite undo, lines parsed by SQLite").
