@@ -219,7 +219,7 @@ class PlainRestore:
         plain = PLAIN_LINE.fullmatch
         try:
             for number, line in self._lines():
-                if not batch and not done and not self.header:
+                if not self.header:  # the first line that is not blank
                     self._header(line)
                     expected = int(self.header.get("requested") or 0)
                     continue
