@@ -6,6 +6,7 @@ import os
 import random
 import sqlite3
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -225,6 +226,44 @@ def retry_transient(work: Callable[[], T], attempts: int = WRITE_ATTEMPTS) -> T:
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
+# The SQLite connections that each thread is reading on now (`Database.read`), so that
+# `stop_reads` can interrupt a read whose result nobody wants any more.
+_READS: dict[int, list[Any]] = {}
+_READS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _reading(raw: Any) -> Iterator[None]:
+    me = threading.get_ident()
+    with _READS_LOCK:
+        _READS.setdefault(me, []).append(raw)
+    try:
+        yield
+    finally:
+        with _READS_LOCK:
+            mine = _READS[me]
+            mine.pop()
+            if not mine:
+                del _READS[me]
+
+
+def stop_reads(thread: int) -> bool:
+    """Interrupt the SQLite reads (`Database.read`) that the thread `thread` is running
+    now: the statement running fails at once with SQLite's "interrupted" (an
+    OperationalError), which the reader, told that its result is not wanted any more,
+    drops. Used when a newer search or filter supersedes the one being counted: a
+    count at a million rows is a scan of seconds, which would otherwise go on taking
+    a core and, on a second connection, its own page cache (the app's peak memory).
+    A connection already given back is not touched (its entry goes before it is
+    given back, under the same lock), and an interrupt that finds no statement
+    running is forgotten by SQLite at the next one. True when a read was running."""
+    with _READS_LOCK:
+        raws = list(_READS.get(thread, ()))
+        for raw in raws:
+            raw.interrupt()
+    return bool(raws)
+
+
 @dataclass
 class Database:
     """An open database: the engine plus which dialect it speaks."""
@@ -281,11 +320,15 @@ class Database:
         """A connection for reads only. PostgreSQL: in autocommit, so that a read is its
         statements alone, without the BEGIN and ROLLBACK round trips around them (each
         statement reads its own snapshot, as it does in a READ COMMITTED transaction);
-        the connection goes back to the pool in its usual transactional mode."""
+        the connection goes back to the pool in its usual transactional mode.
+        SQLite: another thread may stop the read (`stop_reads`)."""
         with self.engine.connect() as conn:
             if self.dialect == "postgresql":
                 conn.execution_options(isolation_level="AUTOCOMMIT")
-            yield conn
+                yield conn
+                return
+            with _reading(conn.connection.driver_connection):
+                yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

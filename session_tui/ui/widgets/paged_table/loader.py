@@ -22,6 +22,7 @@ the hooks `_loaded`, `_after_load`, `_page_arrived`, `_load_failed`.
 from __future__ import annotations
 
 import threading
+import time
 from abc import abstractmethod
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -31,9 +32,9 @@ from textual import events, work
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
-from session_tui.data.db import describe_error
+from session_tui.data.db import describe_error, stop_reads
 from session_tui.ui.widgets.paged_table.source import PageSource, QueryT, RowT, WidgetOptions
 
 if TYPE_CHECKING:
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
 PAGE_SIZE = 100
 # At most this long (s) the start's first count waits for its first rows to be painted.
 FIRST_COUNT_WAIT = 1.0
+# At most this long (s) a (re)load waits for the loads it supersedes to stop (their
+# reads are interrupted): it then reads on the connection they give back, instead of
+# a second one with a page cache of its own.
+SUPERSEDED_WAIT = 0.25
 MAX_CACHED_PAGES = 12
 
 
@@ -93,6 +98,9 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
         self._stale_empty = False  # "no rows" on screen is being re-read (see reload)
         # Set once the rows of a first read made at the app's start are painted.
         self._first_rows_painted = threading.Event()
+        # The (re)loads running now, by generation: their thread, and set when done.
+        self._reloads: dict[int, tuple[int, threading.Event]] = {}
+        self._reloads_lock = threading.Lock()
 
     # -- what the table decides (query knowledge and notifications) ---------------------
     @abstractmethod
@@ -256,6 +264,7 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
             prior,
             first_read,
         )
+        self._stop_superseded(self._generation)  # they are cancelled by now
 
     @work(thread=True, exclusive=True, group="paged-table-reload")
     def _reload_worker(
@@ -272,6 +281,66 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
         first_read: Future[tuple[int | None, list[RowT]]] | None = None,
     ) -> None:
         worker = get_current_worker()
+        older = self._started(generation)
+        try:
+            if worker.is_cancelled:
+                return
+            deadline = time.monotonic() + SUPERSEDED_WAIT
+            for done in older:
+                done.wait(max(0.0, deadline - time.monotonic()))
+            self._reload(
+                worker,
+                generation,
+                query,
+                first,
+                cursor,
+                rows,
+                keep_cursor,
+                known,
+                known_total,
+                prior,
+                first_read,
+            )
+        finally:
+            self._finished(generation)
+
+    def _started(self, generation: int) -> list[threading.Event]:
+        """Register the (re)load `generation` as running in this thread; the events of
+        the older ones still running (superseded: their reads are being stopped)."""
+        with self._reloads_lock:
+            self._reloads[generation] = (threading.get_ident(), threading.Event())
+            return [done for g, (_t, done) in self._reloads.items() if g < generation]
+
+    def _finished(self, generation: int) -> None:
+        with self._reloads_lock:
+            entry = self._reloads.pop(generation, None)
+        if entry is not None:
+            entry[1].set()
+
+    def _stop_superseded(self, generation: int) -> None:
+        """Interrupt the reads of the (re)loads older than `generation` (UI thread):
+        their results would be dropped, and a count at a million rows reads for
+        seconds. Under the lock, so a thread that has moved on to other work is not
+        touched (a load unregisters before its thread is free)."""
+        with self._reloads_lock:
+            for g, (thread, _done) in self._reloads.items():
+                if g < generation:
+                    stop_reads(thread)
+
+    def _reload(
+        self,
+        worker: Worker[None],
+        generation: int,
+        query: QueryT,
+        first: int,
+        cursor: int,
+        rows: int,
+        keep_cursor: bool,
+        known: tuple[int, int] | None,
+        known_total: int | None,
+        prior: tuple[tuple[RowT, ...], bool] | None,
+        first_read: Future[tuple[int | None, list[RowT]]] | None,
+    ) -> None:
         source = self.source
         pages: dict[int, list[RowT]] = {}
 
