@@ -11,7 +11,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from session_tui.data.db import Database, stop_reads
+from session_tui.data.db import Database, ReadsStopped, allow_reads, stop_reads
 from session_tui.data.models import contact_t
 
 JOINED = datetime(2025, 3, 1, 12)
@@ -68,10 +68,10 @@ def test_a_read_in_another_thread_is_interrupted_and_the_next_read_is_whole(
     assert not reader.is_alive(), "the read was not interrupted"
     assert len(outcome) == 1 and isinstance(outcome[0], OperationalError)
     assert "interrupted" in str(outcome[0])
+    allow_reads(reader.ident)
     # The connection went back to the pool; the next read on it runs to the end.
     with db.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM contact").scalar_one() == 25
-    assert not stop_reads(reader.ident)  # nothing of that thread is reading now
 
 
 def test_stopping_a_thread_that_is_not_reading_changes_nothing(sqlite_db: Database) -> None:
@@ -82,14 +82,14 @@ def test_stopping_a_thread_that_is_not_reading_changes_nothing(sqlite_db: Databa
     idle.join()
     assert idle.ident is not None
     assert stop_reads(idle.ident) is False
-    assert stop_reads(threading.get_ident()) is False  # this thread holds no read
+    allow_reads(idle.ident)
     with db.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM contact").scalar_one() == 3
 
 
-def test_a_read_of_this_thread_is_listed_only_while_it_runs(sqlite_db: Database) -> None:
+def test_a_stopped_thread_reads_again_only_when_allowed(sqlite_db: Database) -> None:
     """A stop asked while the read's statement is between rows interrupts the rest of
-    it; once the read's block has ended, the thread is not listed any more."""
+    it; a read the thread begins afterwards is refused until `allow_reads`."""
     db = sqlite_db
     _seed(db, 3)
     me = threading.get_ident()
@@ -100,6 +100,14 @@ def test_a_read_of_this_thread_is_listed_only_while_it_runs(sqlite_db: Database)
         assert stop_reads(me) is True
         with pytest.raises(OperationalError, match="interrupted"):
             result.fetchall()
-    assert stop_reads(me) is False
+    try:
+        # A read the stopped thread begins afterwards is refused at once...
+        with pytest.raises(ReadsStopped), db.read():
+            pytest.fail("a stopped thread began a read")
+    finally:
+        allow_reads(me)
+    # ... until it may read again: then it reads as before.
     with db.read() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM contact").scalar_one() == 3
+    assert stop_reads(me) is False  # nothing of this thread is reading now
+    allow_reads(me)

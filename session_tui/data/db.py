@@ -226,16 +226,24 @@ def retry_transient(work: Callable[[], T], attempts: int = WRITE_ATTEMPTS) -> T:
     raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
-# The SQLite connections that each thread is reading on now (`Database.read`), so that
-# `stop_reads` can interrupt a read whose result nobody wants any more.
+# The SQLite connections that each thread is reading on now (`Database.read`), and the
+# threads whose reads are stopped (`stop_reads`), so that a read whose result nobody
+# wants any more can be interrupted.
 _READS: dict[int, list[Any]] = {}
+_STOPPED: set[int] = set()
 _READS_LOCK = threading.Lock()
+
+
+class ReadsStopped(Exception):
+    """A read begun in a thread whose reads are stopped (`stop_reads`)."""
 
 
 @contextmanager
 def _reading(raw: Any) -> Iterator[None]:
     me = threading.get_ident()
     with _READS_LOCK:
+        if me in _STOPPED:
+            raise ReadsStopped("reading was stopped: its result is not wanted any more")
         _READS.setdefault(me, []).append(raw)
     try:
         yield
@@ -248,20 +256,28 @@ def _reading(raw: Any) -> Iterator[None]:
 
 
 def stop_reads(thread: int) -> bool:
-    """Interrupt the SQLite reads (`Database.read`) that the thread `thread` is running
-    now: the statement running fails at once with SQLite's "interrupted" (an
-    OperationalError), which the reader, told that its result is not wanted any more,
-    drops. Used when a newer search or filter supersedes the one being counted: a
-    count at a million rows is a scan of seconds, which would otherwise go on taking
-    a core and, on a second connection, its own page cache (the app's peak memory).
-    A connection already given back is not touched (its entry goes before it is
-    given back, under the same lock), and an interrupt that finds no statement
-    running is forgotten by SQLite at the next one. True when a read was running."""
+    """Stop the SQLite reads (`Database.read`) of the thread `thread`: the statement
+    running now fails at once with SQLite's "interrupted" (an OperationalError), and
+    a read that thread begins later raises ReadsStopped, until `allow_reads(thread)`.
+    The reader, told that its result is not wanted any more, drops the error.
+
+    Used when a newer search or filter supersedes the one being counted: a count at
+    a million rows is a scan of seconds, which would otherwise go on taking a core
+    and, on a second connection, its own page cache (the app's peak memory). The
+    caller must `allow_reads` before the thread does other work (a worker thread of
+    a pool: in the `finally` of the work). True when a read was running."""
     with _READS_LOCK:
+        _STOPPED.add(thread)
         raws = list(_READS.get(thread, ()))
         for raw in raws:
             raw.interrupt()
     return bool(raws)
+
+
+def allow_reads(thread: int) -> None:
+    """Let the thread `thread` read again after `stop_reads`."""
+    with _READS_LOCK:
+        _STOPPED.discard(thread)
 
 
 @dataclass

@@ -34,7 +34,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.worker import Worker, get_current_worker
 
-from session_tui.data.db import describe_error, stop_reads
+from session_tui.data.db import allow_reads, describe_error, stop_reads
 from session_tui.ui.widgets.paged_table.source import PageSource, QueryT, RowT, WidgetOptions
 
 if TYPE_CHECKING:
@@ -314,14 +314,17 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
     def _finished(self, generation: int) -> None:
         with self._reloads_lock:
             entry = self._reloads.pop(generation, None)
+            allow_reads(threading.get_ident())  # the pool's thread goes on to other work
         if entry is not None:
             entry[1].set()
 
     def _stop_superseded(self, generation: int) -> None:
-        """Interrupt the reads of the (re)loads older than `generation` (UI thread):
-        their results would be dropped, and a count at a million rows reads for
-        seconds. Under the lock, so a thread that has moved on to other work is not
-        touched (a load unregisters before its thread is free)."""
+        """Stop the reads of the (re)loads older than `generation` (UI thread): their
+        results would be dropped, and a count at a million rows reads for seconds.
+        The one running is interrupted, and any they would begin is refused, until
+        each has finished. Under the lock, so a thread that has moved on to other
+        work is not touched (a load unregisters, and lets its thread read again,
+        before the thread is free)."""
         with self._reloads_lock:
             for g, (thread, _done) in self._reloads.items():
                 if g < generation:
