@@ -24,7 +24,9 @@ from __future__ import annotations
 import threading
 import time
 from abc import abstractmethod
+from collections.abc import Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic
 
@@ -32,7 +34,7 @@ from textual import events, work
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
-from textual.worker import Worker, get_current_worker
+from textual.worker import get_current_worker
 
 from session_tui.data.db import allow_reads, describe_error, stop_reads
 from session_tui.ui.widgets.paged_table.source import PageSource, QueryT, RowT, WidgetOptions
@@ -281,41 +283,108 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
         first_read: Future[tuple[int | None, list[RowT]]] | None = None,
     ) -> None:
         worker = get_current_worker()
-        older = self._started(generation)
-        try:
+        with self._registered_load(generation):
             if worker.is_cancelled:
                 return
+            source = self.source
+            pages: dict[int, list[RowT]] = {}
+
+            def provisional(first_rows: list[RowT], total: int) -> None:
+                """Paint the first rows now; the count follows."""
+                self.post_message(
+                    _Reloaded(
+                        generation,
+                        query,
+                        len(first_rows),
+                        total,
+                        {0: first_rows},
+                        keep_cursor,
+                        counting=True,
+                    )
+                )
+
+            def total_for(count: int) -> int:
+                if self.matches_all(query):
+                    return count
+                return known_total if known_total is not None else source.total()
+
+            try:
+                painted = False
+                if prior is not None:
+                    # The new search narrows the one on screen: its first rows are those
+                    # of the rows on screen that match it. Paint them now if they fill the
+                    # window (or are all there is); count and page 0 are then read for real.
+                    first_rows = source.refine(query, prior[0])
+                    if worker.is_cancelled:
+                        return
+                    if len(first_rows) >= rows or prior[1]:
+                        provisional(
+                            first_rows, known_total if known_total is not None else len(first_rows)
+                        )
+                        painted = True
+                if known is not None:
+                    count, total = known
+                elif keep_cursor:
+                    count = source.count(query)
+                    total = total_for(count)
+                else:
+                    # The first page, with the count when the source gets it in the same
+                    # pass (see PageSource.count_and_page); a short page *is* the count.
+                    counted, pages[0] = _first_page(source, query, first_read)
+                    if worker.is_cancelled:
+                        return
+                    if counted is None and len(pages[0]) < PAGE_SIZE:
+                        counted = len(pages[0])
+                    if counted is None:
+                        if not painted:
+                            # Paint the first rows now; the count follows (for a one- or
+                            # two-letter search it is a full scan; at start, count(*)).
+                            provisional(
+                                pages[0], known_total if known_total is not None else len(pages[0])
+                            )
+                        if first_read is not None:
+                            # The app's start: the count (a scan of the table) waits until
+                            # those rows are painted, as it did when this worker read them
+                            # (on a busy machine it takes the CPU from the first frame).
+                            self._first_rows_painted.wait(FIRST_COUNT_WAIT)
+                            if worker.is_cancelled:
+                                return
+                        counted = source.count(query)
+                    count = counted
+                    total = total_for(count)
+                first = max(0, min(first, count - rows))
+                wanted = set(range(first // PAGE_SIZE, (first + rows) // PAGE_SIZE + 1))
+                wanted.add(min(cursor, max(0, count - 1)) // PAGE_SIZE)
+                for page in sorted(wanted):
+                    if worker.is_cancelled:
+                        return
+                    if page in pages or page * PAGE_SIZE >= count:
+                        continue
+                    pages[page] = source.page(query, page * PAGE_SIZE, PAGE_SIZE, total=count)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
+                if not worker.is_cancelled:
+                    self._post_failed(exc)
+                return
+            if not worker.is_cancelled:
+                self.post_message(_Reloaded(generation, query, count, total, pages, keep_cursor))
+
+    @contextmanager
+    def _registered_load(self, generation: int) -> Iterator[None]:
+        """The (re)load `generation` registered as running in this thread for the
+        block, which starts once the older ones still running (superseded: their
+        reads are being stopped) have finished, or after `SUPERSEDED_WAIT`."""
+        with self._reloads_lock:
+            self._reloads[generation] = (threading.get_ident(), threading.Event())
+            older = [done for g, (_t, done) in self._reloads.items() if g < generation]
+        try:
             deadline = time.monotonic() + SUPERSEDED_WAIT
             for done in older:
                 done.wait(max(0.0, deadline - time.monotonic()))
-            self._reload(
-                worker,
-                generation,
-                query,
-                first,
-                cursor,
-                rows,
-                keep_cursor,
-                known,
-                known_total,
-                prior,
-                first_read,
-            )
+            yield
         finally:
-            self._finished(generation)
-
-    def _started(self, generation: int) -> list[threading.Event]:
-        """Register the (re)load `generation` as running in this thread; the events of
-        the older ones still running (superseded: their reads are being stopped)."""
-        with self._reloads_lock:
-            self._reloads[generation] = (threading.get_ident(), threading.Event())
-            return [done for g, (_t, done) in self._reloads.items() if g < generation]
-
-    def _finished(self, generation: int) -> None:
-        with self._reloads_lock:
-            entry = self._reloads.pop(generation, None)
-            allow_reads(threading.get_ident())  # the pool's thread goes on to other work
-        if entry is not None:
+            with self._reloads_lock:
+                entry = self._reloads.pop(generation)
+                allow_reads(threading.get_ident())  # the pool's thread goes on to other work
             entry[1].set()
 
     def _stop_superseded(self, generation: int) -> None:
@@ -329,102 +398,6 @@ class PageLoader(ScrollView, Generic[RowT, QueryT]):
             for g, (thread, _done) in self._reloads.items():
                 if g < generation:
                     stop_reads(thread)
-
-    def _reload(
-        self,
-        worker: Worker[None],
-        generation: int,
-        query: QueryT,
-        first: int,
-        cursor: int,
-        rows: int,
-        keep_cursor: bool,
-        known: tuple[int, int] | None,
-        known_total: int | None,
-        prior: tuple[tuple[RowT, ...], bool] | None,
-        first_read: Future[tuple[int | None, list[RowT]]] | None,
-    ) -> None:
-        source = self.source
-        pages: dict[int, list[RowT]] = {}
-
-        def provisional(first_rows: list[RowT], total: int) -> None:
-            """Paint the first rows now; the count follows."""
-            self.post_message(
-                _Reloaded(
-                    generation,
-                    query,
-                    len(first_rows),
-                    total,
-                    {0: first_rows},
-                    keep_cursor,
-                    counting=True,
-                )
-            )
-
-        def total_for(count: int) -> int:
-            if self.matches_all(query):
-                return count
-            return known_total if known_total is not None else source.total()
-
-        try:
-            painted = False
-            if prior is not None:
-                # The new search narrows the one on screen: its first rows are those
-                # of the rows on screen that match it. Paint them now if they fill the
-                # window (or are all there is); count and page 0 are then read for real.
-                first_rows = source.refine(query, prior[0])
-                if worker.is_cancelled:
-                    return
-                if len(first_rows) >= rows or prior[1]:
-                    provisional(
-                        first_rows, known_total if known_total is not None else len(first_rows)
-                    )
-                    painted = True
-            if known is not None:
-                count, total = known
-            elif keep_cursor:
-                count = source.count(query)
-                total = total_for(count)
-            else:
-                # The first page, with the count when the source gets it in the same
-                # pass (see PageSource.count_and_page); a short page *is* the count.
-                counted, pages[0] = _first_page(source, query, first_read)
-                if worker.is_cancelled:
-                    return
-                if counted is None and len(pages[0]) < PAGE_SIZE:
-                    counted = len(pages[0])
-                if counted is None:
-                    if not painted:
-                        # Paint the first rows now; the count follows (for a one- or
-                        # two-letter search it is a full scan; at start, count(*)).
-                        provisional(
-                            pages[0], known_total if known_total is not None else len(pages[0])
-                        )
-                    if first_read is not None:
-                        # The app's start: the count (a scan of the table) waits until
-                        # those rows are painted, as it did when this worker read them
-                        # (on a busy machine it takes the CPU from the first frame).
-                        self._first_rows_painted.wait(FIRST_COUNT_WAIT)
-                        if worker.is_cancelled:
-                            return
-                    counted = source.count(query)
-                count = counted
-                total = total_for(count)
-            first = max(0, min(first, count - rows))
-            wanted = set(range(first // PAGE_SIZE, (first + rows) // PAGE_SIZE + 1))
-            wanted.add(min(cursor, max(0, count - 1)) // PAGE_SIZE)
-            for page in sorted(wanted):
-                if worker.is_cancelled:
-                    return
-                if page in pages or page * PAGE_SIZE >= count:
-                    continue
-                pages[page] = source.page(query, page * PAGE_SIZE, PAGE_SIZE, total=count)
-        except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
-            if not worker.is_cancelled:
-                self._post_failed(exc)
-            return
-        if not worker.is_cancelled:
-            self.post_message(_Reloaded(generation, query, count, total, pages, keep_cursor))
 
     def on_paged_table__reloaded(self, message: _Reloaded[RowT, QueryT]) -> None:
         message.stop()
