@@ -10,7 +10,7 @@ from typing import Any
 
 from session_tui.data.clock import FAR_FUTURE
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t, membership_t, product_t
+from session_tui.data.tables import contact_t, membership_t, product_t
 
 T0 = datetime(2026, 1, 1, 12, 0, 0)
 

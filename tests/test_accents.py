@@ -12,8 +12,8 @@ from sqlalchemy import update
 from session_tui.cli import main
 from session_tui.data.check import check_statuses, repair_statuses
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository, SortKey
+from session_tui.data.tables import contact_t
 from tests.helpers import add_contacts
 
 PEOPLE = [

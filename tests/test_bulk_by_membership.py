@@ -23,9 +23,9 @@ from session_tui.data.bulk_undo import undo_bulk
 from session_tui.data.clock import FAR_FUTURE
 from session_tui.data.db import Database, open_database
 from session_tui.data.deletion import delete_contacts
-from session_tui.data.models import contact_t, event_t, membership_t
 from session_tui.data.repositories.memberships import MembershipQuery, MembershipsRepository
 from session_tui.data.repositories.memberships.rows import MembershipSort
+from session_tui.data.tables import contact_t, event_t, membership_t
 from session_tui.data.validation import ValidationError
 from tests.helpers import add_contacts, add_membership, add_product
 

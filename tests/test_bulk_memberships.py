@@ -22,8 +22,8 @@ from session_tui.data.bulk_undo import UndoConflict, undo_bulk
 from session_tui.data.clock import FAR_FUTURE, actor
 from session_tui.data.db import Database, open_database
 from session_tui.data.deletion import delete_contacts
-from session_tui.data.models import contact_t, event_t, membership_t
 from session_tui.data.repositories.memberships import MembershipsRepository
+from session_tui.data.tables import contact_t, event_t, membership_t
 from session_tui.data.validation import ValidationError
 from tests.helpers import add_contacts, add_membership, add_product
 

@@ -18,7 +18,7 @@ from session_tui.cli import main
 from session_tui.data.check import check_statuses, repair_statuses
 from session_tui.data.clock import FAR_FUTURE
 from session_tui.data.db import WRITE_ATTEMPTS, Database, describe_error
-from session_tui.data.models import contact_t, product_t
+from session_tui.data.tables import contact_t, product_t
 from tests.helpers import T0, add_contacts, add_membership, add_product
 
 LATER = datetime(2027, 6, 1)

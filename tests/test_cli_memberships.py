@@ -9,9 +9,9 @@ import pytest
 
 from session_tui.cli import main
 from session_tui.data.db import open_database
-from session_tui.data.models import Status
 from session_tui.data.repositories.contacts import ContactsRepository
 from session_tui.data.repositories.memberships import MembershipsRepository
+from session_tui.data.tables import Status
 
 MEMBERSHIP_KEYS = {
     "email",

@@ -21,10 +21,10 @@ from session_tui.data.db import Database
 from session_tui.data.deletion import delete_contacts, restore_backup
 from session_tui.data.demo import generate_demo
 from session_tui.data.editing import update_contact
-from session_tui.data.models import PaymentType, contact_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
 from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.tables import PaymentType, contact_t
 from tests.helpers import add_contacts
 
 PEOPLE = [

@@ -8,8 +8,8 @@ import pytest
 
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
-from session_tui.data.models import Status
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository, SortKey
+from session_tui.data.tables import Status
 from tests.helpers import add_contacts, add_membership, add_product
 
 PEOPLE = [

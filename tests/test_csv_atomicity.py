@@ -11,8 +11,8 @@ from sqlalchemy import func, insert, select, text
 
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
+from session_tui.data.tables import contact_t
 from tests.helpers import expect_line, spawn
 
 pytestmark = pytest.mark.slow

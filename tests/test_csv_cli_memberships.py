@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from session_tui.cli import main
 from session_tui.data.db import open_database
-from session_tui.data.models import contact_t
 from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.tables import contact_t
 
 FIXTURES = Path(__file__).parent / "fixtures" / "csv"
 

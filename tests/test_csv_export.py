@@ -23,10 +23,10 @@ from session_tui.data.csvio.exporter import (
     export_csv,
 )
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t
 from session_tui.data.repositories.contacts import ContactQuery
 from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.tables import contact_t
 from session_tui.data.validation import email_problem, normalize_name
 
 

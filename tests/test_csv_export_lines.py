@@ -17,10 +17,10 @@ from session_tui.bench import export_floor
 from session_tui.bench.context import Context
 from session_tui.data.csvio.exporter import EXPORT_COLUMNS, export_csv, export_statement
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t
 from session_tui.data.repositories.contacts import ContactQuery
 from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.tables import contact_t
 
 
 def csv_of_cells(db: Database, where: ColumnElement[bool]) -> str:

@@ -17,9 +17,9 @@ from session_tui.data.csvio.exporter import EXPORT_COLUMNS, export_csv, export_s
 from session_tui.data.csvio.mapping import auto_mapping
 from session_tui.data.csvio.membership_cells import Invalid, MembershipCells
 from session_tui.data.db import Database
-from session_tui.data.models import PaymentType, Status, contact_t, membership_t, product_t
 from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.tables import PaymentType, Status, contact_t, membership_t, product_t
 from session_tui.data.validation import normalize_name
 
 

@@ -20,8 +20,8 @@ from session_tui.data.csvio import (
     write_rejects,
 )
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
+from session_tui.data.tables import contact_t
 
 FIXTURES = Path(__file__).parent / "fixtures" / "csv"
 

@@ -17,10 +17,10 @@ from sqlalchemy import Table, func, select
 from session_tui.data.clock import utcnow
 from session_tui.data.csvio import ImportCancelled, Verdict, import_csv, sniff, write_rejects
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.repositories.memberships.status import expected_active_until
 from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.tables import contact_t, event_t, membership_t, product_t
 
 FIXTURES = Path(__file__).parent / "fixtures" / "csv"
 

@@ -15,7 +15,7 @@ from session_tui.data.csvio.membership_cells import (
     MembershipSpec,
     parse_moment,
 )
-from session_tui.data.models import PaymentType, Status
+from session_tui.data.tables import PaymentType, Status
 
 PAID, FREE, COMPED = PaymentType.PAID, PaymentType.FREE, PaymentType.COMPED
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from session_tui.data.csvio import CsvFormatError, sniff
 from session_tui.data.csvio.inputs import open_regular
 from session_tui.data.db import open_database
-from session_tui.data.models import contact_t
+from session_tui.data.tables import contact_t
 
 ROWS = 3000
 CSV = ("email,first_name\n" + "".join(f"p{i}@example.com,P{i}\n" for i in range(ROWS))).encode()

@@ -13,7 +13,7 @@ from session_tui.data.csvio.escaping import unescape_cell
 from session_tui.data.csvio.mapping import parse_map_options
 from session_tui.data.csvio.membership_cells import Invalid, MembershipCells
 from session_tui.data.csvio.reader import CsvLayout, NoEmailColumn, RowSource, sniff
-from session_tui.data.models import PaymentType
+from session_tui.data.tables import PaymentType
 
 FIXTURES = Path(__file__).parent / "fixtures" / "csv"
 PAID, COMPED = PaymentType.PAID, PaymentType.COMPED

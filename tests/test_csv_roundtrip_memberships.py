@@ -15,9 +15,9 @@ from session_tui.data.clock import utcnow
 from session_tui.data.csvio import import_csv
 from session_tui.data.csvio.exporter import export_csv
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships import refresh_active_until
 from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.tables import contact_t, event_t, membership_t, product_t
 
 PRODUCTS = ("Course", "1:1 Coaching", 'Retreat; "2024"', "=Club, the")
 BASE = datetime(2019, 1, 1)

@@ -25,7 +25,7 @@ from session_tui.data.deletion import (
     preview,
     restore_backup,
 )
-from session_tui.data.models import contact_t, event_t, membership_t
+from session_tui.data.tables import contact_t, event_t, membership_t
 from tests.helpers import T0, add_contacts, add_membership, add_product
 
 

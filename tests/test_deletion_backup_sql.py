@@ -21,7 +21,7 @@ from session_tui.data.deletion.backup_format import (
     dumps,
     fetch_rows,
 )
-from session_tui.data.models import contact_t, event_t, membership_t
+from session_tui.data.tables import contact_t, event_t, membership_t
 from tests.helpers import T0, add_contacts, add_membership, add_product
 
 # Every control character PostgreSQL text can hold, JSON's own escapes, and text

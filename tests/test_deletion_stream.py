@@ -12,7 +12,7 @@ from session_tui import locations
 from session_tui.data.db import Database
 from session_tui.data.deletion import DeletionCancelled, delete_contacts, restore_backup
 from session_tui.data.deletion.set_delete import FETCH
-from session_tui.data.models import contact_t
+from session_tui.data.tables import contact_t
 from tests.helpers import add_contacts
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from session_tui.data.db import Database, open_database
 from session_tui.data.editing import EMAIL_TAKEN, VersionConflict, update_contact
-from session_tui.data.models import contact_t
+from session_tui.data.tables import contact_t
 from session_tui.data.validation import ValidationError
 from tests.helpers import add_contacts
 

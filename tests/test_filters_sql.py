@@ -21,8 +21,8 @@ from sqlalchemy.engine import make_url
 from session_tui.data.clock import FAR_FUTURE, utcnow
 from session_tui.data.db import Database, open_database
 from session_tui.data.filters import Condition, FieldName, Group, Mode, Op, parse
-from session_tui.data.models import contact_t, membership_t, product_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
+from session_tui.data.tables import contact_t, membership_t, product_t
 from tests.conftest import PG_ENV, PG_SKIP_REASON, _as_psycopg
 from tests.filter_oracle import C, M, matches
 

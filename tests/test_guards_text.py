@@ -15,8 +15,8 @@ from session_tui.cli import main
 from session_tui.data.csvio import Verdict, import_csv, sniff
 from session_tui.data.db import Database
 from session_tui.data.editing import EMAIL_TAKEN, update_contact
-from session_tui.data.models import contact_t
 from session_tui.data.repositories.memberships import MembershipsRepository
+from session_tui.data.tables import contact_t
 from session_tui.data.validation import ValidationError, clean_email, normalize_email
 from tests.helpers import add_contacts, add_product
 

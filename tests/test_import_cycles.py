@@ -154,7 +154,7 @@ def test_the_graph_sees_every_kind_of_import(tmp_path: Path) -> None:
 
 def test_the_real_graph_is_read() -> None:
     graph = import_graph()
-    assert "session_tui.data.models" in graph["session_tui.data.repositories.contacts"]
+    assert "session_tui.data.tables" in graph["session_tui.data.repositories.contacts"]
     assert "session_tui.data.csvio.importer" in graph["session_tui.data.csvio"]
 
 

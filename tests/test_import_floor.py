@@ -21,11 +21,11 @@ from session_tui.data.csvio import (
 )
 from session_tui.data.csvio import importer as importer_mod
 from session_tui.data.db import Database, DatabaseError
-from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
 from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.repositories.products import ProductsRepository
 from session_tui.data.sqlite_bulk import BulkWrite
+from session_tui.data.tables import contact_t, event_t, membership_t, product_t
 
 
 def write_csv(path: Path, rows: list[tuple[str, str, str]]) -> Path:

@@ -27,7 +27,7 @@ from session_tui.data.csvio import importer as importer_module
 from session_tui.data.csvio.mapping import ColumnMapping
 from session_tui.data.csvio.reader import CsvLayout
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t, event_t, membership_t, product_t
+from session_tui.data.tables import contact_t, event_t, membership_t, product_t
 from tests.test_csv_import_memberships import write_csv
 
 FIXTURES = Path(__file__).parent / "fixtures" / "csv"

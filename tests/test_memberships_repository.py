@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from session_tui.data.clock import FAR_FUTURE
 from session_tui.data.db import Database
-from session_tui.data.models import EventKind, PaymentType, Status, contact_t, event_t
 from session_tui.data.repositories.contacts import status_of
 from session_tui.data.repositories.memberships import (
     MembershipQuery,
@@ -18,6 +17,7 @@ from session_tui.data.repositories.memberships import (
     refresh_active_until,
 )
 from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.tables import EventKind, PaymentType, Status, contact_t, event_t
 from session_tui.data.validation import ValidationError
 
 NOW = datetime(2026, 3, 10, 12, 0, 0)
@@ -281,7 +281,7 @@ def test_refresh_sets_null_for_contacts_without_memberships(
     m = repo.grant("ann@example.com", "Course", "paid").membership
     with db.engine.begin() as conn:
         conn.execute(event_t.delete())
-        from session_tui.data.models import membership_t
+        from session_tui.data.tables import membership_t
 
         conn.execute(membership_t.delete())
         refresh_active_until(conn, [m.contact_id])

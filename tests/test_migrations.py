@@ -8,8 +8,8 @@ from sqlalchemy import inspect, text
 
 from session_tui.data.db import Database, make_engine, open_database
 from session_tui.data.migrate import current_revision, upgrade
-from session_tui.data.models import Status
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
+from session_tui.data.tables import Status
 
 OLDEST = "0001"
 

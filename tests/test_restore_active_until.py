@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from session_tui.data.clock import FAR_FUTURE
 from session_tui.data.db import Database
 from session_tui.data.deletion.restore import settle_active_until
-from session_tui.data.models import contact_t
+from session_tui.data.tables import contact_t
 from tests.helpers import T0, add_contacts, add_membership, add_product
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select
 
 from session_tui.data.db import Database
 from session_tui.data.deletion import RestoreConflict, delete_contacts, restore_backup
-from session_tui.data.models import contact_t, event_t, membership_t, product_t
+from session_tui.data.tables import contact_t, event_t, membership_t, product_t
 from tests.helpers import T0, add_contacts, add_membership, add_product
 from tests.test_deletion import add_event, snapshot
 

@@ -27,7 +27,7 @@ from session_tui.data.deletion import (
     sqlite_lines,
 )
 from session_tui.data.deletion import restore as restore_module
-from session_tui.data.models import contact_t, membership_t
+from session_tui.data.tables import contact_t, membership_t
 from tests.helpers import T0, add_contacts, add_membership, add_product
 from tests.test_deletion import add_event, read_backup, snapshot
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from session_tui.data.clock import FAR_FUTURE
 from session_tui.data.db import Database
 from session_tui.data.deletion import RestoreCancelled, delete_contacts, restore_backup
-from session_tui.data.models import contact_t
+from session_tui.data.tables import contact_t
 from tests.helpers import T0, add_contacts, add_membership, add_product
 from tests.test_deletion import snapshot
 from tests.test_restore_held_back import PEOPLE, seed_many

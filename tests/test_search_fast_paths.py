@@ -13,9 +13,9 @@ from sqlalchemy import delete, update
 
 from session_tui.data.collation import derived_columns
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t
 from session_tui.data.repositories import contacts as contacts_module
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository, SortKey
+from session_tui.data.tables import contact_t
 from tests.helpers import add_contacts
 
 FIRST = ["Ann", "Joanna", "Élise", "Seán", "李", "Marie-Ann", "Bob", "Hannah"]

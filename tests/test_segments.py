@@ -67,7 +67,7 @@ def test_segment_restores_the_exact_tree(db: Database) -> None:
 def test_unreadable_stored_filter_is_reported_not_raised(db: Database) -> None:
     from sqlalchemy import update
 
-    from session_tui.data.models import segment_t
+    from session_tui.data.tables import segment_t
 
     repo = SegmentsRepository(db)
     repo.save("broken", parse("status:active"))

@@ -153,7 +153,7 @@ def test_the_app_loads_neither_alembic_nor_psycopg_nor_the_email_validator() -> 
         "c.build_parser()"
     )
     assert {"sqlalchemy", "textual"} <= loaded
-    assert not loaded & {"email_validator", "alembic", "psycopg"}
+    assert not loaded & {"email_validator", "alembic", "psycopg", "sqlmodel", "pydantic"}
 
 
 def test_the_app_loads_what_its_first_screen_needs_only() -> None:
@@ -169,7 +169,8 @@ def test_the_app_loads_what_its_first_screen_needs_only() -> None:
         " 'session_tui.ui.screens.help', 'session_tui.data.csvio', 'session_tui.data.demo',"
         " 'session_tui.data.deletion', 'session_tui.data.bulk_common',"
         " 'session_tui.ui.widgets.filter_panel.panel', 'textual.widgets._progress_bar',"
-        " 'textual.widgets._text_area', 'sqlalchemy.dialects.postgresql'))))\n"
+        " 'textual.widgets._text_area', 'sqlalchemy.dialects.postgresql',"
+        " 'sqlmodel', 'pydantic', 'sqlalchemy.orm'))))\n"
         "contacts.csv_flows.export_contacts\n"  # the first use loads the flow
         "print('session_tui.ui.modals.export_csv' in sys.modules)"
     )
@@ -214,7 +215,8 @@ def five_contacts(tmp_path: Path) -> str:
 def test_the_first_paint_builds_no_filter_panel_nor_progress_bar(tmp_path: Path) -> None:
     """Up to the first painted rows (the start-up benchmark's harness, the real start
     path), neither the filter panel nor the demo's progress bar is loaded; the
-    PostgreSQL dialect neither, on SQLite."""
+    PostgreSQL dialect neither, on SQLite; nor SQLModel, pydantic and SQLAlchemy's ORM
+    (the code builds its SQL on the generated Core tables, data/tables.py)."""
     url = five_contacts(tmp_path)
     code = (
         "import sys\n"
@@ -222,7 +224,8 @@ def test_the_first_paint_builds_no_filter_panel_nor_progress_bar(tmp_path: Path)
         f"firstpaint.main(['app', {url!r}])\n"
         "print(sorted(m for m in sys.modules if m.startswith(("
         "'session_tui.ui.widgets.filter_panel.panel', 'textual.widgets._progress_bar',"
-        " 'textual.widgets._text_area', 'sqlalchemy.dialects.postgresql'))))\n"
+        " 'textual.widgets._text_area', 'sqlalchemy.dialects.postgresql',"
+        " 'sqlmodel', 'pydantic', 'sqlalchemy.orm'))))\n"
     )
     assert run_without_settings(code, tmp_path) == ["painted", "[]"]
 

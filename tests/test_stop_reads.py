@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from session_tui.data.db import Database, ReadsStopped, allow_reads, stop_reads
-from session_tui.data.models import contact_t
+from session_tui.data.tables import contact_t
 
 JOINED = datetime(2025, 3, 1, 12)
 # A read of minutes if nothing stops it (a recursive count to three billion).

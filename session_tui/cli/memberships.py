@@ -25,7 +25,7 @@ from session_tui.cli.selection import (
 from session_tui.data.bulk_memberships import BulkAction, apply_plan, plan_bulk
 from session_tui.data.clock import date_to_dt, parse_date
 from session_tui.data.db import Database
-from session_tui.data.models import PaymentType, Status
+from session_tui.data.enums import PaymentType, Status
 from session_tui.data.repositories.memberships import (
     MembershipQuery,
     MembershipRow,

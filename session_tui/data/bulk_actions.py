@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from session_tui.data.bulk_common import BulkKind, MembershipSnapshot, UndoRecord
-from session_tui.data.models import PaymentType, Status
+from session_tui.data.enums import PaymentType, Status
 from session_tui.data.repositories.memberships import (
     event_moment,
     membership_status,

@@ -62,9 +62,9 @@ from session_tui.data.bulk_common import (
 from session_tui.data.bulk_memberships import _Writer
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
-from session_tui.data.models import PaymentType, membership_t, product_t
 from session_tui.data.repositories.memberships import normalize_payment_type
 from session_tui.data.sqlite_bulk import chunks, in_
+from session_tui.data.tables import PaymentType, membership_t, product_t
 
 
 def _are(count: int) -> str:

@@ -21,8 +21,8 @@ from sqlalchemy.exc import OperationalError
 
 from session_tui.data import clock
 from session_tui.data.db import LOCK_WAIT_MS, Database
-from session_tui.data.models import contact_t, membership_t
 from session_tui.data.sqlite_bulk import Cancelled, bulk_connection, chunks, in_, take_write_lock
+from session_tui.data.tables import contact_t, membership_t
 
 # Ids per round of statements: progress and cancel are checked between rounds.
 BULK_CHUNK = 5_000

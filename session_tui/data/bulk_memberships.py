@@ -74,7 +74,6 @@ from session_tui.data.bulk_common import (
 )
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
-from session_tui.data.models import EventKind, contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships import (
     event_moment,
     grant_detail,
@@ -83,6 +82,7 @@ from session_tui.data.repositories.memberships import (
 )
 from session_tui.data.repositories.products import ProductRow, find_product
 from session_tui.data.sqlite_bulk import chunks, in_
+from session_tui.data.tables import EventKind, contact_t, event_t, membership_t, product_t
 from session_tui.data.validation import ValidationError, strip_controls
 
 

@@ -27,9 +27,9 @@ from session_tui.data.bulk_common import (
     UndoRecord,
 )
 from session_tui.data.db import Database
-from session_tui.data.models import event_t, membership_t
 from session_tui.data.repositories.memberships import refresh_active_until
 from session_tui.data.sqlite_bulk import chunks, in_
+from session_tui.data.tables import event_t, membership_t
 
 
 class UndoConflict(Exception):

@@ -30,13 +30,13 @@ from sqlalchemy import Connection, bindparam, func, select, update
 
 from session_tui.data.collation import name_key, search_text
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t, membership_t
 from session_tui.data.records import attributes
 from session_tui.data.repositories.memberships import (
     expected_active_until,
     membership_end,
     refresh_active_until,
 )
+from session_tui.data.tables import contact_t, membership_t
 
 EXAMPLES = 5  # emails listed in a report
 _CHUNK = 500  # ids per statement

@@ -13,7 +13,7 @@ Every contact stores two columns derived from its names and email (models.Contac
   and "Leb", "Ødegaard" and "Ørsted" among the O's, not after Z.
 
 Whoever writes a contact's names or email writes both columns with them (the
-Core insert defaults in models.py do it for plain inserts; bulk writers and edits
+Core insert defaults in column_defaults.py do it for plain inserts; bulk writers and edits
 pass them). `session-tui check` recomputes them.
 """
 

@@ -13,9 +13,9 @@ from sqlalchemy import ColumnElement, select
 from session_tui.data.clock import utcnow
 from session_tui.data.csvio.exporter import LIST_SEPARATOR
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t, membership_t, product_t
 from session_tui.data.repositories.contacts import status_of
 from session_tui.data.sqlite_bulk import in_ as _in
+from session_tui.data.tables import contact_t, membership_t, product_t
 
 BATCH = 1_000
 

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from session_tui.data.clock import FAR_FUTURE, utcnow
 from session_tui.data.collation import name_key, search_text
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from session_tui.data.sqlite_bulk import INSERT, LOAD_CACHE_KIB, BulkWrite, bulk_write
+from session_tui.data.tables import contact_t, event_t, membership_t, product_t
 
 # (display, ascii handle for the email address)
 FIRST_NAMES: tuple[tuple[str, str], ...] = (

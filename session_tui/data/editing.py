@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from session_tui.data.clock import utcnow
 from session_tui.data.collation import derived_columns
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t
 from session_tui.data.repositories.contacts import ContactRow, ContactsRepository
+from session_tui.data.tables import contact_t
 from session_tui.data.validation import ValidationError, normalize_email, normalize_name
 
 EMAIL_TAKEN = "another contact already has this email"

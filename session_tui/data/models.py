@@ -1,14 +1,19 @@
-"""The schema, one for SQLite and PostgreSQL.
+"""The schema, one for SQLite and PostgreSQL: the SQLModel classes it is declared in.
 
 All datetimes are naive UTC (`session_tui.data.clock.utcnow`).
 The schema itself is created by the Alembic migrations in `migrations/`; these
 models must stay in step with them (tests/test_models_match_migrations.py compares
 them with a migrated database on both backends, types included).
+
+The code reads and writes through the Core tables of these classes, which
+`python -m session_tui.tools.gen_tables` writes out as `data/tables.py`: the app and
+the commands import that module, not this one, so that a start does not load
+SQLModel, pydantic and SQLAlchemy's ORM (about a third of the time to the first
+paint, docs/performance.md). Whoever changes a class here runs the tool;
+tests/test_tables_generated.py fails until they do.
 """
 
 from __future__ import annotations
-
-from enum import StrEnum
 
 from pydantic import NaiveDatetime
 from sqlalchemy import (
@@ -22,49 +27,27 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlmodel import Field, SQLModel
 
-from session_tui.data.collation import name_key, search_text
+from session_tui.data.column_defaults import name_key_default, search_text_default
+from session_tui.data.enums import EventKind, PaymentType, Status
 
-
-class PaymentType(StrEnum):
-    PAID = "paid"
-    FREE = "free"
-    COMPED = "comped"
-
-
-class Status(StrEnum):
-    ACTIVE = "active"
-    EXPIRED = "expired"
-    NONE = "none"
-
-
-class EventKind(StrEnum):
-    GRANTED = "granted"
-    REACTIVATED = "reactivated"
-    EXTENDED = "extended"
-    PAYMENT_CHANGED = "payment_changed"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-
-
-def _inserted(context: DefaultExecutionContext) -> tuple[str, str, str]:
-    params: dict[str, str | None] = context.get_current_parameters()  # type: ignore[no-untyped-call]
-    return (
-        params.get("first_name") or "",
-        params.get("last_name") or "",
-        params.get("email") or "",
-    )
-
-
-def _name_key_default(context: DefaultExecutionContext) -> bytes:
-    first, last, _email = _inserted(context)
-    return name_key(first, last)
-
-
-def _search_text_default(context: DefaultExecutionContext) -> str:
-    return search_text(*_inserted(context))
+__all__ = [
+    "Contact",
+    "EventKind",
+    "Membership",
+    "MembershipEvent",
+    "PaymentType",
+    "Product",
+    "Segment",
+    "Status",
+    "contact_t",
+    "event_t",
+    "membership_t",
+    "metadata",
+    "product_t",
+    "segment_t",
+]
 
 
 class Contact(SQLModel, table=True):
@@ -97,13 +80,13 @@ class Contact(SQLModel, table=True):
     name_key: bytes = Field(
         default=b"",
         sa_column=Column(
-            LargeBinary, nullable=False, default=_name_key_default, server_default=FetchedValue()
+            LargeBinary, nullable=False, default=name_key_default, server_default=FetchedValue()
         ),
     )
     search_text: str = Field(
         default="",
         sa_column=Column(
-            Text, nullable=False, default=_search_text_default, server_default=FetchedValue()
+            Text, nullable=False, default=search_text_default, server_default=FetchedValue()
         ),
     )
 

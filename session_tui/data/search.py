@@ -21,7 +21,6 @@ from __future__ import annotations
 from sqlalchemy import (
     ColumnElement,
     Select,
-    Table,
     TextClause,
     bindparam,
     func,
@@ -32,11 +31,8 @@ from sqlalchemy import (
 )
 
 from session_tui.data.collation import fold
-from session_tui.data.models import contact_t as _contact_t
+from session_tui.data.tables import contact_t
 from session_tui.data.validation import strip_controls
-
-# The contact table typed as a table (models.py hands it over untyped).
-contact_t: Table = _contact_t
 
 # Shortest term the trigram index can answer (one trigram).
 FTS_MIN_LENGTH = 3

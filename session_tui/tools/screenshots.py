@@ -134,7 +134,7 @@ def _import_file(pilot: Pilot[None]) -> str:
 
     from sqlalchemy import select
 
-    from session_tui.data.models import contact_t
+    from session_tui.data.tables import contact_t
 
     c = contact_t.c
     with pilot.app.db.engine.connect() as conn:  # type: ignore[attr-defined]

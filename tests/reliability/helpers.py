@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from textual.app import App
 
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t, event_t, membership_t, product_t, segment_t
+from session_tui.data.tables import contact_t, event_t, membership_t, product_t, segment_t
 
 # Values that must be shown literally and trigger nothing (spec §5).
 MARKUP = "[@click=app.quit]"

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from session_tui.data.csvio import CsvFormatError, ImportReport, import_csv
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t
+from session_tui.data.tables import contact_t
 from session_tui.data.validation import MAX_NAME, email_problem, strip_controls
 from tests.reliability.helpers import integrity_ok
 

@@ -22,10 +22,10 @@ from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
 from session_tui.data.editing import update_contact
 from session_tui.data.filters import parse
-from session_tui.data.models import contact_t, product_t
 from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.repositories.products import ProductsRepository
 from session_tui.data.repositories.segments import SegmentsRepository
+from session_tui.data.tables import contact_t, product_t
 from session_tui.data.validation import MAX_NAME, ValidationError, email_problem, strip_controls
 from session_tui.ui.app import SessionApp, make_app
 from session_tui.ui.modals.edit_contact import EditContactModal

@@ -24,7 +24,7 @@ from textual.widgets import Input, Static
 
 from session_tui.data.csvio import Progress, import_csv
 from session_tui.data.db import Database, open_database
-from session_tui.data.models import contact_t
+from session_tui.data.tables import contact_t
 from session_tui.ui.app import SessionApp, make_app
 from session_tui.ui.modals.confirm import ConfirmModal
 from session_tui.ui.modals.edit_contact import EditContactModal

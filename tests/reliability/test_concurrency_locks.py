@@ -29,8 +29,8 @@ from sqlalchemy import event, func, insert, select
 from session_tui.data.clock import FAR_FUTURE
 from session_tui.data.db import Database, open_database
 from session_tui.data.deletion import delete_contacts
-from session_tui.data.models import contact_t, membership_t
 from session_tui.data.repositories.memberships import MembershipsRepository
+from session_tui.data.tables import contact_t, membership_t
 from session_tui.data.validation import ValidationError
 from tests.helpers import T0, add_product
 from tests.reliability.helpers import integrity_ok

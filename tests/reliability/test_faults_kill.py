@@ -25,7 +25,7 @@ from session_tui import locations
 from session_tui.data.csvio import import_csv
 from session_tui.data.db import Database, open_database
 from session_tui.data.deletion import RestoreConflict, delete_contacts, restore_backup
-from session_tui.data.models import contact_t, event_t, membership_t, product_t
+from session_tui.data.tables import contact_t, event_t, membership_t, product_t
 from tests.helpers import expect_line, spawn
 from tests.reliability.helpers import integrity_ok, table_state
 

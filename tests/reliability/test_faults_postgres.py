@@ -23,8 +23,8 @@ from textual.widgets import Input, Static
 from session_tui.data.csvio import Progress, import_csv
 from session_tui.data.db import Database, DatabaseError, open_database
 from session_tui.data.editing import update_contact
-from session_tui.data.models import contact_t
 from session_tui.data.repositories.contacts import ContactsRepository
+from session_tui.data.tables import contact_t
 from session_tui.ui.app import make_app
 from session_tui.ui.modals.edit_contact import EditContactModal
 from tests.reliability.helpers import table_state

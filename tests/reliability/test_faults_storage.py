@@ -38,7 +38,7 @@ import session_tui.ui.screens.csv_flows  # noqa: F401
 import session_tui.ui.screens.membership_flows  # noqa: F401
 from session_tui.data.csvio import import_csv
 from session_tui.data.db import Database, DatabaseError, open_database
-from session_tui.data.models import contact_t, product_t
+from session_tui.data.tables import contact_t, product_t
 from session_tui.ui.app import SessionApp, make_app
 from session_tui.ui.modals.confirm import ConfirmModal
 from session_tui.ui.modals.edit_contact import EditContactModal

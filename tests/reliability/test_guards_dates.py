@@ -27,7 +27,7 @@ from session_tui.data.csvio import import_csv
 from session_tui.data.csvio.exporter import export_csv
 from session_tui.data.csvio.importer import Verdict
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t, event_t, membership_t
+from session_tui.data.tables import contact_t, event_t, membership_t
 from session_tui.data.validation import ValidationError
 from session_tui.ui.modals.membership_actions import parse_expiry
 from session_tui.ui.moments import day, local_day, local_time

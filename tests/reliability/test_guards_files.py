@@ -23,7 +23,7 @@ from session_tui.data.csvio import CsvFormatError, import_csv, sniff, write_reje
 from session_tui.data.csvio.exporter import ExportError, export_csv
 from session_tui.data.csvio.inputs import CHANGED
 from session_tui.data.db import Database, open_database
-from session_tui.data.models import contact_t
+from session_tui.data.tables import contact_t
 from tests.helpers import add_contacts
 
 PEOPLE = [("a@example.com", "Ann", "Lee"), ("b@example.com", "Bo", "Ek")]

@@ -25,7 +25,7 @@ from session_tui.data.deletion import (
     delete_contacts,
     restore_backup,
 )
-from session_tui.data.models import contact_t
+from session_tui.data.tables import contact_t
 from tests.helpers import add_contacts, add_membership, add_product
 from tests.reliability.helpers import table_state
 

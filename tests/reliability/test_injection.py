@@ -27,9 +27,9 @@ from session_tui.data.csvio import import_csv
 from session_tui.data.csvio.exporter import export_csv
 from session_tui.data.db import Database, open_database
 from session_tui.data.filters import FilterSyntaxError, parse
-from session_tui.data.models import contact_t, event_t, membership_t, product_t, segment_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
 from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.tables import contact_t, event_t, membership_t, product_t, segment_t
 from session_tui.ui.app import SessionApp, make_app
 from session_tui.ui.modals.confirm import ConfirmModal
 from session_tui.ui.modals.edit_contact import EditContactModal

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from textual.widgets import Input, RadioButton, Select, Static
 
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t, event_t, membership_t
 from session_tui.data.repositories.memberships import MembershipRow, MembershipsRepository
 from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.tables import contact_t, event_t, membership_t
 from session_tui.ui.app import SessionApp
 from session_tui.ui.modals.actions_menu import ActionsMenu
 from session_tui.ui.modals.bulk_dialogs import BulkActionDialog

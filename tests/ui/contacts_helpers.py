@@ -16,7 +16,7 @@ from textual.pilot import Pilot
 
 from session_tui.data.clock import FAR_FUTURE
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t, membership_t, product_t
+from session_tui.data.tables import contact_t, membership_t, product_t
 from session_tui.ui.app import SessionApp, make_app
 from session_tui.ui.screens.contacts import ContactsScreen
 from session_tui.ui.widgets.contacts.table import ContactsTable

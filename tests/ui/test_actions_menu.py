@@ -17,7 +17,7 @@ from textual.widgets import Input, Select
 
 from session_tui.data import clock as clock_mod
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t
+from session_tui.data.tables import contact_t
 from session_tui.ui.modals.actions_menu import ActionsMenu
 from session_tui.ui.modals.bulk_dialogs import BulkActionDialog
 from session_tui.ui.modals.confirm import ConfirmModal

@@ -11,9 +11,9 @@ from sqlalchemy import delete, func, select
 from textual.widgets import Select, Static
 
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t, event_t, membership_t
 from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.tables import contact_t, event_t, membership_t
 from session_tui.ui.modals.actions_menu import ActionsMenu
 from session_tui.ui.modals.confirm import ConfirmModal
 from session_tui.ui.modals.progress import ProgressModal

@@ -9,8 +9,8 @@ from textual import events
 from textual.widgets import Input
 
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository, SortKey
+from session_tui.data.tables import contact_t
 from session_tui.ui import app as app_module
 from session_tui.ui.screens.contacts import count_line
 from session_tui.ui.screens.help import HelpScreen

@@ -17,7 +17,7 @@ from textual.widgets import Button, DataTable, Static
 
 from session_tui.data.csvio import importer
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t
+from session_tui.data.tables import contact_t
 from session_tui.ui.modals.export_csv import ExportCsvModal
 from session_tui.ui.modals.import_csv import ImportCsvModal
 from session_tui.ui.modals.import_csv import modal as import_modal

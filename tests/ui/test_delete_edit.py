@@ -15,7 +15,7 @@ from textual.widgets import Button, Input, Static
 from session_tui import locations
 from session_tui.data.db import Database
 from session_tui.data.editing import update_contact
-from session_tui.data.models import contact_t, event_t, membership_t
+from session_tui.data.tables import contact_t, event_t, membership_t
 from session_tui.ui.app import SessionApp
 from session_tui.ui.modals.confirm import ConfirmModal
 from session_tui.ui.modals.edit_contact import EditContactModal

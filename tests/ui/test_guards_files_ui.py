@@ -12,7 +12,7 @@ from sqlalchemy import select
 from textual.widgets import Static
 
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t
+from session_tui.data.tables import contact_t
 from session_tui.ui.modals.export_csv import ExportCsvModal
 from session_tui.ui.modals.import_csv import ImportCsvModal
 from session_tui.ui.widgets.path_input import PathInput

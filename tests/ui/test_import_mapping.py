@@ -24,8 +24,8 @@ from textual.widgets import Button, Checkbox, Label, Select, Static
 
 from session_tui.data.csvio.mapping import recall
 from session_tui.data.db import Database
-from session_tui.data.models import contact_t, membership_t, product_t
 from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.tables import contact_t, membership_t, product_t
 from session_tui.locations import column_mappings_path
 from session_tui.ui.modals.import_csv import ImportCsvModal
 from session_tui.ui.modals.import_csv.mapping_editor import select_id

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from textual.widgets import Input, Static
 
 from session_tui.data.db import Database
-from session_tui.data.models import event_t
 from session_tui.data.repositories.memberships import MembershipsRepository
 from session_tui.data.repositories.memberships.rows import MembershipSort
+from session_tui.data.tables import event_t
 from session_tui.ui.modals.confirm import ConfirmModal
 from session_tui.ui.modals.membership_actions import ExpiryModal
 from session_tui.ui.modals.membership_bulk import (

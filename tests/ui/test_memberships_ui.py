@@ -11,9 +11,9 @@ from textual.widgets import DataTable, Input, RadioButton, Select, Static
 
 from session_tui.data.clock import FAR_FUTURE
 from session_tui.data.db import Database
-from session_tui.data.models import EventKind, Status, contact_t, membership_t
 from session_tui.data.repositories.memberships import MembershipQuery, MembershipsRepository
 from session_tui.data.repositories.products import ProductsRepository
+from session_tui.data.tables import EventKind, Status, contact_t, membership_t
 from session_tui.ui.modals.add_membership import AddMembershipModal
 from session_tui.ui.modals.membership_actions import (
     CancelMembershipModal,

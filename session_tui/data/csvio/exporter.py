@@ -37,8 +37,8 @@ from session_tui.data.clock import utcnow
 from session_tui.data.csvio.escaping import TRIGGERS
 from session_tui.data.csvio.files import OutputFile, TargetError, open_output
 from session_tui.data.db import Database, DatabaseError, describe_error
-from session_tui.data.models import contact_t, membership_t, product_t
 from session_tui.data.repositories.contacts import ContactQuery, ContactsRepository
+from session_tui.data.tables import contact_t, membership_t, product_t
 
 # A contact and its memberships in plain cells (a spreadsheet's columns); then
 # `memberships`, the same memberships in full, as JSON.

@@ -32,7 +32,6 @@ from sqlalchemy import Connection, insert, select, update
 
 from session_tui.data.bulk_common import MembershipSnapshot, lock_contacts, snapshot_columns
 from session_tui.data.csvio.membership_cells import MembershipSpec
-from session_tui.data.models import EventKind, Status, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships import (
     grant_detail,
     reactivation_detail,
@@ -40,6 +39,7 @@ from session_tui.data.repositories.memberships import (
 )
 from session_tui.data.repositories.memberships.status import membership_status
 from session_tui.data.sqlite_bulk import chunks, in_
+from session_tui.data.tables import EventKind, Status, event_t, membership_t, product_t
 
 ACTOR = "import"
 COMP_PRODUCT = "Complimentary"  # a complimentary plan that names no tier

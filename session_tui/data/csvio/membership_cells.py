@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from session_tui.data.clock import date_problem
 from session_tui.data.csvio.escaping import unescape_cell
 from session_tui.data.csvio.mapping import ColumnMapping
-from session_tui.data.models import PaymentType, Status
+from session_tui.data.enums import PaymentType, Status
 from session_tui.data.validation import ValidationError, normalize_name
 
 LIST_SEPARATOR = ";"  # products and payment types (our export writes "; ")

@@ -39,8 +39,8 @@ from sqlalchemy import Connection, DateTime, Table
 
 from session_tui import locations
 from session_tui.data.collation import NamePairs, fold
-from session_tui.data.models import EventKind, PaymentType, contact_t, event_t, membership_t
 from session_tui.data.repositories.memberships import normalize_payment_type
+from session_tui.data.tables import EventKind, PaymentType, contact_t, event_t, membership_t
 from session_tui.data.validation import ValidationError, normalize_email, normalize_name
 
 FORMAT = "session-tui-deletion-backup"

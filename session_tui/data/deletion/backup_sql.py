@@ -22,7 +22,7 @@ from __future__ import annotations
 from sqlalchemy import DateTime, Integer, Table
 
 from session_tui.data.collation import DERIVED_COLUMNS
-from session_tui.data.models import contact_t, event_t, membership_t
+from session_tui.data.tables import contact_t, event_t, membership_t
 
 
 def _value(dialect: str, column: str, table: Table, alias: str) -> str:

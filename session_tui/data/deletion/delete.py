@@ -43,8 +43,8 @@ from session_tui.data.deletion.partials import (
     remove_stale_partials_quietly,
 )
 from session_tui.data.deletion.set_delete import SetDelete
-from session_tui.data.models import contact_t
 from session_tui.data.sqlite_bulk import DELETE, DELETE_CACHE_KIB, Cancelled, bulk_write
+from session_tui.data.tables import contact_t
 
 ProgressFn = Callable[[int, int], None]
 CancelFn = Callable[[], bool]

@@ -66,7 +66,6 @@ from session_tui.data.deletion.sqlite_lines import (
     is_plain_header,
     restore_plain,
 )
-from session_tui.data.models import contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships import expected_active_until
 from session_tui.data.sqlite_bulk import (
     CHUNK,
@@ -78,6 +77,7 @@ from session_tui.data.sqlite_bulk import (
     in_,
     release_memory,
 )
+from session_tui.data.tables import contact_t, event_t, membership_t, product_t
 
 # Contacts a batch: the rows go to the database with executemany, a batch at a time
 # (progress and cancel come every CHUNK contacts read). 1,000, not 5,000: the parsed

@@ -42,7 +42,6 @@ from sqlalchemy import (
     ColumnElement,
     DateTime,
     Select,
-    Table,
     and_,
     exists,
     false,
@@ -64,16 +63,8 @@ from session_tui.data.filters.conditions import (
     Op,
     parse_day,
 )
-from session_tui.data.models import contact_t as _contact_t
-from session_tui.data.models import membership_t as _membership_t
-from session_tui.data.models import product_t as _product_t
 from session_tui.data.search import search_clause
-
-# The tables typed as tables (models.py hands them over untyped), so that the
-# expressions below are typed too.
-contact_t: Table = _contact_t
-membership_t: Table = _membership_t
-product_t: Table = _product_t
+from session_tui.data.tables import contact_t, membership_t, product_t
 
 # The email domain: everything after the first '@'. Written literally so that it is
 # the very expression of the ix_contact_email_domain index (migration 0003).

@@ -13,11 +13,11 @@ from sqlalchemy import ColumnElement, Select, and_, func, select, true
 
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
-from session_tui.data.models import Status, contact_t, membership_t, product_t
 from session_tui.data.records import from_row
 from session_tui.data.repositories.paging import Window, narrows, plan_window
 from session_tui.data.search import fts_count, normalize_term, row_match_clause, search_clause
 from session_tui.data.sqlite_bulk import in_
+from session_tui.data.tables import Status, contact_t, membership_t, product_t
 from session_tui.data.validation import clean_email
 
 # A search matching at least this many contacts reads its first pages by walking the

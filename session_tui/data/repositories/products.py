@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
-from session_tui.data.models import membership_t, product_t
+from session_tui.data.tables import membership_t, product_t
 from session_tui.data.validation import MAX_NAME, ValidationError, strip_controls
 
 ProductRef = int | str

@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
 from session_tui.data.filters import FilterError, Group, from_json, parse, to_json, to_text
-from session_tui.data.models import segment_t
+from session_tui.data.tables import segment_t
 from session_tui.data.validation import MAX_NAME, ValidationError, normalize_name
 
 

@@ -30,7 +30,7 @@ from textual.widgets.option_list import Option
 
 from session_tui.data.clock import date_to_dt, parse_date
 from session_tui.data.db import describe_error
-from session_tui.data.models import PaymentType
+from session_tui.data.enums import PaymentType
 from session_tui.data.repositories.memberships import MembershipRow
 from session_tui.data.validation import ValidationError
 from session_tui.ui.modals.base import Dialog, ErrorLine, cancel_binding, cancel_button

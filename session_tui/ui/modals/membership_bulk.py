@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 
 from session_tui.data.bulk_by_membership import MembershipPlan
 from session_tui.data.bulk_common import BulkKind
-from session_tui.data.models import PaymentType
+from session_tui.data.enums import PaymentType
 from session_tui.ui.modals.base import Dialog, cancel_binding
 from session_tui.ui.modals.membership_actions import (
     MODAL_CSS,

@@ -13,7 +13,7 @@ from textual.widget import Widget
 from textual.widgets import Label, RadioButton, RadioSet, Select
 
 from session_tui.data.db import Database, describe_error
-from session_tui.data.models import PaymentType
+from session_tui.data.enums import PaymentType
 from session_tui.data.repositories.products import ProductsRepository
 from session_tui.ui.modals.membership_actions import ApplyModal
 from session_tui.ui.user_text import literal

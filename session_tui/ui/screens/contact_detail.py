@@ -27,7 +27,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Footer, Header, Label, Static
 
 from session_tui.data.db import describe_error
-from session_tui.data.models import EventKind, Status
+from session_tui.data.enums import EventKind, Status
 from session_tui.data.repositories.contacts import ContactRow, ContactsRepository
 from session_tui.data.repositories.memberships import (
     HistoryEvent,

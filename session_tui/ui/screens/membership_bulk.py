@@ -32,7 +32,7 @@ from session_tui.data.bulk_by_membership import (
 from session_tui.data.bulk_common import BulkCancelled, BulkKind
 from session_tui.data.bulk_undo import UndoConflict, undo_bulk
 from session_tui.data.db import describe_error
-from session_tui.data.models import PaymentType
+from session_tui.data.enums import PaymentType
 from session_tui.data.validation import ValidationError
 from session_tui.ui.context import session
 from session_tui.ui.modals.confirm import ConfirmModal

@@ -31,7 +31,7 @@ from textual.widgets import Footer, Header, Input, Select, Static
 
 from session_tui.data.bulk_common import BulkKind
 from session_tui.data.db import describe_error
-from session_tui.data.models import PaymentType, Status
+from session_tui.data.enums import PaymentType, Status
 from session_tui.data.repositories.memberships import MembershipQuery, MembershipRow
 from session_tui.data.repositories.products import ProductsRepository
 from session_tui.ui.context import session

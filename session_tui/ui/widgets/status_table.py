@@ -15,7 +15,7 @@ from typing import ClassVar, Generic, Protocol, TypeVar
 from rich.style import Style
 from rich.text import Text
 
-from session_tui.data.models import Status
+from session_tui.data.enums import Status
 from session_tui.data.search import normalize_term
 from session_tui.ui.widgets.paged_table.sortable import SortablePagedTable, SortedQuery
 from session_tui.ui.widgets.paged_table.source import RowT

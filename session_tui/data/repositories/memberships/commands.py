@@ -12,7 +12,6 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from session_tui.data import clock as clock_mod
-from session_tui.data.models import EventKind, PaymentType, contact_t, membership_t
 from session_tui.data.repositories.memberships.events import (
     event_moment,
     grant_detail,
@@ -23,6 +22,7 @@ from session_tui.data.repositories.memberships.reads import MembershipReads
 from session_tui.data.repositories.memberships.rows import GrantResult, MembershipRow, get_row
 from session_tui.data.repositories.memberships.status import lock_contacts, refresh_active_until
 from session_tui.data.repositories.products import ProductRef, find_product
+from session_tui.data.tables import EventKind, PaymentType, contact_t, membership_t
 from session_tui.data.validation import (
     ValidationError,
     normalize_email,

@@ -13,7 +13,7 @@ from typing import Protocol
 from sqlalchemy import Connection, insert
 
 from session_tui.data.clock import show_moment
-from session_tui.data.models import EventKind, event_t
+from session_tui.data.tables import EventKind, event_t
 
 
 def event_moment(value: datetime | None) -> str:

@@ -11,7 +11,6 @@ from sqlalchemy import ColumnElement, Connection, and_, func, select, true
 
 from session_tui.data.clock import utcnow
 from session_tui.data.db import Database
-from session_tui.data.models import EventKind, Status, contact_t, event_t, membership_t, product_t
 from session_tui.data.repositories.memberships.events import event_kind
 from session_tui.data.repositories.memberships.rows import (
     HistoryEvent,
@@ -27,6 +26,7 @@ from session_tui.data.repositories.memberships.status import active_clause, expi
 from session_tui.data.repositories.paging import narrows, plan_window
 from session_tui.data.repositories.products import ProductRef, find_product
 from session_tui.data.search import row_match_clause, search_clause
+from session_tui.data.tables import EventKind, Status, contact_t, event_t, membership_t, product_t
 from session_tui.data.validation import ValidationError, clean_email, strip_controls
 
 # SQLite paging: from this many matching rows on, walk ix_membership_started.

@@ -10,7 +10,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from session_tui.data.models import (
+from session_tui.data.records import attributes, from_row
+from session_tui.data.repositories.memberships.status import membership_status
+from session_tui.data.tables import (
     EventKind,
     PaymentType,
     Status,
@@ -18,8 +20,6 @@ from session_tui.data.models import (
     membership_t,
     product_t,
 )
-from session_tui.data.records import attributes, from_row
-from session_tui.data.repositories.memberships.status import membership_status
 
 
 @dataclass(frozen=True)

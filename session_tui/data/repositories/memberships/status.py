@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 
 from session_tui.data.clock import FAR_FUTURE
-from session_tui.data.models import Status, contact_t, membership_t
+from session_tui.data.tables import Status, contact_t, membership_t
 
 _CHUNK = 500
 

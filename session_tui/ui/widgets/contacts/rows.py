@@ -15,7 +15,7 @@ from datetime import datetime
 
 from textual.strip import Strip
 
-from session_tui.data.models import Status
+from session_tui.data.enums import Status
 from session_tui.data.repositories.contacts import ContactRow
 from session_tui.ui.moments import local_day
 from session_tui.ui.user_text import clean
